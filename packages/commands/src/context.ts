@@ -1,0 +1,13 @@
+import type { Database } from "@labnet/db";
+import type { AddressPool } from "@labnet/ipam";
+
+/** What commands need; built once by the process that runs them and passed in. */
+export interface CommandContext {
+  db: Database;
+  /** Where networks without a subnet get one (Docker's default-address-pools). */
+  addressPools: readonly AddressPool[];
+  /** MTU of networks that do not set one. */
+  defaultMtu: number;
+  /** Called after a transaction that wrote operations commits, to dispatch them at once. */
+  onOperationsWritten?: () => void;
+}

@@ -1,0 +1,249 @@
+import {
+  constraintViolation,
+  type HostRow,
+  insertAllocations,
+  insertOperation,
+  newId,
+  type NetworkRow,
+  type OperationRow,
+  schema,
+  type Tx,
+} from "@labnet/db";
+import { cidrsOverlap, findFreeSubnet, type IpamConfig, requireCidr, resolveIpamConfig } from "@labnet/ipam";
+import { bridgeName } from "@labnet/netplan";
+import { and, eq } from "drizzle-orm";
+import type { CommandContext } from "../context";
+import { DomainError, type FieldError, invalidField } from "../errors";
+import { resolveHost } from "../resolve";
+
+/** Names Docker predefines; users cannot create networks with them. */
+export const RESERVED_NETWORK_NAMES = ["bridge", "host", "none"] as const;
+
+export interface CreateNetworkInput {
+  name: string;
+  host?: string;
+  driver?: "bridge";
+  internal?: boolean;
+  ipam?: { configs: { subnet: string; gateway?: string; ipRange?: string; auxAddresses?: Record<string, string> }[] };
+  options?: { mtu?: number };
+  labels?: Record<string, string>;
+}
+
+export interface CreatedNetwork {
+  network: NetworkRow;
+  operation: OperationRow;
+}
+
+/** How often a pool pick is retried when a concurrent request took the same subnet first. */
+const POOL_PICK_TRIES = 8;
+
+/**
+ * Records a network and its IPAM configs (gateway and aux addresses allocated) and the
+ * operation that builds it. Overlap with another subnet of the host, a taken name and a
+ * taken address are refused by database constraints, never by a prior read.
+ */
+export async function createNetwork({
+  ctx,
+  input,
+}: {
+  ctx: CommandContext;
+  input: CreateNetworkInput;
+}): Promise<CreatedNetwork> {
+  if ((RESERVED_NETWORK_NAMES as readonly string[]).includes(input.name)) {
+    throw new DomainError("NAME_CONFLICT", `network name ${input.name} is reserved for a predefined network`, [
+      { location: "body.name", message: "reserved name" },
+    ]);
+  }
+  const host = await resolveHost(ctx.db, input.host);
+  return insertNetwork(ctx, host, input, false);
+}
+
+/** The predefined `bridge` network of a host (Docker's docker0), created once. */
+export async function ensureDefaultBridge(ctx: CommandContext, host: HostRow): Promise<void> {
+  const [builtinNetwork] = await ctx.db
+    .select({ id: schema.networks.id })
+    .from(schema.networks)
+    .where(and(eq(schema.networks.scope, host.id), eq(schema.networks.builtin, true)));
+  if (builtinNetwork) {
+    return;
+  }
+  try {
+    await insertNetwork(
+      ctx,
+      host,
+      { name: "bridge", ipam: { configs: [{ subnet: "172.17.0.0/16", gateway: "172.17.0.1" }] } },
+      true,
+    );
+  } catch (error) {
+    // Two executors of one host registering at once: the other one created it.
+    if (!(error instanceof DomainError && error.code === "NAME_CONFLICT")) {
+      throw error;
+    }
+  }
+}
+
+async function insertNetwork(
+  ctx: CommandContext,
+  host: HostRow,
+  input: CreateNetworkInput,
+  builtin: boolean,
+): Promise<CreatedNetwork> {
+  const driver = input.driver ?? "bridge";
+  if (!host.capabilities.drivers.includes(driver)) {
+    throw new DomainError("UNSUPPORTED_DRIVER", `host ${host.name} does not support the ${driver} driver`, [
+      { location: "body.driver", message: `not supported on host ${host.name}` },
+    ]);
+  }
+  const requested = input.ipam?.configs;
+  const fixed = requested ? resolveConfigs(requested) : undefined;
+
+  for (let attempt = 1; ; attempt++) {
+    const configs = fixed ?? [await pickPoolSubnet(ctx, host.id)];
+    try {
+      const created = await ctx.db.transaction((tx) => writeNetwork(tx, ctx, host, input, driver, configs, builtin));
+      ctx.onOperationsWritten?.();
+      return created;
+    } catch (error) {
+      const violation = constraintViolation(error);
+      if (violation?.constraint === "networks_scope_name_key") {
+        throw new DomainError("NAME_CONFLICT", `a network named ${input.name} already exists on host ${host.name}`, [
+          { location: "body.name", message: "name already in use" },
+        ]);
+      }
+      if (violation?.constraint === "ipam_configs_no_overlap") {
+        if (!fixed && attempt < POOL_PICK_TRIES) {
+          continue; // a concurrent request took the subnet we picked; pick again
+        }
+        throw await overlapError(ctx, host.id, configs);
+      }
+      if (violation?.constraint === "allocations_pkey") {
+        throw invalidField("body.ipam.configs", "an aux address coincides with a gateway or another aux address");
+      }
+      throw error;
+    }
+  }
+}
+
+function resolveConfigs(requested: NonNullable<CreateNetworkInput["ipam"]>["configs"]): IpamConfig[] {
+  const errors: FieldError[] = [];
+  const configs: IpamConfig[] = [];
+  requested.forEach((config, i) => {
+    const result = resolveIpamConfig(config);
+    if (result.ok) {
+      configs.push(result.config);
+    } else {
+      for (const e of result.errors) {
+        errors.push({ location: `body.ipam.configs[${i}].${e.field}`, message: e.message });
+      }
+    }
+  });
+  const [first] = errors;
+  if (first) {
+    throw new DomainError("INVALID_FIELD", first.message, errors);
+  }
+  return configs;
+}
+
+async function pickPoolSubnet(ctx: CommandContext, scope: string): Promise<IpamConfig> {
+  const taken = await ctx.db
+    .select({ subnet: schema.ipamConfigs.subnet })
+    .from(schema.ipamConfigs)
+    .where(eq(schema.ipamConfigs.scope, scope));
+  const subnet = findFreeSubnet(
+    ctx.addressPools,
+    taken.map((t) => t.subnet),
+  );
+  if (!subnet) {
+    throw new DomainError(
+      "POOL_EXHAUSTED",
+      "all predefined address pools have been fully subnetted: give a subnet or configure more pools",
+    );
+  }
+  const result = resolveIpamConfig({ subnet });
+  if (!result.ok) {
+    throw new Error(`pool subnet ${subnet} is invalid: ${result.errors[0]?.message}`);
+  }
+  return result.config;
+}
+
+async function overlapError(ctx: CommandContext, scope: string, configs: IpamConfig[]): Promise<DomainError> {
+  const others = await ctx.db
+    .select({ subnet: schema.ipamConfigs.subnet, name: schema.networks.name })
+    .from(schema.ipamConfigs)
+    .innerJoin(schema.networks, eq(schema.networks.id, schema.ipamConfigs.networkId))
+    .where(eq(schema.ipamConfigs.scope, scope));
+  const errors: FieldError[] = [];
+  configs.forEach((config, i) => {
+    const clash = others.find((o) => cidrsOverlap(requireCidr(o.subnet), requireCidr(config.subnet)));
+    if (clash) {
+      errors.push({
+        location: `body.ipam.configs[${i}].subnet`,
+        message: `subnet ${config.subnet} overlaps ${clash.subnet} of network ${clash.name}`,
+      });
+    }
+  });
+  if (errors.length === 0) {
+    errors.push({ location: "body.ipam.configs", message: "the network's own subnets overlap each other" });
+  }
+  return new DomainError("SUBNET_OVERLAP", errors.map((e) => e.message).join("; "), errors);
+}
+
+async function writeNetwork(
+  tx: Tx,
+  ctx: CommandContext,
+  host: HostRow,
+  input: CreateNetworkInput,
+  driver: string,
+  configs: IpamConfig[],
+  builtin: boolean,
+): Promise<CreatedNetwork> {
+  const id = newId("network");
+  const [network] = await tx
+    .insert(schema.networks)
+    .values({
+      id,
+      name: input.name,
+      hostId: host.id,
+      scope: host.id,
+      driver,
+      internal: input.internal ?? false,
+      builtin,
+      bridgeName: bridgeName(id),
+      mtu: input.options?.mtu ?? ctx.defaultMtu,
+      labels: input.labels ?? {},
+    })
+    .returning();
+  if (!network) {
+    throw new Error("inserting a network returned no row");
+  }
+  const configRows = configs.map((config, position) => ({
+    id: newId("ipamConfig"),
+    networkId: id,
+    scope: host.id,
+    position,
+    subnet: config.subnet,
+    gateway: config.gateway,
+    ipRange: config.ipRange ?? null,
+    auxAddresses: config.auxAddresses,
+  }));
+  await tx.insert(schema.ipamConfigs).values(configRows);
+  await insertAllocations(
+    tx,
+    configRows.flatMap((row, i) => [
+      { networkId: id, ipamConfigId: row.id, address: configs[i]?.gateway ?? "", kind: "gateway" as const },
+      ...Object.values(row.auxAddresses).map((address) => ({
+        networkId: id,
+        ipamConfigId: row.id,
+        address,
+        kind: "aux" as const,
+      })),
+    ]),
+  );
+  const operation = await insertOperation(tx, {
+    kind: "network.ensure",
+    hostId: host.id,
+    targetType: "network",
+    targetId: id,
+  });
+  return { network, operation };
+}

@@ -1,0 +1,45 @@
+import { getNode, insertOperation, latestOperationFor, type NodeRow, type OperationRow, schema, setNodeState } from "@labnet/db";
+import { eq } from "drizzle-orm";
+import type { CommandContext } from "../context";
+import { notFound } from "../errors";
+import { resolveNode } from "../resolve";
+
+/**
+ * Marks a node for removal and records the operation that tears its sandbox down. Its
+ * addresses stay allocated until the executor has removed the kernel objects that use
+ * them. Deleting a node already being deleted returns the pending operation.
+ */
+export async function deleteNode({
+  ctx,
+  ref,
+}: {
+  ctx: CommandContext;
+  ref: string;
+}): Promise<{ node: NodeRow; operation: OperationRow }> {
+  const found = await resolveNode(ctx.db, ref);
+  const result = await ctx.db.transaction(async (tx) => {
+    await tx.select({ id: schema.nodes.id }).from(schema.nodes).where(eq(schema.nodes.id, found.id)).for("update");
+    const node = await getNode(tx, found.id);
+    if (!node) {
+      throw notFound("node", ref, "path.nodeId");
+    }
+    if (node.state === "deleting") {
+      const pending = (await latestOperationFor(tx, [node.id])).get(node.id);
+      if (pending && pending.kind === "node.remove" && pending.state !== "failed") {
+        return { node, operation: pending, written: false };
+      }
+    }
+    await setNodeState(tx, node.id, "deleting");
+    const operation = await insertOperation(tx, {
+      kind: "node.remove",
+      hostId: node.hostId,
+      targetType: "node",
+      targetId: node.id,
+    });
+    return { node: { ...node, state: "deleting" as const }, operation, written: true };
+  });
+  if (result.written) {
+    ctx.onOperationsWritten?.();
+  }
+  return { node: result.node, operation: result.operation };
+}

@@ -1,0 +1,48 @@
+import {
+  findHost,
+  findNetworks,
+  findNodes,
+  type Db,
+  type HostRow,
+  type NetworkRow,
+  type NodeRow,
+  pickLeastLoadedHost,
+} from "@labnet/db";
+import { DomainError, notFound } from "./errors";
+
+/** The host a request names, or the least loaded online host when it names none. */
+export async function resolveHost(db: Db, ref: string | undefined, location = "body.host"): Promise<HostRow> {
+  if (ref !== undefined) {
+    const host = await findHost(db, ref);
+    if (!host) {
+      throw notFound("host", ref, location);
+    }
+    return host;
+  }
+  const host = await pickLeastLoadedHost(db);
+  if (!host) {
+    throw new DomainError("NO_HOST", "no lab host is online: start an executor first");
+  }
+  return host;
+}
+
+function pickOne<T extends { hostId: string | null }>(rows: T[], what: string, ref: string, location: string): T {
+  const [first] = rows;
+  if (!first) {
+    throw notFound(what, ref, location);
+  }
+  if (rows.length > 1) {
+    throw new DomainError("CONFLICT", `${what} name ${ref} exists on several hosts: use its id or name the host`, [
+      { location, message: "ambiguous name" },
+    ]);
+  }
+  return first;
+}
+
+export async function resolveNetwork(db: Db, ref: string, hostId?: string, location = "path.networkId"): Promise<NetworkRow> {
+  return pickOne(await findNetworks(db, ref, hostId), "network", ref, location);
+}
+
+export async function resolveNode(db: Db, ref: string, hostId?: string, location = "path.nodeId"): Promise<NodeRow> {
+  return pickOne(await findNodes(db, ref, hostId), "node", ref, location);
+}

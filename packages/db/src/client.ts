@@ -1,0 +1,41 @@
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema";
+
+/**
+ * postgres.js options from a URL. Besides the usual `postgres://user@host:port/db`, it takes
+ * libpq's `?host=/socket/dir` form, which an executor inside a network namespace needs to
+ * reach Postgres over a unix socket (the namespace has its own loopback).
+ */
+export function connectionOptions(url: string): { url: string; host?: string } {
+  const parsed = new URL(url);
+  const socketDir = parsed.searchParams.get("host");
+  if (socketDir?.startsWith("/")) {
+    parsed.searchParams.delete("host");
+    return { url: parsed.toString(), host: socketDir };
+  }
+  return { url };
+}
+
+export interface CreateDbOptions {
+  /** Pool size. */
+  max?: number;
+  /** Name shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/** Opens a pooled connection and the typed drizzle handle over it. */
+export function createDb(url: string, options: CreateDbOptions = {}) {
+  const { url: cleanUrl, host } = connectionOptions(url);
+  const sql = postgres(cleanUrl, {
+    ...(host ? { host } : {}),
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? "labnet" },
+  });
+  const db = drizzle(sql, { schema });
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+export type Database = ReturnType<typeof createDb>["db"];
+export type Sql = ReturnType<typeof createDb>["sql"];

@@ -1,0 +1,35 @@
+import { randomBytes } from "node:crypto";
+
+const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
+
+/** Resource kinds and the prefix their ids carry (`net_k3x...`). */
+export const ID_PREFIX = {
+  host: "hst",
+  network: "net",
+  ipamConfig: "ipc",
+  node: "nod",
+  endpoint: "ep",
+  operation: "op",
+  token: "tok",
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIX;
+
+/**
+ * A new random id: prefix, underscore, 16 base32 characters (80 bits).
+ * Kernel names are derived from the random part, so it is lowercase, never all digits,
+ * and has no `:` (BullMQ job ids) — see @labnet/netplan names.
+ */
+export function newId(kind: IdKind): string {
+  const bytes = randomBytes(16);
+  let out = "";
+  for (const byte of bytes) {
+    out += ALPHABET[byte & 31];
+  }
+  return `${ID_PREFIX[kind]}_${out}`;
+}
+
+/** True when `value` looks like an id of `kind` (used to tell ids from names in paths). */
+export function isId(kind: IdKind, value: string): boolean {
+  return new RegExp(`^${ID_PREFIX[kind]}_[a-z2-7]{16}$`).test(value);
+}

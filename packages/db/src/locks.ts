@@ -1,0 +1,9 @@
+/**
+ * Ids of Postgres advisory locks held by singleton loops. One enum, so two loops never
+ * share an id by accident.
+ */
+export enum DatabaseLock {
+  OutboxDispatch = 7_301_001,
+  Reconcile = 7_301_002,
+  Sweep = 7_301_003,
+}

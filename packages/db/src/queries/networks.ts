@@ -1,0 +1,108 @@
+import { and, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
+import { endpoints, networks, nodes } from "../schema";
+import type { Db } from "../tx";
+
+export type NetworkRow = typeof networks.$inferSelect;
+
+/** Networks whose id or name is `ref` (a name may exist on several hosts). */
+export async function findNetworks(db: Db, ref: string, hostId?: string): Promise<NetworkRow[]> {
+  const match = ref.startsWith("net_") ? eq(networks.id, ref) : eq(networks.name, ref);
+  return db
+    .select()
+    .from(networks)
+    .where(hostId ? and(match, eq(networks.hostId, hostId)) : match)
+    .orderBy(networks.createdAt);
+}
+
+export interface NetworkFilters {
+  name?: string;
+  hostId?: string;
+  driver?: string;
+  /** `key` (present) or `key=value`. */
+  labels?: string[];
+}
+
+export async function listNetworks(db: Db, filters: NetworkFilters = {}): Promise<NetworkRow[]> {
+  const where: SQL[] = [];
+  if (filters.name) {
+    where.push(eq(networks.name, filters.name));
+  }
+  if (filters.hostId) {
+    where.push(eq(networks.hostId, filters.hostId));
+  }
+  if (filters.driver) {
+    where.push(eq(networks.driver, filters.driver));
+  }
+  for (const label of filters.labels ?? []) {
+    where.push(labelFilter(networks.labels, label));
+  }
+  return db
+    .select()
+    .from(networks)
+    .where(where.length > 0 ? and(...where) : undefined)
+    .orderBy(networks.createdAt);
+}
+
+/** `key` matches any value, `key=value` that value. */
+export function labelFilter(column: typeof networks.labels | typeof nodes.labels, label: string): SQL {
+  const eqAt = label.indexOf("=");
+  if (eqAt < 0) {
+    return sql`${column} ? ${label}`;
+  }
+  return sql`${column} @> ${JSON.stringify({ [label.slice(0, eqAt)]: label.slice(eqAt + 1) })}::jsonb`;
+}
+
+export interface AttachedEndpoint {
+  networkId: string;
+  endpointId: string;
+  nodeId: string;
+  nodeName: string;
+  address: string;
+  mac: string;
+}
+
+/** Endpoints on the given networks, with their node's name (Docker's Containers map). */
+export async function endpointsOnNetworks(db: Db, networkIds: string[]): Promise<AttachedEndpoint[]> {
+  if (networkIds.length === 0) {
+    return [];
+  }
+  return db
+    .select({
+      networkId: endpoints.networkId,
+      endpointId: endpoints.id,
+      nodeId: nodes.id,
+      nodeName: nodes.name,
+      address: endpoints.address,
+      mac: endpoints.mac,
+    })
+    .from(endpoints)
+    .innerJoin(nodes, eq(nodes.id, endpoints.nodeId))
+    .where(inArray(endpoints.networkId, networkIds))
+    .orderBy(endpoints.address);
+}
+
+/** Whether any endpoint (of a node not yet gone) is on the network. */
+export async function networkHasEndpoints(db: Db, networkId: string): Promise<boolean> {
+  const rows = await db.select({ id: endpoints.id }).from(endpoints).where(eq(endpoints.networkId, networkId)).limit(1);
+  return rows.length > 0;
+}
+
+export async function setNetworkState(db: Db, id: string, state: NetworkRow["state"]): Promise<void> {
+  await db.update(networks).set({ state, updatedAt: sql`now()` }).where(eq(networks.id, id));
+}
+
+/** Networks of a host the executor must build (everything not being removed). */
+export async function liveNetworksOfHost(db: Db, hostId: string): Promise<NetworkRow[]> {
+  return db
+    .select()
+    .from(networks)
+    .where(and(eq(networks.hostId, hostId), ne(networks.state, "deleting")))
+    .orderBy(networks.createdAt);
+}
+
+
+
+export async function getNetwork(db: Db, id: string): Promise<NetworkRow | undefined> {
+  const [row] = await db.select().from(networks).where(eq(networks.id, id));
+  return row;
+}

@@ -1,0 +1,117 @@
+import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { operations } from "../schema";
+import type { OperationTargetType, StoredProblem } from "../schema";
+import { newId } from "../ids";
+import type { Db } from "../tx";
+
+export type OperationRow = typeof operations.$inferSelect;
+
+export interface NewOperation {
+  kind: string;
+  hostId: string;
+  targetType: OperationTargetType;
+  targetId: string;
+}
+
+/** Writes an outbox row; call it in the transaction that records the intent. */
+export async function insertOperation(db: Db, input: NewOperation): Promise<OperationRow> {
+  const [row] = await db
+    .insert(operations)
+    .values({ id: newId("operation"), ...input })
+    .returning();
+  if (!row) {
+    throw new Error("inserting an operation returned no row");
+  }
+  return row;
+}
+
+export async function getOperation(db: Db, id: string): Promise<OperationRow | undefined> {
+  const [row] = await db.select().from(operations).where(eq(operations.id, id));
+  return row;
+}
+
+/** The newest operation for a target (what a resource view links to). */
+export async function latestOperationFor(db: Db, targetIds: string[]): Promise<Map<string, OperationRow>> {
+  const result = new Map<string, OperationRow>();
+  if (targetIds.length === 0) {
+    return result;
+  }
+  const rows = await db
+    .selectDistinctOn([operations.targetId])
+    .from(operations)
+    .where(inArray(operations.targetId, targetIds))
+    .orderBy(operations.targetId, sql`${operations.createdAt} desc`);
+  for (const row of rows) {
+    result.set(row.targetId, row);
+  }
+  return result;
+}
+
+/**
+ * Marks an operation running and counts the attempt. Returns undefined when it is already
+ * finished (a replayed job): the caller then does nothing.
+ */
+export async function startOperation(db: Db, id: string): Promise<OperationRow | undefined> {
+  const [row] = await db
+    .update(operations)
+    .set({
+      state: "running",
+      attempts: sql`${operations.attempts} + 1`,
+      startedAt: sql`coalesce(${operations.startedAt}, now())`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(operations.id, id), inArray(operations.state, ["queued", "running"])))
+    .returning();
+  return row;
+}
+
+export async function succeedOperation(db: Db, id: string): Promise<void> {
+  await db
+    .update(operations)
+    .set({ state: "succeeded", error: null, progress: 100, finishedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(eq(operations.id, id));
+}
+
+export async function failOperation(db: Db, id: string, problem: StoredProblem): Promise<void> {
+  await db
+    .update(operations)
+    .set({ state: "failed", error: problem, finishedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(eq(operations.id, id));
+}
+
+/** Records a failed attempt that will be retried (state stays open). */
+export async function noteOperationError(db: Db, id: string, problem: StoredProblem): Promise<void> {
+  await db.update(operations).set({ error: problem, updatedAt: sql`now()` }).where(eq(operations.id, id));
+}
+
+/**
+ * Open operations to put on their host's queue: never dispatched, or dispatched longer ago
+ * than `redispatchAfterMs` and still open (Redis may have lost them; re-adding with the
+ * same job id is a no-op while the job still exists).
+ */
+export async function listDispatchable(
+  db: Db,
+  options: { redispatchAfterMs: number; limit: number },
+): Promise<OperationRow[]> {
+  return db
+    .select()
+    .from(operations)
+    .where(
+      and(
+        inArray(operations.state, ["queued", "running"]),
+        or(
+          isNull(operations.dispatchedAt),
+          lt(operations.dispatchedAt, sql`now() - make_interval(secs => ${options.redispatchAfterMs / 1000})`),
+        ),
+      ),
+    )
+    .orderBy(operations.createdAt)
+    .limit(options.limit);
+}
+
+export async function markDispatched(db: Db, ids: string[]): Promise<void> {
+  if (ids.length === 0) {
+    return;
+  }
+  await db.update(operations).set({ dispatchedAt: sql`now()` }).where(inArray(operations.id, ids));
+}

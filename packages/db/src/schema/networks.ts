@@ -1,0 +1,31 @@
+import { boolean, integer, jsonb, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { labels, timestamps } from "./columns";
+import { hosts } from "./hosts";
+
+/** Lifecycle of a resource whose kernel side the executor builds. */
+export type ResourceState = "pending" | "ready" | "failed" | "deleting";
+
+/**
+ * Networks. `scope` is the host id for local networks (bridge), `global` for overlay;
+ * names and subnets are unique within a scope.
+ */
+export const networks = pgTable(
+  "networks",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    hostId: text("host_id").references(() => hosts.id, { onDelete: "restrict" }),
+    scope: text("scope").notNull(),
+    driver: text("driver").notNull(),
+    internal: boolean("internal").notNull().default(false),
+    /** Predefined network (the default `bridge`): cannot be removed by users. */
+    builtin: boolean("builtin").notNull().default(false),
+    bridgeName: text("bridge_name").notNull(),
+    mtu: integer("mtu").notNull().default(1500),
+    options: jsonb("options").$type<Record<string, string>>().notNull().default({}),
+    labels: labels(),
+    state: text("state").$type<ResourceState>().notNull().default("pending"),
+    ...timestamps,
+  },
+  (t) => [unique("networks_scope_name_key").on(t.scope, t.name)],
+);

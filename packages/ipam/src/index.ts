@@ -1,0 +1,30 @@
+export type { Cidr, ParseCidrResult } from "./cidr";
+export {
+  broadcastOf,
+  cidrContains,
+  cidrContainsCidr,
+  cidrOf,
+  cidrSize,
+  cidrsOverlap,
+  firstUsable,
+  formatCidr,
+  isUsable,
+  lastUsable,
+  maskOf,
+  parseCidr,
+  requireCidr,
+  withPrefix,
+} from "./cidr";
+export type { IpamConfig, IpamConfigInput, IpamFieldError, ResolveIpamConfigResult } from "./ipam-config";
+export { dynamicRange, resolveIpamConfig, validateStaticAddress } from "./ipam-config";
+export { formatIpv4, isIpv4, isIpv4Number, MAX_IPV4, parseIpv4, requireIpv4 } from "./ipv4";
+export { isMac, macFromIpv4, normalizeMac } from "./mac";
+export type { AddressPool, ParseAddressPoolsResult } from "./pools";
+export {
+  DEFAULT_ADDRESS_POOLS,
+  DEFAULT_BRIDGE_GATEWAY,
+  DEFAULT_BRIDGE_SUBNET,
+  enumeratePoolSubnets,
+  findFreeSubnet,
+  parseAddressPools,
+} from "./pools";

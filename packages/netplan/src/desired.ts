@@ -1,0 +1,54 @@
+/**
+ * Desired kernel state of one lab host, as the executor derives it from Postgres.
+ * Everything here is already validated and named by Labnet (see names.ts); netplan
+ * never invents names or addresses.
+ */
+
+/** A bridge network as it must exist on this host. */
+export interface DesiredBridge {
+  /** Labnet network id (net_...). */
+  networkId: string;
+  /** Kernel bridge name, `lnbr-xxxxxxxx` (fits IFNAMSIZ). */
+  bridge: string;
+  /** Gateway addresses with the subnet's prefix, e.g. `172.18.0.1/16`, one per IPAM config. */
+  gateways: string[];
+  /** Subnets in CIDR form, e.g. `172.18.0.0/16`. */
+  subnets: string[];
+  /** Internal networks get no MASQUERADE and no egress. */
+  internal: boolean;
+  mtu: number;
+}
+
+/** One endpoint: a veth pair from a bridge into a sandbox. */
+export interface DesiredEndpoint {
+  /** Labnet endpoint id (ep_...). */
+  endpointId: string;
+  /** Interface name inside the sandbox: eth0, eth1, ... in attach order. */
+  ifName: string;
+  /** Host-side veth name, `lnv` + 10 chars (fits IFNAMSIZ). */
+  hostVeth: string;
+  /** Bridge the host side is enslaved to. */
+  bridge: string;
+  /** Address with prefix, e.g. `172.18.0.2/16`. */
+  address: string;
+  /** e.g. `02:42:ac:12:00:02`. */
+  mac: string;
+  mtu: number;
+}
+
+/** A node's sandbox: a named network namespace. */
+export interface DesiredSandbox {
+  /** Labnet node id (nod_...). */
+  nodeId: string;
+  /** Network namespace name (file under /run/netns). */
+  netns: string;
+  /** In attach order; empty for network mode `none` (only lo). */
+  endpoints: DesiredEndpoint[];
+  /** Default route next hop (the first endpoint's network gateway), if any. */
+  defaultGateway?: string;
+}
+
+export interface DesiredHost {
+  bridges: DesiredBridge[];
+  sandboxes: DesiredSandbox[];
+}

@@ -1,0 +1,132 @@
+/**
+ * Labnet's firewall, rendered as one `iptables-restore --noflush` payload.
+ *
+ * Labnet's rules live only in its own chains. Declaring a user chain (`:CHAIN - [0:0]`)
+ * in a `--noflush` payload creates it or flushes it, so the payload always carries the
+ * complete rule set of the host and removing a network removes exactly its rules.
+ * Built-in chains are never flushed; they only get a jump ("hook") into Labnet's chain,
+ * and only when the observed `iptables-save` does not already have it.
+ */
+import type { DesiredBridge } from "./desired";
+import { FILTER_CHAINS, NAT_CHAINS } from "./names";
+
+interface Hook {
+  /** Built-in chain the jump is looked for in. */
+  chain: string;
+  /** Line that adds the jump when it is missing. */
+  add: string;
+  target: string;
+}
+
+const NAT_HOOKS: readonly Hook[] = [
+  { chain: "PREROUTING", add: `-A PREROUTING -j ${NAT_CHAINS.prerouting}`, target: NAT_CHAINS.prerouting },
+  { chain: "OUTPUT", add: `-A OUTPUT -j ${NAT_CHAINS.output}`, target: NAT_CHAINS.output },
+  { chain: "POSTROUTING", add: `-A POSTROUTING -j ${NAT_CHAINS.postrouting}`, target: NAT_CHAINS.postrouting },
+];
+
+// First in FORWARD so Labnet works when the host's policy is DROP (Docker installed)
+// and before other programs' chains; it only decides on traffic of Labnet bridges.
+const FILTER_HOOKS: readonly Hook[] = [
+  { chain: "FORWARD", add: `-I FORWARD 1 -j ${FILTER_CHAINS.forward}`, target: FILTER_CHAINS.forward },
+];
+
+/**
+ * Renders the complete Labnet rule set for `bridges` as an `iptables-restore --noflush`
+ * payload. Hooks already present in `iptablesSave` are not added again.
+ *
+ * @example
+ * renderIptablesRestore([{ bridge: "lnbr-abcdefgh", subnets: ["172.30.0.0/24"], internal: false, ... }], "")
+ * // *nat ... -A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o lnbr-abcdefgh -j MASQUERADE ... COMMIT
+ */
+export function renderIptablesRestore(bridges: readonly DesiredBridge[], iptablesSave: string): string {
+  const existing = parseIptablesSave(iptablesSave);
+  const sorted = [...bridges].sort((a, b) => compare(a.bridge, b.bridge));
+  const lines: string[] = [];
+
+  lines.push("*nat");
+  for (const chain of [NAT_CHAINS.prerouting, NAT_CHAINS.output, NAT_CHAINS.postrouting]) {
+    lines.push(`:${chain} - [0:0]`);
+  }
+  lines.push(...missingHooks(NAT_HOOKS, existing.get("nat")));
+  lines.push(...renderNatRules(sorted));
+  lines.push("COMMIT");
+
+  lines.push("*filter");
+  for (const chain of [FILTER_CHAINS.forward, FILTER_CHAINS.isolation]) {
+    lines.push(`:${chain} - [0:0]`);
+  }
+  lines.push(...missingHooks(FILTER_HOOKS, existing.get("filter")));
+  lines.push(...renderForwardRules(sorted));
+  lines.push("COMMIT");
+
+  return `${lines.join("\n")}\n`;
+}
+
+function renderNatRules(bridges: readonly DesiredBridge[]): string[] {
+  const lines: string[] = [];
+  for (const bridge of bridges) {
+    if (bridge.internal) {
+      continue;
+    }
+    for (const subnet of bridge.subnets) {
+      lines.push(`-A ${NAT_CHAINS.postrouting} -s ${subnet} ! -o ${bridge.bridge} -j MASQUERADE`);
+    }
+  }
+  return lines;
+}
+
+function renderForwardRules(bridges: readonly DesiredBridge[]): string[] {
+  const forward = FILTER_CHAINS.forward;
+  // Isolation is decided before any accept below.
+  const lines = [`-A ${forward} -j ${FILTER_CHAINS.isolation}`];
+  // Internal bridges first: their drops must win over another bridge's `-i BR -j ACCEPT`.
+  for (const bridge of bridges) {
+    if (!bridge.internal) {
+      continue;
+    }
+    lines.push(
+      `-A ${forward} -i ${bridge.bridge} -o ${bridge.bridge} -j ACCEPT`,
+      `-A ${forward} -i ${bridge.bridge} -j DROP`,
+      `-A ${forward} -o ${bridge.bridge} -j DROP`,
+    );
+  }
+  for (const bridge of bridges) {
+    if (bridge.internal) {
+      continue;
+    }
+    lines.push(
+      `-A ${forward} -o ${bridge.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+      `-A ${forward} -i ${bridge.bridge} -j ACCEPT`,
+    );
+  }
+  return lines;
+}
+
+function missingHooks(hooks: readonly Hook[], rules: ReadonlySet<string> | undefined): string[] {
+  return hooks
+    .filter((hook) => !rules?.has(`-A ${hook.chain} -j ${hook.target}`))
+    .map((hook) => hook.add);
+}
+
+/** Rule lines (`-A ...`) of each table in `iptables-save` output, whitespace-normalized. */
+export function parseIptablesSave(text: string): Map<string, Set<string>> {
+  const tables = new Map<string, Set<string>>();
+  let current: Set<string> | undefined;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim().replace(/\s+/g, " ");
+    if (line.startsWith("*")) {
+      const name = line.slice(1);
+      current = tables.get(name) ?? new Set<string>();
+      tables.set(name, current);
+    } else if (line === "COMMIT") {
+      current = undefined;
+    } else if (line.startsWith("-A ") && current !== undefined) {
+      current.add(line);
+    }
+  }
+  return tables;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

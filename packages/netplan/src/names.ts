@@ -1,0 +1,160 @@
+/**
+ * Kernel names Labnet creates, and the predicates that decide what Labnet owns.
+ * This is the one place these strings are built: every name that reaches `ip` or
+ * `iptables-restore` comes from a builder here or passed a validator here, because
+ * `ip -batch` splits lines on whitespace and a crafted name would be a second command.
+ */
+
+/** Linux IFNAMSIZ is 16 including the terminating NUL. */
+const IF_NAME_MAX = 15;
+/** iproute2 refuses longer netns names (NAME_MAX of its own choosing). */
+const NETNS_NAME_MAX = 64;
+/** Random part of every Labnet id: 16 chars of lowercase base32. */
+const ID_RANDOM_LENGTH = 16;
+
+const KERNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]+$/;
+const ID_RANDOM_PATTERN = /^[a-z2-7]{16}$/;
+
+/** Labnet's own iptables chains in the nat table. */
+export const NAT_CHAINS = {
+  postrouting: "LABNET-POSTROUTING",
+  prerouting: "LABNET-PREROUTING",
+  output: "LABNET-OUTPUT",
+} as const;
+
+/** Labnet's own iptables chains in the filter table. */
+export const FILTER_CHAINS = {
+  forward: "LABNET-FORWARD",
+  isolation: "LABNET-ISOLATION",
+} as const;
+
+const BRIDGE_PREFIX = "lnbr-";
+const HOST_VETH_PREFIX = "lnv";
+/** Temporary sandbox-side name of a veth whose final ethN is still taken by a stale link. */
+const TEMP_PEER_PREFIX = "lnt";
+/** Sandbox interfaces follow Docker: eth0, eth1, ... in attach order. */
+const SANDBOX_IF_PREFIX = "eth";
+
+const LABNET_BRIDGE_PATTERN = /^lnbr-[a-z2-7]{8}$/;
+const LABNET_HOST_VETH_PATTERN = /^lnv[a-z2-7]{10}$/;
+const LABNET_TEMP_PEER_PATTERN = /^lnt[a-z2-7]{10}$/;
+const SANDBOX_IF_PATTERN = /^eth(0|[1-9][0-9]{0,3})$/;
+
+/** True for a valid Linux interface name: 1-15 bytes of `[a-zA-Z0-9_.-]`, not `.` or `..`. */
+export function isValidIfName(name: string): boolean {
+  return (
+    name.length >= 1 &&
+    name.length <= IF_NAME_MAX &&
+    KERNEL_NAME_PATTERN.test(name) &&
+    name !== "." &&
+    name !== ".."
+  );
+}
+
+/** True for a network namespace name Labnet accepts: 1-64 chars of `[a-zA-Z0-9_.-]`, not `.` or `..`. */
+export function isValidNetnsName(name: string): boolean {
+  return (
+    name.length >= 1 &&
+    name.length <= NETNS_NAME_MAX &&
+    KERNEL_NAME_PATTERN.test(name) &&
+    name !== "." &&
+    name !== ".."
+  );
+}
+
+/**
+ * True for a sandbox netns prefix: 2-48 chars of `[a-zA-Z0-9_.-]` ending in `-`, so that
+ * prefix + 16 id chars is a valid netns name and pruning by prefix cannot match a name
+ * that merely shares a first letter (`l` would match `lo`-like names; `ln-` does not).
+ *
+ * @example isValidNetnsPrefix("ln-") // true
+ * @example isValidNetnsPrefix("lt4f2ah1-") // true
+ */
+export function isValidNetnsPrefix(prefix: string): boolean {
+  return (
+    prefix.length >= 2 &&
+    prefix.length <= NETNS_NAME_MAX - ID_RANDOM_LENGTH &&
+    KERNEL_NAME_PATTERN.test(prefix) &&
+    prefix.endsWith("-")
+  );
+}
+
+/** True for a bridge name Labnet creates (`lnbr-` + 8 id chars). */
+export function isLabnetBridge(name: string): boolean {
+  return LABNET_BRIDGE_PATTERN.test(name);
+}
+
+/** True for a host-side veth name Labnet creates (`lnv` + 10 id chars). */
+export function isLabnetHostVeth(name: string): boolean {
+  return LABNET_HOST_VETH_PATTERN.test(name);
+}
+
+/** True for the temporary sandbox-side name of a veth being moved into place (`lnt` + 10 id chars). */
+export function isLabnetTempPeer(name: string): boolean {
+  return LABNET_TEMP_PEER_PATTERN.test(name);
+}
+
+/** True for a sandbox interface name of Labnet's `ethN` form. */
+export function isSandboxIfName(name: string): boolean {
+  return SANDBOX_IF_PATTERN.test(name);
+}
+
+/** Kernel bridge name of a network: `lnbr-` + first 8 chars of the id's random part. */
+export function bridgeName(networkId: string): string {
+  return assertIfName(BRIDGE_PREFIX + idRandom(networkId, "net_").slice(0, 8));
+}
+
+/** Host-side veth name of an endpoint: `lnv` + first 10 chars of the id's random part. */
+export function hostVethName(endpointId: string): string {
+  return assertIfName(HOST_VETH_PREFIX + idRandom(endpointId, "ep_").slice(0, 10));
+}
+
+/**
+ * Temporary sandbox-side name for an endpoint's veth peer (`lnt` + 10 chars), used when
+ * its final `ethN` name is still held by a stale link that must go first.
+ */
+export function tempPeerName(hostVeth: string): string {
+  if (!isLabnetHostVeth(hostVeth)) {
+    throw new Error(`not a Labnet host veth name: ${JSON.stringify(hostVeth)}`);
+  }
+  return assertIfName(TEMP_PEER_PREFIX + hostVeth.slice(HOST_VETH_PREFIX.length));
+}
+
+/**
+ * Network namespace name of a node's sandbox: the executor's prefix + the 16 random chars.
+ *
+ * @example sandboxNetnsName("ln-", "nod_abcdefghijklmnop") // "ln-abcdefghijklmnop"
+ */
+export function sandboxNetnsName(prefix: string, nodeId: string): string {
+  if (!isValidNetnsPrefix(prefix)) {
+    throw new Error(`invalid netns prefix: ${JSON.stringify(prefix)}`);
+  }
+  const name = prefix + idRandom(nodeId, "nod_");
+  if (!isValidNetnsName(name)) {
+    throw new Error(`invalid netns name: ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+/** Interface name inside a sandbox for the endpoint attached at `index` (0-based): `eth0`, `eth1`, ... */
+export function sandboxIfName(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index > 9999) {
+    throw new Error(`invalid interface index: ${index}`);
+  }
+  return assertIfName(SANDBOX_IF_PREFIX + String(index));
+}
+
+function idRandom(id: string, prefix: string): string {
+  const random = id.startsWith(prefix) ? id.slice(prefix.length) : "";
+  if (!ID_RANDOM_PATTERN.test(random)) {
+    throw new Error(`invalid Labnet id, want ${prefix}<16 chars a-z2-7>: ${JSON.stringify(id)}`);
+  }
+  return random;
+}
+
+function assertIfName(name: string): string {
+  if (!isValidIfName(name)) {
+    throw new Error(`invalid interface name: ${JSON.stringify(name)}`);
+  }
+  return name;
+}

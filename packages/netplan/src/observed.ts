@@ -1,0 +1,55 @@
+/**
+ * Kernel state of one lab host as the executor observed it (`ip -j`, `iptables-save`).
+ * The planner compares it with the desired state; it never reads the kernel itself.
+ */
+
+/** One network interface as `ip -j -d addr show` reports it. */
+export interface ObservedLink {
+  name: string;
+  /** `linkinfo.info_kind`: bridge, veth, macvlan, vxlan, ...; undefined for lo and plain NICs. */
+  kind?: string;
+  /** Name of the bridge (or other master) this link is enslaved to. */
+  master?: string;
+  /** Administratively up (`UP` in flags), regardless of carrier. */
+  up: boolean;
+  mtu: number;
+  /** Lowercase MAC address. */
+  mac: string;
+  /** IPv4 addresses with prefix, `a.b.c.d/p`, in kernel order. */
+  addresses: string[];
+  /** ifindex inside its own namespace. */
+  index: number;
+  /**
+   * ifindex of the peer (veth) or lower device (macvlan, vlan) in the peer's namespace
+   * (`link_index`). A sandbox veth's peerIndex is its host veth's index, which is how the
+   * planner pairs the two ends without names.
+   */
+  peerIndex?: number;
+}
+
+/** Detail of one sandbox namespace. */
+export interface ObservedSandbox {
+  links: ObservedLink[];
+  /** Next hop of the IPv4 default route in the main table, if any. */
+  defaultGateway?: string;
+}
+
+/** Everything the planner needs to know about a host. */
+export interface ObservedHost {
+  /** Named network namespaces (files under /run/netns). */
+  netns: string[];
+  /** Links of the host namespace itself. */
+  links: ObservedLink[];
+  /** `iptables-save` output of the host namespace. */
+  iptablesSave: string;
+  /** Detail for the sandboxes the executor chose to observe, keyed by netns name. */
+  sandboxes: Record<string, ObservedSandbox>;
+}
+
+/** One route as `ip -j route show` reports it. */
+export interface ObservedRoute {
+  /** `default` or a CIDR / address. */
+  dst: string;
+  gateway?: string;
+  dev?: string;
+}

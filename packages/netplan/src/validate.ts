@@ -1,0 +1,128 @@
+/**
+ * Strict checks on desired state before anything is rendered. `ip -batch` and
+ * `iptables-restore` split their input on whitespace and newlines, so every value that
+ * is interpolated into a line must match a narrow pattern, not merely "look right".
+ */
+import type { DesiredHost } from "./desired";
+import {
+  isLabnetBridge,
+  isLabnetHostVeth,
+  isSandboxIfName,
+  isValidNetnsName,
+  isValidNetnsPrefix,
+} from "./names";
+
+const IPV4_PATTERN = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+const MAC_PATTERN = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const MTU_MIN = 68;
+const MTU_MAX = 65535;
+
+/** True for a dotted-quad IPv4 address without leading zeros. */
+export function isIpv4(value: string): boolean {
+  return IPV4_PATTERN.test(value);
+}
+
+/** True for `a.b.c.d/p` with 0 <= p <= 32 (host bits may be set, as in a gateway address). */
+export function isIpv4Cidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split("/");
+  return (
+    rest.length === 0 &&
+    address !== undefined &&
+    prefix !== undefined &&
+    isIpv4(address) &&
+    /^(3[0-2]|[12]?[0-9])$/.test(prefix)
+  );
+}
+
+/** True for a lowercase colon-separated unicast MAC (Labnet renders MACs lowercase). */
+export function isUnicastMac(value: string): boolean {
+  if (!MAC_PATTERN.test(value)) {
+    return false;
+  }
+  const firstOctet = Number.parseInt(value.slice(0, 2), 16);
+  return (firstOctet & 1) === 0;
+}
+
+/** True for an MTU the kernel accepts on Ethernet-like links. */
+export function isValidMtu(value: number): boolean {
+  return Number.isInteger(value) && value >= MTU_MIN && value <= MTU_MAX;
+}
+
+/**
+ * Throws on the first value of `desired` that must not reach a kernel command, and on
+ * inconsistencies the kernel would reject halfway through a batch (duplicate names, an
+ * endpoint on a bridge that is not desired, a sandbox outside the executor's prefix).
+ */
+export function assertValidDesiredHost(desired: DesiredHost, netnsPrefix: string): void {
+  if (!isValidNetnsPrefix(netnsPrefix)) {
+    fail("netnsPrefix", netnsPrefix);
+  }
+  const bridges = new Set<string>();
+  for (const bridge of desired.bridges) {
+    const where = `bridge ${JSON.stringify(bridge.bridge)}`;
+    if (!isLabnetBridge(bridge.bridge)) {
+      fail(`${where} name`, bridge.bridge);
+    }
+    if (bridges.has(bridge.bridge)) {
+      fail(`${where} (duplicate)`, bridge.bridge);
+    }
+    bridges.add(bridge.bridge);
+    for (const gateway of bridge.gateways) {
+      if (!isIpv4Cidr(gateway)) {
+        fail(`${where} gateway`, gateway);
+      }
+    }
+    for (const subnet of bridge.subnets) {
+      if (!isIpv4Cidr(subnet)) {
+        fail(`${where} subnet`, subnet);
+      }
+    }
+    if (!isValidMtu(bridge.mtu)) {
+      fail(`${where} mtu`, bridge.mtu);
+    }
+  }
+
+  const netnsNames = new Set<string>();
+  const hostVeths = new Set<string>();
+  for (const sandbox of desired.sandboxes) {
+    const where = `sandbox ${JSON.stringify(sandbox.netns)}`;
+    if (!isValidNetnsName(sandbox.netns) || !sandbox.netns.startsWith(netnsPrefix)) {
+      fail(`${where} netns (must start with ${netnsPrefix})`, sandbox.netns);
+    }
+    if (netnsNames.has(sandbox.netns)) {
+      fail(`${where} (duplicate)`, sandbox.netns);
+    }
+    netnsNames.add(sandbox.netns);
+    if (sandbox.defaultGateway !== undefined && !isIpv4(sandbox.defaultGateway)) {
+      fail(`${where} defaultGateway`, sandbox.defaultGateway);
+    }
+    const ifNames = new Set<string>();
+    for (const endpoint of sandbox.endpoints) {
+      const at = `${where} endpoint ${JSON.stringify(endpoint.endpointId)}`;
+      if (!isSandboxIfName(endpoint.ifName) || ifNames.has(endpoint.ifName)) {
+        fail(`${at} ifName`, endpoint.ifName);
+      }
+      ifNames.add(endpoint.ifName);
+      if (!isLabnetHostVeth(endpoint.hostVeth) || hostVeths.has(endpoint.hostVeth)) {
+        fail(`${at} hostVeth`, endpoint.hostVeth);
+      }
+      hostVeths.add(endpoint.hostVeth);
+      if (!bridges.has(endpoint.bridge)) {
+        fail(`${at} bridge (not a desired bridge)`, endpoint.bridge);
+      }
+      if (!isIpv4Cidr(endpoint.address)) {
+        fail(`${at} address`, endpoint.address);
+      }
+      if (!isUnicastMac(endpoint.mac)) {
+        fail(`${at} mac`, endpoint.mac);
+      }
+      if (!isValidMtu(endpoint.mtu)) {
+        fail(`${at} mtu`, endpoint.mtu);
+      }
+    }
+  }
+}
+
+function fail(what: string, value: unknown): never {
+  throw new Error(`invalid desired state: ${what}: ${JSON.stringify(value)}`);
+}

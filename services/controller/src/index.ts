@@ -1,0 +1,7 @@
+export {
+  type OperationNotification,
+  type OutboxDispatcher,
+  type OutboxDispatcherOptions,
+  parseNotification,
+  startOutboxDispatcher,
+} from "./dispatch-outbox";

@@ -1,0 +1,38 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+
+const NETNS_PREFIX = /^[a-zA-Z0-9_.-]{1,47}-$/;
+const HOST_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+/** The executor's environment. Parsed once at start; every problem is listed before exiting. */
+export const ExecutorConfig = z.object({
+  /** Postgres; `?host=/dir` reaches it by unix socket (needed inside a network namespace). */
+  DATABASE_URL: z.string().url(),
+  /** Redis: `redis://host:port` or `unix:///path/redis.sock`. */
+  REDIS_URL: z.string().url(),
+  /** Name of the lab host this executor manages; the same name after a restart is the same host. */
+  LABNET_HOST_NAME: z.string().regex(HOST_NAME).default(hostname().slice(0, 63)),
+  /** Prefix of the sandbox namespaces this executor owns (and may prune). Ends in `-`. */
+  LABNET_NETNS_PREFIX: z.string().regex(NETNS_PREFIX, "letters, digits, _ . - and ending in -").default("ln-"),
+  /** Address other hosts reach this one at (overlay underlay); optional for single-host labs. */
+  LABNET_UNDERLAY_ADDRESS: z.union([z.ipv4(), z.literal("")]).default(""),
+  /** How often the host's liveness is recorded. */
+  LABNET_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
+  /** How often kernel state is compared with Postgres and repaired (drift, orphans). */
+  LABNET_RECONCILE_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** Key prefix of Labnet's BullMQ queues in Redis. */
+  LABNET_QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("labnet"),
+  /** Manage net.ipv4.ip_forward in the host namespace (bridge networks need it on). */
+  LABNET_MANAGE_IP_FORWARD: z.enum(["true", "false"]).default("true"),
+});
+export type ExecutorConfig = z.infer<typeof ExecutorConfig>;
+
+/** Parses the environment or throws one error that lists every bad variable. */
+export function loadExecutorConfig(env: NodeJS.ProcessEnv = process.env): ExecutorConfig {
+  const result = ExecutorConfig.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid executor configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,45 @@
+import type { Db } from "@labnet/db";
+import { planHost } from "@labnet/netplan";
+import { applyPlan, observeHost, type Runner } from "./kernel";
+import { loadDesiredHost } from "./desired-state";
+
+export interface ConvergeDeps {
+  db: Db;
+  runner: Runner;
+  hostId: string;
+  netnsPrefix: string;
+}
+
+/**
+ * Which sandboxes to look into. Looking costs a process or two per sandbox, so jobs look
+ * only at their own node; the reconcile loop looks at all of them.
+ */
+export type SandboxScope = { kind: "all" } | { kind: "only"; netns: string[] };
+
+/**
+ * Makes the host's kernel match Postgres: load desired state, observe, plan the
+ * difference, apply it. Labnet objects no longer desired are pruned every time (that is
+ * cheap: one link listing), so a removal is a converge like any other.
+ */
+export async function convergeHost(deps: ConvergeDeps, scope: SandboxScope): Promise<void> {
+  const desired = await loadDesiredHost(deps.db, deps.hostId);
+  const sandboxes =
+    scope.kind === "all" ? desired.sandboxes.map((s) => s.netns) : scope.netns;
+  const observed = await observeHost(deps.runner, { netnsPrefix: deps.netnsPrefix, sandboxes });
+  const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
+  await applyPlan(deps.runner, plan);
+}
+
+/**
+ * Runs kernel changes one at a time: jobs and the reconcile loop both converge the
+ * whole host, and two interleaved plans could undo each other.
+ */
+export class SerialLock {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(fn, fn);
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+}

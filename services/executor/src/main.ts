@@ -1,0 +1,82 @@
+import { registerHostWithDefaults } from "@labnet/commands";
+import { createDb, touchHost } from "@labnet/db";
+import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
+import { createLogger } from "@labnet/log";
+import { createRedisConnection } from "@labnet/queue";
+import { loadExecutorConfig } from "./config";
+import { convergeHost, SerialLock } from "./converge";
+import { JOB_HANDLERS } from "./jobs/handlers";
+import { createExecRunner, detectCapabilities, enableIpForward } from "./kernel";
+import { startWorker } from "./worker";
+
+/**
+ * The executor of one lab host: the host is the network namespace this process runs in.
+ * Registers the host, converges the kernel to Postgres, then consumes the host's queue.
+ */
+async function main(): Promise<void> {
+  const log = createLogger("executor");
+  const config = loadExecutorConfig();
+  const runner = createExecRunner();
+  const { db, close: closeDb } = createDb(config.DATABASE_URL, { max: 4, applicationName: "labnet-executor" });
+
+  const capabilities = await detectCapabilities(runner, { netnsPrefix: config.LABNET_NETNS_PREFIX });
+  const host = await registerHostWithDefaults({
+    ctx: { db, addressPools: DEFAULT_ADDRESS_POOLS, defaultMtu: 1500 },
+    input: {
+      name: config.LABNET_HOST_NAME,
+      netnsPrefix: config.LABNET_NETNS_PREFIX,
+      underlayAddress: config.LABNET_UNDERLAY_ADDRESS || null,
+      capabilities,
+    },
+  });
+  log.info("host registered", { host: host.id, name: host.name, capabilities });
+  if (config.LABNET_MANAGE_IP_FORWARD === "true") {
+    await enableIpForward();
+  }
+
+  const deps = { db, runner, hostId: host.id, netnsPrefix: config.LABNET_NETNS_PREFIX };
+  const lock = new SerialLock();
+  const reconcile = () =>
+    lock
+      .run(() => convergeHost(deps, { kind: "all" }))
+      .catch((error) => log.error("reconcile failed", { error: String(error) }));
+  await reconcile();
+  log.info("initial reconcile done");
+
+  const connection = createRedisConnection(config.REDIS_URL, "worker");
+  const worker = startWorker({
+    ...deps,
+    connection,
+    queuePrefix: config.LABNET_QUEUE_PREFIX,
+    lock,
+    handlers: JOB_HANDLERS,
+    log,
+  });
+  const heartbeat = setInterval(() => {
+    touchHost(db, host.id).catch((error) => log.warn("heartbeat failed", { error: String(error) }));
+  }, config.LABNET_HEARTBEAT_MS);
+  const reconcileTimer = setInterval(reconcile, config.LABNET_RECONCILE_MS);
+  log.info("executor ready", { host: host.name, queue: worker.name });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    log.info("stopping", { signal });
+    clearInterval(heartbeat);
+    clearInterval(reconcileTimer);
+    await worker.close(); // lets the running job finish
+    connection.disconnect();
+    await closeDb();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error) => {
+  process.stderr.write(`executor failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
