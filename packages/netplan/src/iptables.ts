@@ -77,6 +77,10 @@ function renderNatRules(bridges: readonly DesiredBridge[]): string[] {
 
 function renderForwardRules(bridges: readonly DesiredBridge[]): string[] {
   const forward = FILTER_CHAINS.forward;
+  if (bridges.length === 0) {
+    // A host without networks carries no Labnet rules at all, only empty chains.
+    return [];
+  }
   // Isolation is decided before any accept below.
   const lines = [`-A ${forward} -j ${FILTER_CHAINS.isolation}`];
   // Internal bridges first: their drops must win over another bridge's `-i BR -j ACCEPT`.
@@ -103,9 +107,7 @@ function renderForwardRules(bridges: readonly DesiredBridge[]): string[] {
 }
 
 function missingHooks(hooks: readonly Hook[], rules: ReadonlySet<string> | undefined): string[] {
-  return hooks
-    .filter((hook) => !rules?.has(`-A ${hook.chain} -j ${hook.target}`))
-    .map((hook) => hook.add);
+  return hooks.filter((hook) => !rules?.has(`-A ${hook.chain} -j ${hook.target}`)).map((hook) => hook.add);
 }
 
 /** Rule lines (`-A ...`) of each table in `iptables-save` output, whitespace-normalized. */

@@ -14,6 +14,8 @@ const ID_RANDOM_LENGTH = 16;
 
 const KERNEL_NAME_PATTERN = /^[a-zA-Z0-9_.-]+$/;
 const ID_RANDOM_PATTERN = /^[a-z2-7]{16}$/;
+/** Starts with a letter (never read as a command-line option), ends in `-`. */
+const NETNS_PREFIX_PATTERN = /^[a-zA-Z][a-zA-Z0-9_.-]*-$/;
 
 /** Labnet's own iptables chains in the nat table. */
 export const NAT_CHAINS = {
@@ -43,40 +45,28 @@ const SANDBOX_IF_PATTERN = /^eth(0|[1-9][0-9]{0,3})$/;
 /** True for a valid Linux interface name: 1-15 bytes of `[a-zA-Z0-9_.-]`, not `.` or `..`. */
 export function isValidIfName(name: string): boolean {
   return (
-    name.length >= 1 &&
-    name.length <= IF_NAME_MAX &&
-    KERNEL_NAME_PATTERN.test(name) &&
-    name !== "." &&
-    name !== ".."
+    name.length >= 1 && name.length <= IF_NAME_MAX && KERNEL_NAME_PATTERN.test(name) && name !== "." && name !== ".."
   );
 }
 
 /** True for a network namespace name Labnet accepts: 1-64 chars of `[a-zA-Z0-9_.-]`, not `.` or `..`. */
 export function isValidNetnsName(name: string): boolean {
   return (
-    name.length >= 1 &&
-    name.length <= NETNS_NAME_MAX &&
-    KERNEL_NAME_PATTERN.test(name) &&
-    name !== "." &&
-    name !== ".."
+    name.length >= 1 && name.length <= NETNS_NAME_MAX && KERNEL_NAME_PATTERN.test(name) && name !== "." && name !== ".."
   );
 }
 
 /**
- * True for a sandbox netns prefix: 2-48 chars of `[a-zA-Z0-9_.-]` ending in `-`, so that
- * prefix + 16 id chars is a valid netns name and pruning by prefix cannot match a name
- * that merely shares a first letter (`l` would match `lo`-like names; `ln-` does not).
+ * True for a sandbox netns prefix: 2-48 chars of `[a-zA-Z0-9_.-]`, starting with a letter
+ * (never read as an option) and ending in `-`, so that prefix + 16 id chars is a valid
+ * netns name and pruning by prefix cannot match a name that merely shares its first
+ * letters (`ln` would match `lnxyz`; `ln-` does not).
  *
  * @example isValidNetnsPrefix("ln-") // true
  * @example isValidNetnsPrefix("lt4f2ah1-") // true
  */
 export function isValidNetnsPrefix(prefix: string): boolean {
-  return (
-    prefix.length >= 2 &&
-    prefix.length <= NETNS_NAME_MAX - ID_RANDOM_LENGTH &&
-    KERNEL_NAME_PATTERN.test(prefix) &&
-    prefix.endsWith("-")
-  );
+  return prefix.length <= NETNS_NAME_MAX - ID_RANDOM_LENGTH && NETNS_PREFIX_PATTERN.test(prefix);
 }
 
 /** True for a bridge name Labnet creates (`lnbr-` + 8 id chars). */

@@ -183,8 +183,7 @@ async function prepareDirectories(
 ): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o755 });
   await chmod(dataDir, 0o755);
-  const reachable = await runCommand(["test", "-x", dataDir], { uid: account.uid, gid: account.gid });
-  if (reachable.code !== 0) {
+  if (!(await isReachableBy(account, dataDir))) {
     throw new Error(
       `the postgres account cannot reach ${dataDir}: a parent directory is not searchable by other users (e.g. /root is 0700). Choose a data directory outside it (LABNET_DATA_DIR=/var/lib/labnet).`,
     );
@@ -197,6 +196,20 @@ async function prepareDirectories(
     await chown(dir, account.uid, account.gid);
     await chmod(dir, mode);
   }
+}
+
+/**
+ * Whether the `postgres` account can traverse to `dir` (an existing directory). A checkout under
+ * a private home (`/root` is 0700) cannot hold the cluster.
+ */
+export async function isReachableByPostgres(dir: string): Promise<boolean> {
+  const account = await ensureSystemUser("postgres");
+  return isReachableBy(account, dir);
+}
+
+async function isReachableBy(account: SystemUser, dir: string): Promise<boolean> {
+  const result = await runCommand(["test", "-x", dir], { uid: account.uid, gid: account.gid });
+  return result.code === 0;
 }
 
 async function initClusterIfMissing(

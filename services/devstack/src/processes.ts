@@ -39,6 +39,20 @@ export async function readProcessCwd(pid: number): Promise<string | undefined> {
 }
 
 /**
+ * Start time of a process in clock ticks since boot (field 22 of `/proc/<pid>/stat`), or
+ * undefined when it is gone. With the PID it identifies a process even across PID reuse.
+ */
+export async function readProcessStartTime(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses; the fields after it do not.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Waits until a process that is not our child is gone, polling. Returns false on timeout.
  * (Our own children are awaited through their exit event instead.)
  */

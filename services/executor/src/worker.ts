@@ -75,7 +75,7 @@ async function processJob(deps: WorkerDeps, job: Job): Promise<void> {
 function toProblem(error: unknown): StoredProblem {
   const detail = error instanceof Error ? error.message : String(error);
   return {
-    type: "/problems/kernel-operation-failed",
+    type: "https://labnet.dev/problems/kernel-operation-failed",
     title: "The lab host could not apply the change",
     status: 500,
     detail: detail.slice(0, 2000),

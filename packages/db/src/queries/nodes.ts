@@ -70,7 +70,7 @@ export async function endpointsOfNodes(db: Db, nodeIds: string[]): Promise<NodeE
       mtu: networks.mtu,
       gateway: sql<string | null>`(
         SELECT host(c.gateway) FROM ipam_configs c
-        WHERE c.network_id = ${endpoints.networkId} AND c.subnet >> ${endpoints.address}
+        WHERE c.network_id = ${endpoints.networkId} AND c.subnet >>= host(${endpoints.address})::inet
         ORDER BY c.position LIMIT 1)`,
     })
     .from(endpoints)

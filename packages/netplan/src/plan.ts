@@ -1,0 +1,336 @@
+/**
+ * The planner: desired state + observed state of one host -> the kernel work that
+ * converges them, as `ip -batch` lines and one `iptables-restore` payload.
+ *
+ * "Ensure" semantics: only what differs is rendered, so replaying a job, or planning
+ * again after a half-applied one, converges; a converged host yields no `ip` lines.
+ * Labnet owns only names it generates (names.ts); nothing else is ever deleted.
+ */
+import type { DesiredBridge, DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
+import { renderIptablesRestore } from "./iptables";
+import {
+  isLabnetBridge,
+  isLabnetHostVeth,
+  isLabnetTempPeer,
+  isSandboxIfName,
+  isValidNetnsName,
+  tempPeerName,
+} from "./names";
+import type { ObservedHost, ObservedLink } from "./observed";
+import { assertValidDesiredHost } from "./validate";
+
+/** Lines for one `ip -n <netns> -batch -` process. */
+export interface SandboxBatch {
+  netns: string;
+  lines: string[];
+}
+
+/**
+ * Kernel work for one host, applied in field order: `netnsAdd` (one `ip -batch`),
+ * `hostBatch` (one `ip -batch` in the host namespace), each of `sandboxBatches`, then
+ * `iptablesRestore` (one `iptables-restore --noflush`), then `netnsDelete` (one `ip -batch`).
+ */
+export interface HostPlan {
+  netnsAdd: string[];
+  hostBatch: string[];
+  sandboxBatches: SandboxBatch[];
+  /** Always the complete Labnet rule set; applying it when nothing changed is harmless. */
+  iptablesRestore: string;
+  netnsDelete: string[];
+}
+
+export interface PlanOptions {
+  /** This executor's sandbox netns prefix (`ln-` by default); pruning is limited to it. */
+  netnsPrefix: string;
+  /** Also delete Labnet-owned objects that are not desired (netns, host veths, bridges). */
+  prune: boolean;
+}
+
+/**
+ * Plans the kernel work that makes `observed` match `desired`.
+ *
+ * A desired sandbox is planned when its netns does not exist yet (it is created) or when
+ * `observed.sandboxes` has its detail; a desired sandbox that exists without detail is
+ * left alone (its host veth is still protected from pruning).
+ *
+ * @example
+ * const plan = planHost(desired, await observeHost(runner, opts), { netnsPrefix: "ln-", prune: false });
+ * await applyPlan(runner, plan);
+ */
+export function planHost(desired: DesiredHost, observed: ObservedHost, options: PlanOptions): HostPlan {
+  assertValidDesiredHost(desired, options.netnsPrefix);
+
+  const hostLinks = new Map(observed.links.map((link) => [link.name, link]));
+  const hostLinksByIndex = new Map(observed.links.map((link) => [link.index, link]));
+  const existingNetns = new Set(observed.netns);
+  const bridges = [...desired.bridges].sort((a, b) => compare(a.bridge, b.bridge));
+  const sandboxes = [...desired.sandboxes].sort((a, b) => compare(a.netns, b.netns));
+
+  // Host batch sections, concatenated in this order at the end: deletions free names
+  // (and kill veth peers) before anything is created; bridges exist before ports join.
+  const hostVethDeletes = new Set<string>();
+  const bridgeDeletes = new Set<string>();
+  const bridgeLines: string[] = [];
+  const hostVethFixes: string[] = [];
+  const vethCreates: string[] = [];
+
+  const netnsAdd: string[] = [];
+  const sandboxBatches: SandboxBatch[] = [];
+
+  /**
+   * Removes a stale sandbox link. A veth whose peer is a Labnet host veth is deleted from
+   * the host side (the host batch runs first, so its name is free by the time the host
+   * batch creates a new peer with that name); anything else is deleted inside the sandbox.
+   * Returns whether the name is free before the host batch's creations.
+   */
+  function removeSandboxLink(link: ObservedLink, sandboxDeletes: string[]): boolean {
+    const hostPeer = findHostPeer(link, hostLinksByIndex);
+    if (hostPeer !== undefined) {
+      hostVethDeletes.add(hostPeer.name);
+      return true;
+    }
+    sandboxDeletes.push(`link del ${link.name}`);
+    return false;
+  }
+
+  for (const bridge of bridges) {
+    const existing = hostLinks.get(bridge.bridge);
+    if (existing !== undefined && existing.kind !== "bridge") {
+      bridgeDeletes.add(bridge.bridge);
+    }
+    bridgeLines.push(...planBridge(bridge, existing?.kind === "bridge" ? existing : undefined));
+  }
+
+  for (const sandbox of sandboxes) {
+    const exists = existingNetns.has(sandbox.netns);
+    const detail = observed.sandboxes[sandbox.netns];
+    if (exists && detail === undefined) {
+      continue;
+    }
+    if (!exists) {
+      netnsAdd.push(sandbox.netns);
+    }
+    const links = exists && detail !== undefined ? detail.links : [];
+    const sandboxLinks = new Map(links.map((link) => [link.name, link]));
+    const desiredIfNames = new Set(sandbox.endpoints.map((endpoint) => endpoint.ifName));
+
+    const loLines: string[] = [];
+    const sandboxDeletes: string[] = [];
+    const renames: string[] = [];
+    const setup: string[] = [];
+    let linksChanged = false;
+
+    if (sandboxLinks.get("lo")?.up !== true) {
+      loLines.push("link set lo up");
+    }
+
+    // Disconnected endpoints and leftovers of an interrupted rename.
+    for (const link of links) {
+      if (desiredIfNames.has(link.name) || !(isSandboxIfName(link.name) || isLabnetTempPeer(link.name))) {
+        continue;
+      }
+      removeSandboxLink(link, sandboxDeletes);
+      linksChanged = true;
+    }
+
+    for (const endpoint of sandbox.endpoints) {
+      const link = sandboxLinks.get(endpoint.ifName);
+      const hostVeth = hostLinks.get(endpoint.hostVeth);
+      if (link !== undefined && hostVeth !== undefined && isEndpointPair(link, hostVeth, endpoint)) {
+        hostVethFixes.push(...planHostVethDrift(endpoint, hostVeth));
+        setup.push(...planSandboxIfDrift(endpoint, link));
+        continue;
+      }
+
+      linksChanged = true;
+      // Whatever holds the name now belongs to another (or a broken) pair.
+      const nameIsFree = link === undefined || removeSandboxLink(link, sandboxDeletes);
+      if (hostVeth !== undefined) {
+        hostVethDeletes.add(endpoint.hostVeth);
+      }
+      const peerName = nameIsFree ? endpoint.ifName : tempPeerName(endpoint.hostVeth);
+      vethCreates.push(
+        // The peer cannot be set up in the same command ("Transport endpoint is not
+        // connected"); it comes up inside the sandbox. The host end is up but has no
+        // carrier until then, so addrgenmode lands before IPv6 autoconf could run.
+        `link add ${endpoint.hostVeth} mtu ${endpoint.mtu} master ${endpoint.bridge} up type veth peer name ${peerName} mtu ${endpoint.mtu} address ${endpoint.mac} netns ${sandbox.netns}`,
+        `link set ${endpoint.hostVeth} addrgenmode none`,
+      );
+      if (!nameIsFree) {
+        renames.push(`link set ${peerName} name ${endpoint.ifName}`);
+      }
+      setup.push(
+        `link set ${endpoint.ifName} addrgenmode none`,
+        `addr replace ${endpoint.address} dev ${endpoint.ifName}`,
+        `link set ${endpoint.ifName} up`,
+      );
+    }
+
+    const routes = planDefaultRoute(sandbox, detail?.defaultGateway, linksChanged);
+    const lines = [...loLines, ...sandboxDeletes, ...renames, ...setup, ...routes];
+    if (lines.length > 0) {
+      sandboxBatches.push({ netns: sandbox.netns, lines });
+    }
+  }
+
+  const netnsDelete: string[] = [];
+  if (options.prune) {
+    const desiredNetns = new Set(desired.sandboxes.map((sandbox) => sandbox.netns));
+    const desiredHostVeths = new Set(
+      desired.sandboxes.flatMap((sandbox) => sandbox.endpoints.map((endpoint) => endpoint.hostVeth)),
+    );
+    const desiredBridges = new Set(desired.bridges.map((bridge) => bridge.bridge));
+    for (const netns of [...observed.netns].sort(compare)) {
+      // A file name under /run/netns may hold anything, a newline included; only
+      // names that are safe to put on a batch line are ever deleted.
+      if (netns.startsWith(options.netnsPrefix) && isValidNetnsName(netns) && !desiredNetns.has(netns)) {
+        netnsDelete.push(netns);
+      }
+    }
+    for (const link of [...observed.links].sort((a, b) => compare(a.name, b.name))) {
+      if (isLabnetHostVeth(link.name) && !desiredHostVeths.has(link.name)) {
+        hostVethDeletes.add(link.name);
+      } else if (isLabnetBridge(link.name) && !desiredBridges.has(link.name)) {
+        bridgeDeletes.add(link.name);
+      }
+    }
+  }
+
+  const hostBatch = [
+    ...[...hostVethDeletes].map((name) => `link del ${name}`),
+    ...[...bridgeDeletes].map((name) => `link del ${name}`),
+    ...bridgeLines,
+    ...hostVethFixes,
+    ...vethCreates,
+  ];
+
+  return {
+    netnsAdd,
+    hostBatch,
+    sandboxBatches,
+    iptablesRestore: renderIptablesRestore(desired.bridges, observed.iptablesSave),
+    netnsDelete,
+  };
+}
+
+/** True when the plan has no `ip` work (the iptables payload is ignored: it is always complete). */
+export function isIpNoop(plan: HostPlan): boolean {
+  return (
+    plan.netnsAdd.length === 0 &&
+    plan.hostBatch.length === 0 &&
+    plan.sandboxBatches.length === 0 &&
+    plan.netnsDelete.length === 0
+  );
+}
+
+function planBridge(bridge: DesiredBridge, existing: ObservedLink | undefined): string[] {
+  const name = bridge.bridge;
+  if (existing === undefined) {
+    return [
+      `link add ${name} mtu ${bridge.mtu} type bridge`,
+      // Must precede `up`: set in the same command it lands after the link-local address.
+      `link set ${name} addrgenmode none`,
+      ...bridge.gateways.map((gateway) => `addr replace ${gateway} dev ${name}`),
+      `link set ${name} up`,
+    ];
+  }
+  const lines: string[] = [];
+  if (existing.mtu !== bridge.mtu) {
+    lines.push(`link set ${name} mtu ${bridge.mtu}`);
+  }
+  for (const address of existing.addresses) {
+    if (!bridge.gateways.includes(address)) {
+      lines.push(`addr del ${address} dev ${name}`);
+    }
+  }
+  for (const gateway of bridge.gateways) {
+    if (!existing.addresses.includes(gateway)) {
+      lines.push(`addr replace ${gateway} dev ${name}`);
+    }
+  }
+  if (!existing.up) {
+    lines.push(`link set ${name} up`);
+  }
+  return lines;
+}
+
+function planHostVethDrift(endpoint: DesiredEndpoint, hostVeth: ObservedLink): string[] {
+  const lines: string[] = [];
+  if (hostVeth.mtu !== endpoint.mtu) {
+    lines.push(`link set ${endpoint.hostVeth} mtu ${endpoint.mtu}`);
+  }
+  if (hostVeth.master !== endpoint.bridge) {
+    lines.push(`link set ${endpoint.hostVeth} master ${endpoint.bridge}`);
+  }
+  if (!hostVeth.up) {
+    lines.push(`link set ${endpoint.hostVeth} up`);
+  }
+  return lines;
+}
+
+function planSandboxIfDrift(endpoint: DesiredEndpoint, link: ObservedLink): string[] {
+  const lines: string[] = [];
+  if (link.mtu !== endpoint.mtu) {
+    lines.push(`link set ${endpoint.ifName} mtu ${endpoint.mtu}`);
+  }
+  for (const address of link.addresses) {
+    if (address !== endpoint.address) {
+      lines.push(`addr del ${address} dev ${endpoint.ifName}`);
+    }
+  }
+  if (!link.addresses.includes(endpoint.address)) {
+    lines.push(`addr replace ${endpoint.address} dev ${endpoint.ifName}`);
+  }
+  if (!link.up) {
+    lines.push(`link set ${endpoint.ifName} up`);
+  }
+  return lines;
+}
+
+function planDefaultRoute(
+  sandbox: DesiredSandbox,
+  observedGateway: string | undefined,
+  linksChanged: boolean,
+): string[] {
+  if (sandbox.defaultGateway !== undefined) {
+    // A replaced or deleted link may have taken the observed route with it.
+    return linksChanged || observedGateway !== sandbox.defaultGateway
+      ? [`route replace default via ${sandbox.defaultGateway}`]
+      : [];
+  }
+  // flush, not del: the route may already be gone with a link deleted in this batch.
+  return observedGateway !== undefined ? ["route flush exact 0.0.0.0/0"] : [];
+}
+
+/**
+ * The Labnet host veth paired with `link`, if any. Both ends must point at each other
+ * (`link_index` on each side is the other's ifindex), so a macvlan's parent or a peer
+ * in some other namespace is never mistaken for one.
+ */
+function findHostPeer(
+  link: ObservedLink,
+  hostLinksByIndex: ReadonlyMap<number, ObservedLink>,
+): ObservedLink | undefined {
+  if (link.kind !== "veth" || link.peerIndex === undefined) {
+    return undefined;
+  }
+  const peer = hostLinksByIndex.get(link.peerIndex);
+  if (peer === undefined || peer.kind !== "veth" || !isLabnetHostVeth(peer.name) || peer.peerIndex !== link.index) {
+    return undefined;
+  }
+  return peer;
+}
+
+function isEndpointPair(link: ObservedLink, hostVeth: ObservedLink, endpoint: DesiredEndpoint): boolean {
+  return (
+    link.kind === "veth" &&
+    hostVeth.kind === "veth" &&
+    link.peerIndex === hostVeth.index &&
+    hostVeth.peerIndex === link.index &&
+    link.mac === endpoint.mac
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

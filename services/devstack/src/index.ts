@@ -1,0 +1,48 @@
+export { killRecordedChildren, recordChild } from "./child-registry";
+export { ConfigError, type DevstackConfig, DevstackEnv, loadDevstackConfig } from "./config";
+export { lockDataDir } from "./data-dir-lock";
+export {
+  DEBIAN_PACKAGES_FILE,
+  ensureDebianPackages,
+  findMissingDebianPackages,
+  readRequiredDebianPackages,
+} from "./debian";
+export { type MigrateFn, migrateDatabase } from "./migrate-database";
+export {
+  addNetns,
+  assertNetnsName,
+  createUplinkedNetns,
+  deleteNetns,
+  ensureLabHostNetns,
+  type LabHostNetns,
+  listNetns,
+  listNetnsPids,
+  NETNS_DIR,
+  netnsPath,
+  type UplinkPlan,
+  waitForNoNetns,
+} from "./netns";
+export { REPO_ROOT } from "./paths";
+export {
+  findPostgresBinDir,
+  isReachableByPostgres,
+  type PostgresServer,
+  type StartPostgresOptions,
+  startPostgres,
+  stopStalePostgres,
+} from "./postgres";
+export {
+  type ExitStatus,
+  isProcessAlive,
+  readProcessArgv,
+  readProcessCwd,
+  readProcessStartTime,
+  terminateChild,
+  waitForChildExit,
+  waitForPidGone,
+} from "./processes";
+export { pingRedis, type RedisServer, type StartRedisOptions, startRedis, stopStaleRedis } from "./redis";
+export { type CommandResult, type RunCommandOptions, runCommand, runCommandOrThrow } from "./run-command";
+export { assertSocketPathFits } from "./socket-path";
+export { type SupervisedProcess, Supervisor, type SupervisorOptions } from "./supervisor";
+export { ensureSystemUser, findSystemUser, type SystemUser } from "./system-user";

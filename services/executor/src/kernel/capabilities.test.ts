@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { detectCapabilities } from "./capabilities";
+import { createRecordingRunner } from "./runner";
+
+// What this lab host's kernel answers (DESIGN §4): no dummy, vlan or ipvlan.
+const UNSUPPORTED = new Set(["dummy", "vlan", "ipvlan"]);
+
+function kernelLike(options: { iptables: boolean }) {
+  return createRecordingRunner((call) => {
+    const type = call.argv[call.argv.indexOf("type") + 1];
+    if (call.argv.includes("link") && type !== undefined && UNSUPPORTED.has(type)) {
+      return { code: 2, stderr: "Error: Unknown device type.\n" };
+    }
+    if (call.argv.includes("iptables-restore") && !options.iptables) {
+      return { code: 1, stderr: "iptables-restore: line 4 failed\n" };
+    }
+    return undefined;
+  });
+}
+
+describe("detectCapabilities", () => {
+  it("reports what the kernel created and derives drivers", async () => {
+    const runner = kernelLike({ iptables: true });
+    expect(await detectCapabilities(runner, { netnsPrefix: "lt4f2ah1-" })).toEqual({
+      linkTypes: ["bridge", "veth", "macvlan", "vxlan"],
+      drivers: ["bridge", "host", "none", "macvlan", "overlay"],
+      iptables: true,
+    });
+    const [add] = runner.calls;
+    const netns = add?.argv[3] ?? "";
+    expect(netns).toMatch(/^lt4f2ah1-probe-[0-9a-f]{10}$/);
+    expect(add?.argv).toEqual(["ip", "netns", "add", netns]);
+    expect(runner.calls.at(-1)?.argv).toEqual(["ip", "netns", "del", netns]);
+    // Every probe runs inside the throwaway namespace, never on the host.
+    for (const call of runner.calls.slice(1, -1)) {
+      expect(call.argv.join(" ")).toMatch(new RegExp(`^ip -n ${netns} |^nsenter --net=/run/netns/${netns} -- `));
+    }
+  });
+
+  it("reports iptables as unusable when the probe payload fails", async () => {
+    const capabilities = await detectCapabilities(kernelLike({ iptables: false }), { netnsPrefix: "ln-" });
+    expect(capabilities.iptables).toBe(false);
+  });
+
+  it("deletes the throwaway namespace when a probe throws", async () => {
+    const runner = createRecordingRunner((call) => {
+      if (call.argv[0] === "nsenter") {
+        throw new Error("spawn failed");
+      }
+      return undefined;
+    });
+    // A spawn failure of iptables-restore is "not available", not an error.
+    await expect(detectCapabilities(runner, { netnsPrefix: "ln-" })).resolves.toMatchObject({ iptables: false });
+
+    const failing = createRecordingRunner((call) => {
+      if (call.argv.includes("pbr0")) {
+        throw new Error("runner broke");
+      }
+      return undefined;
+    });
+    await expect(detectCapabilities(failing, { netnsPrefix: "ln-" })).rejects.toThrow(/runner broke/);
+    expect(failing.calls.at(-1)?.argv.slice(0, 3)).toEqual(["ip", "netns", "del"]);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * What this kernel can build, found by trying it in a throwaway network namespace (so
+ * the host itself is never touched). Reported with the host record, so an unsupported
+ * driver is refused at the API instead of failing a job later.
+ */
+import { randomBytes } from "node:crypto";
+import { isValidNetnsName, isValidNetnsPrefix } from "@labnet/netplan";
+import { type Runner, runOrThrow } from "./runner";
+
+/** Link types Labnet may use, in reporting order. */
+export const PROBED_LINK_TYPES = ["bridge", "veth", "macvlan", "vxlan", "ipvlan", "vlan", "dummy"] as const;
+
+export type LinkType = (typeof PROBED_LINK_TYPES)[number];
+
+export interface Capabilities {
+  /** Link types the kernel created in the probe. */
+  linkTypes: LinkType[];
+  /** Network drivers Labnet can offer: bridge, host, none always; macvlan, overlay when supported. */
+  drivers: string[];
+  /** Whether `iptables-restore` works (nat MASQUERADE and conntrack). */
+  iptables: boolean;
+}
+
+export interface DetectOptions {
+  /** Prefix for the throwaway namespace (the executor's sandbox prefix, so a leftover is pruned). */
+  netnsPrefix: string;
+}
+
+// Exercises the matches and targets Labnet renders (conntrack, MASQUERADE in nat).
+const IPTABLES_PROBE = [
+  "*nat",
+  ":LABNET-PROBE - [0:0]",
+  "-A POSTROUTING -j LABNET-PROBE",
+  "-A LABNET-PROBE -s 10.0.0.0/24 ! -o lo -j MASQUERADE",
+  "COMMIT",
+  "*filter",
+  ":LABNET-PROBE - [0:0]",
+  "-I FORWARD 1 -j LABNET-PROBE",
+  "-A LABNET-PROBE -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+  "COMMIT",
+  "",
+].join("\n");
+
+/**
+ * Probes link types and iptables in a namespace `<prefix>probe-<random>`, deleted
+ * afterwards (also when a probe throws).
+ *
+ * @example const { drivers } = await detectCapabilities(runner, { netnsPrefix: "ln-" });
+ */
+export async function detectCapabilities(runner: Runner, options: DetectOptions): Promise<Capabilities> {
+  if (!isValidNetnsPrefix(options.netnsPrefix)) {
+    throw new Error(`invalid netns prefix: ${JSON.stringify(options.netnsPrefix)}`);
+  }
+  const netns = `${options.netnsPrefix}probe-${randomBytes(5).toString("hex")}`;
+  if (!isValidNetnsName(netns)) {
+    throw new Error(`invalid probe netns name: ${JSON.stringify(netns)}`);
+  }
+  await runOrThrow(runner, ["ip", "netns", "add", netns]);
+  try {
+    const linkTypes = await probeLinkTypes(runner, netns);
+    const iptables = await probeIptables(runner, netns);
+    return { linkTypes, drivers: driversFor(linkTypes), iptables };
+  } finally {
+    await runner.run(["ip", "netns", "del", netns]);
+  }
+}
+
+async function probeLinkTypes(runner: Runner, netns: string): Promise<LinkType[]> {
+  const supported = new Set<LinkType>();
+  const tryAdd = async (type: LinkType, args: string[]): Promise<void> => {
+    const result = await runner.run(["ip", "-n", netns, "link", "add", ...args]);
+    if (result.code === 0) {
+      supported.add(type);
+    }
+  };
+  await tryAdd("bridge", ["pbr0", "type", "bridge"]);
+  await tryAdd("veth", ["pve0", "type", "veth", "peer", "name", "pve1"]);
+  await tryAdd("dummy", ["pdu0", "type", "dummy"]);
+  await tryAdd("vxlan", ["pvx0", "type", "vxlan", "id", "42", "dstport", "4789"]);
+  // These need a lower device; any Ethernet-like one made above will do.
+  const parent = supported.has("veth")
+    ? "pve0"
+    : supported.has("bridge")
+      ? "pbr0"
+      : supported.has("dummy")
+        ? "pdu0"
+        : undefined;
+  if (parent !== undefined) {
+    await tryAdd("macvlan", ["pmv0", "link", parent, "type", "macvlan", "mode", "bridge"]);
+    await tryAdd("ipvlan", ["piv0", "link", parent, "type", "ipvlan", "mode", "l2"]);
+    await tryAdd("vlan", ["pvl0", "link", parent, "type", "vlan", "id", "42"]);
+  }
+  return PROBED_LINK_TYPES.filter((type) => supported.has(type));
+}
+
+async function probeIptables(runner: Runner, netns: string): Promise<boolean> {
+  try {
+    const result = await runner.run(["nsenter", `--net=/run/netns/${netns}`, "--", "iptables-restore", "--noflush"], {
+      stdin: IPTABLES_PROBE,
+    });
+    return result.code === 0;
+  } catch {
+    // Not installed: the runner could not spawn it.
+    return false;
+  }
+}
+
+function driversFor(linkTypes: readonly LinkType[]): string[] {
+  const drivers = ["bridge", "host", "none"];
+  if (linkTypes.includes("macvlan")) {
+    drivers.push("macvlan");
+  }
+  if (linkTypes.includes("vxlan")) {
+    drivers.push("overlay");
+  }
+  return drivers;
+}

@@ -1,0 +1,265 @@
+/**
+ * observe -> plan -> apply against the real kernel. The "host" is a network namespace
+ * made for this run and driven from outside with nsenter; every namespace carries the
+ * run prefix and is deleted afterwards, also on failure. Traffic stays between the
+ * namespaces made here. Needs root, iproute2, iptables and ping.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
+import { promisify } from "node:util";
+import {
+  bridgeName,
+  type DesiredHost,
+  type DesiredSandbox,
+  hostVethName,
+  isIpNoop,
+  isLabnetBridge,
+  isLabnetHostVeth,
+  parseIpAddrJson,
+  planHost,
+  sandboxIfName,
+  sandboxNetnsName,
+} from "@labnet/netplan";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyPlan } from "./apply";
+import { detectCapabilities } from "./capabilities";
+import { observeHost } from "./observe";
+import { createExecRunner, type Runner, runOrThrow, withNetns } from "./runner";
+
+const exec = promisify(execFile);
+
+const RUN = `lt${randomBytes(3).toString("hex")}`;
+const HOST_NETNS = `${RUN}h-host`;
+const SANDBOX_PREFIX = `${RUN}s-`;
+const PROBE_PREFIX = `${RUN}c-`;
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+function randomId(prefix: string): string {
+  return prefix + Array.from(randomBytes(16), (byte) => BASE32[byte % 32]).join("");
+}
+
+function makeDesired(): DesiredHost {
+  const networkId = randomId("net_");
+  const bridge = bridgeName(networkId);
+  const sandbox = (octet: number): DesiredSandbox => {
+    const endpointId = randomId("ep_");
+    return {
+      nodeId: randomId("nod_"),
+      netns: "",
+      endpoints: [
+        {
+          endpointId,
+          ifName: sandboxIfName(0),
+          hostVeth: hostVethName(endpointId),
+          bridge,
+          address: `172.30.0.${octet}/24`,
+          mac: `02:42:ac:1e:00:0${octet}`,
+          mtu: 1500,
+        },
+      ],
+      defaultGateway: "172.30.0.1",
+    };
+  };
+  const sandboxes = [sandbox(2), sandbox(3)].map((s) => ({ ...s, netns: sandboxNetnsName(SANDBOX_PREFIX, s.nodeId) }));
+  return {
+    bridges: [
+      { networkId, bridge, gateways: ["172.30.0.1/24"], subnets: ["172.30.0.0/24"], internal: false, mtu: 1500 },
+    ],
+    sandboxes,
+  };
+}
+
+async function listRunNetns(): Promise<string[]> {
+  return (await readdir("/run/netns").catch(() => [])).filter((name) => name.startsWith(RUN));
+}
+
+async function deleteRunNetns(): Promise<void> {
+  for (const name of await listRunNetns()) {
+    await exec("ip", ["netns", "del", name]).catch(() => undefined);
+  }
+}
+
+/** `ip netns del` returns before the kernel destroys the devices; poll for the outcome. */
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function ping(fromNetns: string, address: string): Promise<boolean> {
+  try {
+    await exec("ip", ["netns", "exec", fromNetns, "ping", "-c1", "-W1", address]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("kernel: observe -> plan -> apply on a simulated host", { timeout: 30_000 }, () => {
+  let host: Runner;
+  const desired = makeDesired();
+  const [first, second] = desired.sandboxes;
+  const hostVethOf = (sandbox: DesiredSandbox | undefined) => sandbox?.endpoints[0]?.hostVeth ?? "";
+
+  async function converge(want: DesiredHost, prune = true) {
+    const observed = await observeHost(host, {
+      netnsPrefix: SANDBOX_PREFIX,
+      sandboxes: want.sandboxes.map((s) => s.netns),
+    });
+    const plan = planHost(want, observed, { netnsPrefix: SANDBOX_PREFIX, prune });
+    await applyPlan(host, plan);
+    return plan;
+  }
+
+  async function replan(want: DesiredHost) {
+    const observed = await observeHost(host, {
+      netnsPrefix: SANDBOX_PREFIX,
+      sandboxes: want.sandboxes.map((s) => s.netns),
+    });
+    return planHost(want, observed, { netnsPrefix: SANDBOX_PREFIX, prune: true });
+  }
+
+  async function hostLinks() {
+    return parseIpAddrJson((await runOrThrow(host, ["ip", "-j", "-d", "addr", "show"])).stdout);
+  }
+
+  beforeAll(async () => {
+    await exec("ip", ["netns", "add", HOST_NETNS]);
+    host = withNetns(createExecRunner(), `/run/netns/${HOST_NETNS}`);
+  });
+
+  afterAll(async () => {
+    await deleteRunNetns();
+  });
+
+  it("detects bridge, veth and iptables in a throwaway namespace and removes it", async () => {
+    const capabilities = await detectCapabilities(host, { netnsPrefix: PROBE_PREFIX });
+    expect(capabilities.linkTypes).toEqual(expect.arrayContaining(["bridge", "veth"]));
+    expect(capabilities.drivers).toEqual(expect.arrayContaining(["bridge", "host", "none"]));
+    expect(capabilities.iptables).toBe(true);
+    expect((await listRunNetns()).filter((name) => name.startsWith(PROBE_PREFIX))).toEqual([]);
+  });
+
+  it("builds one bridge and two sandboxes that ping each other", async () => {
+    const plan = await converge(desired);
+    expect(plan.netnsAdd).toHaveLength(2);
+    expect(first && second).toBeTruthy();
+    expect(await ping(first?.netns ?? "", "172.30.0.3")).toBe(true);
+    expect(await ping(second?.netns ?? "", "172.30.0.1")).toBe(true);
+
+    // No IPv6 autoconf on Labnet links (it doubles setup time near 1,000 ports).
+    const links = await hostLinks();
+    const labnetLinks = links.filter((l) => isLabnetBridge(l.name) || isLabnetHostVeth(l.name));
+    expect(labnetLinks.map((l) => l.name).sort()).toEqual(
+      [desired.bridges[0]?.bridge, hostVethOf(first), hostVethOf(second)].sort(),
+    );
+    const raw = (await runOrThrow(host, ["ip", "-j", "addr", "show"])).stdout;
+    expect(raw).not.toContain('"family":"inet6"');
+
+    const save = (await runOrThrow(host, ["iptables-save"])).stdout;
+    expect(save).toContain(`-A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o ${desired.bridges[0]?.bridge} -j MASQUERADE`);
+    expect(save).toContain("-A FORWARD -j LABNET-FORWARD");
+  });
+
+  it("is idempotent: a second plan has no ip lines and adds no hooks", async () => {
+    const plan = await replan(desired);
+    expect(plan).toMatchObject({ netnsAdd: [], hostBatch: [], sandboxBatches: [], netnsDelete: [] });
+    expect(isIpNoop(plan)).toBe(true);
+    expect(plan.iptablesRestore).not.toContain("-j LABNET-POSTROUTING\n-A");
+    expect(plan.iptablesRestore).not.toMatch(/^-[AI] (FORWARD|POSTROUTING|PREROUTING|OUTPUT) /m);
+    await applyPlan(host, plan);
+    const save = (await runOrThrow(host, ["iptables-save"])).stdout;
+    expect(save.match(/-A FORWARD -j LABNET-FORWARD/g)).toHaveLength(1);
+  });
+
+  it("recreates a sandbox whose namespace was deleted by hand", async () => {
+    const victim = first?.netns ?? "";
+    await exec("ip", ["netns", "del", victim]);
+    await waitFor(
+      async () => !(await hostLinks()).some((l) => l.name === hostVethOf(first)),
+      "the host veth of the deleted sandbox to go",
+    );
+    const plan = await converge(desired);
+    expect(plan.netnsAdd).toEqual([victim]);
+    expect(await ping(victim, "172.30.0.3")).toBe(true);
+    expect(isIpNoop(await replan(desired))).toBe(true);
+  });
+
+  it("converges a half-applied state: bridge address and sandbox eth0 removed", async () => {
+    const bridge = desired.bridges[0]?.bridge ?? "";
+    await runOrThrow(host, ["ip", "addr", "flush", "dev", bridge]);
+    await exec("ip", ["-n", second?.netns ?? "", "link", "del", "eth0"]);
+    const plan = await converge(desired);
+    expect(plan.hostBatch).toContain(`addr replace 172.30.0.1/24 dev ${bridge}`);
+    expect(await ping(first?.netns ?? "", "172.30.0.3")).toBe(true);
+    expect(isIpNoop(await replan(desired))).toBe(true);
+  });
+
+  it("replaces an endpoint that another endpoint's pair still holds as eth0", async () => {
+    const endpointId = randomId("ep_");
+    const replaced: DesiredHost = {
+      ...desired,
+      sandboxes: desired.sandboxes.map((s) =>
+        s === first
+          ? {
+              ...s,
+              endpoints: s.endpoints.map((e) => ({
+                ...e,
+                endpointId,
+                hostVeth: hostVethName(endpointId),
+                address: "172.30.0.4/24",
+                mac: "02:42:ac:1e:00:04",
+              })),
+            }
+          : s,
+      ),
+    };
+    const plan = await converge(replaced);
+    expect(plan.hostBatch[0]).toBe(`link del ${hostVethOf(first)}`);
+    expect(await ping(first?.netns ?? "", "172.30.0.3")).toBe(true);
+    expect(isIpNoop(await replan(replaced))).toBe(true);
+
+    // And back, so the remaining steps start from `desired` again.
+    await converge(desired);
+    expect(isIpNoop(await replan(desired))).toBe(true);
+  });
+
+  it("moves a new veth in under a temporary name when eth0 is held by a foreign link", async () => {
+    const netns = second?.netns ?? "";
+    await exec("ip", ["-n", netns, "link", "del", "eth0"]);
+    await exec("ip", ["-n", netns, "link", "add", "eth0", "type", "bridge"]);
+    const plan = await converge(desired);
+    expect(plan.sandboxBatches.find((b) => b.netns === netns)?.lines).toEqual(
+      expect.arrayContaining(["link del eth0", `link set lnt${hostVethOf(second).slice(3)} name eth0`]),
+    );
+    expect(await ping(netns, "172.30.0.2")).toBe(true);
+    expect(isIpNoop(await replan(desired))).toBe(true);
+  });
+
+  it("kills a hung command at its timeout", async () => {
+    // `ip monitor` runs until killed; it only listens, inside the simulated host.
+    const result = await host.run(["ip", "monitor"], { timeoutMs: 200 });
+    expect(result.code).toBe(-1);
+    expect(result.stderr).toContain("timed out after 200 ms");
+  });
+
+  it("prunes everything when nothing is desired", async () => {
+    const empty: DesiredHost = { bridges: [], sandboxes: [] };
+    const plan = await converge(empty);
+    expect(plan.netnsDelete.sort()).toEqual(desired.sandboxes.map((s) => s.netns).sort());
+    await waitFor(
+      async () => !(await hostLinks()).some((l) => isLabnetBridge(l.name) || isLabnetHostVeth(l.name)),
+      "Labnet links to go",
+    );
+    expect((await listRunNetns()).filter((name) => name.startsWith(SANDBOX_PREFIX))).toEqual([]);
+    const save = (await runOrThrow(host, ["iptables-save"])).stdout;
+    expect(save).not.toMatch(/^-A LABNET-/m);
+    expect(save).toContain(":LABNET-FORWARD - [0:0]");
+    expect(isIpNoop(await replan(empty))).toBe(true);
+  });
+});

@@ -1,0 +1,98 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SANDBOX_OBSERVE_BATCH } from "@labnet/netplan";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { observeHost } from "./observe";
+import { createRecordingRunner } from "./runner";
+
+const PREFIX = "lt4f2ah1-";
+const NS1 = `${PREFIX}sandboxoneaaaaa`;
+const NS2 = `${PREFIX}sandboxtwoaaaaa`;
+const HOST_ADDR =
+  '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP"],"mtu":65536,"address":"00:00:00:00:00:00","addr_info":[]}]';
+const SANDBOX_BATCH =
+  '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP"],"mtu":65536,"address":"00:00:00:00:00:00","addr_info":[]}]\n' +
+  '[{"dst":"default","gateway":"172.30.0.1","dev":"eth0","flags":[]}]\n';
+
+let netnsDir = "";
+
+beforeAll(async () => {
+  netnsDir = await mkdtemp(join(tmpdir(), "labnet-observe-"));
+  for (const name of [NS1, NS2, "foreign", "ln-aaaaaaaaaaaaaaaa"]) {
+    await writeFile(join(netnsDir, name), "");
+  }
+});
+
+afterAll(async () => {
+  await rm(netnsDir, { recursive: true, force: true });
+});
+
+describe("observeHost", () => {
+  it("lists own namespaces, host links, rules, and the requested sandboxes that exist", async () => {
+    const runner = createRecordingRunner((call) => {
+      if (call.argv.join(" ") === "ip -j -d addr show") {
+        return { stdout: HOST_ADDR };
+      }
+      if (call.argv[0] === "iptables-save") {
+        return { stdout: "*nat\nCOMMIT\n" };
+      }
+      return call.argv[1] === "-n" ? { stdout: SANDBOX_BATCH } : undefined;
+    });
+    const observed = await observeHost(runner, {
+      netnsPrefix: PREFIX,
+      sandboxes: [NS1, `${PREFIX}notcreatedyetaa`],
+      netnsDir,
+    });
+    expect(observed).toEqual({
+      netns: [NS1, NS2],
+      links: [{ name: "lo", up: true, mtu: 65536, mac: "00:00:00:00:00:00", addresses: [], index: 1 }],
+      iptablesSave: "*nat\nCOMMIT\n",
+      sandboxes: {
+        [NS1]: {
+          links: [{ name: "lo", up: true, mtu: 65536, mac: "00:00:00:00:00:00", addresses: [], index: 1 }],
+          defaultGateway: "172.30.0.1",
+        },
+      },
+    });
+    expect(runner.calls.filter((c) => c.argv[1] === "-n")).toEqual([
+      { argv: ["ip", "-n", NS1, "-j", "-d", "-batch", "-"], stdin: SANDBOX_OBSERVE_BATCH },
+    ]);
+  });
+
+  it("treats a sandbox deleted while observing as absent", async () => {
+    const runner = createRecordingRunner((call) => {
+      if (call.argv[1] === "-n") {
+        return { code: 255, stderr: `Cannot open network namespace "${NS2}": No such file or directory\n` };
+      }
+      return call.argv[0] === "ip" ? { stdout: "[]" } : undefined;
+    });
+    const observed = await observeHost(runner, { netnsPrefix: PREFIX, sandboxes: [NS2], netnsDir });
+    expect(observed.netns).toEqual([NS1]);
+    expect(observed.sandboxes).toEqual({});
+  });
+
+  it("tolerates a machine without /run/netns", async () => {
+    const runner = createRecordingRunner({ "ip -j -d addr show": { stdout: "[]" } });
+    const observed = await observeHost(runner, {
+      netnsPrefix: PREFIX,
+      sandboxes: [],
+      netnsDir: join(netnsDir, "none"),
+    });
+    expect(observed.netns).toEqual([]);
+  });
+
+  it.each([["ln-aaaaaaaaaaaaaaaa"], ["-n"], [`${PREFIX}a b`]])("refuses to observe %j", async (name) => {
+    await expect(
+      observeHost(createRecordingRunner(), { netnsPrefix: PREFIX, sandboxes: [name], netnsDir }),
+    ).rejects.toThrow(/refusing/);
+  });
+
+  it("fails on a host command error", async () => {
+    const runner = createRecordingRunner({
+      "ip -j -d addr show": { stdout: "[]" },
+      "iptables-save": { code: 1, stderr: "iptables-save: boom" },
+    });
+    await expect(observeHost(runner, { netnsPrefix: PREFIX, sandboxes: [], netnsDir })).rejects.toThrow(/boom/);
+  });
+});

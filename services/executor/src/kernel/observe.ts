@@ -1,0 +1,95 @@
+/**
+ * Reads the kernel state of the host the runner points at, for the planner.
+ * Cost: one `ip` and one `iptables-save` for the host, one `ip` per observed sandbox.
+ */
+import { readdir } from "node:fs/promises";
+import {
+  isValidNetnsName,
+  isValidNetnsPrefix,
+  type ObservedHost,
+  type ObservedSandbox,
+  parseIpAddrJson,
+  parseSandboxBatchJson,
+  SANDBOX_OBSERVE_BATCH,
+} from "@labnet/netplan";
+import { runLimited } from "./run-limited";
+import { KernelCommandError, type Runner, runOrThrow } from "./runner";
+
+/** Where `ip netns add` puts named namespaces. */
+export const NETNS_DIR = "/run/netns";
+
+export interface ObserveOptions {
+  /** This executor's sandbox prefix: only namespaces starting with it are reported. */
+  netnsPrefix: string;
+  /** Sandboxes (netns names) to observe in detail; ones that do not exist are skipped. */
+  sandboxes: readonly string[];
+  /** Sandbox observations in flight at once. */
+  concurrency?: number;
+  /** Directory of named namespaces; only tests change it. */
+  netnsDir?: string;
+}
+
+/**
+ * Observes the host: its namespaces with the executor's prefix, its links, its iptables
+ * rules, and the links and default route of each requested sandbox.
+ *
+ * Named namespaces are machine-wide (files under /run/netns), so the list is read from
+ * the file system rather than through the runner; it is the same list from any netns.
+ *
+ * @example
+ * const observed = await observeHost(runner, { netnsPrefix: "ln-", sandboxes: ["ln-abc..."] });
+ */
+export async function observeHost(runner: Runner, options: ObserveOptions): Promise<ObservedHost> {
+  if (!isValidNetnsPrefix(options.netnsPrefix)) {
+    throw new Error(`invalid netns prefix: ${JSON.stringify(options.netnsPrefix)}`);
+  }
+  for (const name of options.sandboxes) {
+    if (!isValidNetnsName(name) || !name.startsWith(options.netnsPrefix)) {
+      throw new Error(`refusing to observe netns ${JSON.stringify(name)}: not a sandbox of ${options.netnsPrefix}`);
+    }
+  }
+
+  const [names, links, iptablesSave] = await Promise.all([
+    listNetns(options.netnsDir ?? NETNS_DIR, options.netnsPrefix),
+    runOrThrow(runner, ["ip", "-j", "-d", "addr", "show"]).then((result) => parseIpAddrJson(result.stdout)),
+    runOrThrow(runner, ["iptables-save"]).then((result) => result.stdout),
+  ]);
+
+  const existing = new Set(names);
+  const wanted = [...new Set(options.sandboxes)].filter((name) => existing.has(name));
+  const sandboxes: Record<string, ObservedSandbox> = {};
+  const vanished = new Set<string>();
+  await runLimited(wanted, options.concurrency ?? 8, async (name) => {
+    const argv = ["ip", "-n", name, "-j", "-d", "-batch", "-"];
+    const result = await runner.run(argv, { stdin: SANDBOX_OBSERVE_BATCH });
+    if (result.code !== 0) {
+      // Deleted between readdir and now: plan it as absent rather than fail the job.
+      if (result.stderr.includes("No such file or directory")) {
+        vanished.add(name);
+        return;
+      }
+      throw new KernelCommandError(argv, result.code, result.stderr);
+    }
+    sandboxes[name] = parseSandboxBatchJson(result.stdout);
+  });
+
+  return {
+    netns: names.filter((name) => !vanished.has(name)),
+    links,
+    iptablesSave,
+    sandboxes,
+  };
+}
+
+async function listNetns(dir: string, prefix: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir);
+    return entries.filter((name) => name.startsWith(prefix) && isValidNetnsName(name)).sort();
+  } catch (error) {
+    // No namespace was ever created on this machine.
+    if (error instanceof Error && "code" in error && error.code === "ENOENT") {
+      return [];
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The executor's only door to the kernel: argv arrays (never a shell) and stdin payloads
+ * (`ip -batch -`, `iptables-restore`). The executor runs as root, so the first argument
+ * is checked against a short allow-list before anything is spawned.
+ */
+import { spawn } from "node:child_process";
+
+/** Programs the executor may run. Everything else is refused before spawning. */
+const ALLOWED_COMMANDS: ReadonlySet<string> = new Set(["ip", "iptables-restore", "iptables-save", "bridge", "nsenter"]);
+
+/** Default upper bound for one command; a batch of hundreds of sandboxes takes ~1 s. */
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+const NSENTER_NET_PATTERN = /^--net=(\/run\/netns\/[a-zA-Z0-9_.-]+|\/proc\/[0-9]+\/ns\/net)$/;
+
+export interface RunOptions {
+  /** Written to the command's stdin, which is then closed. */
+  stdin?: string;
+  /** Kill the command (SIGKILL) after this long. */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  /** Exit code; -1 when the command was killed (timeout or signal). */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one command. Resolves with any exit code; rejects only when it could not run at all. */
+export interface Runner {
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+/** A kernel command that failed: its argv, exit code and stderr. */
+export class KernelCommandError extends Error {
+  readonly argv: readonly string[];
+  readonly code: number;
+  readonly stderr: string;
+
+  constructor(argv: readonly string[], code: number, stderr: string, options?: { cause?: unknown }) {
+    const detail = stderr.trim().split("\n").slice(0, 5).join("; ");
+    super(`${argv.join(" ")} exited with ${code}${detail === "" ? "" : `: ${detail}`}`, options);
+    this.name = "KernelCommandError";
+    this.argv = argv;
+    this.code = code;
+    this.stderr = stderr;
+  }
+}
+
+/**
+ * Throws unless `argv` is an allowed command; `nsenter` is allowed only as
+ * `nsenter --net=<netns path> -- <allowed command...>`.
+ */
+export function assertAllowedArgv(argv: readonly string[]): void {
+  const [command] = argv;
+  if (command === undefined || !ALLOWED_COMMANDS.has(command)) {
+    throw new Error(`refusing to run ${JSON.stringify(command)}: not an allowed kernel command`);
+  }
+  if (command === "nsenter") {
+    const [, net, separator, ...rest] = argv;
+    if (net === undefined || !NSENTER_NET_PATTERN.test(net) || separator !== "--") {
+      throw new Error(`refusing nsenter form ${JSON.stringify(argv.slice(0, 3))}: want nsenter --net=PATH -- ...`);
+    }
+    assertAllowedArgv(rest);
+  }
+}
+
+/**
+ * A runner that spawns real processes (argv only, no shell).
+ *
+ * @example
+ * const runner = createExecRunner();
+ * const { stdout } = await runOrThrow(runner, ["ip", "-j", "-d", "addr", "show"]);
+ */
+export function createExecRunner(defaults: { timeoutMs?: number } = {}): Runner {
+  const defaultTimeoutMs = defaults.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return {
+    async run(argv, options = {}) {
+      assertAllowedArgv(argv);
+      const [command, ...args] = argv;
+      if (command === undefined) {
+        throw new Error("empty argv");
+      }
+      const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+      return new Promise<RunResult>((resolve, reject) => {
+        const child = spawn(command, args, { shell: false, stdio: ["pipe", "pipe", "pipe"] });
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGKILL");
+        }, timeoutMs);
+        child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+        child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+        // A command that exits without reading stdin makes the write fail with EPIPE;
+        // its exit code tells the real story.
+        child.stdin.on("error", () => undefined);
+        child.on("error", (error) => {
+          clearTimeout(timer);
+          reject(new KernelCommandError(argv, -1, error.message, { cause: error }));
+        });
+        child.on("close", (code) => {
+          clearTimeout(timer);
+          const err = Buffer.concat(stderr).toString("utf8");
+          resolve({
+            code: code ?? -1,
+            stdout: Buffer.concat(stdout).toString("utf8"),
+            stderr: timedOut ? `${err}\ntimed out after ${timeoutMs} ms` : err,
+          });
+        });
+        child.stdin.end(options.stdin ?? "");
+      });
+    },
+  };
+}
+
+/** Runs `argv` and throws {@link KernelCommandError} unless it exits with 0. */
+export async function runOrThrow(runner: Runner, argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+  const result = await runner.run(argv, options);
+  if (result.code !== 0) {
+    throw new KernelCommandError(argv, result.code, result.stderr);
+  }
+  return result;
+}
+
+/**
+ * Runs every command inside the network namespace at `netnsPath` via
+ * `nsenter --net=<path> --`, keeping the caller's mount namespace (unlike
+ * `ip netns exec`, so creating further named namespaces keeps working). Tests use it
+ * to drive a simulated host from outside.
+ *
+ * @example withNetns(createExecRunner(), "/run/netns/lt4f2ah1h-host")
+ */
+export function withNetns(runner: Runner, netnsPath: string): Runner {
+  const net = `--net=${netnsPath}`;
+  if (!NSENTER_NET_PATTERN.test(net)) {
+    throw new Error(`invalid netns path: ${JSON.stringify(netnsPath)}`);
+  }
+  return {
+    run(argv, options) {
+      return runner.run(["nsenter", net, "--", ...argv], options);
+    },
+  };
+}
+
+/** One command a recording runner saw. */
+export interface RecordedCall {
+  argv: readonly string[];
+  stdin?: string;
+}
+
+/** Canned answers: by `argv.join(" ")`, or computed from the call. Unmatched calls exit 0 silently. */
+export type RecordedResponses =
+  | Readonly<Record<string, Partial<RunResult>>>
+  | ((call: RecordedCall) => Partial<RunResult> | undefined);
+
+/** A runner that records calls instead of running them. */
+export interface RecordingRunner extends Runner {
+  readonly calls: RecordedCall[];
+}
+
+/**
+ * A runner for unit tests: records argv and stdin, answers from `responses`, and
+ * enforces the same allow-list as the real one.
+ *
+ * @example
+ * const runner = createRecordingRunner({ "iptables-save": { stdout: "" } });
+ * await applyPlan(runner, plan);
+ * expect(runner.calls.map((c) => c.argv)).toEqual([...]);
+ */
+export function createRecordingRunner(responses: RecordedResponses = {}): RecordingRunner {
+  const calls: RecordedCall[] = [];
+  return {
+    calls,
+    async run(argv, options = {}) {
+      assertAllowedArgv(argv);
+      const call: RecordedCall =
+        options.stdin === undefined ? { argv: [...argv] } : { argv: [...argv], stdin: options.stdin };
+      calls.push(call);
+      const answer = typeof responses === "function" ? responses(call) : responses[argv.join(" ")];
+      return { code: 0, stdout: "", stderr: "", ...answer };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { DomainError } from "@labnet/commands";
+import { Hono } from "hono";
+import { createDocsApp } from "./http/docs";
+import { createErrorHandler, handleNotFound } from "./http/error-handler";
+import { getOperationSpec, listOperationIds } from "./http/openapi-router";
+import { ProblemError } from "./http/problem";
+import { type RequestIdVariables, readRequestId, requestIdMiddleware } from "./http/request-id";
+import { type AuthVariables, authenticate } from "./middleware/auth";
+import { idempotency } from "./middleware/idempotency";
+import type { AppDeps } from "./routes/deps";
+import { registerHealthRoutes } from "./routes/health";
+import { registerHostRoutes } from "./routes/hosts";
+import { registerNetworkRoutes } from "./routes/networks";
+import { registerNodeRoutes } from "./routes/nodes";
+import { registerOperationRoutes } from "./routes/operations";
+
+export type GatewayEnv = { Variables: AuthVariables & RequestIdVariables };
+export type GatewayApp = Hono<GatewayEnv>;
+
+/** Domain errors carry a contract code and the fields at fault; the code decides the status. */
+function mapDomainError(error: unknown): ProblemError | undefined {
+  if (error instanceof DomainError) {
+    return new ProblemError({ code: error.code, detail: error.message, errors: error.errors, cause: error });
+  }
+  return undefined;
+}
+
+/**
+ * The HTTP API: request id first, then the public docs, authentication, idempotency,
+ * and one route per operation of openapi/labnet.yaml (checked: none may be missing).
+ */
+export function createApp(deps: AppDeps): GatewayApp {
+  const app: GatewayApp = new Hono<GatewayEnv>();
+  app.use("*", requestIdMiddleware());
+  app.route("/", createDocsApp());
+  app.use("/v1/*", authenticate(deps.db));
+  app.use("/v1/*", idempotency(deps.db));
+
+  for (const register of [
+    registerHealthRoutes,
+    registerHostRoutes,
+    registerNetworkRoutes,
+    registerNodeRoutes,
+    registerOperationRoutes,
+  ]) {
+    register(app, deps);
+  }
+
+  app.onError(
+    createErrorHandler({
+      mapError: mapDomainError,
+      onUnexpected: (error, c) =>
+        deps.log.error("unexpected error", {
+          requestId: readRequestId(c),
+          path: c.req.path,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        }),
+    }),
+  );
+  app.notFound(handleNotFound);
+  assertEveryOperationRouted(app);
+  return app;
+}
+
+/** Refuses to start with an operation of the contract that has no route. */
+function assertEveryOperationRouted(app: GatewayApp): void {
+  const routes = new Set(app.routes.map((r) => `${r.method} ${r.path}`));
+  const missing = listOperationIds().filter((id) => {
+    const spec = getOperationSpec(id);
+    return !routes.has(`${spec.method.toUpperCase()} ${spec.honoPath}`);
+  });
+  if (missing.length > 0) {
+    throw new Error(`operations without a route: ${missing.join(", ")}`);
+  }
+}

@@ -1,0 +1,63 @@
+import { openapiDocument } from "@labnet/api";
+import { describe, expect, it } from "vitest";
+import { indexOperations, toHonoPath } from "./openapi-operations";
+
+describe("toHonoPath", () => {
+  const cases = [
+    { given: "/v1/networks", want: "/v1/networks" },
+    { given: "/v1/networks/{networkId}", want: "/v1/networks/:networkId" },
+    { given: "/v1/a/{x}/b/{y}", want: "/v1/a/:x/b/:y" },
+  ];
+  for (const { given, want } of cases) {
+    it(`converts ${given}`, () => {
+      expect(toHonoPath(given)).toBe(want);
+    });
+  }
+});
+
+describe("indexOperations", () => {
+  const operations = indexOperations(openapiDocument);
+
+  it("finds every operation of the contract", () => {
+    expect([...operations.keys()].sort()).toEqual(
+      [
+        "createNetwork",
+        "createNode",
+        "deleteNetwork",
+        "deleteNode",
+        "getHealth",
+        "getHost",
+        "getNetwork",
+        "getNode",
+        "getOperation",
+        "getReadiness",
+        "listHosts",
+        "listNetworks",
+        "listNodes",
+      ].sort(),
+    );
+  });
+
+  const cases = [
+    { id: "getHealth", want: { method: "get", honoPath: "/v1/healthz", secured: false } },
+    { id: "getReadiness", want: { method: "get", honoPath: "/v1/readyz", secured: false } },
+    { id: "createNetwork", want: { method: "post", honoPath: "/v1/networks", secured: true } },
+    { id: "deleteNode", want: { method: "delete", honoPath: "/v1/nodes/:nodeId", secured: true } },
+  ];
+  for (const { id, want } of cases) {
+    it(`indexes ${id}`, () => {
+      expect(operations.get(id)).toMatchObject(want);
+    });
+  }
+
+  it("resolves parameter refs and marks repeatable ones", () => {
+    const list = operations.get("listNetworks");
+    expect(list?.parameters.map((p) => [p.in, p.name, p.isArray])).toEqual([
+      ["query", "name", false],
+      ["query", "host", false],
+      ["query", "driver", false],
+      ["query", "label", true],
+    ]);
+    expect(operations.get("createNetwork")?.requestBody).toMatchObject({ required: true });
+  });
+});

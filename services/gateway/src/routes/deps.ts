@@ -1,0 +1,15 @@
+import type { CommandContext } from "@labnet/commands";
+import type { Database, Sql } from "@labnet/db";
+import type { Logger } from "@labnet/log";
+import type { Redis } from "ioredis";
+import type { OperationWaiter } from "../services/operation-waiter";
+
+/** Everything routes use, built once in main.ts (or by a test) and passed in. */
+export interface AppDeps {
+  db: Database;
+  pg: Sql;
+  redis: Redis;
+  waiter: OperationWaiter;
+  commands: CommandContext;
+  log: Logger;
+}

@@ -1,0 +1,16 @@
+import { resolveHost } from "@labnet/commands";
+import { listHosts } from "@labnet/db";
+import type { GatewayApp } from "../app";
+import { registerOperation } from "../http/openapi-router";
+import { hostViews } from "../views/host-view";
+import type { AppDeps } from "./deps";
+
+export function registerHostRoutes(app: GatewayApp, deps: AppDeps): void {
+  const { db } = deps;
+  registerOperation(app, "listHosts", async (c) => c.json({ items: await hostViews(db, await listHosts(db)) }, 200));
+  registerOperation(app, "getHost", async (c, input) => {
+    const host = await resolveHost(db, input.params.hostId, "path.hostId");
+    const [view] = await hostViews(db, [host]);
+    return c.json(view, 200);
+  });
+}

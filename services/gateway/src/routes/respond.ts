@@ -1,0 +1,45 @@
+import { type Db, getOperation, type OperationRow } from "@labnet/db";
+import type { Context } from "hono";
+import { parsePreferWait, preferenceApplied } from "../http/prefer";
+import type { OperationWaiter } from "../services/operation-waiter";
+import { operationHref } from "../views/operation-view";
+
+export interface OperationResponseOptions<T> {
+  db: Db;
+  waiter: OperationWaiter;
+  operation: OperationRow;
+  /** The resource as it stands now (undefined once removed). */
+  load: () => Promise<T | undefined>;
+  /** Status when finished: 201 for creates, 204 for removals. */
+  doneStatus: 201 | 204;
+  /** The resource's URL, sent as `Location`. */
+  location?: string;
+}
+
+/**
+ * Answers a call that started kernel work. Without `Prefer: wait=N`: 202 with the
+ * resource (state pending) and `Operation-Location`. With it: waits up to N seconds
+ * and, when the operation succeeded, answers 201 with the finished resource (or 204 for
+ * a removal); otherwise still 202 with the resource as it stands and its operation.
+ */
+export async function respondToOperation<T>(c: Context, options: OperationResponseOptions<T>): Promise<Response> {
+  c.header("Operation-Location", operationHref(options.operation.id));
+  if (options.location) {
+    c.header("Location", options.location);
+  }
+  let state = options.operation.state;
+  const wait = parsePreferWait(c.req.header("prefer"));
+  if (wait !== undefined && wait > 0) {
+    c.header("Preference-Applied", preferenceApplied(wait));
+    await options.waiter.wait(options.operation.id, wait * 1000);
+    state = (await getOperation(options.db, options.operation.id))?.state ?? state;
+  }
+  const resource = await options.load();
+  if (state === "succeeded") {
+    if (options.doneStatus === 204 || resource === undefined) {
+      return c.body(null, 204);
+    }
+    return c.json(resource, 201);
+  }
+  return c.json(resource ?? { operation: options.operation.id }, 202);
+}

@@ -1,0 +1,24 @@
+import type { components } from "@labnet/api";
+import { type Db, type HostRow, hostUsage, isHostOnline } from "@labnet/db";
+
+type Host = components["schemas"]["Host"];
+
+export async function hostViews(db: Db, rows: HostRow[]): Promise<Host[]> {
+  const usage = await hostUsage(
+    db,
+    rows.map((r) => r.id),
+  );
+  const now = Date.now();
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.name,
+    status: isHostOnline(row, now) ? "online" : "offline",
+    underlayAddress: row.underlayAddress,
+    netnsPrefix: row.netnsPrefix,
+    capabilities: row.capabilities,
+    labels: row.labels,
+    lastHeartbeatAt: row.lastHeartbeatAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    usage: usage.get(row.id) ?? { networks: 0, nodes: 0 },
+  }));
+}

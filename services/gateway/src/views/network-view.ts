@@ -1,0 +1,58 @@
+import type { components } from "@labnet/api";
+import { type Db, endpointsOnNetworks, ipamConfigsOf, latestOperationFor, type NetworkRow } from "@labnet/db";
+import { operationRef } from "./operation-view";
+
+type Network = components["schemas"]["Network"];
+
+/** Networks as the API shows them (what `docker network inspect` shows), in one query per table. */
+export async function networkViews(db: Db, rows: NetworkRow[]): Promise<Network[]> {
+  const ids = rows.map((r) => r.id);
+  const [configs, attached, operations] = await Promise.all([
+    ipamConfigsOf(db, ids),
+    endpointsOnNetworks(db, ids),
+    latestOperationFor(db, ids),
+  ]);
+  return rows.map((row) => {
+    const op = operations.get(row.id);
+    return {
+      id: row.id,
+      name: row.name,
+      hostId: row.hostId ?? "",
+      driver: row.driver as Network["driver"],
+      scope: "local",
+      internal: row.internal,
+      builtin: row.builtin,
+      ipam: {
+        configs: configs
+          .filter((c) => c.networkId === row.id)
+          .map((c) => ({
+            subnet: c.subnet,
+            gateway: c.gateway,
+            ...(c.ipRange ? { ipRange: c.ipRange } : {}),
+            ...(Object.keys(c.auxAddresses).length > 0 ? { auxAddresses: c.auxAddresses } : {}),
+          })),
+      },
+      options: { bridgeName: row.bridgeName, mtu: row.mtu },
+      labels: row.labels,
+      state: row.state,
+      createdAt: row.createdAt.toISOString(),
+      containers: Object.fromEntries(
+        attached
+          .filter((a) => a.networkId === row.id)
+          .map((a) => [
+            a.nodeId,
+            { name: a.nodeName, endpointId: a.endpointId, macAddress: a.mac, ipv4Address: a.address },
+          ]),
+      ),
+      ...(op ? { operation: operationRef(op) } : {}),
+    };
+  });
+}
+
+export async function networkView(db: Db, row: NetworkRow): Promise<Network> {
+  const [view] = await networkViews(db, [row]);
+  if (!view) {
+    throw new Error("network view missing");
+  }
+  return view;
+}
