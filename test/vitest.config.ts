@@ -29,7 +29,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "packages/**/*.int.test.ts", "services/**/*.int.test.ts"],
+          include: [
+            "test/integration/**/*.test.ts",
+            "packages/**/*.int.test.ts",
+            "services/**/*.int.test.ts",
+          ],
           exclude,
           ...withServices,
           testTimeout: 30_000,

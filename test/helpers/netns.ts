@@ -135,7 +135,11 @@ const liveLans = new Set<SimLan>();
  * throws for a failing command. Not for long-running processes: use startTestProcess with
  * `nsenter --net=` for those.
  */
-export function execIn(netns: string, argv: readonly string[], options: ExecOptions = {}): Promise<CommandResult> {
+export function execIn(
+  netns: string,
+  argv: readonly string[],
+  options: ExecOptions = {},
+): Promise<CommandResult> {
   return runCommand(["ip", "netns", "exec", netns, ...argv], {
     timeoutMs: options.timeoutMs ?? 10_000,
     ...(options.input !== undefined ? { input: options.input } : {}),
@@ -150,9 +154,13 @@ export async function ping(
 ): Promise<boolean> {
   const count = options.count ?? 1;
   const wait = options.timeoutSec ?? 2;
-  const result = await execIn(fromNetns, ["ping", "-n", "-q", "-c", String(count), "-W", String(wait), address], {
-    timeoutMs: (count * wait + 5) * 1_000,
-  });
+  const result = await execIn(
+    fromNetns,
+    ["ping", "-n", "-q", "-c", String(count), "-W", String(wait), address],
+    {
+      timeoutMs: (count * wait + 5) * 1_000,
+    },
+  );
   return result.code === 0;
 }
 

@@ -15,21 +15,34 @@ const [mode, ...rest] = process.argv.slice(2);
 if (mode === "serve") {
   const { values } = parseArgs({
     args: rest,
-    options: { host: { type: "string", default: "0.0.0.0" }, tcp: { type: "string" }, udp: { type: "string" } },
+    options: {
+      host: { type: "string", default: "0.0.0.0" },
+      tcp: { type: "string" },
+      udp: { type: "string" },
+    },
   });
   const pending = [];
   if (values.tcp) {
     const server = createServer((socket) => {
       let data = "";
       const reply = () => {
-        if (!socket.writable) return;
-        const line = JSON.stringify({ protocol: "tcp", address: plain(socket.remoteAddress), port: socket.remotePort, data });
+        if (!socket.writable) {
+          return;
+        }
+        const line = JSON.stringify({
+          protocol: "tcp",
+          address: plain(socket.remoteAddress),
+          port: socket.remotePort,
+          data,
+        });
         socket.end(`${line}\n`);
       };
       socket.setEncoding("utf8");
       socket.on("data", (chunk) => {
         data += chunk;
-        if (data.includes("\n")) reply();
+        if (data.includes("\n")) {
+          reply();
+        }
       });
       // Clients that send nothing get their answer after a short wait.
       setTimeout(reply, 100);
@@ -40,7 +53,12 @@ if (mode === "serve") {
   if (values.udp) {
     const udp = createSocket("udp4");
     udp.on("message", (message, rinfo) => {
-      const line = JSON.stringify({ protocol: "udp", address: rinfo.address, port: rinfo.port, data: message.toString() });
+      const line = JSON.stringify({
+        protocol: "udp",
+        address: rinfo.address,
+        port: rinfo.port,
+        data: message.toString(),
+      });
       udp.send(`${line}\n`, rinfo.port, rinfo.address);
     });
     pending.push(new Promise((resolve) => udp.bind(Number(values.udp), values.host, resolve)));
@@ -71,12 +89,16 @@ if (mode === "serve") {
   if (protocol === "tcp") {
     let reply = "";
     const socket = createConnection({ host: address, port: Number(port) }, () => {
-      if (values.data) socket.write(`${values.data}\n`);
+      if (values.data) {
+        socket.write(`${values.data}\n`);
+      }
     });
     socket.setEncoding("utf8");
     socket.on("data", (chunk) => {
       reply += chunk;
-      if (reply.includes("\n")) done(reply);
+      if (reply.includes("\n")) {
+        done(reply);
+      }
     });
     socket.on("error", fail);
   } else if (protocol === "udp") {

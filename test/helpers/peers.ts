@@ -55,7 +55,14 @@ export async function callPeer(
   options: { port: number; protocol?: "tcp" | "udp"; timeoutMs?: number; data?: string },
 ): Promise<PeerReply | undefined> {
   const timeoutMs = options.timeoutMs ?? 3_000;
-  const argv = [process.execPath, PEER_SCRIPT, "call", options.protocol ?? "tcp", address, String(options.port)];
+  const argv = [
+    process.execPath,
+    PEER_SCRIPT,
+    "call",
+    options.protocol ?? "tcp",
+    address,
+    String(options.port),
+  ];
   argv.push("--timeout", String(timeoutMs));
   if (options.data) {
     argv.push("--data", options.data);

@@ -117,13 +117,21 @@ export function startTestProcess(
         };
         const timer = setTimeout(() => {
           finish();
-          reject(new Error(`${name}: no output matching ${pattern} within ${timeoutMs} ms; last lines:\n${lines.slice(-30).join("\n")}`));
+          reject(
+            new Error(
+              `${name}: no output matching ${pattern} within ${timeoutMs} ms; last lines:\n${lines.slice(-30).join("\n")}`,
+            ),
+          );
         }, timeoutMs);
         watchers.add(watch);
         void exited.then((status) => {
           if (watchers.has(watch)) {
             finish();
-            reject(new Error(`${name} exited (${status.signal ?? status.code}) before printing ${pattern}; last lines:\n${lines.slice(-30).join("\n")}`));
+            reject(
+              new Error(
+                `${name} exited (${status.signal ?? status.code}) before printing ${pattern}; last lines:\n${lines.slice(-30).join("\n")}`,
+              ),
+            );
           }
         });
       }),
@@ -132,5 +140,7 @@ export function startTestProcess(
 
 /** Stops every process this test file started that is still running (SIGTERM, then SIGKILL). */
 export async function stopTestProcesses(): Promise<void> {
-  await Promise.all([...live].map((child) => terminateChild(child, { signal: "SIGTERM", timeoutMs: 10_000 })));
+  await Promise.all(
+    [...live].map((child) => terminateChild(child, { signal: "SIGTERM", timeoutMs: 10_000 })),
+  );
 }

@@ -1,4 +1,4 @@
-import { REPO_ROOT, netnsPath, runCommand } from "@labnet/devstack";
+import { netnsPath, REPO_ROOT, runCommand } from "@labnet/devstack";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { describe, expect, inject, it } from "vitest";
@@ -31,7 +31,8 @@ describe("test stack", () => {
     try {
       const [row] = await sql`select ${"hello"}::text as value, current_database() as database`;
       expect(row).toEqual({ value: "hello", database: "labnet" });
-      const [tables] = await sql`select count(*)::int as n from information_schema.tables where table_schema = 'public'`;
+      const [tables] =
+        await sql`select count(*)::int as n from information_schema.tables where table_schema = 'public'`;
       expect(tables?.n).toBeGreaterThan(0);
     } finally {
       await sql.end({ timeout: 5 });
@@ -65,8 +66,20 @@ describe("test stack", () => {
     const host = await createSimHost(runPrefix, "stk");
     try {
       const result = await runCommand(
-        ["nsenter", `--net=${netnsPath(host.hostNetns)}`, "--", process.execPath, "--input-type=module", "-e", PROBE],
-        { cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl }, timeoutMs: 20_000 },
+        [
+          "nsenter",
+          `--net=${netnsPath(host.hostNetns)}`,
+          "--",
+          process.execPath,
+          "--input-type=module",
+          "-e",
+          PROBE,
+        ],
+        {
+          cwd: REPO_ROOT,
+          env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+          timeoutMs: 20_000,
+        },
       );
       expect(result.stderr).toBe("");
       expect(JSON.parse(result.stdout)).toEqual({ answer: 42, pong: "PONG" });

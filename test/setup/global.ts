@@ -61,7 +61,13 @@ async function startStack(): Promise<Stack> {
     // Migrate a template once; the shared database is a copy of it, and tests that need a
     // database of their own clone the template (no connections may be open to it).
     await migrateDatabase(pg.url);
-    const admin = postgres({ host: pg.socketDir, user: "postgres", database: "postgres", max: 1, onnotice: () => {} });
+    const admin = postgres({
+      host: pg.socketDir,
+      user: "postgres",
+      database: "postgres",
+      max: 1,
+      onnotice: () => {},
+    });
     try {
       await admin.unsafe(`create database labnet template ${TEMPLATE_DATABASE}`);
     } finally {

@@ -51,10 +51,15 @@ export const DevstackEnv = z
     LABNET_NETNS_PREFIX: z
       .string()
       .trim()
-      .regex(/^[a-z][a-z0-9-]{1,7}$/, "must be 2-8 lowercase letters, digits or dashes, starting with a letter")
+      .regex(
+        /^[a-z][a-z0-9-]{1,7}$/,
+        "must be 2-8 lowercase letters, digits or dashes, starting with a letter",
+      )
       .default("ln-"),
     /** Underlay address for overlay networks (default 198.18.0.1 in netns mode; detected by the executor in root mode). */
-    LABNET_UNDERLAY_ADDRESS: optionalString.pipe(z.string().regex(IPV4, "must be an IPv4 address").optional()),
+    LABNET_UNDERLAY_ADDRESS: optionalString.pipe(
+      z.string().regex(IPV4, "must be an IPv4 address").optional(),
+    ),
     /** `1` skips the Debian package check (for machines managed otherwise). */
     LABNET_SKIP_APT: z.enum(["0", "1", "true", "false"]).default("0"),
   })
@@ -106,7 +111,9 @@ export class ConfigError extends Error {
 export function loadDevstackConfig(env: NodeJS.ProcessEnv = process.env): DevstackConfig {
   const parsed = DevstackEnv.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".") || "(environment)"}: ${issue.message}`);
+    const lines = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join(".") || "(environment)"}: ${issue.message}`,
+    );
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;

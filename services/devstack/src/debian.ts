@@ -25,7 +25,9 @@ export async function findMissingDebianPackages(names: readonly string[]): Promi
     return [];
   }
   // Exits 1 when some package is unknown; stdout still lists the known ones.
-  const result = await runCommand(["dpkg-query", "-W", "-f=${Package}\\t${db:Status-Status}\\n", ...names]);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format placeholders
+  const format = "-f=${Package}\\t${db:Status-Status}\\n";
+  const result = await runCommand(["dpkg-query", "-W", format, ...names]);
   if (result.code === 127) {
     throw new Error("dpkg-query not found: Labnet's local setup supports Debian and its derivatives");
   }
@@ -56,12 +58,16 @@ export async function ensureDebianPackages(
   }
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (process.getuid?.() !== 0) {
-    throw new Error(`missing Debian packages: ${missing.join(" ")}; install them as root: apt-get install -y ${missing.join(" ")}`);
+    throw new Error(
+      `missing Debian packages: ${missing.join(" ")}; install them as root: apt-get install -y ${missing.join(" ")}`,
+    );
   }
   log(`installing Debian packages: ${missing.join(" ")}`);
   const placedPolicy = !existsSync(POLICY_RC_D);
   if (placedPolicy) {
-    await writeFile(POLICY_RC_D, "#!/bin/sh\n# Placed by Labnet while it installs packages.\nexit 101\n", { mode: 0o755 });
+    await writeFile(POLICY_RC_D, "#!/bin/sh\n# Placed by Labnet while it installs packages.\nexit 101\n", {
+      mode: 0o755,
+    });
   }
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };

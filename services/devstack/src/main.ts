@@ -188,7 +188,9 @@ async function startStack(config: DevstackConfig): Promise<void> {
       },
     });
     checkpoint();
-    say(`lab host namespace ${labHost.hostNetns} (uplink ${labHost.uplinkAddress}, outside world: ${labHost.outsideNetns})`);
+    say(
+      `lab host namespace ${labHost.hostNetns} (uplink ${labHost.uplinkAddress}, outside world: ${labHost.outsideNetns})`,
+    );
     // nsenter switches only the network namespace; `ip netns exec` would also give the executor a
     // private mount namespace, where the namespaces it creates would be invisible to everyone else.
     executorArgv = ["nsenter", `--net=${labHost.hostNetnsPath}`, "--", ...node, EXECUTOR_MAIN];
@@ -205,7 +207,9 @@ async function startStack(config: DevstackConfig): Promise<void> {
     say("Labnet is up.");
     say(`  API:   ${base}/v1`);
     say(`  Docs:  ${base}/docs`);
-    say("  Auth:  Authorization: Bearer <admin token> (the gateway prints the token on its first start; or set LABNET_ADMIN_TOKEN)");
+    say(
+      "  Auth:  Authorization: Bearer <admin token> (the gateway prints the token on its first start; or set LABNET_ADMIN_TOKEN)",
+    );
     say(`  Data:  ${config.dataDir}`);
     if (config.hostMode === "netns") {
       say("  Look inside the lab host: ip netns exec labnet-host ip -br addr");
@@ -224,9 +228,15 @@ async function choosePostgresDir(dataDir: string): Promise<string> {
   if (await isReachableByPostgres(dataDir)) {
     return path.join(dataDir, "postgres");
   }
-  const fallback = path.join("/var/lib/labnet", createHash("sha256").update(dataDir).digest("hex").slice(0, 12), "postgres");
+  const fallback = path.join(
+    "/var/lib/labnet",
+    createHash("sha256").update(dataDir).digest("hex").slice(0, 12),
+    "postgres",
+  );
   await mkdir(path.dirname(fallback), { recursive: true, mode: 0o755 });
-  say(`the postgres account cannot reach ${dataDir} (a parent directory is private); keeping Postgres in ${fallback}`);
+  say(
+    `the postgres account cannot reach ${dataDir} (a parent directory is private); keeping Postgres in ${fallback}`,
+  );
   return fallback;
 }
 

@@ -21,7 +21,10 @@ async function loadMigrate(): Promise<MigrateFn | undefined> {
   try {
     mod = await import(specifier);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String(error).includes(specifier)) {
+    if (
+      (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" &&
+      String(error).includes(specifier)
+    ) {
       return undefined;
     }
     throw error;

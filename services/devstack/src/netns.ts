@@ -173,5 +173,11 @@ export async function ensureLabHostNetns(
     hostAddress: "198.18.0.1/24",
     outsideAddress: "198.18.0.2/24",
   });
-  return { hostNetns, outsideNetns, hostNetnsPath: netnsPath(hostNetns), uplinkAddress: "198.18.0.1", remove };
+  return {
+    hostNetns,
+    outsideNetns,
+    hostNetnsPath: netnsPath(hostNetns),
+    uplinkAddress: "198.18.0.1",
+    remove,
+  };
 }

@@ -6,8 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import postgres from "postgres";
 import { isProcessAlive, readProcessArgv, terminateChild, waitForPidGone } from "./processes";
 import { runCommand, runCommandOrThrow } from "./run-command";
-import { ensureSystemUser, type SystemUser } from "./system-user";
 import { assertSocketPathFits, toFileUrlSafePath } from "./socket-path";
+import { ensureSystemUser, type SystemUser } from "./system-user";
 
 const POSTGRES_ROOT = "/usr/lib/postgresql";
 const PORT = 5432;
@@ -131,7 +131,14 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     throw error;
   }
   const query = `host=${toFileUrlSafePath(socketDir)}`;
-  return { url: `postgres://postgres@localhost/${database}?${query}`, socketDir, dataDir, logFile, pid, stop };
+  return {
+    url: `postgres://postgres@localhost/${database}?${query}`,
+    socketDir,
+    dataDir,
+    logFile,
+    pid,
+    stop,
+  };
 }
 
 /**
@@ -230,7 +237,9 @@ async function initClusterIfMissing(
     return;
   }
   if ((await readdir(clusterDir)).length > 0) {
-    throw new Error(`${clusterDir} is not empty but holds no cluster (no PG_VERSION); remove it and start again`);
+    throw new Error(
+      `${clusterDir} is not empty but holds no cluster (no PG_VERSION); remove it and start again`,
+    );
   }
   await runCommandOrThrow(
     [
@@ -244,7 +253,12 @@ async function initClusterIfMissing(
       "--locale=C",
       ...(ephemeral ? ["--no-sync"] : []),
     ],
-    { uid: account.uid, gid: account.gid, cwd: clusterDir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" } },
+    {
+      uid: account.uid,
+      gid: account.gid,
+      cwd: clusterDir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" },
+    },
   );
 }
 
@@ -266,7 +280,9 @@ async function waitForPostgres(child: ChildProcess, socketDir: string, logFile: 
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`postgres exited during start (${child.exitCode ?? child.signalCode}):\n${await tail(logFile)}`);
+      throw new Error(
+        `postgres exited during start (${child.exitCode ?? child.signalCode}):\n${await tail(logFile)}`,
+      );
     }
     if (existsSync(path.join(socketDir, `.s.PGSQL.${PORT}`))) {
       const sql = connectAdmin(socketDir, "postgres");
@@ -281,7 +297,9 @@ async function waitForPostgres(child: ChildProcess, socketDir: string, logFile: 
     }
     await sleep(100);
   }
-  throw new Error(`postgres did not accept connections within ${timeoutMs} ms (${String(lastError)}):\n${await tail(logFile)}`);
+  throw new Error(
+    `postgres did not accept connections within ${timeoutMs} ms (${String(lastError)}):\n${await tail(logFile)}`,
+  );
 }
 
 async function createDatabaseIfMissing(socketDir: string, database: string): Promise<void> {

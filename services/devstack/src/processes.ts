@@ -90,7 +90,9 @@ export async function terminateChild(
   }
   child.kill(options.signal ?? "SIGTERM");
   const cancel = new AbortController();
-  const timeout = sleep(options.timeoutMs ?? 10_000, undefined, { signal: cancel.signal }).catch(() => undefined);
+  const timeout = sleep(options.timeoutMs ?? 10_000, undefined, { signal: cancel.signal }).catch(
+    () => undefined,
+  );
   const status = await Promise.race([exited, timeout]);
   cancel.abort();
   if (status !== undefined) {

@@ -73,7 +73,9 @@ export async function startRedis(options: StartRedisOptions): Promise<RedisServe
   const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
   const pid = child.pid;
   if (pid === undefined) {
-    throw new Error(`could not spawn redis-server: ${(await spawnError).message}; install the Debian package redis-server`);
+    throw new Error(
+      `could not spawn redis-server: ${(await spawnError).message}; install the Debian package redis-server`,
+    );
   }
   const stop = async (): Promise<void> => {
     await terminateChild(child, { signal: "SIGTERM", timeoutMs: 10_000 });
@@ -143,7 +145,9 @@ async function waitForPong(child: ChildProcess, socketPath: string, logFile: str
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       const log = await readFile(logFile, "utf8").catch(() => "(no log)");
-      throw new Error(`redis-server exited during start (${child.exitCode ?? child.signalCode}):\n${log.trimEnd().split("\n").slice(-20).join("\n")}`);
+      throw new Error(
+        `redis-server exited during start (${child.exitCode ?? child.signalCode}):\n${log.trimEnd().split("\n").slice(-20).join("\n")}`,
+      );
     }
     if (await pingRedis(socketPath)) {
       return;

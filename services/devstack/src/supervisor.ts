@@ -33,7 +33,11 @@ export class Supervisor {
   }
 
   /** Spawns `argv` (never a shell). @throws when it cannot be spawned at all. */
-  start(name: string, argv: readonly string[], options: { env: NodeJS.ProcessEnv; cwd: string }): SupervisedProcess {
+  start(
+    name: string,
+    argv: readonly string[],
+    options: { env: NodeJS.ProcessEnv; cwd: string },
+  ): SupervisedProcess {
     const [file, ...args] = argv;
     if (file === undefined) {
       throw new Error(`empty argv for ${name}`);

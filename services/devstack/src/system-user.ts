@@ -29,7 +29,15 @@ export async function ensureSystemUser(name: string): Promise<SystemUser> {
   if (existing) {
     return existing;
   }
-  await runCommandOrThrow(["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", name]);
+  await runCommandOrThrow([
+    "useradd",
+    "--system",
+    "--user-group",
+    "--no-create-home",
+    "--shell",
+    "/usr/sbin/nologin",
+    name,
+  ]);
   const created = await findSystemUser(name);
   if (!created) {
     throw new Error(`useradd ${name} succeeded but the account is not in /etc/passwd`);
