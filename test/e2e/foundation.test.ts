@@ -5,12 +5,11 @@
  */
 import { schema } from "@labnet/db";
 import { count } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { expectHostMatchesDatabase, waitForHostOnline, waitForOperations } from "../helpers/kernel-state";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
 import { createSimHost, execIn, ping, type SimHost } from "../helpers/netns";
 import { callPeer, startPeer } from "../helpers/peers";
-import { expectHostMatchesDatabase, waitForHostOnline, waitForOperations } from "../helpers/kernel-state";
 
 let labnet: TestLabnet;
 let host: SimHost;
@@ -43,13 +42,23 @@ describe("bridge network my-net with centos1 and centos2", () => {
     expect(net.data?.state).toBe("ready");
     expect(net.data?.ipam.configs[0]).toMatchObject({ subnet: "172.18.0.0/16", gateway: "172.18.0.1" });
 
-    const one = await labnet.waitingClient.POST("/v1/nodes", { body: { name: "centos1", networkMode: "my-net" } });
-    const two = await labnet.waitingClient.POST("/v1/nodes", { body: { name: "centos2", networkMode: "my-net" } });
+    const one = await labnet.waitingClient.POST("/v1/nodes", {
+      body: { name: "centos1", networkMode: "my-net" },
+    });
+    const two = await labnet.waitingClient.POST("/v1/nodes", {
+      body: { name: "centos2", networkMode: "my-net" },
+    });
     expect(one.response.status).toBe(201);
     expect(two.response.status).toBe(201);
     const ep1 = one.data?.networkSettings.networks["my-net"];
     const ep2 = two.data?.networkSettings.networks["my-net"];
-    expect(ep1).toMatchObject({ ipAddress: "172.18.0.2", ipPrefixLen: 16, gateway: "172.18.0.1", macAddress: "02:42:ac:12:00:02", interface: "eth0" });
+    expect(ep1).toMatchObject({
+      ipAddress: "172.18.0.2",
+      ipPrefixLen: 16,
+      gateway: "172.18.0.1",
+      macAddress: "02:42:ac:12:00:02",
+      interface: "eth0",
+    });
     expect(ep2).toMatchObject({ ipAddress: "172.18.0.3", macAddress: "02:42:ac:12:00:03" });
 
     const ns1 = one.data?.sandboxKey.replace("/run/netns/", "") ?? "";
@@ -76,7 +85,9 @@ describe("bridge network my-net with centos1 and centos2", () => {
   });
 
   it("shows the nodes in the network's inspect view", async () => {
-    const net = await labnet.client.GET("/v1/networks/{networkId}", { params: { path: { networkId: "my-net" } } });
+    const net = await labnet.client.GET("/v1/networks/{networkId}", {
+      params: { path: { networkId: "my-net" } },
+    });
     const containers = Object.values(net.data?.containers ?? {});
     expect(containers.map((c) => [c.name, c.ipv4Address, c.macAddress]).sort()).toEqual([
       ["centos1", "172.18.0.2/16", "02:42:ac:12:00:02"],
@@ -87,7 +98,9 @@ describe("bridge network my-net with centos1 and centos2", () => {
 
 describe("network mode none", () => {
   it("gives the node only lo", async () => {
-    const res = await labnet.waitingClient.POST("/v1/nodes", { body: { name: "lonely", networkMode: "none" } });
+    const res = await labnet.waitingClient.POST("/v1/nodes", {
+      body: { name: "lonely", networkMode: "none" },
+    });
     expect(res.response.status).toBe(201);
     expect(res.data?.networkSettings.networks).toEqual({});
     const ns = res.data?.sandboxKey.replace("/run/netns/", "") ?? "";
@@ -102,30 +115,121 @@ describe("network mode none", () => {
 });
 
 describe("bad input answers a problem naming the field and changes nothing", () => {
-  const cases: { name: string; method: string; path: string; body: unknown; status: number; code: string; location: string }[] = [
-    { name: "bad CIDR", method: "POST", path: "/v1/networks", body: { name: "bad1", ipam: { configs: [{ subnet: "172.40.0.1/16" }] } }, status: 422, code: "INVALID_FIELD", location: "body.ipam.configs[0].subnet" },
-    { name: "not a CIDR", method: "POST", path: "/v1/networks", body: { name: "bad2", ipam: { configs: [{ subnet: "300.1.2.0/24" }] } }, status: 422, code: "INVALID_FIELD", location: "body.ipam.configs[0].subnet" },
-    { name: "gateway outside the subnet", method: "POST", path: "/v1/networks", body: { name: "bad3", ipam: { configs: [{ subnet: "172.40.0.0/16", gateway: "172.41.0.1" }] } }, status: 422, code: "INVALID_FIELD", location: "body.ipam.configs[0].gateway" },
-    { name: "unknown field", method: "POST", path: "/v1/networks", body: { name: "bad4", colour: "blue" }, status: 400, code: "VALIDATION_FAILED", location: "body.colour" },
-    { name: "duplicate network name", method: "POST", path: "/v1/networks", body: { name: "my-net" }, status: 409, code: "NAME_CONFLICT", location: "body.name" },
-    { name: "overlapping subnet", method: "POST", path: "/v1/networks", body: { name: "bad5", ipam: { configs: [{ subnet: "172.18.128.0/24" }] } }, status: 409, code: "SUBNET_OVERLAP", location: "body.ipam.configs[0].subnet" },
-    { name: "static IP outside the subnet", method: "POST", path: "/v1/nodes", body: { name: "bad6", networks: [{ network: "my-net", ipv4Address: "10.1.2.3" }] }, status: 422, code: "INVALID_FIELD", location: "body.networks[0].ipv4Address" },
-    { name: "static IP already taken", method: "POST", path: "/v1/nodes", body: { name: "bad7", networks: [{ network: "my-net", ipv4Address: "172.18.0.2" }] }, status: 409, code: "ADDRESS_IN_USE", location: "body.networks[0].ipv4Address" },
-    { name: "deleting a network with nodes", method: "DELETE", path: "/v1/networks/my-net", body: undefined, status: 409, code: "NETWORK_IN_USE", location: "path.networkId" },
-    { name: "deleting the predefined bridge", method: "DELETE", path: "/v1/networks/bridge", body: undefined, status: 403, code: "FORBIDDEN", location: "path.networkId" },
+  const cases: {
+    name: string;
+    method: string;
+    path: string;
+    body: unknown;
+    status: number;
+    code: string;
+    location: string;
+  }[] = [
+    {
+      name: "bad CIDR",
+      method: "POST",
+      path: "/v1/networks",
+      body: { name: "bad1", ipam: { configs: [{ subnet: "172.40.0.1/16" }] } },
+      status: 422,
+      code: "INVALID_FIELD",
+      location: "body.ipam.configs[0].subnet",
+    },
+    {
+      name: "not a CIDR",
+      method: "POST",
+      path: "/v1/networks",
+      body: { name: "bad2", ipam: { configs: [{ subnet: "300.1.2.0/24" }] } },
+      status: 422,
+      code: "INVALID_FIELD",
+      location: "body.ipam.configs[0].subnet",
+    },
+    {
+      name: "gateway outside the subnet",
+      method: "POST",
+      path: "/v1/networks",
+      body: { name: "bad3", ipam: { configs: [{ subnet: "172.40.0.0/16", gateway: "172.41.0.1" }] } },
+      status: 422,
+      code: "INVALID_FIELD",
+      location: "body.ipam.configs[0].gateway",
+    },
+    {
+      name: "unknown field",
+      method: "POST",
+      path: "/v1/networks",
+      body: { name: "bad4", colour: "blue" },
+      status: 400,
+      code: "VALIDATION_FAILED",
+      location: "body.colour",
+    },
+    {
+      name: "duplicate network name",
+      method: "POST",
+      path: "/v1/networks",
+      body: { name: "my-net" },
+      status: 409,
+      code: "NAME_CONFLICT",
+      location: "body.name",
+    },
+    {
+      name: "overlapping subnet",
+      method: "POST",
+      path: "/v1/networks",
+      body: { name: "bad5", ipam: { configs: [{ subnet: "172.18.128.0/24" }] } },
+      status: 409,
+      code: "SUBNET_OVERLAP",
+      location: "body.ipam.configs[0].subnet",
+    },
+    {
+      name: "static IP outside the subnet",
+      method: "POST",
+      path: "/v1/nodes",
+      body: { name: "bad6", networks: [{ network: "my-net", ipv4Address: "10.1.2.3" }] },
+      status: 422,
+      code: "INVALID_FIELD",
+      location: "body.networks[0].ipv4Address",
+    },
+    {
+      name: "static IP already taken",
+      method: "POST",
+      path: "/v1/nodes",
+      body: { name: "bad7", networks: [{ network: "my-net", ipv4Address: "172.18.0.2" }] },
+      status: 409,
+      code: "ADDRESS_IN_USE",
+      location: "body.networks[0].ipv4Address",
+    },
+    {
+      name: "deleting a network with nodes",
+      method: "DELETE",
+      path: "/v1/networks/my-net",
+      body: undefined,
+      status: 409,
+      code: "NETWORK_IN_USE",
+      location: "path.networkId",
+    },
+    {
+      name: "deleting the predefined bridge",
+      method: "DELETE",
+      path: "/v1/networks/bridge",
+      body: undefined,
+      status: 403,
+      code: "FORBIDDEN",
+      location: "path.networkId",
+    },
   ];
 
-  it.each(cases)("$name → $status $code at $location", async ({ method, path, body, status, code, location }) => {
-    const before = await rowCounts();
-    const res = await labnet.request(method, path, body === undefined ? {} : { body });
-    expect(res.status).toBe(status);
-    expect(res.headers.get("content-type")).toContain("application/problem+json");
-    const problem = (await res.json()) as { code: string; detail: string; errors?: { location: string }[] };
-    expect(problem.code).toBe(code);
-    expect(problem.detail.length).toBeGreaterThan(0);
-    expect(problem.errors?.map((e) => e.location)).toContain(location);
-    expect(await rowCounts()).toEqual(before);
-  });
+  it.each(cases)(
+    "$name → $status $code at $location",
+    async ({ method, path, body, status, code, location }) => {
+      const before = await rowCounts();
+      const res = await labnet.request(method, path, body === undefined ? {} : { body });
+      expect(res.status).toBe(status);
+      expect(res.headers.get("content-type")).toContain("application/problem+json");
+      const problem = (await res.json()) as { code: string; detail: string; errors?: { location: string }[] };
+      expect(problem.code).toBe(code);
+      expect(problem.detail.length).toBeGreaterThan(0);
+      expect(problem.errors?.map((e) => e.location)).toContain(location);
+      expect(await rowCounts()).toEqual(before);
+    },
+  );
 });
 
 describe("concurrency", () => {
@@ -139,14 +243,24 @@ describe("concurrency", () => {
     expect(results.map((r) => r.response.status)).toEqual(Array(50).fill(202));
     const addresses = results.map((r) => r.data?.networkSettings.networks.crowd?.ipAddress);
     expect(new Set(addresses).size).toBe(50);
-    await waitForOperations(labnet, results.map((r) => r.data?.operation?.id ?? ""), 120_000);
+    await waitForOperations(
+      labnet,
+      results.map((r) => r.data?.operation?.id ?? ""),
+      120_000,
+    );
     await expectHostMatchesDatabase(labnet, host.hostNetns);
 
     const deletes = await Promise.all(
-      results.map((r) => labnet.client.DELETE("/v1/nodes/{nodeId}", { params: { path: { nodeId: r.data?.id ?? "" } } })),
+      results.map((r) =>
+        labnet.client.DELETE("/v1/nodes/{nodeId}", { params: { path: { nodeId: r.data?.id ?? "" } } }),
+      ),
     );
     expect(deletes.map((d) => d.response.status)).toEqual(Array(50).fill(202));
-    await waitForOperations(labnet, deletes.map((d) => (d.data as { operation?: { id: string } } | undefined)?.operation?.id ?? ""), 120_000);
+    await waitForOperations(
+      labnet,
+      deletes.map((d) => (d.data as { operation?: { id: string } } | undefined)?.operation?.id ?? ""),
+      120_000,
+    );
     await expectHostMatchesDatabase(labnet, host.hostNetns);
   });
 });

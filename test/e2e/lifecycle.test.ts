@@ -4,10 +4,10 @@
  * semantics (auth, idempotency, operations, probes) hold.
  */
 import { schema } from "@labnet/db";
+import { runCommand } from "@labnet/devstack";
 import { createRedisConnection } from "@labnet/queue";
 import { eq, inArray } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   eventually,
   expectHostMatchesDatabase,
@@ -17,7 +17,6 @@ import {
   waitForOperations,
 } from "../helpers/kernel-state";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
-import { runCommand } from "@labnet/devstack";
 import { createSimHost, execIn, listNetns, ping, type SimHost } from "../helpers/netns";
 import type { TestProcess } from "../helpers/processes";
 
@@ -48,7 +47,9 @@ describe("teardown", () => {
     expect(net.response.status).toBe(201);
     const bridge = net.data?.options.bridgeName ?? "";
     const nodes = await Promise.all(
-      ["a", "b"].map((name) => labnet.waitingClient.POST("/v1/nodes", { body: { name, networkMode: "gone" } })),
+      ["a", "b"].map((name) =>
+        labnet.waitingClient.POST("/v1/nodes", { body: { name, networkMode: "gone" } }),
+      ),
     );
     const sandboxes = nodes.map((n) => netnsOf(n.data?.sandboxKey));
     expect(await listNetns(`${host.hostNetns}-`)).toEqual(expect.arrayContaining(sandboxes));
@@ -66,10 +67,13 @@ describe("teardown", () => {
     });
     expect(removed.response.status).toBe(204);
 
-    const missing = await labnet.client.GET("/v1/networks/{networkId}", { params: { path: { networkId: "gone" } } });
+    const missing = await labnet.client.GET("/v1/networks/{networkId}", {
+      params: { path: { networkId: "gone" } },
+    });
     expect(missing.response.status).toBe(404);
     await eventually(
-      async () => ((await listNetns(`${host.hostNetns}-`)).some((n) => sandboxes.includes(n)) ? undefined : true),
+      async () =>
+        (await listNetns(`${host.hostNetns}-`)).some((n) => sandboxes.includes(n)) ? undefined : true,
       10_000,
       "sandboxes to disappear",
     );
@@ -80,7 +84,10 @@ describe("teardown", () => {
     expect(rules).not.toContain("10.77.0.0/24");
     expect(rules).not.toContain(bridge);
     // The addresses went back to the pool with the endpoints.
-    const [row] = await labnet.db.select().from(schema.allocations).where(eq(schema.allocations.address, "10.77.0.2"));
+    const [row] = await labnet.db
+      .select()
+      .from(schema.allocations)
+      .where(eq(schema.allocations.address, "10.77.0.2"));
     expect(row).toBeUndefined();
     await expectHostMatchesDatabase(labnet, host.hostNetns);
   });
@@ -107,7 +114,9 @@ describe("resilience", () => {
     await waitForOperations(labnet, opIds, 60_000);
     await expectHostMatchesDatabase(labnet, host.hostNetns);
     const [first, last] = [created[0]?.data, created[5]?.data];
-    expect(await ping(netnsOf(first?.sandboxKey), last?.networkSettings.networks.durable?.ipAddress ?? "")).toBe(true);
+    expect(
+      await ping(netnsOf(first?.sandboxKey), last?.networkSettings.networks.durable?.ipAddress ?? ""),
+    ).toBe(true);
   });
 
   it("loses no operation when Redis loses its queue", async () => {
@@ -133,7 +142,15 @@ describe("resilience", () => {
     await waitForOperations(labnet, [opId], 60_000);
     const node = await labnet.client.GET("/v1/nodes/{nodeId}", { params: { path: { nodeId: "survivor" } } });
     expect(node.data?.state).toBe("ready");
-    const addr = await execIn(netnsOf(node.data?.sandboxKey), ["ip", "-o", "-4", "addr", "show", "dev", "eth0"]);
+    const addr = await execIn(netnsOf(node.data?.sandboxKey), [
+      "ip",
+      "-o",
+      "-4",
+      "addr",
+      "show",
+      "dev",
+      "eth0",
+    ]);
     expect(addr.stdout).toContain(node.data?.networkSettings.networks.durable?.ipAddress);
   });
 
@@ -153,7 +170,9 @@ describe("resilience", () => {
           return undefined;
         }
         const addr = await execIn(ns, ["ip", "-o", "-4", "addr", "show", "dev", "eth0"]);
-        return addr.stdout.includes(node.data?.networkSettings.networks.durable?.ipAddress ?? "?") ? true : undefined;
+        return addr.stdout.includes(node.data?.networkSettings.networks.durable?.ipAddress ?? "?")
+          ? true
+          : undefined;
       },
       20_000,
       "the reconciler to repair the host",
@@ -174,8 +193,14 @@ describe("HTTP semantics", () => {
 
   it("replays a POST with the same Idempotency-Key and refuses the key for another body", async () => {
     const body = { name: "idem", ipam: { configs: [{ subnet: "10.78.0.0/24" }] } };
-    const first = await labnet.request("POST", "/v1/networks", { body, headers: { "idempotency-key": "k-1" } });
-    const second = await labnet.request("POST", "/v1/networks", { body, headers: { "idempotency-key": "k-1" } });
+    const first = await labnet.request("POST", "/v1/networks", {
+      body,
+      headers: { "idempotency-key": "k-1" },
+    });
+    const second = await labnet.request("POST", "/v1/networks", {
+      body,
+      headers: { "idempotency-key": "k-1" },
+    });
     expect(first.status).toBe(202);
     expect(second.status).toBe(202);
     expect(second.headers.get("idempotent-replayed")).toBe("true");
@@ -185,7 +210,10 @@ describe("HTTP semantics", () => {
       headers: { "idempotency-key": "k-1" },
     });
     expect(other.status).toBe(422);
-    const rows = await labnet.db.select().from(schema.networks).where(inArray(schema.networks.name, ["idem", "idem2"]));
+    const rows = await labnet.db
+      .select()
+      .from(schema.networks)
+      .where(inArray(schema.networks.name, ["idem", "idem2"]));
     expect(rows.map((r) => r.name)).toEqual(["idem"]);
   });
 
@@ -201,7 +229,11 @@ describe("HTTP semantics", () => {
     const op = await labnet.client.GET("/v1/operations/{operationId}", {
       params: { path: { operationId: res.data?.operation?.id ?? "" } },
     });
-    expect(op.data).toMatchObject({ state: "succeeded", kind: "network.ensure", target: { type: "network" } });
+    expect(op.data).toMatchObject({
+      state: "succeeded",
+      kind: "network.ensure",
+      target: { type: "network" },
+    });
     expect(op.data?.attempts).toBeGreaterThanOrEqual(1);
   });
 

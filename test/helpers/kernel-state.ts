@@ -5,7 +5,11 @@ import type { TestLabnet } from "./labnet";
 import { execIn, listNetns } from "./netns";
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -32,7 +36,11 @@ export async function waitForHostOnline(labnet: TestLabnet, hostName: string, ti
 }
 
 /** Waits until every operation has finished, and asserts they all succeeded. */
-export async function waitForOperations(labnet: TestLabnet, ids: string[], timeoutMs = 60_000): Promise<void> {
+export async function waitForOperations(
+  labnet: TestLabnet,
+  ids: string[],
+  timeoutMs = 60_000,
+): Promise<void> {
   await eventually(
     async () => {
       const rows = await labnet.db
@@ -55,7 +63,10 @@ export async function waitForOperations(labnet: TestLabnet, ids: string[], timeo
 export async function labnetLinks(netns: string): Promise<string[]> {
   const res = await execIn(netns, ["ip", "-j", "link", "show"]);
   const links = JSON.parse(res.stdout || "[]") as { ifname: string }[];
-  return links.map((l) => l.ifname).filter((n) => /^(lnbr-|lnv)/.test(n)).sort();
+  return links
+    .map((l) => l.ifname)
+    .filter((n) => /^(lnbr-|lnv)/.test(n))
+    .sort();
 }
 
 /** Rules in Labnet's chains of a namespace (not the chain declarations or hooks). */

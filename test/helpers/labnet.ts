@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { createLabnetClient, type LabnetClient } from "@labnet/api";
 import { startOutboxDispatcher } from "@labnet/controller";
 import { createDb, createToken, type Database } from "@labnet/db";
-import { createLogger } from "@labnet/log";
-import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
-import { createRedisConnection, HostQueues } from "@labnet/queue";
 import { createApp, createOperationWaiter, type GatewayApp } from "@labnet/gateway";
+import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
+import { createLogger } from "@labnet/log";
+import { createRedisConnection, HostQueues } from "@labnet/queue";
 import { inject } from "vitest";
 import { createTestDatabase } from "./database";
 import { startExecutor } from "./executor-process";
@@ -23,7 +23,11 @@ export interface TestLabnet {
   queuePrefix: string;
   adminToken: string;
   /** Raw request through the app (for what the typed client cannot send: unknown fields, bad JSON). */
-  request(method: string, path: string, init?: { body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  request(
+    method: string,
+    path: string,
+    init?: { body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
   /** Starts an executor in a sim host, wired to this stack. */
   startExecutor(hostNetns: string, env?: Record<string, string>): TestProcess;
   stop(): Promise<void>;
@@ -53,7 +57,12 @@ export async function startTestLabnet(options: { redispatchAfterMs?: number } = 
     redis,
     waiter,
     log,
-    commands: { db, addressPools: DEFAULT_ADDRESS_POOLS, defaultMtu: 1500, onOperationsWritten: dispatcher.kick },
+    commands: {
+      db,
+      addressPools: DEFAULT_ADDRESS_POOLS,
+      defaultMtu: 1500,
+      onOperationsWritten: dispatcher.kick,
+    },
   });
   const fetch = (request: Request) => app.fetch(request);
   const executors: TestProcess[] = [];

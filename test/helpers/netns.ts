@@ -71,7 +71,9 @@ export async function createSimHost(
     exec: (netns, argv, execOptions) => execIn(netns, argv, execOptions),
     destroy: async () => {
       liveHosts.delete(host);
-      const names = [hostNetns, ...(outsideNetns ? [outsideNetns] : [])];
+      // The host's executor names its sandboxes `<hostNetns>-...`: they go with the host.
+      const sandboxes = await listNetns(`${hostNetns}-`);
+      const names = [...sandboxes, hostNetns, ...(outsideNetns ? [outsideNetns] : [])];
       // deleteNetns throws if a name is still there afterwards.
       for (const netns of names) {
         await killNetnsProcesses(netns);

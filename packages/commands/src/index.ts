@@ -9,7 +9,12 @@ export {
   RESERVED_NETWORK_NAMES,
 } from "./networks/create-network";
 export { deleteNetwork } from "./networks/delete-network";
-export { type CreatedNode, type CreateNodeInput, createNode, type NodeNetworkInput } from "./nodes/create-node";
+export {
+  type CreatedNode,
+  type CreateNodeInput,
+  createNode,
+  type NodeNetworkInput,
+} from "./nodes/create-node";
 export { deleteNode } from "./nodes/delete-node";
 export { reportOperationFailed, reportOperationSucceeded } from "./operations/report-operation";
 export { resolveHost, resolveNetwork, resolveNode } from "./resolve";

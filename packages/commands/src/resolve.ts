@@ -1,8 +1,8 @@
 import {
+  type Db,
   findHost,
   findNetworks,
   findNodes,
-  type Db,
   type HostRow,
   type NetworkRow,
   type NodeRow,
@@ -26,23 +26,40 @@ export async function resolveHost(db: Db, ref: string | undefined, location = "b
   return host;
 }
 
-function pickOne<T extends { hostId: string | null }>(rows: T[], what: string, ref: string, location: string): T {
+function pickOne<T extends { hostId: string | null }>(
+  rows: T[],
+  what: string,
+  ref: string,
+  location: string,
+): T {
   const [first] = rows;
   if (!first) {
     throw notFound(what, ref, location);
   }
   if (rows.length > 1) {
-    throw new DomainError("CONFLICT", `${what} name ${ref} exists on several hosts: use its id or name the host`, [
-      { location, message: "ambiguous name" },
-    ]);
+    throw new DomainError(
+      "CONFLICT",
+      `${what} name ${ref} exists on several hosts: use its id or name the host`,
+      [{ location, message: "ambiguous name" }],
+    );
   }
   return first;
 }
 
-export async function resolveNetwork(db: Db, ref: string, hostId?: string, location = "path.networkId"): Promise<NetworkRow> {
+export async function resolveNetwork(
+  db: Db,
+  ref: string,
+  hostId?: string,
+  location = "path.networkId",
+): Promise<NetworkRow> {
   return pickOne(await findNetworks(db, ref, hostId), "network", ref, location);
 }
 
-export async function resolveNode(db: Db, ref: string, hostId?: string, location = "path.nodeId"): Promise<NodeRow> {
+export async function resolveNode(
+  db: Db,
+  ref: string,
+  hostId?: string,
+  location = "path.nodeId",
+): Promise<NodeRow> {
   return pickOne(await findNodes(db, ref, hostId), "node", ref, location);
 }

@@ -4,6 +4,7 @@ const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 
 /** Resource kinds and the prefix their ids carry (`net_k3x...`). */
 export const ID_PREFIX = {
+  portMapping: "pm",
   host: "hst",
   network: "net",
   ipamConfig: "ipc",

@@ -1,16 +1,18 @@
-export { connectionOptions, createDb, type CreateDbOptions, type Database, type Sql } from "./client";
-export { ID_PREFIX, isId, newId, type IdKind } from "./ids";
+export { type CreateDbOptions, connectionOptions, createDb, type Database, type Sql } from "./client";
+export { ID_PREFIX, type IdKind, isId, newId } from "./ids";
 export { DatabaseLock } from "./locks";
 export { migrate } from "./migrate";
 export * from "./queries";
-export * as schema from "./schema";
 export type {
   AllocationKind,
   HostCapabilities,
+  NodeDns,
   OperationState,
   OperationTargetType,
+  PortProtocol,
   ResourceState,
   Role,
   StoredProblem,
 } from "./schema";
+export * as schema from "./schema";
 export { type Db, type Tx, withTransaction } from "./tx";

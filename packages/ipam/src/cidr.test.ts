@@ -53,8 +53,20 @@ describe("parseCidr", () => {
 
 describe("sizes and bounds", () => {
   const cases: { given: string; size: number; broadcast: string; first: string; last: string }[] = [
-    { given: "0.0.0.0/0", size: 2 ** 32, broadcast: "255.255.255.255", first: "0.0.0.1", last: "255.255.255.254" },
-    { given: "172.18.0.0/16", size: 65536, broadcast: "172.18.255.255", first: "172.18.0.1", last: "172.18.255.254" },
+    {
+      given: "0.0.0.0/0",
+      size: 2 ** 32,
+      broadcast: "255.255.255.255",
+      first: "0.0.0.1",
+      last: "255.255.255.254",
+    },
+    {
+      given: "172.18.0.0/16",
+      size: 65536,
+      broadcast: "172.18.255.255",
+      first: "172.18.0.1",
+      last: "172.18.255.254",
+    },
     { given: "10.0.0.0/24", size: 256, broadcast: "10.0.0.255", first: "10.0.0.1", last: "10.0.0.254" },
     { given: "10.0.0.0/30", size: 4, broadcast: "10.0.0.3", first: "10.0.0.1", last: "10.0.0.2" },
     { given: "10.0.0.4/31", size: 2, broadcast: "10.0.0.5", first: "10.0.0.4", last: "10.0.0.5" },

@@ -105,7 +105,12 @@ describe("resolveIpamConfig rejects", () => {
     },
     {
       name: "garbage everywhere, syntax only",
-      given: { subnet: "foo", gateway: "1001.10.5.3", ipRange: "bar", auxAddresses: { a: "dummy", b: "10.0.0.1" } },
+      given: {
+        subnet: "foo",
+        gateway: "1001.10.5.3",
+        ipRange: "bar",
+        auxAddresses: { a: "dummy", b: "10.0.0.1" },
+      },
       want: [
         { field: "subnet", message: "invalid subnet foo: invalid CIDR block notation" },
         { field: "gateway", message: "invalid gateway 1001.10.5.3: invalid address" },
@@ -127,13 +132,18 @@ describe("resolveIpamConfig rejects", () => {
       name: "gateway = broadcast",
       given: { subnet: "172.18.0.0/16", gateway: "172.18.255.255" },
       want: [
-        { field: "gateway", message: "invalid gateway 172.18.255.255: it is the broadcast address of 172.18.0.0/16" },
+        {
+          field: "gateway",
+          message: "invalid gateway 172.18.255.255: it is the broadcast address of 172.18.0.0/16",
+        },
       ],
     },
     {
       name: "gateway = network",
       given: { subnet: "10.0.0.0/24", gateway: "10.0.0.0" },
-      want: [{ field: "gateway", message: "invalid gateway 10.0.0.0: it is the network address of 10.0.0.0/24" }],
+      want: [
+        { field: "gateway", message: "invalid gateway 10.0.0.0: it is the network address of 10.0.0.0/24" },
+      ],
     },
     {
       name: "ip range outside the subnet",
@@ -189,16 +199,31 @@ describe("resolveIpamConfig rejects", () => {
 describe("dynamicRange", () => {
   const cases: { given: IpamConfigInput; want: { first: string; last: string } }[] = [
     { given: { subnet: "172.18.0.0/16" }, want: { first: "172.18.0.1", last: "172.18.255.254" } },
-    { given: { subnet: "10.0.0.0/24", gateway: "10.0.0.254" }, want: { first: "10.0.0.1", last: "10.0.0.254" } },
+    {
+      given: { subnet: "10.0.0.0/24", gateway: "10.0.0.254" },
+      want: { first: "10.0.0.1", last: "10.0.0.254" },
+    },
     {
       given: { subnet: "172.28.0.0/16", ipRange: "172.28.5.0/24" },
       want: { first: "172.28.5.1", last: "172.28.5.254" },
     },
-    { given: { subnet: "10.0.0.0/24", ipRange: "10.0.0.0/24" }, want: { first: "10.0.0.1", last: "10.0.0.254" } },
+    {
+      given: { subnet: "10.0.0.0/24", ipRange: "10.0.0.0/24" },
+      want: { first: "10.0.0.1", last: "10.0.0.254" },
+    },
     // A /31 or /32 range is fully usable, except where it hits the subnet's own edges.
-    { given: { subnet: "10.0.0.0/24", ipRange: "10.0.0.8/31" }, want: { first: "10.0.0.8", last: "10.0.0.9" } },
-    { given: { subnet: "10.0.0.0/24", ipRange: "10.0.0.254/31" }, want: { first: "10.0.0.254", last: "10.0.0.254" } },
-    { given: { subnet: "10.0.0.0/24", ipRange: "10.0.0.0/31" }, want: { first: "10.0.0.1", last: "10.0.0.1" } },
+    {
+      given: { subnet: "10.0.0.0/24", ipRange: "10.0.0.8/31" },
+      want: { first: "10.0.0.8", last: "10.0.0.9" },
+    },
+    {
+      given: { subnet: "10.0.0.0/24", ipRange: "10.0.0.254/31" },
+      want: { first: "10.0.0.254", last: "10.0.0.254" },
+    },
+    {
+      given: { subnet: "10.0.0.0/24", ipRange: "10.0.0.0/31" },
+      want: { first: "10.0.0.1", last: "10.0.0.1" },
+    },
     { given: { subnet: "10.0.0.4/31" }, want: { first: "10.0.0.4", last: "10.0.0.5" } },
     { given: { subnet: "10.0.0.7/32" }, want: { first: "10.0.0.7", last: "10.0.0.7" } },
   ];
@@ -208,13 +233,20 @@ describe("dynamicRange", () => {
 });
 
 describe("validateStaticAddress", () => {
-  const config = resolve({ subnet: "100.0.0.0/24", ipRange: "100.0.0.128/25", auxAddresses: { nas: "100.0.0.50" } });
+  const config = resolve({
+    subnet: "100.0.0.0/24",
+    ipRange: "100.0.0.128/25",
+    auxAddresses: { nas: "100.0.0.50" },
+  });
   const cases: { given: string; want: string | undefined }[] = [
     { given: "100.0.0.2", want: undefined },
     { given: "100.0.0.254", want: undefined },
     { given: "100.0.0.1", want: "invalid address 100.0.0.1: it is the gateway of 100.0.0.0/24" },
     { given: "100.0.0.0", want: "invalid address 100.0.0.0: it is the network address of 100.0.0.0/24" },
-    { given: "100.0.0.255", want: "invalid address 100.0.0.255: it is the broadcast address of 100.0.0.0/24" },
+    {
+      given: "100.0.0.255",
+      want: "invalid address 100.0.0.255: it is the broadcast address of 100.0.0.0/24",
+    },
     {
       given: "100.0.1.1",
       want: "invalid address 100.0.1.1: parent subnet 100.0.0.0/24 doesn't contain this address",

@@ -44,7 +44,9 @@ export interface IpamFieldError {
 }
 
 /** Result of {@link resolveIpamConfig}. */
-export type ResolveIpamConfigResult = { ok: true; config: IpamConfig } | { ok: false; errors: IpamFieldError[] };
+export type ResolveIpamConfigResult =
+  | { ok: true; config: IpamConfig }
+  | { ok: false; errors: IpamFieldError[] };
 
 /**
  * Validates an IPAM config the way Docker does and fills in the gateway.
@@ -83,7 +85,10 @@ export function resolveIpamConfig(input: IpamConfigInput): ResolveIpamConfigResu
   for (const [name, value] of Object.entries(auxAddresses)) {
     const problem = checkAddress(value, subnet, { hostOnly: false });
     if (problem !== undefined) {
-      errors.push({ field: `auxAddresses.${name}`, message: `invalid auxiliary address ${name}: ${problem}` });
+      errors.push({
+        field: `auxAddresses.${name}`,
+        message: `invalid auxiliary address ${name}: ${problem}`,
+      });
     }
   }
 
@@ -109,7 +114,11 @@ export function resolveIpamConfig(input: IpamConfigInput): ResolveIpamConfigResu
  * itself invalid) only the syntax is checked. `hostOnly` also refuses the network and
  * broadcast addresses, which no interface may carry.
  */
-function checkAddress(text: string, subnet: Cidr | undefined, { hostOnly }: { hostOnly: boolean }): string | undefined {
+function checkAddress(
+  text: string,
+  subnet: Cidr | undefined,
+  { hostOnly }: { hostOnly: boolean },
+): string | undefined {
   const addr = parseIpv4(text);
   if (addr === undefined) {
     return "invalid address";

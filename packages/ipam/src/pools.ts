@@ -106,7 +106,9 @@ function* enumeratePoolCidrs(pools: readonly AddressPool[]): Generator<Cidr, voi
   for (const pool of pools) {
     const base = requireCidr(pool.base);
     if (!Number.isInteger(pool.size) || pool.size < base.prefix || pool.size > 32) {
-      throw new RangeError(`address pool ${pool.base}: size ${pool.size} is not a prefix length in ${base.prefix}..32`);
+      throw new RangeError(
+        `address pool ${pool.base}: size ${pool.size} is not a prefix length in ${base.prefix}..32`,
+      );
     }
     const step = cidrSize({ network: 0, prefix: pool.size });
     const end = base.network + cidrSize(base);

@@ -7,7 +7,9 @@ export interface Logger {
 
 export function createLogger(component: string): Logger {
   const write = (level: string, message: string, fields?: Record<string, unknown>) => {
-    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level, component, message, ...fields })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ t: new Date().toISOString(), level, component, message, ...fields })}\n`,
+    );
   };
   return {
     info: (m, f) => write("info", m, f),

@@ -16,6 +16,10 @@ export interface DesiredBridge {
   subnets: string[];
   /** Internal networks get no MASQUERADE and no egress. */
   internal: boolean;
+  /** Nodes of this network may talk to each other (Docker's enable_icc). */
+  icc: boolean;
+  /** Traffic to and from other bridge networks is dropped unless both have this off. */
+  isolated: boolean;
   mtu: number;
 }
 
@@ -48,7 +52,22 @@ export interface DesiredSandbox {
   defaultGateway?: string;
 }
 
+/** One published host port (one row of the port ledger), DNATed to a node. */
+export interface DesiredPortMapping {
+  protocol: "tcp" | "udp";
+  /** Host address it answers on; undefined for every address (`0.0.0.0`). */
+  bindAddress?: string;
+  hostPort: number;
+  /** The node's address on `bridge` (its first endpoint). */
+  targetAddress: string;
+  targetPort: number;
+  /** The bridge the node is reached through. */
+  bridge: string;
+}
+
 export interface DesiredHost {
   bridges: DesiredBridge[];
   sandboxes: DesiredSandbox[];
+  /** Published ports of the host, in ledger order. */
+  portMappings: DesiredPortMapping[];
 }

@@ -9,6 +9,8 @@ function makeBridge(overrides: Partial<DesiredBridge> = {}): DesiredBridge {
     gateways: ["172.30.0.1/24"],
     subnets: ["172.30.0.0/24"],
     internal: false,
+    icc: true,
+    isolated: true,
     mtu: 1500,
     ...overrides,
   };
@@ -42,7 +44,12 @@ COMMIT
 COMMIT
 `;
 
-const HEAD_NAT = ["*nat", ":LABNET-PREROUTING - [0:0]", ":LABNET-OUTPUT - [0:0]", ":LABNET-POSTROUTING - [0:0]"];
+const HEAD_NAT = [
+  "*nat",
+  ":LABNET-PREROUTING - [0:0]",
+  ":LABNET-OUTPUT - [0:0]",
+  ":LABNET-POSTROUTING - [0:0]",
+];
 const NAT_HOOKS = [
   "-A PREROUTING -j LABNET-PREROUTING",
   "-A OUTPUT -j LABNET-OUTPUT",
@@ -77,7 +84,12 @@ describe("renderIptablesRestore", () => {
       name: "internal bridge: no MASQUERADE, stays within itself, and its drops precede other accepts",
       given: {
         bridges: [
-          makeBridge({ bridge: "lnbr-zzzzzzzz", internal: true, subnets: ["10.9.0.0/24"], gateways: ["10.9.0.1/24"] }),
+          makeBridge({
+            bridge: "lnbr-zzzzzzzz",
+            internal: true,
+            subnets: ["10.9.0.0/24"],
+            gateways: ["10.9.0.1/24"],
+          }),
           makeBridge({ subnets: ["172.30.0.0/24", "172.31.0.0/24"] }),
         ],
         save: SAVE_WITH_HOOKS,
@@ -113,7 +125,9 @@ describe("renderIptablesRestore", () => {
 
 describe("parseIptablesSave", () => {
   it("collects normalized rule lines per table", () => {
-    const tables = parseIptablesSave("*nat\n-A  POSTROUTING   -j LABNET-POSTROUTING \nCOMMIT\n*filter\nCOMMIT\n");
+    const tables = parseIptablesSave(
+      "*nat\n-A  POSTROUTING   -j LABNET-POSTROUTING \nCOMMIT\n*filter\nCOMMIT\n",
+    );
     expect([...tables.entries()].map(([name, rules]) => [name, [...rules]])).toEqual([
       ["nat", ["-A POSTROUTING -j LABNET-POSTROUTING"]],
       ["filter", []],

@@ -21,7 +21,11 @@ interface Hook {
 const NAT_HOOKS: readonly Hook[] = [
   { chain: "PREROUTING", add: `-A PREROUTING -j ${NAT_CHAINS.prerouting}`, target: NAT_CHAINS.prerouting },
   { chain: "OUTPUT", add: `-A OUTPUT -j ${NAT_CHAINS.output}`, target: NAT_CHAINS.output },
-  { chain: "POSTROUTING", add: `-A POSTROUTING -j ${NAT_CHAINS.postrouting}`, target: NAT_CHAINS.postrouting },
+  {
+    chain: "POSTROUTING",
+    add: `-A POSTROUTING -j ${NAT_CHAINS.postrouting}`,
+    target: NAT_CHAINS.postrouting,
+  },
 ];
 
 // First in FORWARD so Labnet works when the host's policy is DROP (Docker installed)

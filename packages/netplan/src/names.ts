@@ -45,14 +45,22 @@ const SANDBOX_IF_PATTERN = /^eth(0|[1-9][0-9]{0,3})$/;
 /** True for a valid Linux interface name: 1-15 bytes of `[a-zA-Z0-9_.-]`, not `.` or `..`. */
 export function isValidIfName(name: string): boolean {
   return (
-    name.length >= 1 && name.length <= IF_NAME_MAX && KERNEL_NAME_PATTERN.test(name) && name !== "." && name !== ".."
+    name.length >= 1 &&
+    name.length <= IF_NAME_MAX &&
+    KERNEL_NAME_PATTERN.test(name) &&
+    name !== "." &&
+    name !== ".."
   );
 }
 
 /** True for a network namespace name Labnet accepts: 1-64 chars of `[a-zA-Z0-9_.-]`, not `.` or `..`. */
 export function isValidNetnsName(name: string): boolean {
   return (
-    name.length >= 1 && name.length <= NETNS_NAME_MAX && KERNEL_NAME_PATTERN.test(name) && name !== "." && name !== ".."
+    name.length >= 1 &&
+    name.length <= NETNS_NAME_MAX &&
+    KERNEL_NAME_PATTERN.test(name) &&
+    name !== "." &&
+    name !== ".."
   );
 }
 

@@ -134,7 +134,11 @@ describe("parseJsonDocuments", () => {
   const cases: { name: string; given: string; want: unknown[] }[] = [
     { name: "empty", given: "", want: [] },
     { name: "adjacent", given: "[1][2]", want: [[1], [2]] },
-    { name: "brackets inside strings", given: '[{"a":"]["}]\n[{"b":"\\"]"}]', want: [[{ a: "][" }], [{ b: '"]' }]] },
+    {
+      name: "brackets inside strings",
+      given: '[{"a":"]["}]\n[{"b":"\\"]"}]',
+      want: [[{ a: "][" }], [{ b: '"]' }]],
+    },
   ];
   it.each(cases)("$name", ({ given, want }) => {
     expect(parseJsonDocuments(given)).toEqual(want);

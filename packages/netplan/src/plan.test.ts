@@ -44,6 +44,8 @@ function makeDesired(): DesiredHost {
         gateways: ["172.30.0.1/24"],
         subnets: ["172.30.0.0/24"],
         internal: false,
+        icc: true,
+        isolated: true,
         mtu: 1500,
       },
     ],
@@ -62,6 +64,7 @@ function makeDesired(): DesiredHost {
         ],
       }),
     ],
+    portMappings: [],
   };
 }
 
@@ -74,7 +77,9 @@ function observeConverged(desired: DesiredHost): ObservedHost {
   const hostLinks: ObservedLink[] = [link("lo", { mtu: 65536, mac: "00:00:00:00:00:00", index: 1 })];
   let nextHostIndex = 2;
   for (const bridge of desired.bridges) {
-    hostLinks.push(link(bridge.bridge, { kind: "bridge", addresses: [...bridge.gateways], index: nextHostIndex++ }));
+    hostLinks.push(
+      link(bridge.bridge, { kind: "bridge", addresses: [...bridge.gateways], index: nextHostIndex++ }),
+    );
   }
   const sandboxes: ObservedHost["sandboxes"] = {};
   for (const sandbox of desired.sandboxes) {
@@ -83,7 +88,12 @@ function observeConverged(desired: DesiredHost): ObservedHost {
       const hostIndex = nextHostIndex++;
       const sandboxIndex = 2 + i;
       hostLinks.push(
-        link(endpoint.hostVeth, { kind: "veth", master: endpoint.bridge, index: hostIndex, peerIndex: sandboxIndex }),
+        link(endpoint.hostVeth, {
+          kind: "veth",
+          master: endpoint.bridge,
+          index: hostIndex,
+          peerIndex: sandboxIndex,
+        }),
       );
       links.push(
         link(endpoint.ifName, {
@@ -117,7 +127,11 @@ function createVeth(hostVeth: string, peer: string, mac: string, netns: string):
 }
 
 function setupIf(ifName: string, address: string): string[] {
-  return [`link set ${ifName} addrgenmode none`, `addr replace ${address} dev ${ifName}`, `link set ${ifName} up`];
+  return [
+    `link set ${ifName} addrgenmode none`,
+    `addr replace ${address} dev ${ifName}`,
+    `link set ${ifName} up`,
+  ];
 }
 
 function update(observed: ObservedHost, edit: (copy: ObservedHost) => void): ObservedHost {
@@ -163,11 +177,19 @@ describe("planHost on a new host", () => {
       sandboxBatches: [
         {
           netns: NS1,
-          lines: ["link set lo up", ...setupIf("eth0", "172.30.0.2/24"), "route replace default via 172.30.0.1"],
+          lines: [
+            "link set lo up",
+            ...setupIf("eth0", "172.30.0.2/24"),
+            "route replace default via 172.30.0.1",
+          ],
         },
         {
           netns: NS2,
-          lines: ["link set lo up", ...setupIf("eth0", "172.30.0.3/24"), "route replace default via 172.30.0.1"],
+          lines: [
+            "link set lo up",
+            ...setupIf("eth0", "172.30.0.3/24"),
+            "route replace default via 172.30.0.1",
+          ],
         },
       ],
       netnsDelete: [],
@@ -178,6 +200,7 @@ describe("planHost on a new host", () => {
     const desired: DesiredHost = {
       bridges: [],
       sandboxes: [makeSandbox({ endpoints: [], defaultGateway: undefined })],
+      portMappings: [],
     };
     const observed: ObservedHost = { netns: [], links: [], iptablesSave: "", sandboxes: {} };
     expect(ipWork(planHost(desired, observed, OPTIONS))).toEqual({
@@ -259,7 +282,9 @@ describe("planHost converges half-applied and drifted states", () => {
       want: {
         ...EMPTY,
         hostBatch: createVeth(HV1, "eth0", "02:42:ac:1e:00:02", NS1),
-        sandboxBatches: [{ netns: NS1, lines: ["link set lo up", ...setupIf("eth0", "172.30.0.2/24"), route] }],
+        sandboxBatches: [
+          { netns: NS1, lines: ["link set lo up", ...setupIf("eth0", "172.30.0.2/24"), route] },
+        ],
       },
     },
     {
@@ -272,7 +297,9 @@ describe("planHost converges half-applied and drifted states", () => {
         ...EMPTY,
         netnsAdd: [NS1],
         hostBatch: [`link del ${HV1}`, ...createVeth(HV1, "eth0", "02:42:ac:1e:00:02", NS1)],
-        sandboxBatches: [{ netns: NS1, lines: ["link set lo up", ...setupIf("eth0", "172.30.0.2/24"), route] }],
+        sandboxBatches: [
+          { netns: NS1, lines: ["link set lo up", ...setupIf("eth0", "172.30.0.2/24"), route] },
+        ],
       },
     },
     {
@@ -283,7 +310,9 @@ describe("planHost converges half-applied and drifted states", () => {
       }),
       want: {
         ...EMPTY,
-        sandboxBatches: [{ netns: NS1, lines: ["addr replace 172.30.0.2/24 dev eth0", "link set eth0 up", route] }],
+        sandboxBatches: [
+          { netns: NS1, lines: ["addr replace 172.30.0.2/24 dev eth0", "link set eth0 up", route] },
+        ],
       },
     },
     {
@@ -297,7 +326,9 @@ describe("planHost converges half-applied and drifted states", () => {
       }),
       want: {
         ...EMPTY,
-        sandboxBatches: [{ netns: NS1, lines: ["link set eth0 mtu 1500", "addr del 172.30.0.99/24 dev eth0", route] }],
+        sandboxBatches: [
+          { netns: NS1, lines: ["link set eth0 mtu 1500", "addr del 172.30.0.99/24 dev eth0", route] },
+        ],
       },
     },
     {
@@ -336,7 +367,12 @@ describe("planHost converges half-applied and drifted states", () => {
         sandboxBatches: [
           {
             netns: NS1,
-            lines: ["link del eth0", "link set lntendpointon name eth0", ...setupIf("eth0", "172.30.0.2/24"), route],
+            lines: [
+              "link del eth0",
+              "link set lntendpointon name eth0",
+              ...setupIf("eth0", "172.30.0.2/24"),
+              route,
+            ],
           },
         ],
       },
@@ -347,7 +383,11 @@ describe("planHost converges half-applied and drifted states", () => {
         o.links.push(link("lnvgoneendpoi", { kind: "veth", master: BR, index: 50, peerIndex: 7 }));
         sandboxOf(o, NS1).links.push(link("eth1", { kind: "veth", index: 7, peerIndex: 50 }));
       }),
-      want: { ...EMPTY, hostBatch: ["link del lnvgoneendpoi"], sandboxBatches: [{ netns: NS1, lines: [route] }] },
+      want: {
+        ...EMPTY,
+        hostBatch: ["link del lnvgoneendpoi"],
+        sandboxBatches: [{ netns: NS1, lines: [route] }],
+      },
     },
     {
       name: "leftover temp peer of an interrupted rename is removed inside the sandbox",
@@ -421,7 +461,7 @@ describe("planHost pruning", () => {
     { name: "without prune touches nothing", given: { desired, prune: false }, want: EMPTY },
     {
       name: "empty desired state removes every Labnet object and nothing else",
-      given: { desired: { bridges: [], sandboxes: [] }, prune: true },
+      given: { desired: { bridges: [], sandboxes: [], portMappings: [] }, prune: true },
       want: {
         ...EMPTY,
         hostBatch: [
@@ -436,9 +476,9 @@ describe("planHost pruning", () => {
     },
   ];
   it.each(cases)("$name", ({ given, want }) => {
-    expect(ipWork(planHost(given.desired, withForeignAndOrphans, { netnsPrefix: PREFIX, prune: given.prune }))).toEqual(
-      want,
-    );
+    expect(
+      ipWork(planHost(given.desired, withForeignAndOrphans, { netnsPrefix: PREFIX, prune: given.prune })),
+    ).toEqual(want);
   });
 });
 
@@ -474,7 +514,10 @@ describe("planHost refuses desired state that must not reach the kernel", () => 
     sandboxes: [makeSandbox({ endpoints: [makeEndpoint(overrides)] })],
   });
   const cases: { name: string; given: DesiredHost; prefix?: string }[] = [
-    { name: "address with an injected command", given: withEndpoint({ address: "172.30.0.2/24\nlink del eth0" }) },
+    {
+      name: "address with an injected command",
+      given: withEndpoint({ address: "172.30.0.2/24\nlink del eth0" }),
+    },
     { name: "address without prefix", given: withEndpoint({ address: "172.30.0.2" }) },
     { name: "multicast MAC", given: withEndpoint({ mac: "03:42:ac:1e:00:02" }) },
     { name: "uppercase MAC", given: withEndpoint({ mac: "02:42:AC:1E:00:02" }) },
@@ -482,12 +525,18 @@ describe("planHost refuses desired state that must not reach the kernel", () => 
     { name: "endpoint on a bridge that is not desired", given: withEndpoint({ bridge: "lnbr-zzzzzzzz" }) },
     { name: "interface name not ethN", given: withEndpoint({ ifName: "net0" }) },
     { name: "mtu out of range", given: withEndpoint({ mtu: 40 }) },
-    { name: "sandbox outside the prefix", given: { ...base, sandboxes: [makeSandbox({ netns: "ln-abcdefgh" })] } },
+    {
+      name: "sandbox outside the prefix",
+      given: { ...base, sandboxes: [makeSandbox({ netns: "ln-abcdefgh" })] },
+    },
     {
       name: "two sandboxes with one netns",
       given: { ...base, sandboxes: [makeSandbox(), makeSandbox({ endpoints: [] })] },
     },
-    { name: "gateway that is not an address", given: { ...base, sandboxes: [makeSandbox({ defaultGateway: "x" })] } },
+    {
+      name: "gateway that is not an address",
+      given: { ...base, sandboxes: [makeSandbox({ defaultGateway: "x" })] },
+    },
     {
       name: "bridge with a foreign name",
       given: { ...base, bridges: base.bridges.map((b) => ({ ...b, bridge: "docker0" })) },

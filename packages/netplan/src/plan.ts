@@ -315,7 +315,12 @@ function findHostPeer(
     return undefined;
   }
   const peer = hostLinksByIndex.get(link.peerIndex);
-  if (peer === undefined || peer.kind !== "veth" || !isLabnetHostVeth(peer.name) || peer.peerIndex !== link.index) {
+  if (
+    peer === undefined ||
+    peer.kind !== "veth" ||
+    !isLabnetHostVeth(peer.name) ||
+    peer.peerIndex !== link.index
+  ) {
     return undefined;
   }
   return peer;

@@ -4,9 +4,16 @@
  * is interpolated into a line must match a narrow pattern, not merely "look right".
  */
 import type { DesiredHost } from "./desired";
-import { isLabnetBridge, isLabnetHostVeth, isSandboxIfName, isValidNetnsName, isValidNetnsPrefix } from "./names";
+import {
+  isLabnetBridge,
+  isLabnetHostVeth,
+  isSandboxIfName,
+  isValidNetnsName,
+  isValidNetnsPrefix,
+} from "./names";
 
-const IPV4_PATTERN = /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+const IPV4_PATTERN =
+  /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 const MAC_PATTERN = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const MTU_MIN = 68;
 const MTU_MAX = 65535;

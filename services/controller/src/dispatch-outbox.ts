@@ -1,4 +1,4 @@
-import { DatabaseLock, type Database, listDispatchable, markDispatched, type Sql } from "@labnet/db";
+import { type Database, DatabaseLock, listDispatchable, markDispatched, type Sql } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import { type HostQueues, isJobName } from "@labnet/queue";
 import { sql } from "drizzle-orm";

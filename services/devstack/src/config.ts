@@ -47,13 +47,16 @@ export const DevstackEnv = z
     LABNET_HOST_MODE: z.enum(["netns", "root"]).default("netns"),
     /** Name this lab host registers under (default `labnet-host`, or the machine's hostname in root mode). */
     LABNET_HOST_NAME: optionalString.pipe(z.string().regex(NAME, "must be a lowercase DNS label").optional()),
-    /** Prefix of the sandbox namespaces the executor creates (default `ln-`). */
+    /**
+     * Prefix of the sandbox namespaces the executor creates (default `ln-`). In netns mode they go
+     * with the lab host when the stack stops, so it must be specific: it ends in a dash.
+     */
     LABNET_NETNS_PREFIX: z
       .string()
       .trim()
       .regex(
-        /^[a-z][a-z0-9-]{1,7}$/,
-        "must be 2-8 lowercase letters, digits or dashes, starting with a letter",
+        /^[a-z][a-z0-9]{0,6}-$/,
+        "must be 1-7 lowercase letters or digits, starting with a letter, then a dash",
       )
       .default("ln-"),
     /** Underlay address for overlay networks (default 198.18.0.1 in netns mode; detected by the executor in root mode). */
@@ -63,28 +66,32 @@ export const DevstackEnv = z
     /** `1` skips the Debian package check (for machines managed otherwise). */
     LABNET_SKIP_APT: z.enum(["0", "1", "true", "false"]).default("0"),
   })
-  .superRefine((env, ctx) => {
-    if (env.LABNET_HOST_MODE !== "netns") {
-      return;
-    }
-    // The lab host namespace has its own loopback and no route to the machine's networks.
-    if (env.DATABASE_URL && !/[?&]host=(\/|%2F)/i.test(env.DATABASE_URL)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["DATABASE_URL"],
-        message:
-          "in LABNET_HOST_MODE=netns the executor runs in its own network namespace and reaches Postgres only by unix socket: use postgres://user@localhost/db?host=/socket/dir, or LABNET_HOST_MODE=root",
-      });
-    }
-    if (env.REDIS_URL && !env.REDIS_URL.startsWith("unix://")) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["REDIS_URL"],
-        message:
-          "in LABNET_HOST_MODE=netns the executor runs in its own network namespace and reaches Redis only by unix socket: use unix:///path/to/redis.sock, or LABNET_HOST_MODE=root",
-      });
-    }
-  });
+  .strip();
+
+/**
+ * Checks across variables, run on the raw environment so they are reported together with the
+ * per-variable problems. In netns mode the executor runs in a namespace with its own loopback
+ * and no route to the machine's networks: it reaches Postgres and Redis only by unix socket.
+ */
+function checkAcrossVariables(env: NodeJS.ProcessEnv): string[] {
+  if ((env.LABNET_HOST_MODE?.trim() || "netns") !== "netns") {
+    return [];
+  }
+  const problems: string[] = [];
+  const databaseUrl = env.DATABASE_URL?.trim();
+  if (databaseUrl && !/[?&]host=(\/|%2F)/i.test(databaseUrl)) {
+    problems.push(
+      "DATABASE_URL: in LABNET_HOST_MODE=netns the executor reaches Postgres only by unix socket: use postgres://user@localhost/db?host=/socket/dir, or LABNET_HOST_MODE=root",
+    );
+  }
+  const redisUrl = env.REDIS_URL?.trim();
+  if (redisUrl && !redisUrl.startsWith("unix://")) {
+    problems.push(
+      "REDIS_URL: in LABNET_HOST_MODE=netns the executor reaches Redis only by unix socket: use unix:///path/to/redis.sock, or LABNET_HOST_MODE=root",
+    );
+  }
+  return problems;
+}
 
 /** Validated devstack configuration, with defaults resolved. */
 export interface DevstackConfig {
@@ -110,11 +117,14 @@ export class ConfigError extends Error {
  */
 export function loadDevstackConfig(env: NodeJS.ProcessEnv = process.env): DevstackConfig {
   const parsed = DevstackEnv.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (issue) => `  ${issue.path.join(".") || "(environment)"}: ${issue.message}`,
-    );
-    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((i) => `${i.path.join(".") || "(environment)"}: ${i.message}`)),
+    ...checkAcrossVariables(env),
+  ];
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${problems.map((line) => `  ${line}`).join("\n")}`);
   }
   const e = parsed.data;
   const netnsMode = e.LABNET_HOST_MODE === "netns";

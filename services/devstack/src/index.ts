@@ -34,6 +34,7 @@ export {
 export {
   type ExitStatus,
   isProcessAlive,
+  isProcessRunning,
   readProcessArgv,
   readProcessCwd,
   readProcessStartTime,

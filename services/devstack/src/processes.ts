@@ -53,12 +53,26 @@ export async function readProcessStartTime(pid: number): Promise<string | undefi
 }
 
 /**
- * Waits until a process that is not our child is gone, polling. Returns false on timeout.
- * (Our own children are awaited through their exit event instead.)
+ * True while a process exists and has not exited. Unlike {@link isProcessAlive}, a zombie counts
+ * as gone: an orphan that was killed stays a zombie until init gets round to reaping it.
+ */
+export async function isProcessRunning(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until a process that is not our child has exited (zombies count as exited), polling.
+ * Returns false on timeout. (Our own children are awaited through their exit event instead.)
  */
 export async function waitForPidGone(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (isProcessAlive(pid)) {
+  while (await isProcessRunning(pid)) {
     if (Date.now() > deadline) {
       return false;
     }

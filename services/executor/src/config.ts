@@ -13,7 +13,10 @@ export const ExecutorConfig = z.object({
   /** Name of the lab host this executor manages; the same name after a restart is the same host. */
   LABNET_HOST_NAME: z.string().regex(HOST_NAME).default(hostname().slice(0, 63)),
   /** Prefix of the sandbox namespaces this executor owns (and may prune). Ends in `-`. */
-  LABNET_NETNS_PREFIX: z.string().regex(NETNS_PREFIX, "letters, digits, _ . - and ending in -").default("ln-"),
+  LABNET_NETNS_PREFIX: z
+    .string()
+    .regex(NETNS_PREFIX, "letters, digits, _ . - and ending in -")
+    .default("ln-"),
   /** Address other hosts reach this one at (overlay underlay); optional for single-host labs. */
   LABNET_UNDERLAY_ADDRESS: z.union([z.ipv4(), z.literal("")]).default(""),
   /** How often the host's liveness is recorded. */
@@ -21,7 +24,10 @@ export const ExecutorConfig = z.object({
   /** How often kernel state is compared with Postgres and repaired (drift, orphans). */
   LABNET_RECONCILE_MS: z.coerce.number().int().min(1_000).default(60_000),
   /** Key prefix of Labnet's BullMQ queues in Redis. */
-  LABNET_QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("labnet"),
+  LABNET_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/)
+    .default("labnet"),
   /** Manage net.ipv4.ip_forward in the host namespace (bridge networks need it on). */
   LABNET_MANAGE_IP_FORWARD: z.enum(["true", "false"]).default("true"),
 });

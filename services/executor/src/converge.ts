@@ -1,7 +1,7 @@
 import type { Db } from "@labnet/db";
 import { planHost } from "@labnet/netplan";
-import { applyPlan, observeHost, type Runner } from "./kernel";
 import { loadDesiredHost } from "./desired-state";
+import { applyPlan, observeHost, type Runner } from "./kernel";
 
 export interface ConvergeDeps {
   db: Db;
@@ -23,8 +23,7 @@ export type SandboxScope = { kind: "all" } | { kind: "only"; netns: string[] };
  */
 export async function convergeHost(deps: ConvergeDeps, scope: SandboxScope): Promise<void> {
   const desired = await loadDesiredHost(deps.db, deps.hostId);
-  const sandboxes =
-    scope.kind === "all" ? desired.sandboxes.map((s) => s.netns) : scope.netns;
+  const sandboxes = scope.kind === "all" ? desired.sandboxes.map((s) => s.netns) : scope.netns;
   const observed = await observeHost(deps.runner, { netnsPrefix: deps.netnsPrefix, sandboxes });
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
   await applyPlan(deps.runner, plan);

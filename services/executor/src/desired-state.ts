@@ -22,6 +22,8 @@ export async function loadDesiredHost(db: Db, hostId: string): Promise<DesiredHo
         gateways: own.map((c) => `${c.gateway}/${requireCidr(c.subnet).prefix}`),
         subnets: own.map((c) => c.subnet),
         internal: n.internal,
+        icc: n.icc,
+        isolated: n.isolated,
         mtu: n.mtu,
       };
     });
@@ -31,7 +33,10 @@ export async function loadDesiredHost(db: Db, hostId: string): Promise<DesiredHo
     db,
     nodes.map((n) => n.id),
   );
-  const sandboxes: DesiredSandbox[] = nodes.map((node) => {
+  const sandboxes: DesiredSandbox[] = nodes.flatMap((node) => {
+    if (!node.netns) {
+      return []; // mode host or container: no sandbox of its own
+    }
     const own = endpoints.filter((e) => e.nodeId === node.id);
     const first = own[0];
     return {
@@ -49,5 +54,5 @@ export async function loadDesiredHost(db: Db, hostId: string): Promise<DesiredHo
       ...(first?.gateway ? { defaultGateway: first.gateway } : {}),
     };
   });
-  return { bridges, sandboxes };
+  return { bridges, sandboxes, portMappings: [] };
 }

@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   const log = createLogger("executor");
   const config = loadExecutorConfig();
   const runner = createExecRunner();
-  const { db, close: closeDb } = createDb(config.DATABASE_URL, { max: 4, applicationName: "labnet-executor" });
+  const { db, close: closeDb } = createDb(config.DATABASE_URL, {
+    max: 4,
+    applicationName: "labnet-executor",
+  });
 
   const capabilities = await detectCapabilities(runner, { netnsPrefix: config.LABNET_NETNS_PREFIX });
   const host = await registerHostWithDefaults({
@@ -77,6 +80,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`executor failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `executor failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -1,11 +1,11 @@
-import { noteOperationError, startOperation, type StoredProblem } from "@labnet/db";
 import { reportOperationFailed, reportOperationSucceeded } from "@labnet/commands";
+import { noteOperationError, type StoredProblem, startOperation } from "@labnet/db";
+import type { Logger } from "@labnet/log";
 import { EntityJob, hostQueueName, isJobName, JOB_NAMES } from "@labnet/queue";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ConvergeDeps, SerialLock } from "./converge";
 import type { JobHandler } from "./jobs/handlers";
-import type { Logger } from "@labnet/log";
 
 export interface WorkerDeps extends ConvergeDeps {
   connection: Redis;

@@ -19,7 +19,10 @@ export const GatewayConfig = z
     /** MTU of networks that do not set one. */
     LABNET_DEFAULT_MTU: z.coerce.number().int().min(576).max(9000).default(1500),
     /** Key prefix of Labnet's BullMQ queues; must match the executors'. */
-    LABNET_QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("labnet"),
+    LABNET_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]+$/)
+      .default("labnet"),
     /** Run the outbox dispatcher in this process (turn off when a separate controller runs). */
     LABNET_RUN_CONTROLLER: z.enum(["true", "false"]).default("true"),
     /** Open operations dispatched longer ago than this are dispatched again (Redis may have lost them). */

@@ -1,8 +1,8 @@
+import { serve } from "@hono/node-server";
 import { startOutboxDispatcher } from "@labnet/controller";
 import { countAdminTokens, createDb, createToken, generateTokenSecret, migrate } from "@labnet/db";
 import { createLogger } from "@labnet/log";
 import { createRedisConnection, HostQueues } from "@labnet/queue";
-import { serve } from "@hono/node-server";
 import { createApp } from "./app";
 import { addressPoolsOf, loadGatewayConfig } from "./config";
 import { createOperationWaiter } from "./services/operation-waiter";
@@ -19,7 +19,13 @@ async function main(): Promise<void> {
   const queues = new HostQueues(redis, config.LABNET_QUEUE_PREFIX);
   const dispatcher =
     config.LABNET_RUN_CONTROLLER === "true"
-      ? startOutboxDispatcher({ db, pg: sql, queues, log, redispatchAfterMs: config.LABNET_REDISPATCH_AFTER_MS })
+      ? startOutboxDispatcher({
+          db,
+          pg: sql,
+          queues,
+          log,
+          redispatchAfterMs: config.LABNET_REDISPATCH_AFTER_MS,
+        })
       : undefined;
   const waiter = createOperationWaiter(db, sql);
   const app = createApp({
@@ -36,11 +42,14 @@ async function main(): Promise<void> {
     },
   });
 
-  const server = serve({ fetch: app.fetch, hostname: config.LABNET_LISTEN_HOST, port: config.LABNET_PORT }, (info) => {
-    const url = `http://${config.LABNET_LISTEN_HOST}:${info.port}`;
-    log.info("gateway listening", { url });
-    process.stdout.write(`Labnet API: ${url}/v1\nAPI reference: ${url}/docs\n`);
-  });
+  const server = serve(
+    { fetch: app.fetch, hostname: config.LABNET_LISTEN_HOST, port: config.LABNET_PORT },
+    (info) => {
+      const url = `http://${config.LABNET_LISTEN_HOST}:${info.port}`;
+      log.info("gateway listening", { url });
+      process.stdout.write(`Labnet API: ${url}/v1\nAPI reference: ${url}/docs\n`);
+    },
+  );
 
   const stop = async (signal: string) => {
     log.info("stopping", { signal });
@@ -67,7 +76,9 @@ async function bootstrapAdminToken(db: Parameters<typeof createToken>[0], fromEn
     return;
   }
   if ((await countAdminTokens(db)) > 0) {
-    process.stdout.write("Authenticate with the admin token printed at first start (or set LABNET_ADMIN_TOKEN).\n");
+    process.stdout.write(
+      "Authenticate with the admin token printed at first start (or set LABNET_ADMIN_TOKEN).\n",
+    );
     return;
   }
   const secret = generateTokenSecret();
@@ -78,6 +89,8 @@ async function bootstrapAdminToken(db: Parameters<typeof createToken>[0], fromEn
 }
 
 main().catch((error) => {
-  process.stderr.write(`gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

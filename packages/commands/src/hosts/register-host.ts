@@ -1,4 +1,4 @@
-import { type HostRow, newId, registerHost, type RegisterHostInput } from "@labnet/db";
+import { type HostRow, newId, type RegisterHostInput, registerHost } from "@labnet/db";
 import type { CommandContext } from "../context";
 import { ensureDefaultBridge } from "../networks/create-network";
 

@@ -3,8 +3,8 @@ import {
   type HostRow,
   insertAllocations,
   insertOperation,
-  newId,
   type NetworkRow,
+  newId,
   type OperationRow,
   schema,
   type Tx,
@@ -24,7 +24,9 @@ export interface CreateNetworkInput {
   host?: string;
   driver?: "bridge";
   internal?: boolean;
-  ipam?: { configs: { subnet: string; gateway?: string; ipRange?: string; auxAddresses?: Record<string, string> }[] };
+  ipam?: {
+    configs: { subnet: string; gateway?: string; ipRange?: string; auxAddresses?: Record<string, string> }[];
+  };
   options?: { mtu?: number };
   labels?: Record<string, string>;
 }
@@ -50,9 +52,11 @@ export async function createNetwork({
   input: CreateNetworkInput;
 }): Promise<CreatedNetwork> {
   if ((RESERVED_NETWORK_NAMES as readonly string[]).includes(input.name)) {
-    throw new DomainError("NAME_CONFLICT", `network name ${input.name} is reserved for a predefined network`, [
-      { location: "body.name", message: "reserved name" },
-    ]);
+    throw new DomainError(
+      "NAME_CONFLICT",
+      `network name ${input.name} is reserved for a predefined network`,
+      [{ location: "body.name", message: "reserved name" }],
+    );
   }
   const host = await resolveHost(ctx.db, input.host);
   return insertNetwork(ctx, host, input, false);
@@ -100,15 +104,19 @@ async function insertNetwork(
   for (let attempt = 1; ; attempt++) {
     const configs = fixed ?? [await pickPoolSubnet(ctx, host.id)];
     try {
-      const created = await ctx.db.transaction((tx) => writeNetwork(tx, ctx, host, input, driver, configs, builtin));
+      const created = await ctx.db.transaction((tx) =>
+        writeNetwork(tx, ctx, host, input, driver, configs, builtin),
+      );
       ctx.onOperationsWritten?.();
       return created;
     } catch (error) {
       const violation = constraintViolation(error);
       if (violation?.constraint === "networks_scope_name_key") {
-        throw new DomainError("NAME_CONFLICT", `a network named ${input.name} already exists on host ${host.name}`, [
-          { location: "body.name", message: "name already in use" },
-        ]);
+        throw new DomainError(
+          "NAME_CONFLICT",
+          `a network named ${input.name} already exists on host ${host.name}`,
+          [{ location: "body.name", message: "name already in use" }],
+        );
       }
       if (violation?.constraint === "ipam_configs_no_overlap") {
         if (!fixed && attempt < POOL_PICK_TRIES) {
@@ -117,7 +125,10 @@ async function insertNetwork(
         throw await overlapError(ctx, host.id, configs);
       }
       if (violation?.constraint === "allocations_pkey") {
-        throw invalidField("body.ipam.configs", "an aux address coincides with a gateway or another aux address");
+        throw invalidField(
+          "body.ipam.configs",
+          "an aux address coincides with a gateway or another aux address",
+        );
       }
       throw error;
     }

@@ -1,20 +1,26 @@
 import {
   constraintViolation,
   getNetwork,
+  type IpamConfigRow,
   insertAllocations,
   insertOperation,
   ipamConfigsOf,
-  type IpamConfigRow,
   lockNetworks,
-  newId,
   type NetworkRow,
-  nextFreeAddress,
   type NodeRow,
+  newId,
+  nextFreeAddress,
   type OperationRow,
   schema,
   type Tx,
 } from "@labnet/db";
-import { dynamicRange, macFromIpv4, resolveIpamConfig, validateStaticAddress, withPrefix } from "@labnet/ipam";
+import {
+  dynamicRange,
+  macFromIpv4,
+  resolveIpamConfig,
+  validateStaticAddress,
+  withPrefix,
+} from "@labnet/ipam";
 import { hostVethName, sandboxNetnsName } from "@labnet/netplan";
 import { and, eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
@@ -47,7 +53,13 @@ export interface CreatedNode {
  * locks and recorded in the allocation ledger, whose primary key refuses any address
  * already in use, so concurrent requests cannot get the same one.
  */
-export async function createNode({ ctx, input }: { ctx: CommandContext; input: CreateNodeInput }): Promise<CreatedNode> {
+export async function createNode({
+  ctx,
+  input,
+}: {
+  ctx: CommandContext;
+  input: CreateNodeInput;
+}): Promise<CreatedNode> {
   const { mode, attachments } = attachmentsOf(input);
   const hostRef = input.host ? await resolveHost(ctx.db, input.host) : undefined;
   const networks: NetworkRow[] = [];
@@ -66,7 +78,10 @@ export async function createNode({ ctx, input }: { ctx: CommandContext; input: C
     networks.push(network);
   }
   const host =
-    hostRef ?? (networks[0]?.hostId ? await resolveHost(ctx.db, networks[0].hostId) : await resolveHost(ctx.db, undefined));
+    hostRef ??
+    (networks[0]?.hostId
+      ? await resolveHost(ctx.db, networks[0].hostId)
+      : await resolveHost(ctx.db, undefined));
 
   try {
     const created = await ctx.db.transaction(async (tx) => {
@@ -90,7 +105,14 @@ export async function createNode({ ctx, input }: { ctx: CommandContext; input: C
         throw new Error("inserting a node returned no row");
       }
       for (const [i, network] of networks.entries()) {
-        await attach(tx, node, network, i, attachments[i]?.ipv4Address, input.networks ? `body.networks[${i}]` : "body");
+        await attach(
+          tx,
+          node,
+          network,
+          i,
+          attachments[i]?.ipv4Address,
+          input.networks ? `body.networks[${i}]` : "body",
+        );
       }
       const operation = await insertOperation(tx, {
         kind: "node.ensure",
@@ -105,9 +127,11 @@ export async function createNode({ ctx, input }: { ctx: CommandContext; input: C
   } catch (error) {
     const violation = constraintViolation(error);
     if (violation?.constraint === "nodes_host_name_key") {
-      throw new DomainError("NAME_CONFLICT", `a node named ${input.name} already exists on host ${host.name}`, [
-        { location: "body.name", message: "name already in use" },
-      ]);
+      throw new DomainError(
+        "NAME_CONFLICT",
+        `a node named ${input.name} already exists on host ${host.name}`,
+        [{ location: "body.name", message: "name already in use" }],
+      );
     }
     throw error;
   }
@@ -129,12 +153,19 @@ function attachmentsOf(input: CreateNodeInput): { mode: string; attachments: Nod
   }
   const first = input.networks[0]?.network;
   if (input.networkMode !== undefined && first !== input.networkMode) {
-    throw invalidField("body.networkMode", `network mode ${input.networkMode} differs from the first network ${first}`);
+    throw invalidField(
+      "body.networkMode",
+      `network mode ${input.networkMode} differs from the first network ${first}`,
+    );
   }
   return { mode, attachments: input.networks };
 }
 
-async function defaultBridgeOf(ctx: CommandContext, hostId: string | undefined, location: string): Promise<NetworkRow> {
+async function defaultBridgeOf(
+  ctx: CommandContext,
+  hostId: string | undefined,
+  location: string,
+): Promise<NetworkRow> {
   const host = await resolveHost(ctx.db, hostId);
   const [network] = await ctx.db
     .select()
@@ -247,14 +278,27 @@ async function pickDynamic(
   throw new DomainError("POOL_EXHAUSTED", `no free address left in network ${network.name}`);
 }
 
-async function addressInUse(tx: Tx, network: NetworkRow, address: string, location: string): Promise<DomainError> {
+async function addressInUse(
+  tx: Tx,
+  network: NetworkRow,
+  address: string,
+  location: string,
+): Promise<DomainError> {
   const [holder] = await tx
     .select({ node: schema.nodes.name, kind: schema.allocations.kind })
     .from(schema.allocations)
     .leftJoin(schema.endpoints, eq(schema.endpoints.id, schema.allocations.endpointId))
     .leftJoin(schema.nodes, eq(schema.nodes.id, schema.endpoints.nodeId))
     .where(and(eq(schema.allocations.networkId, network.id), eq(schema.allocations.address, address)));
-  const who = holder?.node ? `node ${holder.node}` : holder ? `the network's ${holder.kind} address` : "another endpoint";
+  const who = holder?.node
+    ? `node ${holder.node}`
+    : holder
+      ? `the network's ${holder.kind} address`
+      : "another endpoint";
   const errors: FieldError[] = [{ location, message: `in use by ${who}` }];
-  return new DomainError("ADDRESS_IN_USE", `address ${address} of network ${network.name} is in use by ${who}`, errors);
+  return new DomainError(
+    "ADDRESS_IN_USE",
+    `address ${address} of network ${network.name} is in use by ${who}`,
+    errors,
+  );
 }

@@ -1,4 +1,12 @@
-import { getNode, insertOperation, latestOperationFor, type NodeRow, type OperationRow, schema, setNodeState } from "@labnet/db";
+import {
+  getNode,
+  insertOperation,
+  latestOperationFor,
+  type NodeRow,
+  type OperationRow,
+  schema,
+  setNodeState,
+} from "@labnet/db";
 import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { notFound } from "../errors";
@@ -18,7 +26,11 @@ export async function deleteNode({
 }): Promise<{ node: NodeRow; operation: OperationRow }> {
   const found = await resolveNode(ctx.db, ref);
   const result = await ctx.db.transaction(async (tx) => {
-    await tx.select({ id: schema.nodes.id }).from(schema.nodes).where(eq(schema.nodes.id, found.id)).for("update");
+    await tx
+      .select({ id: schema.nodes.id })
+      .from(schema.nodes)
+      .where(eq(schema.nodes.id, found.id))
+      .for("update");
     const node = await getNode(tx, found.id);
     if (!node) {
       throw notFound("node", ref, "path.nodeId");

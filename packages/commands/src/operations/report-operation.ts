@@ -3,8 +3,8 @@ import {
   failOperation,
   getOperation,
   type OperationRow,
-  schema,
   type StoredProblem,
+  schema,
   succeedOperation,
 } from "@labnet/db";
 import { and, eq, ne } from "drizzle-orm";
@@ -14,7 +14,10 @@ import { and, eq, ne } from "drizzle-orm";
  * `ready`, or, for removals, its records go (freeing its addresses). One transaction, so
  * a waiter never sees the operation done while the resource still says otherwise.
  */
-export async function reportOperationSucceeded(db: Db, operationId: string): Promise<OperationRow | undefined> {
+export async function reportOperationSucceeded(
+  db: Db,
+  operationId: string,
+): Promise<OperationRow | undefined> {
   return db.transaction(async (tx) => {
     const op = await getOperation(tx, operationId);
     if (!op || op.state === "succeeded" || op.state === "cancelled") {
@@ -48,7 +51,11 @@ export async function reportOperationSucceeded(db: Db, operationId: string): Pro
 }
 
 /** A permanent failure: the operation carries the problem; an ensure's target becomes `failed`. */
-export async function reportOperationFailed(db: Db, operationId: string, problem: StoredProblem): Promise<void> {
+export async function reportOperationFailed(
+  db: Db,
+  operationId: string,
+  problem: StoredProblem,
+): Promise<void> {
   await db.transaction(async (tx) => {
     const op = await getOperation(tx, operationId);
     if (!op || op.state === "succeeded" || op.state === "cancelled") {

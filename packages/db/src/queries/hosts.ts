@@ -1,6 +1,6 @@
 import { and, count, eq, gt, inArray, ne, sql } from "drizzle-orm";
-import { hosts, networks, nodes } from "../schema";
 import type { HostCapabilities } from "../schema";
+import { hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 
 export type HostRow = typeof hosts.$inferSelect;

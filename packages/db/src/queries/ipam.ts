@@ -1,6 +1,6 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
-import { allocations, ipamConfigs, networks } from "../schema";
 import type { AllocationKind } from "../schema";
+import { allocations, ipamConfigs, networks } from "../schema";
 import type { Db } from "../tx";
 
 export type IpamConfigRow = typeof ipamConfigs.$inferSelect;

@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import { endpoints, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 
@@ -83,7 +83,11 @@ export async function endpointsOnNetworks(db: Db, networkIds: string[]): Promise
 
 /** Whether any endpoint (of a node not yet gone) is on the network. */
 export async function networkHasEndpoints(db: Db, networkId: string): Promise<boolean> {
-  const rows = await db.select({ id: endpoints.id }).from(endpoints).where(eq(endpoints.networkId, networkId)).limit(1);
+  const rows = await db
+    .select({ id: endpoints.id })
+    .from(endpoints)
+    .where(eq(endpoints.networkId, networkId))
+    .limit(1);
   return rows.length > 0;
 }
 
@@ -99,8 +103,6 @@ export async function liveNetworksOfHost(db: Db, hostId: string): Promise<Networ
     .where(and(eq(networks.hostId, hostId), ne(networks.state, "deleting")))
     .orderBy(networks.createdAt);
 }
-
-
 
 export async function getNetwork(db: Db, id: string): Promise<NetworkRow | undefined> {
   const [row] = await db.select().from(networks).where(eq(networks.id, id));

@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import { endpoints, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 import { labelFilter } from "./networks";

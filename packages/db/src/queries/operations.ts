@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import { operations } from "../schema";
-import type { OperationTargetType, StoredProblem } from "../schema";
 import { newId } from "../ids";
+import type { OperationTargetType, StoredProblem } from "../schema";
+import { operations } from "../schema";
 import type { Db } from "../tx";
 
 export type OperationRow = typeof operations.$inferSelect;
@@ -101,7 +101,10 @@ export async function listDispatchable(
         inArray(operations.state, ["queued", "running"]),
         or(
           isNull(operations.dispatchedAt),
-          lt(operations.dispatchedAt, sql`now() - make_interval(secs => ${options.redispatchAfterMs / 1000})`),
+          lt(
+            operations.dispatchedAt,
+            sql`now() - make_interval(secs => ${options.redispatchAfterMs / 1000})`,
+          ),
         ),
       ),
     )

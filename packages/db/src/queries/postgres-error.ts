@@ -11,7 +11,12 @@ export function constraintViolation(error: unknown): ConstraintViolation | undef
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current; depth++) {
     if (typeof current === "object" && current !== null) {
-      const candidate = current as { code?: unknown; constraint_name?: unknown; detail?: unknown; cause?: unknown };
+      const candidate = current as {
+        code?: unknown;
+        constraint_name?: unknown;
+        detail?: unknown;
+        cause?: unknown;
+      };
       if (typeof candidate.code === "string" && typeof candidate.constraint_name === "string") {
         return {
           code: candidate.code,

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { newId } from "../ids";
-import { tokens } from "../schema";
 import type { Role } from "../schema";
+import { tokens } from "../schema";
 import type { Db } from "../tx";
 
 export type TokenRow = typeof tokens.$inferSelect;

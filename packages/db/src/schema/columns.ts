@@ -9,7 +9,4 @@ export const timestamps = {
 
 /** Free-form string labels, like Docker's. */
 export const labels = () =>
-  jsonb("labels")
-    .$type<Record<string, string>>()
-    .notNull()
-    .default(sql`'{}'::jsonb`);
+  jsonb("labels").$type<Record<string, string>>().notNull().default(sql`'{}'::jsonb`);

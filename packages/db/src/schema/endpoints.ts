@@ -1,4 +1,4 @@
-import { integer, macaddr, inet, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+import { boolean, inet, integer, macaddr, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { networks } from "./networks";
 import { nodes } from "./nodes";
 
@@ -18,6 +18,10 @@ export const endpoints = pgTable(
     /** Address with the subnet's prefix (`172.18.0.2/16`). */
     address: inet("address").notNull(),
     mac: macaddr("mac").notNull(),
+    /** Extra names the node answers to on this network (besides its own name). */
+    aliases: text("aliases").array().notNull().default([]),
+    /** Address asked for by the client (kept across reconnects), rather than allocated. */
+    staticAddress: boolean("static_address").notNull().default(false),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [

@@ -1,4 +1,4 @@
-import { inet, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { inet, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { labels, timestamps } from "./columns";
 
 export interface HostCapabilities {
@@ -16,6 +16,11 @@ export const hosts = pgTable("hosts", {
   netnsPrefix: text("netns_prefix").notNull(),
   capabilities: jsonb("capabilities").$type<HostCapabilities>().notNull(),
   labels: labels(),
-  lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  /** Host ports handed out at random (`-P`, `-p 0:80`): Docker's 32768-60999 unless configured. */
+  portRangeStart: integer("port_range_start").notNull().default(32768),
+  portRangeEnd: integer("port_range_end").notNull().default(60999),
+  lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true, mode: "date" })
+    .notNull()
+    .defaultNow(),
   ...timestamps,
 });

@@ -6,4 +6,5 @@ export * from "./ipam-configs";
 export * from "./networks";
 export * from "./nodes";
 export * from "./operations";
+export * from "./port-mappings";
 export * from "./tokens";

@@ -21,6 +21,12 @@ export const networks = pgTable(
     /** Predefined network (the default `bridge`): cannot be removed by users. */
     builtin: boolean("builtin").notNull().default(false),
     bridgeName: text("bridge_name").notNull(),
+    /** Traffic between nodes of this network (Docker's enable_icc). */
+    icc: boolean("icc").notNull().default(true),
+    /** Drop traffic to and from other bridge networks unless both have isolation off. */
+    isolated: boolean("isolated").notNull().default(true),
+    /** Nodes may be connected to it after creation (always true for bridge). */
+    attachable: boolean("attachable").notNull().default(true),
     mtu: integer("mtu").notNull().default(1500),
     options: jsonb("options").$type<Record<string, string>>().notNull().default({}),
     labels: labels(),

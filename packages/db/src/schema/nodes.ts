@@ -1,7 +1,13 @@
-import { pgTable, text, unique } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, boolean, jsonb, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { labels, timestamps } from "./columns";
 import { hosts } from "./hosts";
 import type { ResourceState } from "./networks";
+
+export interface NodeDns {
+  servers: string[];
+  search: string[];
+  options: string[];
+}
 
 /** Nodes ("containers"): a sandbox network namespace on a host. */
 export const nodes = pgTable(
@@ -12,10 +18,25 @@ export const nodes = pgTable(
     hostId: text("host_id")
       .notNull()
       .references(() => hosts.id, { onDelete: "restrict" }),
-    /** `bridge`, `none`, or the name of the network it was created on. */
+    /** `bridge`, `none`, `host`, `container:<node>`, or the name of the network it was created on. */
     networkMode: text("network_mode").notNull(),
-    /** Network namespace name under /run/netns (Docker's SandboxKey basename). */
-    netns: text("netns").notNull().unique(),
+    /**
+     * Network namespace name under /run/netns (Docker's SandboxKey basename). Null for
+     * nodes without a sandbox of their own: mode `host` (the host's namespace) and mode
+     * `container:` (the sandbox of `netnsOwnerId`).
+     */
+    netns: text("netns").unique(),
+    /** Mode `container:<node>`: the node whose namespace this one shares. */
+    netnsOwnerId: text("netns_owner_id").references((): AnyPgColumn => nodes.id, { onDelete: "restrict" }),
+    hostname: text("hostname"),
+    /** Resolver settings for the node (`--dns`, `--dns-search`, `--dns-option`). */
+    dns: jsonb("dns").$type<NodeDns>().notNull().default({ servers: [], search: [], options: [] }),
+    /** `--add-host` entries: name → address. */
+    extraHosts: jsonb("extra_hosts").$type<Record<string, string>>().notNull().default({}),
+    /** Container ports the node exposes (`EXPOSE`), as `80/tcp`; published by `publishAll`. */
+    exposedPorts: text("exposed_ports").array().notNull().default([]),
+    /** Publish every exposed port on a random host port (`-P`). */
+    publishAll: boolean("publish_all").notNull().default(false),
     labels: labels(),
     state: text("state").$type<ResourceState>().notNull().default("pending"),
     ...timestamps,

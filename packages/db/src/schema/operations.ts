@@ -39,5 +39,8 @@ export const operations = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [index("operations_open_idx").on(t.state, t.createdAt), index("operations_target_idx").on(t.targetId)],
+  (t) => [
+    index("operations_open_idx").on(t.state, t.createdAt),
+    index("operations_target_idx").on(t.targetId),
+  ],
 );

@@ -15,7 +15,7 @@ export const JOB_HANDLERS: Record<JobName, JobHandler> = {
   "network.remove": (deps) => convergeHost(deps, { kind: "only", netns: [] }),
   "node.ensure": async (deps, job) => {
     const node = await getNode(deps.db, job.targetId);
-    await convergeHost(deps, { kind: "only", netns: node ? [node.netns] : [] });
+    await convergeHost(deps, { kind: "only", netns: node?.netns ? [node.netns] : [] });
   },
   "node.remove": (deps) => convergeHost(deps, { kind: "only", netns: [] }),
 };

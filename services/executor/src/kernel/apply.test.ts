@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { ApplyStepError, applyPlan } from "./apply";
 import { createRecordingRunner, type RecordedCall } from "./runner";
 
-const EMPTY_PLAN: HostPlan = { netnsAdd: [], hostBatch: [], sandboxBatches: [], iptablesRestore: "", netnsDelete: [] };
+const EMPTY_PLAN: HostPlan = {
+  netnsAdd: [],
+  hostBatch: [],
+  sandboxBatches: [],
+  iptablesRestore: "",
+  netnsDelete: [],
+};
 
 const FULL_PLAN: HostPlan = {
   netnsAdd: ["ln-aaaaaaaaaaaaaaaa", "ln-bbbbbbbbbbbbbbbb"],
@@ -23,13 +29,19 @@ describe("applyPlan", () => {
       name: "full plan: one process per step, in order",
       given: FULL_PLAN,
       want: [
-        { argv: ["ip", "-batch", "-"], stdin: "netns add ln-aaaaaaaaaaaaaaaa\nnetns add ln-bbbbbbbbbbbbbbbb\n" },
+        {
+          argv: ["ip", "-batch", "-"],
+          stdin: "netns add ln-aaaaaaaaaaaaaaaa\nnetns add ln-bbbbbbbbbbbbbbbb\n",
+        },
         {
           argv: ["ip", "-batch", "-"],
           stdin: "link add lnbr-aaaaaaaa mtu 1500 type bridge\nlink set lnbr-aaaaaaaa up\n",
         },
         { argv: ["ip", "-n", "ln-aaaaaaaaaaaaaaaa", "-batch", "-"], stdin: "link set lo up\n" },
-        { argv: ["ip", "-n", "ln-bbbbbbbbbbbbbbbb", "-batch", "-"], stdin: "link set lo up\nlink set eth0 up\n" },
+        {
+          argv: ["ip", "-n", "ln-bbbbbbbbbbbbbbbb", "-batch", "-"],
+          stdin: "link set lo up\nlink set eth0 up\n",
+        },
         { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
         { argv: ["ip", "-batch", "-"], stdin: "netns del ln-cccccccccccccccc\n" },
       ],

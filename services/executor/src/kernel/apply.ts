@@ -63,7 +63,12 @@ export async function applyPlan(runner: Runner, plan: HostPlan, options: ApplyOp
   }
 }
 
-function runBatch(runner: Runner, step: string, argv: readonly string[], lines: readonly string[]): Promise<void> {
+function runBatch(
+  runner: Runner,
+  step: string,
+  argv: readonly string[],
+  lines: readonly string[],
+): Promise<void> {
   for (const line of lines) {
     // netplan validates every value it interpolates; this is the last line of defence
     // against one batch line turning into two commands.

@@ -33,7 +33,9 @@ describe("detectCapabilities", () => {
     expect(runner.calls.at(-1)?.argv).toEqual(["ip", "netns", "del", netns]);
     // Every probe runs inside the throwaway namespace, never on the host.
     for (const call of runner.calls.slice(1, -1)) {
-      expect(call.argv.join(" ")).toMatch(new RegExp(`^ip -n ${netns} |^nsenter --net=/run/netns/${netns} -- `));
+      expect(call.argv.join(" ")).toMatch(
+        new RegExp(`^ip -n ${netns} |^nsenter --net=/run/netns/${netns} -- `),
+      );
     }
   });
 
@@ -50,7 +52,9 @@ describe("detectCapabilities", () => {
       return undefined;
     });
     // A spawn failure of iptables-restore is "not available", not an error.
-    await expect(detectCapabilities(runner, { netnsPrefix: "ln-" })).resolves.toMatchObject({ iptables: false });
+    await expect(detectCapabilities(runner, { netnsPrefix: "ln-" })).resolves.toMatchObject({
+      iptables: false,
+    });
 
     const failing = createRecordingRunner((call) => {
       if (call.argv.includes("pbr0")) {

@@ -95,9 +95,12 @@ async function probeLinkTypes(runner: Runner, netns: string): Promise<LinkType[]
 
 async function probeIptables(runner: Runner, netns: string): Promise<boolean> {
   try {
-    const result = await runner.run(["nsenter", `--net=/run/netns/${netns}`, "--", "iptables-restore", "--noflush"], {
-      stdin: IPTABLES_PROBE,
-    });
+    const result = await runner.run(
+      ["nsenter", `--net=/run/netns/${netns}`, "--", "iptables-restore", "--noflush"],
+      {
+        stdin: IPTABLES_PROBE,
+      },
+    );
     return result.code === 0;
   } catch {
     // Not installed: the runner could not spawn it.

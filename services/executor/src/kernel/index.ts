@@ -4,7 +4,14 @@ export type { Capabilities, DetectOptions, LinkType } from "./capabilities";
 export { detectCapabilities, PROBED_LINK_TYPES } from "./capabilities";
 export type { ObserveOptions } from "./observe";
 export { NETNS_DIR, observeHost } from "./observe";
-export type { RecordedCall, RecordedResponses, RecordingRunner, RunOptions, RunResult, Runner } from "./runner";
+export type {
+  RecordedCall,
+  RecordedResponses,
+  RecordingRunner,
+  Runner,
+  RunOptions,
+  RunResult,
+} from "./runner";
 export {
   assertAllowedArgv,
   createExecRunner,

@@ -61,12 +61,25 @@ function makeDesired(): DesiredHost {
       defaultGateway: "172.30.0.1",
     };
   };
-  const sandboxes = [sandbox(2), sandbox(3)].map((s) => ({ ...s, netns: sandboxNetnsName(SANDBOX_PREFIX, s.nodeId) }));
+  const sandboxes = [sandbox(2), sandbox(3)].map((s) => ({
+    ...s,
+    netns: sandboxNetnsName(SANDBOX_PREFIX, s.nodeId),
+  }));
   return {
     bridges: [
-      { networkId, bridge, gateways: ["172.30.0.1/24"], subnets: ["172.30.0.0/24"], internal: false, mtu: 1500 },
+      {
+        networkId,
+        bridge,
+        gateways: ["172.30.0.1/24"],
+        subnets: ["172.30.0.0/24"],
+        internal: false,
+        icc: true,
+        isolated: true,
+        mtu: 1500,
+      },
     ],
     sandboxes,
+    portMappings: [],
   };
 }
 
@@ -162,7 +175,9 @@ describe("kernel: observe -> plan -> apply on a simulated host", { timeout: 30_0
     expect(raw).not.toContain('"family":"inet6"');
 
     const save = (await runOrThrow(host, ["iptables-save"])).stdout;
-    expect(save).toContain(`-A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o ${desired.bridges[0]?.bridge} -j MASQUERADE`);
+    expect(save).toContain(
+      `-A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o ${desired.bridges[0]?.bridge} -j MASQUERADE`,
+    );
     expect(save).toContain("-A FORWARD -j LABNET-FORWARD");
   });
 
@@ -249,7 +264,7 @@ describe("kernel: observe -> plan -> apply on a simulated host", { timeout: 30_0
   });
 
   it("prunes everything when nothing is desired", async () => {
-    const empty: DesiredHost = { bridges: [], sandboxes: [] };
+    const empty: DesiredHost = { bridges: [], sandboxes: [], portMappings: [] };
     const plan = await converge(empty);
     expect(plan.netnsDelete.sort()).toEqual(desired.sandboxes.map((s) => s.netns).sort());
     await waitFor(

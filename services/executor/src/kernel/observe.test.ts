@@ -93,6 +93,8 @@ describe("observeHost", () => {
       "ip -j -d addr show": { stdout: "[]" },
       "iptables-save": { code: 1, stderr: "iptables-save: boom" },
     });
-    await expect(observeHost(runner, { netnsPrefix: PREFIX, sandboxes: [], netnsDir })).rejects.toThrow(/boom/);
+    await expect(observeHost(runner, { netnsPrefix: PREFIX, sandboxes: [], netnsDir })).rejects.toThrow(
+      /boom/,
+    );
   });
 });

@@ -45,7 +45,9 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
   }
   for (const name of options.sandboxes) {
     if (!isValidNetnsName(name) || !name.startsWith(options.netnsPrefix)) {
-      throw new Error(`refusing to observe netns ${JSON.stringify(name)}: not a sandbox of ${options.netnsPrefix}`);
+      throw new Error(
+        `refusing to observe netns ${JSON.stringify(name)}: not a sandbox of ${options.netnsPrefix}`,
+      );
     }
   }
 

@@ -40,9 +40,14 @@ describe("assertAllowedArgv", () => {
 describe("withNetns", () => {
   it("wraps argv in nsenter --net and keeps options", async () => {
     const recording = createRecordingRunner();
-    await withNetns(recording, "/run/netns/lt4f2ah1h-host").run(["ip", "-batch", "-"], { stdin: "link show\n" });
+    await withNetns(recording, "/run/netns/lt4f2ah1h-host").run(["ip", "-batch", "-"], {
+      stdin: "link show\n",
+    });
     expect(recording.calls).toEqual([
-      { argv: ["nsenter", "--net=/run/netns/lt4f2ah1h-host", "--", "ip", "-batch", "-"], stdin: "link show\n" },
+      {
+        argv: ["nsenter", "--net=/run/netns/lt4f2ah1h-host", "--", "ip", "-batch", "-"],
+        stdin: "link show\n",
+      },
     ]);
   });
 
@@ -57,7 +62,9 @@ describe("createRecordingRunner", () => {
     expect(await byArgv.run(["iptables-save"])).toEqual({ code: 0, stdout: "*nat\nCOMMIT\n", stderr: "" });
     expect(await byArgv.run(["ip", "link"])).toEqual({ code: 0, stdout: "", stderr: "" });
 
-    const byFunction = createRecordingRunner((call) => (call.argv[0] === "ip" ? { code: 2, stderr: "no" } : undefined));
+    const byFunction = createRecordingRunner((call) =>
+      call.argv[0] === "ip" ? { code: 2, stderr: "no" } : undefined,
+    );
     expect(await byFunction.run(["ip", "link"])).toEqual({ code: 2, stdout: "", stderr: "no" });
     expect(byFunction.calls).toEqual([{ argv: ["ip", "link"] }]);
   });
@@ -86,7 +93,9 @@ describe("createExecRunner", () => {
   });
 
   it("feeds stdin and reports a failing batch", async () => {
-    const result = await createExecRunner().run(["ip", "-batch", "-"], { stdin: "link show dev lnnosuchdev0\n" });
+    const result = await createExecRunner().run(["ip", "-batch", "-"], {
+      stdin: "link show dev lnnosuchdev0\n",
+    });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("Command failed -:1");
   });

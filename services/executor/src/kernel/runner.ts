@@ -6,7 +6,13 @@
 import { spawn } from "node:child_process";
 
 /** Programs the executor may run. Everything else is refused before spawning. */
-const ALLOWED_COMMANDS: ReadonlySet<string> = new Set(["ip", "iptables-restore", "iptables-save", "bridge", "nsenter"]);
+const ALLOWED_COMMANDS: ReadonlySet<string> = new Set([
+  "ip",
+  "iptables-restore",
+  "iptables-save",
+  "bridge",
+  "nsenter",
+]);
 
 /** Default upper bound for one command; a batch of hundreds of sandboxes takes ~1 s. */
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -60,7 +66,9 @@ export function assertAllowedArgv(argv: readonly string[]): void {
   if (command === "nsenter") {
     const [, net, separator, ...rest] = argv;
     if (net === undefined || !NSENTER_NET_PATTERN.test(net) || separator !== "--") {
-      throw new Error(`refusing nsenter form ${JSON.stringify(argv.slice(0, 3))}: want nsenter --net=PATH -- ...`);
+      throw new Error(
+        `refusing nsenter form ${JSON.stringify(argv.slice(0, 3))}: want nsenter --net=PATH -- ...`,
+      );
     }
     assertAllowedArgv(rest);
   }
@@ -117,7 +125,11 @@ export function createExecRunner(defaults: { timeoutMs?: number } = {}): Runner 
 }
 
 /** Runs `argv` and throws {@link KernelCommandError} unless it exits with 0. */
-export async function runOrThrow(runner: Runner, argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+export async function runOrThrow(
+  runner: Runner,
+  argv: readonly string[],
+  options?: RunOptions,
+): Promise<RunResult> {
   const result = await runner.run(argv, options);
   if (result.code !== 0) {
     throw new KernelCommandError(argv, result.code, result.stderr);

@@ -26,7 +26,11 @@ export function authenticate(db: Database): MiddlewareHandler<{ Variables: AuthV
     }
     const token = await findActiveToken(db, match[1]);
     if (!token) {
-      throw new ProblemError({ status: 401, code: "UNAUTHORIZED", detail: "the API token is unknown or revoked" });
+      throw new ProblemError({
+        status: 401,
+        code: "UNAUTHORIZED",
+        detail: "the API token is unknown or revoked",
+      });
     }
     c.set("token", token);
     return next();
@@ -36,6 +40,10 @@ export function authenticate(db: Database): MiddlewareHandler<{ Variables: AuthV
 /** Only admins may change lab hosts' networking for now; instructors and students come with labs. */
 export function requireRole(token: TokenRow, roles: TokenRow["role"][]): void {
   if (!roles.includes(token.role)) {
-    throw new ProblemError({ status: 403, code: "FORBIDDEN", detail: `this needs one of the roles: ${roles.join(", ")}` });
+    throw new ProblemError({
+      status: 403,
+      code: "FORBIDDEN",
+      detail: `this needs one of the roles: ${roles.join(", ")}`,
+    });
   }
 }

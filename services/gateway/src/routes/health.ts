@@ -22,7 +22,12 @@ export function registerHealthRoutes(app: GatewayApp, deps: AppDeps): void {
         const online = await deps.db
           .select({ name: schema.hosts.name })
           .from(schema.hosts)
-          .where(gt(schema.hosts.lastHeartbeatAt, sql`now() - make_interval(secs => ${HOST_ONLINE_WINDOW_MS / 1000})`));
+          .where(
+            gt(
+              schema.hosts.lastHeartbeatAt,
+              sql`now() - make_interval(secs => ${HOST_ONLINE_WINDOW_MS / 1000})`,
+            ),
+          );
         if (online.length === 0) {
           throw new Error("no executor has sent a heartbeat recently");
         }
@@ -30,7 +35,10 @@ export function registerHealthRoutes(app: GatewayApp, deps: AppDeps): void {
       }),
     ]);
     const ready = postgres.ok && redis.ok && executors.ok;
-    return c.json({ status: ready ? "ok" : "unavailable", checks: { postgres, redis, executors } }, ready ? 200 : 503);
+    return c.json(
+      { status: ready ? "ok" : "unavailable", checks: { postgres, redis, executors } },
+      ready ? 200 : 503,
+    );
   });
 }
 

@@ -7,7 +7,9 @@ import type { AppDeps } from "./deps";
 
 export function registerHostRoutes(app: GatewayApp, deps: AppDeps): void {
   const { db } = deps;
-  registerOperation(app, "listHosts", async (c) => c.json({ items: await hostViews(db, await listHosts(db)) }, 200));
+  registerOperation(app, "listHosts", async (c) =>
+    c.json({ items: await hostViews(db, await listHosts(db)) }, 200),
+  );
   registerOperation(app, "getHost", async (c, input) => {
     const host = await resolveHost(db, input.params.hostId, "path.hostId");
     const [view] = await hostViews(db, [host]);

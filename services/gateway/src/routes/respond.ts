@@ -22,7 +22,10 @@ export interface OperationResponseOptions<T> {
  * and, when the operation succeeded, answers 201 with the finished resource (or 204 for
  * a removal); otherwise still 202 with the resource as it stands and its operation.
  */
-export async function respondToOperation<T>(c: Context, options: OperationResponseOptions<T>): Promise<Response> {
+export async function respondToOperation<T>(
+  c: Context,
+  options: OperationResponseOptions<T>,
+): Promise<Response> {
   c.header("Operation-Location", operationHref(options.operation.id));
   if (options.location) {
     c.header("Location", options.location);

@@ -1,5 +1,5 @@
-import { type Database, getOperation, type Sql } from "@labnet/db";
 import { parseNotification } from "@labnet/controller";
+import { type Database, getOperation, type Sql } from "@labnet/db";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 

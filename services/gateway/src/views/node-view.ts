@@ -9,7 +9,7 @@ export async function nodeViews(db: Db, rows: NodeRow[]): Promise<Node[]> {
   const ids = rows.map((r) => r.id);
   const [endpoints, operations] = await Promise.all([endpointsOfNodes(db, ids), latestOperationFor(db, ids)]);
   return rows.map((row) => {
-    const sandboxKey = `/run/netns/${row.netns}`;
+    const sandboxKey = row.netns ? `/run/netns/${row.netns}` : "";
     const op = operations.get(row.id);
     return {
       id: row.id,
