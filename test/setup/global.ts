@@ -4,7 +4,7 @@
  * Both projects name this file; they share one stack through a reference count.
  */
 import "./provided";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   killRecordedChildren,
@@ -51,6 +51,8 @@ async function startStack(): Promise<Stack> {
     log(`swept leftovers of earlier runs: ${swept.join(" ")}`);
   }
   await mkdir(path.join(runDir, "logs"), { recursive: true });
+  // The postgres account must traverse it, whatever the umask.
+  await chmod(runDir, 0o755);
   await writeFile(path.join(runDir, "owner"), `${process.pid}\n`);
 
   const [pg, redis] = await Promise.all([
