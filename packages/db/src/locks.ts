@@ -6,4 +6,6 @@ export enum DatabaseLock {
   OutboxDispatch = 7_301_001,
   Reconcile = 7_301_002,
   Sweep = 7_301_003,
+  /** Per scope (with the scope's hash as second key): picking a subnet from the default pools. */
+  SubnetPool = 7_301_004,
 }

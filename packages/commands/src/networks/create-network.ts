@@ -1,5 +1,6 @@
 import {
   constraintViolation,
+  DatabaseLock,
   type HostRow,
   insertAllocations,
   insertOperation,
@@ -11,7 +12,7 @@ import {
 } from "@labnet/db";
 import { cidrsOverlap, findFreeSubnet, type IpamConfig, requireCidr, resolveIpamConfig } from "@labnet/ipam";
 import { bridgeName } from "@labnet/netplan";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, type FieldError, invalidField } from "../errors";
 import { resolveHost } from "../resolve";
@@ -102,11 +103,12 @@ async function insertNetwork(
   const fixed = requested ? resolveConfigs(requested) : undefined;
 
   for (let attempt = 1; ; attempt++) {
-    const configs = fixed ?? [await pickPoolSubnet(ctx, host.id)];
+    let configs = fixed ?? [];
     try {
-      const created = await ctx.db.transaction((tx) =>
-        writeNetwork(tx, ctx, host, input, driver, configs, builtin),
-      );
+      const created = await ctx.db.transaction(async (tx) => {
+        configs = fixed ?? [await pickPoolSubnet(tx, ctx, host.id)];
+        return writeNetwork(tx, ctx, host, input, driver, configs, builtin);
+      });
       ctx.onOperationsWritten?.();
       return created;
     } catch (error) {
@@ -155,8 +157,14 @@ function resolveConfigs(requested: NonNullable<CreateNetworkInput["ipam"]>["conf
   return configs;
 }
 
-async function pickPoolSubnet(ctx: CommandContext, scope: string): Promise<IpamConfig> {
-  const taken = await ctx.db
+/**
+ * The first free subnet of the pools. Concurrent picks in one scope queue on an advisory
+ * lock, so twenty networks created at once get twenty subnets instead of all retrying on
+ * the same one; the exclusion constraint still has the last word.
+ */
+async function pickPoolSubnet(tx: Tx, ctx: CommandContext, scope: string): Promise<IpamConfig> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${DatabaseLock.SubnetPool}, hashtext(${scope}))`);
+  const taken = await tx
     .select({ subnet: schema.ipamConfigs.subnet })
     .from(schema.ipamConfigs)
     .where(eq(schema.ipamConfigs.scope, scope));
