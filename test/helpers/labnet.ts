@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { createLabnetClient, type LabnetClient } from "@labnet/api";
-import { startOutboxDispatcher } from "@labnet/controller";
 import { createDb, createToken, type Database } from "@labnet/db";
-import { createApp, createOperationWaiter, type GatewayApp } from "@labnet/gateway";
+import { createGatewayRuntime, type GatewayApp } from "@labnet/gateway";
 import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
-import { createRedisConnection, HostQueues } from "@labnet/queue";
 import { inject } from "vitest";
 import { createTestDatabase } from "./database";
 import { startExecutor } from "./executor-process";
@@ -39,31 +37,19 @@ export async function startTestLabnet(options: { redispatchAfterMs?: number } = 
   const { db, sql, close } = createDb(database.url, { max: 20 });
   const adminToken = `lnt_test_${randomBytes(16).toString("hex")}`;
   await createToken(db, { name: "test admin", role: "admin", secret: adminToken });
-  const log = createLogger("test-gateway");
-  const redis = createRedisConnection(inject("redisUrl"), "producer");
-  const queues = new HostQueues(redis, queuePrefix);
-  const dispatcher = startOutboxDispatcher({
+  const runtime = createGatewayRuntime({
     db,
     pg: sql,
-    queues,
-    log,
-    pollMs: 500,
+    redisUrl: inject("redisUrl"),
+    queuePrefix,
+    addressPools: DEFAULT_ADDRESS_POOLS,
+    defaultMtu: 1500,
+    log: createLogger("test-gateway"),
+    runController: true,
     redispatchAfterMs: options.redispatchAfterMs ?? 30_000,
+    pollMs: 500,
   });
-  const waiter = createOperationWaiter(db, sql);
-  const app = createApp({
-    db,
-    pg: sql,
-    redis,
-    waiter,
-    log,
-    commands: {
-      db,
-      addressPools: DEFAULT_ADDRESS_POOLS,
-      defaultMtu: 1500,
-      onOperationsWritten: dispatcher.kick,
-    },
-  });
+  const { app } = runtime;
   const fetch = (request: Request) => app.fetch(request);
   const executors: TestProcess[] = [];
   return {
@@ -112,10 +98,7 @@ export async function startTestLabnet(options: { redispatchAfterMs?: number } = 
       for (const executor of executors) {
         await executor.stop();
       }
-      await dispatcher.stop();
-      await waiter.stop();
-      await queues.close();
-      redis.disconnect();
+      await runtime.stop();
       await close();
       await database.drop();
     },

@@ -1,11 +1,9 @@
 import { serve } from "@hono/node-server";
-import { startOutboxDispatcher } from "@labnet/controller";
 import { countAdminTokens, createDb, createToken, generateTokenSecret, migrate } from "@labnet/db";
 import { createLogger } from "@labnet/log";
-import { createRedisConnection, HostQueues } from "@labnet/queue";
-import { createApp } from "./app";
+
 import { addressPoolsOf, loadGatewayConfig } from "./config";
-import { createOperationWaiter } from "./services/operation-waiter";
+import { createGatewayRuntime } from "./runtime";
 
 /** The gateway: migrate, make sure an admin can log in, serve the API, dispatch the outbox. */
 async function main(): Promise<void> {
@@ -15,35 +13,20 @@ async function main(): Promise<void> {
   const { db, sql, close } = createDb(config.DATABASE_URL, { applicationName: "labnet-gateway" });
   await bootstrapAdminToken(db, config.LABNET_ADMIN_TOKEN);
 
-  const redis = createRedisConnection(config.REDIS_URL, "producer");
-  const queues = new HostQueues(redis, config.LABNET_QUEUE_PREFIX);
-  const dispatcher =
-    config.LABNET_RUN_CONTROLLER === "true"
-      ? startOutboxDispatcher({
-          db,
-          pg: sql,
-          queues,
-          log,
-          redispatchAfterMs: config.LABNET_REDISPATCH_AFTER_MS,
-        })
-      : undefined;
-  const waiter = createOperationWaiter(db, sql);
-  const app = createApp({
+  const runtime = createGatewayRuntime({
     db,
     pg: sql,
-    redis,
-    waiter,
+    redisUrl: config.REDIS_URL,
+    queuePrefix: config.LABNET_QUEUE_PREFIX,
+    addressPools: addressPoolsOf(config),
+    defaultMtu: config.LABNET_DEFAULT_MTU,
     log,
-    commands: {
-      db,
-      addressPools: addressPoolsOf(config),
-      defaultMtu: config.LABNET_DEFAULT_MTU,
-      ...(dispatcher ? { onOperationsWritten: dispatcher.kick } : {}),
-    },
+    runController: config.LABNET_RUN_CONTROLLER === "true",
+    redispatchAfterMs: config.LABNET_REDISPATCH_AFTER_MS,
   });
 
   const server = serve(
-    { fetch: app.fetch, hostname: config.LABNET_LISTEN_HOST, port: config.LABNET_PORT },
+    { fetch: runtime.app.fetch, hostname: config.LABNET_LISTEN_HOST, port: config.LABNET_PORT },
     (info) => {
       const url = `http://${config.LABNET_LISTEN_HOST}:${info.port}`;
       log.info("gateway listening", { url });
@@ -54,10 +37,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     log.info("stopping", { signal });
     server.close();
-    await dispatcher?.stop();
-    await waiter.stop();
-    await queues.close();
-    redis.disconnect();
+    await runtime.stop();
     await close();
     process.exit(0);
   };

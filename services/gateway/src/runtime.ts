@@ -1,0 +1,67 @@
+import type { CommandContext } from "@labnet/commands";
+import { type OutboxDispatcher, startOutboxDispatcher } from "@labnet/controller";
+import type { Database, Sql } from "@labnet/db";
+import type { AddressPool } from "@labnet/ipam";
+import type { Logger } from "@labnet/log";
+import { createRedisConnection, HostQueues } from "@labnet/queue";
+import { createApp, type GatewayApp } from "./app";
+import { createOperationWaiter } from "./services/operation-waiter";
+
+export interface GatewayRuntimeOptions {
+  db: Database;
+  pg: Sql;
+  redisUrl: string;
+  queuePrefix: string;
+  addressPools: readonly AddressPool[];
+  defaultMtu: number;
+  log: Logger;
+  /** Run the outbox dispatcher in this process. */
+  runController: boolean;
+  redispatchAfterMs: number;
+  /** Dispatcher's safety-net poll. */
+  pollMs?: number;
+}
+
+export interface GatewayRuntime {
+  app: GatewayApp;
+  commands: CommandContext;
+  dispatcher: OutboxDispatcher | undefined;
+  /** Stops the dispatcher, the waiter and the queues (not the database: the caller owns it). */
+  stop(): Promise<void>;
+}
+
+/** Wires the app to its clients: Redis, host queues, dispatcher, operation waiter, commands. */
+export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRuntime {
+  const { db, pg, log } = options;
+  const redis = createRedisConnection(options.redisUrl, "producer");
+  const queues = new HostQueues(redis, options.queuePrefix);
+  const dispatcher = options.runController
+    ? startOutboxDispatcher({
+        db,
+        pg,
+        queues,
+        log,
+        redispatchAfterMs: options.redispatchAfterMs,
+        ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+      })
+    : undefined;
+  const waiter = createOperationWaiter(db, pg);
+  const commands: CommandContext = {
+    db,
+    addressPools: options.addressPools,
+    defaultMtu: options.defaultMtu,
+    ...(dispatcher ? { onOperationsWritten: dispatcher.kick } : {}),
+  };
+  const app = createApp({ db, pg, redis, waiter, log, commands });
+  return {
+    app,
+    commands,
+    dispatcher,
+    async stop() {
+      await dispatcher?.stop();
+      await waiter.stop();
+      await queues.close();
+      redis.disconnect();
+    },
+  };
+}
