@@ -86,7 +86,8 @@ export async function expectHostMatchesDatabase(labnet: TestLabnet, hostNetns: s
     const networks = await labnet.db.select({ bridge: schema.networks.bridgeName }).from(schema.networks);
     const endpoints = await labnet.db.select({ veth: schema.endpoints.hostVeth }).from(schema.endpoints);
     return {
-      netns: nodes.map((n) => n.netns).sort(),
+      // Nodes in mode host or container: have no sandbox of their own.
+      netns: nodes.flatMap((n) => (n.netns ? [n.netns] : [])).sort(),
       links: [...networks.map((n) => n.bridge), ...endpoints.map((e) => e.veth)].sort(),
     };
   };

@@ -9,6 +9,7 @@ import {
   runCommandOrThrow,
   waitForNoNetns,
 } from "@labnet/devstack";
+import { removeEtcNetns } from "./etc-netns";
 
 export { listNetns, waitForNoNetns };
 
@@ -79,6 +80,8 @@ export async function createSimHost(
         await killNetnsProcesses(netns);
         await deleteNetns(netns);
       }
+      // The executor writes its sandboxes' resolver files there; it is gone now.
+      await removeEtcNetns(`${hostNetns}-`);
     },
   };
   liveHosts.add(host);

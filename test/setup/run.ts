@@ -12,6 +12,7 @@ import {
   waitForNoNetns,
   waitForPidGone,
 } from "@labnet/devstack";
+import { removeEtcNetns, sweepStaleEtcNetns } from "../helpers/etc-netns";
 
 const RUN_DIR_PARENT = "/tmp";
 const RUN_DIR = /^lt-(\d+)$/;
@@ -50,6 +51,8 @@ export async function removeRunNamespaces(prefix: string): Promise<void> {
     }
     await deleteNetns(name);
   }
+  // Resolver files executors wrote for the run's sandboxes (/etc/netns/<prefix>...).
+  await removeEtcNetns(prefix);
   await waitForNoNetns(prefix, 10_000);
 }
 
@@ -67,7 +70,8 @@ async function isLiveVitest(pid: number): Promise<boolean> {
  * `/tmp/lt-<pid>` whose vitest is gone, ends its recorded children and the processes in its
  * namespaces, deletes its namespaces (`runPrefixFor(pid)*`), stops its Postgres and Redis, and
  * removes the directory. A namespace is only swept together with its run directory, so names
- * that merely look alike (another tool's `lt...`) are never touched. Returns the swept PIDs.
+ * that merely look alike (another tool's `lt...`) are never touched. Resolver files under
+ * /etc/netns of dead runs' sandboxes whose namespace is gone go too. Returns the swept PIDs.
  */
 export async function sweepStaleRuns(): Promise<number[]> {
   const swept: number[] = [];
@@ -89,5 +93,6 @@ export async function sweepStaleRuns(): Promise<number[]> {
     await rm(dir, { recursive: true, force: true });
     swept.push(pid);
   }
+  await sweepStaleEtcNetns(async (pid) => pid === process.pid || (await isLiveVitest(pid)));
   return swept;
 }

@@ -11,6 +11,8 @@ export type DomainErrorCode =
   | "ADDRESS_IN_USE"
   | "NETWORK_IN_USE"
   | "POOL_EXHAUSTED"
+  | "PORT_IN_USE"
+  | "PORT_RANGE_EXHAUSTED"
   | "UNSUPPORTED_DRIVER"
   | "FORBIDDEN"
   | "NO_HOST";

@@ -1,4 +1,7 @@
 export type { CommandContext } from "./context";
+export { dnsNameProblem } from "./dns-names";
+export { type ConnectNodeInput, connectNode } from "./endpoints/connect-node";
+export { type DisconnectNodeInput, disconnectNode } from "./endpoints/disconnect-node";
 export { DomainError, type DomainErrorCode, type FieldError, invalidField, notFound } from "./errors";
 export { registerHostWithDefaults } from "./hosts/register-host";
 export {
@@ -9,6 +12,8 @@ export {
   RESERVED_NETWORK_NAMES,
 } from "./networks/create-network";
 export { deleteNetwork } from "./networks/delete-network";
+export { type PruneNetworksInput, pruneNetworks } from "./networks/prune-networks";
+export { type UpdateNetworkInput, updateNetwork } from "./networks/update-network";
 export {
   type CreatedNode,
   type CreateNodeInput,
@@ -17,4 +22,14 @@ export {
 } from "./nodes/create-node";
 export { deleteNode } from "./nodes/delete-node";
 export { reportOperationFailed, reportOperationSucceeded } from "./operations/report-operation";
-export { resolveHost, resolveNetwork, resolveNode } from "./resolve";
+export { allocatePorts } from "./ports/allocate-ports";
+export {
+  assertCanPublish,
+  type LocatedPortRequest,
+  MAX_PORTS_PER_REQUEST,
+  type PortInputs,
+  preparePortRequests,
+} from "./ports/port-requests";
+export { type PublishedPorts, type PublishPortsInput, publishPorts } from "./ports/publish-ports";
+export { type UnpublishedPorts, type UnpublishPortsFilters, unpublishPorts } from "./ports/unpublish-ports";
+export { resolveHost, resolveNetwork, resolveNode, resolveNodeOnHost } from "./resolve";

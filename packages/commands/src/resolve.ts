@@ -8,7 +8,7 @@ import {
   type NodeRow,
   pickLeastLoadedHost,
 } from "@labnet/db";
-import { DomainError, notFound } from "./errors";
+import { DomainError, invalidField, notFound } from "./errors";
 
 /** The host a request names, or the least loaded online host when it names none. */
 export async function resolveHost(db: Db, ref: string | undefined, location = "body.host"): Promise<HostRow> {
@@ -62,4 +62,25 @@ export async function resolveNode(
   location = "path.nodeId",
 ): Promise<NodeRow> {
   return pickOne(await findNodes(db, ref, hostId), "node", ref, location);
+}
+
+/**
+ * The node `ref` names on `host` (any host when undefined). A node that exists only on
+ * another host is a 422 naming `location`: nodes and networks of different hosts never meet.
+ */
+export async function resolveNodeOnHost(
+  db: Db,
+  ref: string,
+  host: Pick<HostRow, "id" | "name"> | undefined,
+  location: string,
+): Promise<NodeRow> {
+  const onHost = await findNodes(db, ref, host?.id);
+  if (onHost.length > 0 || !host) {
+    return pickOne(onHost, "node", ref, location);
+  }
+  const elsewhere = await findNodes(db, ref);
+  if (elsewhere.length > 0) {
+    throw invalidField(location, `node ${ref} is on another host than ${host.name}`);
+  }
+  throw notFound("node", ref, location);
 }

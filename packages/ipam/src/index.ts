@@ -28,3 +28,5 @@ export {
   findFreeSubnet,
   parseAddressPools,
 } from "./pools";
+export type { AddressUsage, PoolUsage } from "./usage";
+export { addressUsage, poolUsage } from "./usage";

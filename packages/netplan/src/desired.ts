@@ -58,7 +58,10 @@ export interface DesiredPortMapping {
   /** Host address it answers on; undefined for every address (`0.0.0.0`). */
   bindAddress?: string;
   hostPort: number;
-  /** The node's address on `bridge` (its first endpoint). */
+  /**
+   * The node's IPv4 address (no prefix) on `bridge`: its first endpoint on a bridge network
+   * that is not internal (Docker publishes nothing on internal networks).
+   */
   targetAddress: string;
   targetPort: number;
   /** The bridge the node is reached through. */

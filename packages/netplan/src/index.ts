@@ -1,5 +1,18 @@
-export type { DesiredBridge, DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
+export type {
+  DesiredBridge,
+  DesiredEndpoint,
+  DesiredHost,
+  DesiredPortMapping,
+  DesiredSandbox,
+} from "./desired";
 export { parseIptablesSave, renderIptablesRestore } from "./iptables";
+export {
+  assertValidPortMappings,
+  renderPortForwardRules,
+  renderPortNatRules,
+  renderPortRawTable,
+  routeLocalnetBridges,
+} from "./iptables-ports";
 export {
   bridgeName,
   FILTER_CHAINS,
@@ -12,6 +25,7 @@ export {
   isValidNetnsName,
   isValidNetnsPrefix,
   NAT_CHAINS,
+  RAW_CHAINS,
   sandboxIfName,
   sandboxNetnsName,
   tempPeerName,
@@ -28,4 +42,39 @@ export {
 } from "./parse-ip-json";
 export type { HostPlan, PlanOptions, SandboxBatch } from "./plan";
 export { isIpNoop, planHost } from "./plan";
+export type {
+  ExposedPort,
+  ExposedPortResult,
+  PortProtocol,
+  PortRequest,
+  PortSpecError,
+  PortSpecInput,
+  PortSpecObject,
+  PortSpecPart,
+  PortSpecResult,
+} from "./port-spec";
+export {
+  ANY_HOST_IP,
+  formatPortKey,
+  formatPortMapping,
+  parseExposedPort,
+  parsePortSpec,
+} from "./port-spec";
+export type {
+  HostResolvConf,
+  NodeResolverFiles,
+  ResolverDns,
+  ResolverEndpoint,
+  ResolverHost,
+  ResolverNetwork,
+  ResolverNode,
+} from "./resolver-files";
+export {
+  embeddedDnsOf,
+  HOST_GATEWAY,
+  parseResolvConf,
+  renderHostsFile,
+  renderResolvConf,
+  renderResolverFiles,
+} from "./resolver-files";
 export { assertValidDesiredHost, isIpv4, isIpv4Cidr, isUnicastMac, isValidMtu } from "./validate";

@@ -49,6 +49,7 @@ const HEAD_NAT = [
   ":LABNET-PREROUTING - [0:0]",
   ":LABNET-OUTPUT - [0:0]",
   ":LABNET-POSTROUTING - [0:0]",
+  ":LABNET-DNAT - [0:0]",
 ];
 const NAT_HOOKS = [
   "-A PREROUTING -j LABNET-PREROUTING",
@@ -106,6 +107,13 @@ describe("renderIptablesRestore", () => {
         "-A LABNET-FORWARD -o lnbr-zzzzzzzz -j DROP",
         "-A LABNET-FORWARD -o lnbr-abcdefgh -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
         "-A LABNET-FORWARD -i lnbr-abcdefgh -j ACCEPT",
+        // Both isolated (the default): see iptables-isolation.test.ts.
+        "-A LABNET-ISOLATION -i lnbr-abcdefgh -o lnbr-abcdefgh -j RETURN",
+        "-A LABNET-ISOLATION -i lnbr-zzzzzzzz -o lnbr-zzzzzzzz -j RETURN",
+        "-A LABNET-ISOLATION -i lnbr-abcdefgh -o lnbr-+ -j DROP",
+        "-A LABNET-ISOLATION -i lnbr-+ -o lnbr-abcdefgh -j DROP",
+        "-A LABNET-ISOLATION -i lnbr-zzzzzzzz -o lnbr-+ -j DROP",
+        "-A LABNET-ISOLATION -i lnbr-+ -o lnbr-zzzzzzzz -j DROP",
         "COMMIT",
       ],
     },

@@ -7,7 +7,9 @@
  * Built-in chains are never flushed; they only get a jump ("hook") into Labnet's chain,
  * and only when the observed `iptables-save` does not already have it.
  */
-import type { DesiredBridge } from "./desired";
+import type { DesiredBridge, DesiredPortMapping } from "./desired";
+import { renderIsolationRules } from "./iptables-isolation";
+import { renderPortForwardRules, renderPortNatRules, renderPortRawTable } from "./iptables-ports";
 import { FILTER_CHAINS, NAT_CHAINS } from "./names";
 
 interface Hook {
@@ -36,23 +38,29 @@ const FILTER_HOOKS: readonly Hook[] = [
 
 /**
  * Renders the complete Labnet rule set for `bridges` as an `iptables-restore --noflush`
- * payload. Hooks already present in `iptablesSave` are not added again.
+ * payload, with the published ports of `portMappings` (iptables-ports.ts). Hooks already
+ * present in `iptablesSave` are not added again.
  *
  * @example
  * renderIptablesRestore([{ bridge: "lnbr-abcdefgh", subnets: ["172.30.0.0/24"], internal: false, ... }], "")
  * // *nat ... -A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o lnbr-abcdefgh -j MASQUERADE ... COMMIT
  */
-export function renderIptablesRestore(bridges: readonly DesiredBridge[], iptablesSave: string): string {
+export function renderIptablesRestore(
+  bridges: readonly DesiredBridge[],
+  iptablesSave: string,
+  portMappings: readonly DesiredPortMapping[] = [],
+): string {
   const existing = parseIptablesSave(iptablesSave);
   const sorted = [...bridges].sort((a, b) => compare(a.bridge, b.bridge));
   const lines: string[] = [];
 
   lines.push("*nat");
-  for (const chain of [NAT_CHAINS.prerouting, NAT_CHAINS.output, NAT_CHAINS.postrouting]) {
+  for (const chain of [NAT_CHAINS.prerouting, NAT_CHAINS.output, NAT_CHAINS.postrouting, NAT_CHAINS.dnat]) {
     lines.push(`:${chain} - [0:0]`);
   }
   lines.push(...missingHooks(NAT_HOOKS, existing.get("nat")));
   lines.push(...renderNatRules(sorted));
+  lines.push(...renderPortNatRules(portMappings));
   lines.push("COMMIT");
 
   lines.push("*filter");
@@ -60,8 +68,11 @@ export function renderIptablesRestore(bridges: readonly DesiredBridge[], iptable
     lines.push(`:${chain} - [0:0]`);
   }
   lines.push(...missingHooks(FILTER_HOOKS, existing.get("filter")));
-  lines.push(...renderForwardRules(sorted));
+  lines.push(...renderForwardRules(sorted, portMappings));
+  lines.push(...renderIsolationRules(sorted));
   lines.push("COMMIT");
+
+  lines.push(...renderPortRawTable(portMappings, existing.get("raw")));
 
   return `${lines.join("\n")}\n`;
 }
@@ -79,14 +90,18 @@ function renderNatRules(bridges: readonly DesiredBridge[]): string[] {
   return lines;
 }
 
-function renderForwardRules(bridges: readonly DesiredBridge[]): string[] {
+function renderForwardRules(
+  bridges: readonly DesiredBridge[],
+  portMappings: readonly DesiredPortMapping[],
+): string[] {
   const forward = FILTER_CHAINS.forward;
   if (bridges.length === 0) {
     // A host without networks carries no Labnet rules at all, only empty chains.
     return [];
   }
   // Isolation is decided before any accept below.
-  const lines = [`-A ${forward} -j ${FILTER_CHAINS.isolation}`];
+  // Published ports next: before any drop within a bridge, so hairpin works with icc off.
+  const lines = [`-A ${forward} -j ${FILTER_CHAINS.isolation}`, ...renderPortForwardRules(portMappings)];
   // Internal bridges first: their drops must win over another bridge's `-i BR -j ACCEPT`.
   for (const bridge of bridges) {
     if (!bridge.internal) {

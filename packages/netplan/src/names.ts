@@ -22,6 +22,14 @@ export const NAT_CHAINS = {
   postrouting: "LABNET-POSTROUTING",
   prerouting: "LABNET-PREROUTING",
   output: "LABNET-OUTPUT",
+  /** Published ports: one DNAT per mapping, entered from prerouting and output. */
+  dnat: "LABNET-DNAT",
+} as const;
+
+/** Labnet's own iptables chains in the raw table (only on hosts that publish ports). */
+export const RAW_CHAINS = {
+  /** Drops loopback-addressed packets arriving on bridges that have route_localnet on. */
+  prerouting: "LABNET-RAW",
 } as const;
 
 /** Labnet's own iptables chains in the filter table. */
@@ -31,6 +39,9 @@ export const FILTER_CHAINS = {
 } as const;
 
 const BRIDGE_PREFIX = "lnbr-";
+
+/** iptables interface wildcard matching every Labnet bridge (`lnbr-+`), for isolation rules. */
+export const BRIDGE_WILDCARD = `${BRIDGE_PREFIX}+`;
 const HOST_VETH_PREFIX = "lnv";
 /** Temporary sandbox-side name of a veth whose final ethN is still taken by a stale link. */
 const TEMP_PEER_PREFIX = "lnt";

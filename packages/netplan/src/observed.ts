@@ -10,6 +10,8 @@ export interface ObservedLink {
   kind?: string;
   /** Name of the bridge (or other master) this link is enslaved to. */
   master?: string;
+  /** Bridge ports only: whether the bridge may send frames back out this port (`ip -d`). */
+  hairpin?: boolean;
   /** Administratively up (`UP` in flags), regardless of carrier. */
   up: boolean;
   mtu: number;

@@ -38,6 +38,7 @@ const HOST_LINKS: ObservedLink[] = [
     name: "lnvabcdefghij",
     kind: "veth",
     master: "lnbr-abcdefgh",
+    hairpin: false,
     up: true,
     mtu: 1500,
     mac: "b2:01:cb:88:9e:3a",

@@ -127,11 +127,28 @@ function toLink(entry: unknown, withAddresses: boolean): ObservedLink {
   if (master !== undefined) {
     link.master = master;
   }
+  const hairpin = bridgePortHairpin(linkinfo);
+  if (hairpin !== undefined) {
+    link.hairpin = hairpin;
+  }
   const peerIndex = optionalNumber(record, "link_index");
   if (peerIndex !== undefined) {
     link.peerIndex = peerIndex;
   }
   return link;
+}
+
+/** `linkinfo.info_slave_data.hairpin` of a bridge port (`ip -d`), if reported. */
+function bridgePortHairpin(linkinfo: Record<string, unknown> | undefined): boolean | undefined {
+  if (
+    linkinfo === undefined ||
+    linkinfo.info_slave_kind !== "bridge" ||
+    linkinfo.info_slave_data === undefined
+  ) {
+    return undefined;
+  }
+  const hairpin = asRecord(linkinfo.info_slave_data, "info_slave_data").hairpin;
+  return typeof hairpin === "boolean" ? hairpin : undefined;
 }
 
 function toIpv4Addresses(addrInfo: unknown): string[] {

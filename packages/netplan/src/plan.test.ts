@@ -78,7 +78,12 @@ function observeConverged(desired: DesiredHost): ObservedHost {
   let nextHostIndex = 2;
   for (const bridge of desired.bridges) {
     hostLinks.push(
-      link(bridge.bridge, { kind: "bridge", addresses: [...bridge.gateways], index: nextHostIndex++ }),
+      link(bridge.bridge, {
+        kind: "bridge",
+        mac: "02:42:ac:1e:00:01",
+        addresses: [...bridge.gateways],
+        index: nextHostIndex++,
+      }),
     );
   }
   const sandboxes: ObservedHost["sandboxes"] = {};
@@ -123,6 +128,7 @@ function createVeth(hostVeth: string, peer: string, mac: string, netns: string):
   return [
     `link add ${hostVeth} mtu 1500 master ${BR} up type veth peer name ${peer} mtu 1500 address ${mac} netns ${netns}`,
     `link set ${hostVeth} addrgenmode none`,
+    `link set ${hostVeth} type bridge_slave hairpin on`,
   ];
 }
 
@@ -167,7 +173,7 @@ describe("planHost on a new host", () => {
     expect(ipWork(planHost(makeDesired(), observed, OPTIONS))).toEqual({
       netnsAdd: [NS1, NS2],
       hostBatch: [
-        `link add ${BR} mtu 1500 type bridge`,
+        `link add ${BR} address 02:42:ac:1e:00:01 mtu 1500 type bridge`,
         `link set ${BR} addrgenmode none`,
         `addr replace 172.30.0.1/24 dev ${BR}`,
         `link set ${BR} up`,
@@ -241,6 +247,13 @@ describe("planHost converges half-applied and drifted states", () => {
       want: { ...EMPTY, hostBatch: [`addr replace 172.30.0.1/24 dev ${BR}`] },
     },
     {
+      name: "bridge took a port's MAC (created without its own)",
+      given: update(converged, (o) => {
+        findLink(o.links, BR).mac = "aa:bb:cc:00:00:07";
+      }),
+      want: { ...EMPTY, hostBatch: [`link set ${BR} address 02:42:ac:1e:00:01`] },
+    },
+    {
       name: "bridge down, wrong mtu, a stale address",
       given: update(converged, (o) => {
         const bridge = findLink(o.links, BR);
@@ -265,7 +278,7 @@ describe("planHost converges half-applied and drifted states", () => {
         ...EMPTY,
         hostBatch: [
           `link del ${BR}`,
-          `link add ${BR} mtu 1500 type bridge`,
+          `link add ${BR} address 02:42:ac:1e:00:01 mtu 1500 type bridge`,
           `link set ${BR} addrgenmode none`,
           `addr replace 172.30.0.1/24 dev ${BR}`,
           `link set ${BR} up`,
@@ -340,8 +353,20 @@ describe("planHost converges half-applied and drifted states", () => {
       }),
       want: {
         ...EMPTY,
-        hostBatch: [`link set ${HV1} mtu 1500`, `link set ${HV1} master ${BR}`, `link set ${HV1} up`],
+        hostBatch: [
+          `link set ${HV1} mtu 1500`,
+          `link set ${HV1} master ${BR}`,
+          `link set ${HV1} type bridge_slave hairpin on`,
+          `link set ${HV1} up`,
+        ],
       },
+    },
+    {
+      name: "host veth lost hairpin",
+      given: update(converged, (o) => {
+        findLink(o.links, HV1).hairpin = false;
+      }),
+      want: { ...EMPTY, hostBatch: [`link set ${HV1} type bridge_slave hairpin on`] },
     },
     {
       name: "eth0 belongs to another endpoint's pair: that pair is deleted from the host side",

@@ -155,6 +155,9 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
         // carrier until then, so addrgenmode lands before IPv6 autoconf could run.
         `link add ${endpoint.hostVeth} mtu ${endpoint.mtu} master ${endpoint.bridge} up type veth peer name ${peerName} mtu ${endpoint.mtu} address ${endpoint.mac} netns ${sandbox.netns}`,
         `link set ${endpoint.hostVeth} addrgenmode none`,
+        // Under br_netfilter a node calling its own published port is bridged back out the
+        // port it came in (iptables-ports.ts); a bridge does that only with hairpin on.
+        `link set ${endpoint.hostVeth} type bridge_slave hairpin on`,
       );
       if (!nameIsFree) {
         renames.push(`link set ${peerName} name ${endpoint.ifName}`);
@@ -208,7 +211,7 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
     netnsAdd,
     hostBatch,
     sandboxBatches,
-    iptablesRestore: renderIptablesRestore(desired.bridges, observed.iptablesSave),
+    iptablesRestore: renderIptablesRestore(desired.bridges, observed.iptablesSave, desired.portMappings),
     netnsDelete,
   };
 }
@@ -223,11 +226,27 @@ export function isIpNoop(plan: HostPlan): boolean {
   );
 }
 
+/**
+ * The bridge's own MAC: 02:42 + the bytes of its first gateway (02:42:ac:12:00:01 for
+ * 172.18.0.1). Without one a bridge takes the lowest MAC of its ports and changes it when a
+ * port comes or goes, so nodes' ARP entries for the gateway go stale for seconds after
+ * every connect or disconnect (DNS, egress and published ports stall meanwhile).
+ */
+function bridgeMac(bridge: DesiredBridge): string | undefined {
+  const gateway = bridge.gateways[0]?.split("/")[0];
+  if (gateway === undefined) {
+    return undefined;
+  }
+  const octets = gateway.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0"));
+  return ["02", "42", ...octets].join(":");
+}
+
 function planBridge(bridge: DesiredBridge, existing: ObservedLink | undefined): string[] {
   const name = bridge.bridge;
+  const mac = bridgeMac(bridge);
   if (existing === undefined) {
     return [
-      `link add ${name} mtu ${bridge.mtu} type bridge`,
+      `link add ${name}${mac === undefined ? "" : ` address ${mac}`} mtu ${bridge.mtu} type bridge`,
       // Must precede `up`: set in the same command it lands after the link-local address.
       `link set ${name} addrgenmode none`,
       ...bridge.gateways.map((gateway) => `addr replace ${gateway} dev ${name}`),
@@ -237,6 +256,9 @@ function planBridge(bridge: DesiredBridge, existing: ObservedLink | undefined): 
   const lines: string[] = [];
   if (existing.mtu !== bridge.mtu) {
     lines.push(`link set ${name} mtu ${bridge.mtu}`);
+  }
+  if (mac !== undefined && existing.mac !== mac) {
+    lines.push(`link set ${name} address ${mac}`);
   }
   for (const address of existing.addresses) {
     if (!bridge.gateways.includes(address)) {
@@ -261,6 +283,10 @@ function planHostVethDrift(endpoint: DesiredEndpoint, hostVeth: ObservedLink): s
   }
   if (hostVeth.master !== endpoint.bridge) {
     lines.push(`link set ${endpoint.hostVeth} master ${endpoint.bridge}`);
+  }
+  // A port (re)joining a bridge starts with hairpin off.
+  if (hostVeth.master !== endpoint.bridge || hostVeth.hairpin === false) {
+    lines.push(`link set ${endpoint.hostVeth} type bridge_slave hairpin on`);
   }
   if (!hostVeth.up) {
     lines.push(`link set ${endpoint.hostVeth} up`);

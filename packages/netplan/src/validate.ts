@@ -122,6 +122,16 @@ export function assertValidDesiredHost(desired: DesiredHost, netnsPrefix: string
       }
     }
   }
+
+  // Their values are checked where they are rendered (iptables-ports.ts).
+  for (const mapping of desired.portMappings) {
+    if (!bridges.has(mapping.bridge)) {
+      fail(
+        `port mapping ${mapping.hostPort}/${mapping.protocol} bridge (not a desired bridge)`,
+        mapping.bridge,
+      );
+    }
+  }
 }
 
 function fail(what: string, value: unknown): never {

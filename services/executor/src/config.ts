@@ -23,15 +23,52 @@ export const ExecutorConfig = z.object({
   LABNET_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
   /** How often kernel state is compared with Postgres and repaired (drift, orphans). */
   LABNET_RECONCILE_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /**
+   * Host ports handed out at random (`-P`, `-p 80`, `-p 0:80`), `START-END` inclusive:
+   * Docker's 32768-60999 by default; the course material's Docker used 49000-49900.
+   * Recorded with the host at start; published ports keep their numbers when it changes.
+   */
+  LABNET_PORT_RANGE: z
+    .string()
+    .default("32768-60999")
+    .transform((value, ctx) => {
+      const range = parsePortRange(value);
+      if (!range) {
+        ctx.addIssue({
+          code: "custom",
+          message: "want START-END with 1 <= START <= END <= 65535, e.g. 49000-49900",
+        });
+        return z.NEVER;
+      }
+      return range;
+    }),
   /** Key prefix of Labnet's BullMQ queues in Redis. */
   LABNET_QUEUE_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9_-]+$/)
     .default("labnet"),
+  /**
+   * The host's resolver configuration: nodes on the default bridge get its (non-loopback)
+   * servers, and the DNS responder forwards names that are not Labnet's to them.
+   */
+  LABNET_HOST_RESOLV_CONF: z.string().startsWith("/").default("/etc/resolv.conf"),
+  /** How long the DNS responder waits for each upstream server before the next (then SERVFAIL). */
+  LABNET_DNS_FORWARD_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(2_000),
   /** Manage net.ipv4.ip_forward in the host namespace (bridge networks need it on). */
   LABNET_MANAGE_IP_FORWARD: z.enum(["true", "false"]).default("true"),
 });
 export type ExecutorConfig = z.infer<typeof ExecutorConfig>;
+
+/** `49000-49900` → { start: 49000, end: 49900 }; undefined unless 1 <= start <= end <= 65535. */
+export function parsePortRange(value: string): { start: number; end: number } | undefined {
+  const match = /^\s*([0-9]{1,5})\s*-\s*([0-9]{1,5})\s*$/.exec(value);
+  if (!match) {
+    return undefined;
+  }
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  return start >= 1 && start <= end && end <= 65535 ? { start, end } : undefined;
+}
 
 /** Parses the environment or throws one error that lists every bad variable. */
 export function loadExecutorConfig(env: NodeJS.ProcessEnv = process.env): ExecutorConfig {

@@ -1,13 +1,18 @@
 import type { Db } from "@labnet/db";
-import { planHost } from "@labnet/netplan";
+import { type DesiredHost, planHost, routeLocalnetBridges } from "@labnet/netplan";
 import { loadDesiredHost } from "./desired-state";
-import { applyPlan, observeHost, type Runner } from "./kernel";
+import { applyPlan, applyRouteLocalnet, observeHost, type Runner } from "./kernel";
 
 export interface ConvergeDeps {
   db: Db;
   runner: Runner;
   hostId: string;
   netnsPrefix: string;
+  /**
+   * Runs after every converge with the state it built (name resolution follows what was just
+   * built or removed).
+   */
+  afterConverge?: (applied: DesiredHost) => Promise<void>;
 }
 
 /**
@@ -27,6 +32,13 @@ export async function convergeHost(deps: ConvergeDeps, scope: SandboxScope): Pro
   const observed = await observeHost(deps.runner, { netnsPrefix: deps.netnsPrefix, sandboxes });
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
   await applyPlan(deps.runner, plan);
+  // After the plan: the bridges exist now. Published ports' loopback callers need it.
+  await applyRouteLocalnet(
+    deps.runner,
+    desired.bridges.map((b) => b.bridge),
+    routeLocalnetBridges(desired.portMappings),
+  );
+  await deps.afterConverge?.(desired);
 }
 
 /**

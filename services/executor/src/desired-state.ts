@@ -1,6 +1,7 @@
 import { type Db, endpointsOfNodes, ipamConfigsOf, liveNetworksOfHost, liveNodesOfHost } from "@labnet/db";
 import { requireCidr } from "@labnet/ipam";
 import type { DesiredBridge, DesiredHost, DesiredSandbox } from "@labnet/netplan";
+import { loadDesiredPortMappings } from "./desired-ports";
 
 /**
  * What the kernel of a host must look like, from Postgres: every network and node that
@@ -38,7 +39,9 @@ export async function loadDesiredHost(db: Db, hostId: string): Promise<DesiredHo
       return []; // mode host or container: no sandbox of its own
     }
     const own = endpoints.filter((e) => e.nodeId === node.id);
-    const first = own[0];
+    // Like Docker's bridge driver, an internal network gives no default gateway: the
+    // default route goes via the first endpoint (attach order) on a network with egress.
+    const first = own.find((e) => !e.internal);
     return {
       nodeId: node.id,
       netns: node.netns,
@@ -54,5 +57,5 @@ export async function loadDesiredHost(db: Db, hostId: string): Promise<DesiredHo
       ...(first?.gateway ? { defaultGateway: first.gateway } : {}),
     };
   });
-  return { bridges, sandboxes, portMappings: [] };
+  return { bridges, sandboxes, portMappings: await loadDesiredPortMappings(db, hostId, bridges, endpoints) };
 }

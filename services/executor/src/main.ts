@@ -5,8 +5,15 @@ import { createLogger } from "@labnet/log";
 import { createRedisConnection } from "@labnet/queue";
 import { loadExecutorConfig } from "./config";
 import { convergeHost, SerialLock } from "./converge";
+import { createNameService } from "./dns/name-service";
 import { JOB_HANDLERS } from "./jobs/handlers";
-import { createExecRunner, detectCapabilities, enableIpForward } from "./kernel";
+import {
+  createExecRunner,
+  detectBridgeNetfilter,
+  detectCapabilities,
+  detectHostNetnsPath,
+  enableIpForward,
+} from "./kernel";
 import { startWorker } from "./worker";
 
 /**
@@ -29,7 +36,10 @@ async function main(): Promise<void> {
       name: config.LABNET_HOST_NAME,
       netnsPrefix: config.LABNET_NETNS_PREFIX,
       underlayAddress: config.LABNET_UNDERLAY_ADDRESS || null,
-      capabilities,
+      capabilities: { ...capabilities, bridgeNetfilter: await detectBridgeNetfilter() },
+      netnsPath: (await detectHostNetnsPath()) ?? null,
+      portRangeStart: config.LABNET_PORT_RANGE.start,
+      portRangeEnd: config.LABNET_PORT_RANGE.end,
     },
   });
   log.info("host registered", { host: host.id, name: host.name, capabilities });
@@ -37,7 +47,21 @@ async function main(): Promise<void> {
     await enableIpForward();
   }
 
-  const deps = { db, runner, hostId: host.id, netnsPrefix: config.LABNET_NETNS_PREFIX };
+  const names = createNameService({
+    db,
+    hostId: host.id,
+    netnsPrefix: config.LABNET_NETNS_PREFIX,
+    log,
+    hostResolvConf: config.LABNET_HOST_RESOLV_CONF,
+    forwardTimeoutMs: config.LABNET_DNS_FORWARD_TIMEOUT_MS,
+  });
+  const deps = {
+    db,
+    runner,
+    hostId: host.id,
+    netnsPrefix: config.LABNET_NETNS_PREFIX,
+    afterConverge: names.sync,
+  };
   const lock = new SerialLock();
   const reconcile = () =>
     lock
@@ -71,6 +95,7 @@ async function main(): Promise<void> {
     clearInterval(heartbeat);
     clearInterval(reconcileTimer);
     await worker.close(); // lets the running job finish
+    await names.close();
     connection.disconnect();
     await closeDb();
     process.exit(0);

@@ -10,9 +10,11 @@ import { idempotency } from "./middleware/idempotency";
 import type { AppDeps } from "./routes/deps";
 import { registerHealthRoutes } from "./routes/health";
 import { registerHostRoutes } from "./routes/hosts";
+import { registerIpamRoutes } from "./routes/ipam";
 import { registerNetworkRoutes } from "./routes/networks";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerOperationRoutes } from "./routes/operations";
+import { registerPortRoutes } from "./routes/ports";
 
 export type GatewayEnv = { Variables: AuthVariables & RequestIdVariables };
 export type GatewayApp = Hono<GatewayEnv>;
@@ -39,9 +41,11 @@ export function createApp(deps: AppDeps): GatewayApp {
   for (const register of [
     registerHealthRoutes,
     registerHostRoutes,
+    registerIpamRoutes,
     registerNetworkRoutes,
     registerNodeRoutes,
     registerOperationRoutes,
+    registerPortRoutes,
   ]) {
     register(app, deps);
   }

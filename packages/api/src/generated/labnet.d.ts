@@ -81,6 +81,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/hosts/{hostId}/ports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a host's port ledger
+         * @description Every published host port of the host, with the node holding it, and the host's range for
+         *     random ports. Filters combine (all must match).
+         */
+        get: operations["listHostPorts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/networks": {
         parameters: {
             query?: never;
@@ -109,6 +130,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/networks/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove unused networks
+         * @description Like `docker network prune`: removes every user network without endpoints (the predefined
+         *     `bridge` network and networks with nodes stay), each with a `network.remove` operation, and
+         *     answers the list. Filters narrow it to a host or to labels.
+         *
+         *     Answers `202` with the list, or, with `Prefer: wait=N` and every removal finished within N
+         *     seconds, `200`.
+         */
+        post: operations["pruneNetworks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/networks/{networkId}": {
         parameters: {
             query?: never;
@@ -125,8 +171,9 @@ export interface paths {
         post?: never;
         /**
          * Remove a network
-         * @description Like `docker network rm`. A network with nodes on it is not removed (`409 NETWORK_IN_USE`),
-         *     nor is the predefined `bridge` network (`403 FORBIDDEN`). Marks the network `deleting` and
+         * @description Like `docker network rm`. A network with nodes on it is not removed (`409 NETWORK_IN_USE`)
+         *     unless `force=true`, nor is a predefined network (`bridge`, and the names `host` and `none`:
+         *     `403 FORBIDDEN`). Marks the network `deleting` and
          *     queues a `network.remove` operation; the network disappears when it succeeds.
          *
          *     Answers `202` with the operation, or, with `Prefer: wait=N` and the removal finished within N
@@ -134,6 +181,123 @@ export interface paths {
          *     operation.
          */
         delete: operations["deleteNetwork"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a network's isolation switches
+         * @description Changes `options.icc` and `options.isolated` of a network (the ones given) and queues a
+         *     `network.ensure` operation that re-renders the host's firewall. Docker has no such call; it
+         *     exists so the predefined `bridge` network's isolation can be turned off (the seed 003
+         *     experiment routes from a user network to a node on the default bridge through the host,
+         *     which needs isolation off on both networks).
+         *
+         *     Answers `202` with the network, or, with `Prefer: wait=N` and the operation finished within
+         *     N seconds, `200` with the network as built.
+         */
+        patch: operations["updateNetwork"];
+        trace?: never;
+    };
+    "/v1/networks/{networkId}/connect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Connect a node to a network
+         * @description Like `docker network connect`. Records a new endpoint of the node on the network (`eth<N>`,
+         *     N from the node's own counter: eth1, eth2, ... in attach order, not reused after a
+         *     disconnect, as Docker does) with a static or the next free address, and queues a
+         *     `node.ensure` operation that builds its veth.
+         *
+         *     Refused with `409 CONFLICT` for a node already on the network, a node in network mode `host`
+         *     or `container:` (it has no endpoints of its own), a node or network being removed and a
+         *     network that is not attachable; with `422 INVALID_FIELD` for a node on another host than the
+         *     network and a bad address or alias; with `409 ADDRESS_IN_USE` for a static address in use.
+         *
+         *     Answers `202` with the node, or, with `Prefer: wait=N` and the operation finished within N
+         *     seconds, `200` with the node as built.
+         */
+        post: operations["connectNetwork"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/networks/{networkId}/disconnect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disconnect a node from a network
+         * @description Like `docker network disconnect`. Removes the node's endpoint on the network (its address is
+         *     free again at once) and queues a `node.ensure` operation that removes the veth. When the
+         *     endpoint carried the node's default route, the route moves to the gateway of the node's next
+         *     endpoint (attach order) on a network with egress.
+         *
+         *     Refused with `409 CONFLICT` for a node that is not on the network, a node in network mode
+         *     `host` or `container:` and a node being removed; with `422 INVALID_FIELD` for a node on
+         *     another host than the network.
+         *
+         *     Answers `202` with the node, or, with `Prefer: wait=N` and the operation finished within N
+         *     seconds, `200` with the node as built.
+         */
+        post: operations["disconnectNetwork"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/networks/{networkId}/allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a network's address ledger
+         * @description Every allocated address of the network (gateway, auxiliary addresses, endpoints with their
+         *     node) and, per IPAM config, how many addresses are used and free, in the subnet and in the
+         *     range endpoints get addresses from.
+         */
+        get: operations["listNetworkAllocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ipam/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the default address pools and their use
+         * @description The address pools networks without a subnet get theirs from (the gateway's
+         *     `LABNET_ADDRESS_POOLS`, Docker's default pools unless configured), in the order they are
+         *     tried, and per host how many of each pool's subnets are used and by which networks. A
+         *     network with a subnet of its own inside a pool uses the pool subnet(s) it overlaps.
+         */
+        get: operations["listAddressPools"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -191,6 +355,48 @@ export interface paths {
          *     seconds, `204`. Deleting a node that is already `deleting` answers with its running operation.
          */
         delete: operations["deleteNode"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/nodes/{nodeId}/ports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a node's published ports
+         * @description Like `docker port NODE [PORT[/PROTO]]`: every published port of the node, optionally only
+         *     those of one container port and protocol. Each item's `display` reads like `docker port`'s
+         *     output (`80/tcp -> 0.0.0.0:8080`).
+         */
+        get: operations["listNodePorts"];
+        put?: never;
+        /**
+         * Publish more ports of a node
+         * @description Records the ports in the host's port ledger (all or none) and queues a `node.ensure`
+         *     operation that installs their rules. See `PortSpec` for every accepted form.
+         *
+         *     Answers `202` with the node's ports (the new ones included) and the operation, or, with
+         *     `Prefer: wait=N` and the operation finished within N seconds, `201`. A port that collides
+         *     answers `409 PORT_IN_USE` naming the node and mapping holding it; a range without a free
+         *     port `409 PORT_RANGE_EXHAUSTED`. Nodes in network mode `none`, `host` or `container:` cannot
+         *     publish ports (`422`).
+         */
+        post: operations["publishNodePorts"];
+        /**
+         * Remove published ports of a node
+         * @description Removes the node's mappings that match every given filter (at least one: `id`,
+         *     `containerPort`, `protocol`, `hostPort`, `hostIp`), releases their host ports at once (another
+         *     node may take them) and queues a `node.ensure` operation that removes exactly their rules.
+         *
+         *     Answers `202` with the node's remaining ports and the operation, or, with `Prefer: wait=N` and
+         *     the operation finished within N seconds, `204`. `404` when no mapping matches.
+         */
+        delete: operations["unpublishNodePorts"];
         options?: never;
         head?: never;
         patch?: never;
@@ -264,7 +470,7 @@ export interface components {
          *     | UNAUTHORIZED | 401 |
          *     | FORBIDDEN | 403 |
          *     | NOT_FOUND | 404 |
-         *     | CONFLICT, NAME_CONFLICT, SUBNET_OVERLAP, ADDRESS_IN_USE, NETWORK_IN_USE, POOL_EXHAUSTED | 409 |
+         *     | CONFLICT, NAME_CONFLICT, SUBNET_OVERLAP, ADDRESS_IN_USE, NETWORK_IN_USE, POOL_EXHAUSTED, PORT_IN_USE, PORT_RANGE_EXHAUSTED | 409 |
          *     | PRECONDITION_FAILED | 412 |
          *     | UNSUPPORTED_MEDIA_TYPE | 415 |
          *     | INVALID_FIELD, UNSUPPORTED_DRIVER, NO_HOST, IDEMPOTENCY_KEY_REUSED | 422 |
@@ -272,7 +478,7 @@ export interface components {
          *     | KERNEL_OPERATION_FAILED | 500: only in a failed operation's `error`: the lab host could not apply the change |
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "INTERNAL" | "KERNEL_OPERATION_FAILED";
+        ProblemCode: "VALIDATION_FAILED" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "INTERNAL" | "KERNEL_OPERATION_FAILED";
         /** @description One field at fault. */
         ProblemFieldError: {
             /**
@@ -352,6 +558,11 @@ export interface components {
              */
             underlayAddress?: string | null;
             /**
+             * @description The host's own network namespace (the sandbox key of nodes in network mode `host`), if its executor could tell.
+             * @example /proc/1/ns/net
+             */
+            netnsPath?: string | null;
+            /**
              * @description The prefix of every network namespace Labnet makes on this host.
              * @example ln-
              */
@@ -363,6 +574,7 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             usage: components["schemas"]["HostUsage"];
+            portRange: components["schemas"]["PortRange"];
         };
         /** @description What the host's kernel and tools support, detected by its executor. */
         HostCapabilities: {
@@ -385,6 +597,8 @@ export interface components {
             drivers: string[];
             /** @description Whether `iptables-restore` works on the host (needed for NAT and isolation). */
             iptables: boolean;
+            /** @description Whether bridged traffic passes iptables (br_netfilter), which networks with `icc` off need. */
+            bridgeNetfilter?: boolean;
         };
         HostUsage: {
             /** @description Networks on the host. */
@@ -430,10 +644,15 @@ export interface components {
             /** @default bridge */
             driver?: components["schemas"]["NetworkDriver"];
             /**
-             * @description No traffic to or from outside the network (no MASQUERADE, no published ports).
+             * @description No traffic to or from outside the network (no MASQUERADE, no published ports, no default route through it).
              * @default false
              */
             internal?: boolean;
+            /**
+             * @description Nodes may be connected after creation (`POST /v1/networks/{networkId}/connect`); when false only at node creation.
+             * @default true
+             */
+            attachable?: boolean;
             ipam?: components["schemas"]["IpamInput"];
             options?: components["schemas"]["NetworkOptionsInput"];
             labels?: components["schemas"]["Labels"];
@@ -476,6 +695,25 @@ export interface components {
              * @default 1500
              */
             mtu?: number;
+            /**
+             * @description Nodes of the network may talk to each other (Docker's `enable_icc`). Turning it off needs
+             *     br_netfilter on the host (`capabilities.bridgeNetfilter`), else `422 INVALID_FIELD`.
+             * @default true
+             */
+            icc?: boolean;
+            /**
+             * @description Traffic to and from other bridge networks is dropped unless both networks have isolation
+             *     off (then the host routes between them, through each network's gateway).
+             * @default true
+             */
+            isolated?: boolean;
+            /**
+             * @description Docker's name for `icc`, as `docker network create -o` passes it.
+             * @enum {string}
+             */
+            "com.docker.network.bridge.enable_icc"?: "true" | "false";
+            /** @description Docker's name for `mtu`, as a string. */
+            "com.docker.network.driver.mtu"?: string;
         };
         /** @description A network, with what `docker network inspect` shows. */
         Network: {
@@ -489,6 +727,8 @@ export interface components {
             /** @enum {string} */
             scope: "local";
             internal: boolean;
+            /** @description Nodes may be connected after creation. */
+            attachable: boolean;
             /** @description True for the predefined `bridge` network of each host (Docker's default bridge); it cannot be removed. */
             builtin: boolean;
             ipam: components["schemas"]["Ipam"];
@@ -531,6 +771,10 @@ export interface components {
             bridgeName: string;
             /** @example 1500 */
             mtu: number;
+            /** @description Nodes of the network may talk to each other (Docker's `com.docker.network.bridge.enable_icc`). */
+            icc: boolean;
+            /** @description Traffic to and from other bridge networks is dropped unless both have isolation off. */
+            isolated: boolean;
         };
         /** @description A node's endpoint on the network, like an entry of `docker network inspect`'s `Containers`. */
         NetworkContainer: {
@@ -553,6 +797,163 @@ export interface components {
             items: components["schemas"]["Network"][];
         };
         /**
+         * @description Changes to a network's firewall switches (the fields given; the others stay). Allowed on the
+         *     predefined `bridge` network too: turning its isolation off lets a user network with isolation
+         *     off route to it through the host.
+         * @example {
+         *       "options": {
+         *         "isolated": false
+         *       }
+         *     }
+         */
+        UpdateNetworkRequest: {
+            options: {
+                /** @description Nodes of the network may talk to each other (Docker's `enable_icc`). Off needs br_netfilter on the host (else `422 INVALID_FIELD`). */
+                icc?: boolean;
+                /** @description Drop traffic to and from other bridge networks unless both have isolation off. */
+                isolated?: boolean;
+            };
+        };
+        /**
+         * @description A node to connect to the network, like `docker network connect [--ip ...] [--alias ...] NETWORK
+         *     NODE`. The node gets one more interface, `eth<N>`, where N counts up per node like Docker's
+         *     (eth1, eth2, ... in attach order; an index is not reused after a disconnect).
+         * @example {
+         *       "node": "web_container"
+         *     }
+         * @example {
+         *       "node": "ex1",
+         *       "ipv4Address": "172.17.42.1"
+         *     }
+         */
+        ConnectNetworkRequest: {
+            /** @description The node (id or name) on the network's host. */
+            node: components["schemas"]["IdOrName"];
+            /**
+             * @description A static IPv4 address in one of the network's subnets (Docker's `--ip`); default the next free one.
+             * @example 172.17.42.1
+             */
+            ipv4Address?: string;
+            /**
+             * @description More names the node answers to on this network (Docker's `--alias`). RFC 1123 names:
+             *     labels of at most 63 letters, digits and inner `-`, separated by dots.
+             * @example [
+             *       "db"
+             *     ]
+             */
+            aliases?: string[];
+        };
+        /**
+         * @description A node to disconnect from the network, like `docker network disconnect NETWORK NODE`.
+         * @example {
+         *       "node": "web_container"
+         *     }
+         */
+        DisconnectNetworkRequest: {
+            /** @description The node (id or name) on the network's host. */
+            node: components["schemas"]["IdOrName"];
+        };
+        /** @description The networks a prune removes, like `docker network prune`'s `NetworksDeleted`. */
+        PrunedNetworks: {
+            items: {
+                /** @example net_k3x7q2mzd4a5b6c7 */
+                id: string;
+                /** @example my-net */
+                name: string;
+                hostId: string;
+                operation: components["schemas"]["OperationRef"];
+            }[];
+        };
+        /** @description A network's address ledger and its utilisation per IPAM config. */
+        NetworkAllocations: {
+            networkId: string;
+            name: string;
+            configs: components["schemas"]["IpamConfigUsage"][];
+            /** @description Every allocated address, in address order. */
+            items: components["schemas"]["NetworkAllocation"][];
+        };
+        /** @description One address of a network's ledger. */
+        NetworkAllocation: {
+            /** @example 172.18.0.2 */
+            address: string;
+            /**
+             * @description The bridge's address, an auxiliary (reserved) address, or a node's endpoint.
+             * @enum {string}
+             */
+            kind: "gateway" | "aux" | "endpoint";
+            /**
+             * @description The subnet (IPAM config) the address belongs to.
+             * @example 172.18.0.0/16
+             */
+            subnet: string;
+            /** @description For `aux`, the name it is reserved under. */
+            auxName?: string;
+            endpointId?: string;
+            nodeId?: string;
+            /** @example centos1 */
+            nodeName?: string;
+        };
+        /** @description Utilisation of one IPAM config of a network. */
+        IpamConfigUsage: {
+            /** @example 172.18.0.0/16 */
+            subnet: string;
+            /** @example 172.18.0.1 */
+            gateway: string;
+            ipRange?: string;
+            /**
+             * @description Usable addresses of the subnet (without its network and broadcast addresses).
+             * @example 65534
+             */
+            size: number;
+            /** @description Allocated addresses in the subnet (gateway, aux addresses, endpoints). */
+            used: number;
+            free: number;
+            /** @description The addresses endpoints get dynamically (the ip range, else the whole subnet). */
+            dynamic: {
+                first: string;
+                last: string;
+                size: number;
+                used: number;
+                free: number;
+            };
+        };
+        AddressPoolList: {
+            /** @description The pools in the order they are tried. */
+            items: components["schemas"]["AddressPoolUsage"][];
+        };
+        /**
+         * @description One default address pool (where networks without a subnet get theirs, Docker's
+         *     `default-address-pools`) and how many of its subnets each host uses.
+         */
+        AddressPoolUsage: {
+            /** @example 172.17.0.0/16 */
+            base: string;
+            /**
+             * @description Prefix length of each subnet the pool hands out.
+             * @example 16
+             */
+            size: number;
+            /**
+             * @description Subnets the pool splits into.
+             * @example 1
+             */
+            capacity: number;
+            /** @description Per host (the scope of local networks), the pool subnets in use. */
+            hosts: {
+                hostId: string;
+                hostName: string;
+                /** @description Pool subnets overlapping a network's subnet on this host. */
+                used: number;
+                free: number;
+                /** @description The host's networks whose subnets lie in the pool. */
+                networks: {
+                    id: string;
+                    name: string;
+                    subnet: string;
+                }[];
+            }[];
+        };
+        /**
          * @description `pending`: recorded, the sandbox is being built; `ready`: built; `failed`: the last operation
          *     failed (see it for the problem); `deleting`: removal is under way.
          * @enum {string}
@@ -570,8 +971,20 @@ export interface components {
          *         },
          *         {
          *           "network": "app",
-         *           "ipv4Address": "172.19.0.10"
+         *           "ipv4Address": "172.19.0.10",
+         *           "aliases": [
+         *             "db"
+         *           ]
          *         }
+         *       ],
+         *       "hostname": "centos1",
+         *       "dns": {
+         *         "servers": [
+         *           "192.0.2.53"
+         *         ]
+         *       },
+         *       "extraHosts": [
+         *         "gateway.lab:host-gateway"
          *       ]
          *     }
          */
@@ -580,16 +993,63 @@ export interface components {
             /** @description The host (id or name) to create the node on. Default the host of its first network, else the only host (else `422 NO_HOST`). */
             host?: components["schemas"]["IdOrName"];
             /**
-             * @description `bridge` (the host's predefined network, Docker's default), `none` (only `lo`), or the id or
-             *     name of a network.
+             * @description `bridge` (the host's predefined network, Docker's default), `none` (only `lo`), `host` (the
+             *     lab host's own network namespace: no sandbox, no endpoints), `container:<node>` (the
+             *     namespace of another node on the same host: same addresses, same ports, reachable over
+             *     `lo`; that node cannot be removed while this one shares it), or the id or name of a
+             *     network. Nodes in modes `host` and `container:` take no `networks` and cannot be connected
+             *     later.
              * @default bridge
              * @example bridge
              * @example none
+             * @example host
+             * @example container:web
              * @example my-net
              */
             networkMode?: string;
             /** @description The networks to attach, in order; the first is eth0. */
             networks?: components["schemas"]["NodeNetworkAttachmentInput"][];
+            /**
+             * @description The node's hostname (RFC 1123: labels of letters, digits and inner `-`, at most 63 each),
+             *     like `docker run --hostname`; its hosts file maps it to the node's first address. Default
+             *     the node's name.
+             * @example web1
+             */
+            hostname?: string;
+            dns?: components["schemas"]["NodeDns"];
+            /**
+             * @description Extra lines for the node's hosts file, as `name:address` like `docker run --add-host`; the
+             *     address is IPv4, or `host-gateway` for the gateway of the node's first network.
+             * @example [
+             *       "db.lab:192.0.2.7",
+             *       "host.docker.internal:host-gateway"
+             *     ]
+             */
+            extraHosts?: string[];
+            /**
+             * @description Ports to publish, like `docker run -p` (repeatable there); recorded in the host's port ledger
+             *     in the same transaction as the node, all or none. Strings or objects; see `PortSpec` for every
+             *     form. Not in network modes `none`, `host` or `container:`.
+             * @example [
+             *       "8080:80",
+             *       "127.0.0.1::443",
+             *       "53:53/udp"
+             *     ]
+             */
+            ports?: components["schemas"]["PortSpec"][];
+            /**
+             * @description Ports the node exposes (`--expose`, `EXPOSE`), as `80`, `80/tcp` or `8000-8010/udp`; `publishAll` publishes them.
+             * @example [
+             *       "80/tcp",
+             *       "53/udp"
+             *     ]
+             */
+            exposedPorts?: string[];
+            /**
+             * @description Publish every exposed port that `ports` does not map on a random host port of every address (`docker run -P`).
+             * @default false
+             */
+            publishAll?: boolean;
             labels?: components["schemas"]["Labels"];
         };
         NodeNetworkAttachmentInput: {
@@ -600,6 +1060,46 @@ export interface components {
              * @example 172.18.0.10
              */
             ipv4Address?: string;
+            /**
+             * @description More names the node answers to on this network (Docker's `--network-alias`), besides its
+             *     own name; each also resolves as `<alias>.<network>`. RFC 1123 names: labels of at most 63
+             *     letters, digits and inner `-`, separated by dots.
+             * @example [
+             *       "db",
+             *       "primary.db"
+             *     ]
+             */
+            aliases?: string[];
+        };
+        /**
+         * @description A node's resolver settings, like `docker run --dns`, `--dns-search` and `--dns-option`. On a
+         *     user-defined network the node asks Labnet's DNS responder (on its network's gateway), which
+         *     answers the names of the network's nodes and forwards every other name to `servers` (else the
+         *     host's resolvers); on the default `bridge` network `servers` land in the node's resolv.conf
+         *     directly (else the host's resolvers).
+         */
+        NodeDns: {
+            /**
+             * @description IPv4 addresses of name servers, asked in order (resolvers read at most three).
+             * @example [
+             *       "192.0.2.53"
+             *     ]
+             */
+            servers?: string[];
+            /**
+             * @description Search domains, tried for names with fewer dots than `ndots`.
+             * @example [
+             *       "lab.example"
+             *     ]
+             */
+            search?: string[];
+            /**
+             * @description resolv.conf options (`ndots:2`, `timeout:1`, `attempts:2`, `rotate`, `edns0`, ...).
+             * @example [
+             *       "ndots:2"
+             *     ]
+             */
+            options?: string[];
         };
         /** @description A node (sandbox), with what `docker inspect` shows of its networking. */
         Node: {
@@ -609,7 +1109,7 @@ export interface components {
             name: string;
             hostId: string;
             /**
-             * @description `bridge`, `none` or the name of the network eth0 is on.
+             * @description `bridge`, `none`, `host`, `container:<node>` or the name of the network the node was created on.
              * @example my-net
              */
             networkMode: string;
@@ -618,11 +1118,35 @@ export interface components {
             createdAt: string;
             labels: components["schemas"]["Labels"];
             /**
-             * @description The node's network namespace, like Docker's `SandboxKey`.
+             * @description The node's network namespace, like Docker's `SandboxKey`: its own, the host's for mode
+             *     `host`, the shared node's for mode `container:`.
              * @example /run/netns/ln-k3x7q2mzd4a5b6c7
              */
             sandboxKey: string;
             networkSettings: components["schemas"]["NodeNetworkSettings"];
+            /**
+             * @description The node's hostname as its hosts file has it (its name unless one was given).
+             * @example centos1
+             */
+            hostname: string;
+            dns: components["schemas"]["NodeDns"];
+            /**
+             * @description Extra hosts-file entries, `name:address` (`host-gateway` as given).
+             * @example [
+             *       "db.lab:192.0.2.7"
+             *     ]
+             */
+            extraHosts: string[];
+            /**
+             * @description The ports the node exposes (Docker's `Config.ExposedPorts`), published ones included.
+             * @example [
+             *       "80/tcp",
+             *       "53/udp"
+             *     ]
+             */
+            exposedPorts: string[];
+            /** @description Created with `publishAll` (`-P`). */
+            publishAll: boolean;
             operation?: components["schemas"]["OperationRef"];
         };
         NodeNetworkSettings: {
@@ -634,6 +1158,22 @@ export interface components {
             /** @description The node's endpoints, by network name. */
             networks: {
                 [key: string]: components["schemas"]["NodeEndpointSettings"];
+            };
+            /**
+             * @description Like Docker's `NetworkSettings.Ports`: by container port (`80/tcp`), where it is published,
+             *     or `null` for an exposed port that is not published.
+             * @example {
+             *       "80/tcp": [
+             *         {
+             *           "hostIp": "0.0.0.0",
+             *           "hostPort": "8080"
+             *         }
+             *       ],
+             *       "443/tcp": null
+             *     }
+             */
+            ports: {
+                [key: string]: components["schemas"]["PortBinding"][] | null;
             };
         };
         /** @description The node's endpoint on one network, like `docker inspect`'s `NetworkSettings.Networks.<name>`. */
@@ -655,6 +1195,13 @@ export interface components {
             gateway: string;
             /** @example 02:42:ac:12:00:02 */
             macAddress: string;
+            /**
+             * @description More names the node answers to on this network (besides its own name).
+             * @example [
+             *       "db"
+             *     ]
+             */
+            aliases: string[];
         };
         NodeList: {
             items: components["schemas"]["Node"][];
@@ -703,6 +1250,157 @@ export interface components {
              * @example /v1/operations/op_k3x7q2mzd4a5b6c7
              */
             href: string;
+        };
+        /**
+         * @description The transport protocol of a published port.
+         * @enum {string}
+         */
+        PortProtocol: "tcp" | "udp";
+        /**
+         * @description One published port, in any form `docker run -p` accepts (IPv4 only), as a string or as an object.
+         *
+         *     | string | means |
+         *     | --- | --- |
+         *     | `8080:80` | host port 8080 on every address of the host → container port 80/tcp |
+         *     | `192.0.2.10:8081:80` | host port 8081 on that host address only |
+         *     | `127.0.0.1:8082:80` | host port 8082, reachable only from the host itself (see below) |
+         *     | `192.0.2.10::80` | a random host port on that address |
+         *     | `80`, `0:80` | a random host port on every address |
+         *     | `8000-8010:80-90` | host ports 8000-8010 to container ports 80-90, pairwise (same length) |
+         *     | `127.0.0.1:8000-8010:80-90` | the same, on one address |
+         *     | `8000-8010:80` | the lowest free host port of 8000-8010 → 80 |
+         *     | `53:53/udp`, `80/tcp` | a protocol (`tcp` default, or `udp`) |
+         *
+         *     A random host port is drawn at random among the free ports of the host's `portRange` (Docker's
+         *     32768-60999 unless the executor sets `LABNET_PORT_RANGE`), not the next one in sequence. A node
+         *     keeps its host ports for its whole life: restarting the executor or the host changes none.
+         *
+         *     Collisions follow the host's ledger: the same protocol and port collide when the addresses
+         *     overlap, and `0.0.0.0` overlaps every address (`409 PORT_IN_USE` names the node and mapping
+         *     holding the port; nothing is recorded). `8080/udp` next to `8080/tcp` is fine.
+         *
+         *     Reachability: a mapping on every address answers on each address of the host, from outside, from
+         *     nodes (including the node itself through the host's address: hairpin) and from the host itself,
+         *     except on the host's loopback (`127.0.0.1`), so that a published port never captures the host's
+         *     own loopback services (a local database on the same port). A mapping on one address answers on
+         *     that address only. A mapping on `127.0.0.1` answers only to the host itself: Labnet turns
+         *     `route_localnet` on for the target's bridge and drops loopback-addressed packets arriving on it,
+         *     so neither the outside nor nodes can use it. Labnet does not check the host's own listeners:
+         *     a published port takes that port of the host's addresses from programs listening there. A node's ports are published on its first endpoint on a non-internal bridge network; a
+         *     node with none (only internal networks) keeps its ledger entries but is reachable from nowhere.
+         */
+        PortSpec: string | components["schemas"]["PortSpecObject"];
+        /**
+         * @description The structured form of one `-p` value.
+         * @example {
+         *       "hostIp": "127.0.0.1",
+         *       "hostPort": 8080,
+         *       "containerPort": 80,
+         *       "protocol": "tcp"
+         *     }
+         */
+        PortSpecObject: {
+            /**
+             * @description The host address to answer on (IPv4); `0.0.0.0` for every address.
+             * @default 0.0.0.0
+             * @example 127.0.0.1
+             */
+            hostIp?: string;
+            /**
+             * @description A port, or a range as `"8000-8010"`; omitted, `0` or `""` for a random port.
+             * @example 8080
+             * @example 8000-8010
+             */
+            hostPort?: number | string;
+            /**
+             * @description A port, or a range as `"80-90"`.
+             * @example 80
+             */
+            containerPort: number | string;
+            /** @default tcp */
+            protocol?: components["schemas"]["PortProtocol"];
+        };
+        /** @description One published host port (one row of the host's port ledger). */
+        PortMapping: {
+            /** @example pm_k3x7q2mzd4a5b6c7 */
+            id: string;
+            hostId: string;
+            nodeId: string;
+            /** @example web */
+            nodeName: string;
+            protocol: components["schemas"]["PortProtocol"];
+            /**
+             * @description `0.0.0.0` for every address of the host, else the one address it answers on.
+             * @example 0.0.0.0
+             */
+            hostIp: string;
+            /** @example 8080 */
+            hostPort: number;
+            /** @example 80 */
+            containerPort: number;
+            /** @description The host port was drawn at random from the host's range (`-P`, `-p 80`, `-p 0:80`). */
+            random: boolean;
+            /**
+             * @description As `docker port` prints it.
+             * @example 80/tcp -> 0.0.0.0:8080
+             */
+            display: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /** @description Where a container port is published, as `docker inspect` shows it under `NetworkSettings.Ports`. */
+        PortBinding: {
+            /** @example 0.0.0.0 */
+            hostIp: string;
+            /**
+             * @description A string, as in Docker's output.
+             * @example 8080
+             */
+            hostPort: string;
+        };
+        /** @description The host ports a host hands out at random, inclusive (Docker's 32768-60999 unless the executor sets `LABNET_PORT_RANGE`). */
+        PortRange: {
+            /** @example 32768 */
+            start: number;
+            /** @example 60999 */
+            end: number;
+        };
+        /** @description The published ports of a node, like `docker port`. */
+        NodePorts: {
+            nodeId: string;
+            nodeName: string;
+            /** @description Ordered by protocol, host port and address. */
+            items: components["schemas"]["PortMapping"][];
+            /** @description After a change, the operation that applies it on the host. */
+            operation?: components["schemas"]["OperationRef"];
+        };
+        /**
+         * @description Ports to publish on an existing node, recorded all or none. At least one of `ports` or
+         *     `publishAll`.
+         * @example {
+         *       "ports": [
+         *         "8080:80",
+         *         "127.0.0.1::443",
+         *         {
+         *           "hostPort": 5353,
+         *           "containerPort": 53,
+         *           "protocol": "udp"
+         *         }
+         *       ]
+         *     }
+         */
+        PublishPortsRequest: {
+            ports?: components["schemas"]["PortSpec"][];
+            /** @description Also publish every exposed port of the node that has no mapping yet, on random host ports (`-P`). */
+            publishAll?: boolean;
+        };
+        /** @description The port ledger of one host. */
+        HostPortLedger: {
+            hostId: string;
+            hostName: string;
+            portRange: components["schemas"]["PortRange"];
+            /** @description Ordered by protocol, host port and address. */
+            items: components["schemas"]["PortMapping"][];
         };
     };
     responses: {
@@ -801,7 +1499,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request conflicts with the current state: `NAME_CONFLICT` (the name is taken), `SUBNET_OVERLAP`, `ADDRESS_IN_USE`, `NETWORK_IN_USE` (the network still has endpoints), `POOL_EXHAUSTED` (no default address pool left), or `CONFLICT` (e.g. a request with the same `Idempotency-Key` is still running). */
+        /** @description The request conflicts with the current state: `NAME_CONFLICT` (the name is taken), `SUBNET_OVERLAP`, `ADDRESS_IN_USE`, `NETWORK_IN_USE` (the network still has endpoints), `POOL_EXHAUSTED` (no default address pool left), `PORT_IN_USE` (a host port collides with another mapping; the detail names its node and mapping), `PORT_RANGE_EXHAUSTED` (no free host port left in the range), or `CONFLICT` (e.g. a request with the same `Idempotency-Key` is still running). */
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
@@ -953,6 +1651,38 @@ export interface components {
          *     ]
          */
         LabelFilter: string[];
+        /**
+         * @description Only resources of this node (its id or name).
+         * @example web
+         */
+        NodeFilter: components["schemas"]["IdOrName"];
+        /**
+         * @description Only mappings of this protocol.
+         * @example tcp
+         */
+        ProtocolFilter: components["schemas"]["PortProtocol"];
+        /**
+         * @description Only mappings of this host port.
+         * @example 8080
+         */
+        HostPortFilter: number;
+        /**
+         * @description Only mappings to this container port (like `docker port NODE 80`).
+         * @example 80
+         */
+        ContainerPortFilter: number;
+        /**
+         * @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address).
+         * @example 127.0.0.1
+         */
+        HostIpFilter: string;
+        /**
+         * @description Only these mappings (`pm_...`); repeatable.
+         * @example [
+         *       "pm_k3x7q2mzd4a5b6c7"
+         *     ]
+         */
+        PortMappingIdFilter: string[];
     };
     requestBodies: never;
     headers: {
@@ -1125,6 +1855,64 @@ export interface operations {
             500: components["responses"]["InternalServerError"];
         };
     };
+    listHostPorts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only resources of this node (its id or name).
+                 * @example web
+                 */
+                node?: components["parameters"]["NodeFilter"];
+                /**
+                 * @description Only mappings of this protocol.
+                 * @example tcp
+                 */
+                protocol?: components["parameters"]["ProtocolFilter"];
+                /**
+                 * @description Only mappings of this host port.
+                 * @example 8080
+                 */
+                hostPort?: components["parameters"]["HostPortFilter"];
+                /**
+                 * @description Only mappings to this container port (like `docker port NODE 80`).
+                 * @example 80
+                 */
+                containerPort?: components["parameters"]["ContainerPortFilter"];
+                /**
+                 * @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address).
+                 * @example 127.0.0.1
+                 */
+                hostIp?: components["parameters"]["HostIpFilter"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The host's id (`hst_...`) or its name.
+                 * @example lab-host-1
+                 */
+                hostId: components["parameters"]["HostIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ledger. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostPortLedger"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
     listNetworks: {
         parameters: {
             query?: {
@@ -1235,6 +2023,65 @@ export interface operations {
             500: components["responses"]["InternalServerError"];
         };
     };
+    pruneNetworks: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only resources on this host (its id or name).
+                 * @example lab-host-1
+                 */
+                host?: components["parameters"]["HostFilter"];
+                /**
+                 * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
+                 *     (`?label=a&label=b=c`) to require several labels; all must match.
+                 * @example [
+                 *       "course=net101"
+                 *     ]
+                 */
+                label?: components["parameters"]["LabelFilter"];
+            };
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The networks removed, all removals finished while the call waited (`Prefer: wait=N`). */
+            200: {
+                headers: {
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrunedNetworks"];
+                };
+            };
+            /** @description The networks being removed; follow their operations. */
+            202: {
+                headers: {
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrunedNetworks"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
     getNetwork: {
         parameters: {
             query?: never;
@@ -1268,7 +2115,13 @@ export interface operations {
     };
     deleteNetwork: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Remove the network even when nodes are attached: every endpoint is disconnected first (one
+                 *     `node.ensure` per node, which also moves a node's default route to its next endpoint).
+                 */
+                force?: boolean;
+            };
             header?: {
                 /**
                  * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
@@ -1314,6 +2167,268 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    updateNetwork: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path: {
+                /**
+                 * @description The network's id (`net_...`) or its name, like `docker network inspect` accepts either.
+                 * @example my-net
+                 */
+                networkId: components["parameters"]["NetworkIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateNetworkRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed, and the operation finished while the call waited (`Prefer: wait=N`). */
+            200: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Network"];
+                };
+            };
+            /** @description Recorded; the rules change when the operation finishes. */
+            202: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Network"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    connectNetwork: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description A client-chosen unique key (1 to 255 printable ASCII characters, e.g. a UUID) that makes a
+                 *     retry of this `POST` safe: a retry with the same key and body replays the first answer with
+                 *     `Idempotent-Replayed: true`; the same key with a different body is answered `422
+                 *     IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running, `409 CONFLICT`.
+                 * @example 8e0f2c4e-1b7a-4f4e-9a51-3f9d3c1a2b7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The network's id (`net_...`) or its name, like `docker network inspect` accepts either.
+                 * @example my-net
+                 */
+                networkId: components["parameters"]["NetworkIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectNetworkRequest"];
+            };
+        };
+        responses: {
+            /** @description Connected, and the operation finished while the call waited (`Prefer: wait=N`). */
+            200: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Node"];
+                };
+            };
+            /** @description Recorded; the node's new endpoint is built when its operation finishes. */
+            202: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Node"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    disconnectNetwork: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description A client-chosen unique key (1 to 255 printable ASCII characters, e.g. a UUID) that makes a
+                 *     retry of this `POST` safe: a retry with the same key and body replays the first answer with
+                 *     `Idempotent-Replayed: true`; the same key with a different body is answered `422
+                 *     IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running, `409 CONFLICT`.
+                 * @example 8e0f2c4e-1b7a-4f4e-9a51-3f9d3c1a2b7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The network's id (`net_...`) or its name, like `docker network inspect` accepts either.
+                 * @example my-net
+                 */
+                networkId: components["parameters"]["NetworkIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisconnectNetworkRequest"];
+            };
+        };
+        responses: {
+            /** @description Disconnected, and the operation finished while the call waited (`Prefer: wait=N`). */
+            200: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Node"];
+                };
+            };
+            /** @description Recorded; the veth goes when the operation finishes. */
+            202: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Node"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    listNetworkAllocations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The network's id (`net_...`) or its name, like `docker network inspect` accepts either.
+                 * @example my-net
+                 */
+                networkId: components["parameters"]["NetworkIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ledger. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkAllocations"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    listAddressPools: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only resources on this host (its id or name).
+                 * @example lab-host-1
+                 */
+                host?: components["parameters"]["HostFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pools. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddressPoolList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalServerError"];
         };
     };
@@ -1505,6 +2620,198 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    listNodePorts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only mappings to this container port (like `docker port NODE 80`).
+                 * @example 80
+                 */
+                containerPort?: components["parameters"]["ContainerPortFilter"];
+                /**
+                 * @description Only mappings of this protocol.
+                 * @example tcp
+                 */
+                protocol?: components["parameters"]["ProtocolFilter"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The node's id (`nod_...`) or its name, like `docker inspect` accepts either.
+                 * @example centos1
+                 */
+                nodeId: components["parameters"]["NodeIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node's published ports. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodePorts"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    publishNodePorts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description A client-chosen unique key (1 to 255 printable ASCII characters, e.g. a UUID) that makes a
+                 *     retry of this `POST` safe: a retry with the same key and body replays the first answer with
+                 *     `Idempotent-Replayed: true`; the same key with a different body is answered `422
+                 *     IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running, `409 CONFLICT`.
+                 * @example 8e0f2c4e-1b7a-4f4e-9a51-3f9d3c1a2b7e
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The node's id (`nod_...`) or its name, like `docker inspect` accepts either.
+                 * @example centos1
+                 */
+                nodeId: components["parameters"]["NodeIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishPortsRequest"];
+            };
+        };
+        responses: {
+            /** @description Published, and the operation finished while the call waited (`Prefer: wait=N`). */
+            201: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodePorts"];
+                };
+            };
+            /** @description Recorded; the rules are installed when the operation finishes. */
+            202: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodePorts"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    unpublishNodePorts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only these mappings (`pm_...`); repeatable.
+                 * @example [
+                 *       "pm_k3x7q2mzd4a5b6c7"
+                 *     ]
+                 */
+                id?: components["parameters"]["PortMappingIdFilter"];
+                /**
+                 * @description Only mappings to this container port (like `docker port NODE 80`).
+                 * @example 80
+                 */
+                containerPort?: components["parameters"]["ContainerPortFilter"];
+                /**
+                 * @description Only mappings of this protocol.
+                 * @example tcp
+                 */
+                protocol?: components["parameters"]["ProtocolFilter"];
+                /**
+                 * @description Only mappings of this host port.
+                 * @example 8080
+                 */
+                hostPort?: components["parameters"]["HostPortFilter"];
+                /**
+                 * @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address).
+                 * @example 127.0.0.1
+                 */
+                hostIp?: components["parameters"]["HostIpFilter"];
+            };
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path: {
+                /**
+                 * @description The node's id (`nod_...`) or its name, like `docker inspect` accepts either.
+                 * @example centos1
+                 */
+                nodeId: components["parameters"]["NodeIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Released; the rules go when the operation finishes. */
+            202: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodePorts"];
+                };
+            };
+            /** @description Removed, rules included, while the call waited (`Prefer: wait=N`). */
+            204: {
+                headers: {
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
             500: components["responses"]["InternalServerError"];
         };
     };

@@ -16,6 +16,8 @@ import { and, eq, sql } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, type FieldError, invalidField } from "../errors";
 import { resolveHost } from "../resolve";
+import { type NetworkOptionsInput, resolveNetworkOptions } from "./network-options";
+import { assertIccSwitchable } from "./update-network";
 
 /** Names Docker predefines; users cannot create networks with them. */
 export const RESERVED_NETWORK_NAMES = ["bridge", "host", "none"] as const;
@@ -25,10 +27,12 @@ export interface CreateNetworkInput {
   host?: string;
   driver?: "bridge";
   internal?: boolean;
+  /** Nodes may be connected after creation (default true). */
+  attachable?: boolean;
   ipam?: {
     configs: { subnet: string; gateway?: string; ipRange?: string; auxAddresses?: Record<string, string> }[];
   };
-  options?: { mtu?: number };
+  options?: NetworkOptionsInput;
   labels?: Record<string, string>;
 }
 
@@ -60,7 +64,11 @@ export async function createNetwork({
     );
   }
   const host = await resolveHost(ctx.db, input.host);
-  return insertNetwork(ctx, host, input, false);
+  const options = resolveNetworkOptions(input.options);
+  if (!options.icc) {
+    assertIccSwitchable(host, "body.options.icc");
+  }
+  return insertNetwork(ctx, host, { ...input, options }, false);
 }
 
 /** The predefined `bridge` network of a host (Docker's docker0), created once. */
@@ -229,6 +237,9 @@ async function writeNetwork(
       builtin,
       bridgeName: bridgeName(id),
       mtu: input.options?.mtu ?? ctx.defaultMtu,
+      icc: input.options?.icc ?? true,
+      isolated: input.options?.isolated ?? true,
+      attachable: input.attachable ?? true,
       labels: input.labels ?? {},
     })
     .returning();

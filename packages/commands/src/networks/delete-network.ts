@@ -1,4 +1,5 @@
 import {
+  deleteEndpointsOfNetwork,
   endpointsOnNetworks,
   getNetwork,
   insertOperation,
@@ -7,23 +8,34 @@ import {
   type NetworkRow,
   type OperationRow,
   setNetworkState,
+  type Tx,
 } from "@labnet/db";
 import type { CommandContext } from "../context";
 import { DomainError } from "../errors";
 import { resolveNetwork } from "../resolve";
 
+/** Names Docker predefines besides `bridge`; Labnet has no such networks, but they are never removable. */
+const PREDEFINED_WITHOUT_RECORD = ["host", "none"];
+
 /**
  * Marks a network for removal and records the operation that tears it down. Refused for
- * predefined networks and for networks with endpoints; both checks run under the
- * network's row lock, which node creation also takes, so no endpoint can sneak in.
+ * predefined networks, and for networks with endpoints unless `force` (then every
+ * endpoint is disconnected first: one `node.ensure` per node, so each node's default
+ * route moves on, then the `network.remove`). The checks run under the network's row
+ * lock, which node creation and connect also take, so no endpoint can sneak in.
  */
 export async function deleteNetwork({
   ctx,
   ref,
+  force = false,
 }: {
   ctx: CommandContext;
   ref: string;
+  force?: boolean;
 }): Promise<{ network: NetworkRow; operation: OperationRow }> {
+  if (PREDEFINED_WITHOUT_RECORD.includes(ref)) {
+    throw predefined(ref);
+  }
   const found = await resolveNetwork(ctx.db, ref);
   const result = await ctx.db.transaction(async (tx) => {
     await lockNetworks(tx, [found.id]);
@@ -32,9 +44,7 @@ export async function deleteNetwork({
       throw new DomainError("NOT_FOUND", `network ${ref} not found`);
     }
     if (network.builtin) {
-      throw new DomainError("FORBIDDEN", `${network.name} is a pre-defined network and cannot be removed`, [
-        { location: "path.networkId", message: "pre-defined network" },
-      ]);
+      throw predefined(network.name);
     }
     if (network.state === "deleting") {
       const pending = (await latestOperationFor(tx, [network.id])).get(network.id);
@@ -43,23 +53,53 @@ export async function deleteNetwork({
       }
     }
     const attached = await endpointsOnNetworks(tx, [network.id]);
-    if (attached.length > 0) {
+    if (attached.length > 0 && !force) {
       const names = [...new Set(attached.map((a) => a.nodeName))].join(", ");
       throw new DomainError("NETWORK_IN_USE", `network ${network.name} has active endpoints (${names})`, [
         { location: "path.networkId", message: `in use by ${names}` },
       ]);
     }
-    await setNetworkState(tx, network.id, "deleting");
-    const operation = await insertOperation(tx, {
-      kind: "network.remove",
-      hostId: network.hostId ?? "",
-      targetType: "network",
-      targetId: network.id,
-    });
+    if (attached.length > 0) {
+      await disconnectAll(tx, network);
+    }
+    const operation = await markForRemoval(tx, network);
     return { network: { ...network, state: "deleting" as const }, operation, written: true };
   });
   if (result.written) {
     ctx.onOperationsWritten?.();
   }
   return { network: result.network, operation: result.operation };
+}
+
+/** Marks a locked network `deleting` and records its `network.remove`. */
+export async function markForRemoval(tx: Tx, network: NetworkRow): Promise<OperationRow> {
+  await setNetworkState(tx, network.id, "deleting");
+  return insertOperation(tx, {
+    kind: "network.remove",
+    hostId: network.hostId ?? "",
+    targetType: "network",
+    targetId: network.id,
+  });
+}
+
+/**
+ * Drops every endpoint of a locked network (their addresses go with them) and records a
+ * `node.ensure` per affected node, before the network's own removal: each converges the
+ * whole host, so the veths go and each node's default route is re-planned.
+ */
+async function disconnectAll(tx: Tx, network: NetworkRow): Promise<void> {
+  for (const nodeId of await deleteEndpointsOfNetwork(tx, network.id)) {
+    await insertOperation(tx, {
+      kind: "node.ensure",
+      hostId: network.hostId ?? "",
+      targetType: "node",
+      targetId: nodeId,
+    });
+  }
+}
+
+function predefined(name: string): DomainError {
+  return new DomainError("FORBIDDEN", `${name} is a pre-defined network and cannot be removed`, [
+    { location: "path.networkId", message: "pre-defined network" },
+  ]);
 }

@@ -1,41 +1,45 @@
 import {
   constraintViolation,
-  getNetwork,
-  type IpamConfigRow,
-  insertAllocations,
+  type HostRow,
   insertOperation,
-  ipamConfigsOf,
   lockNetworks,
+  lockNode,
   type NetworkRow,
   type NodeRow,
   newId,
-  nextFreeAddress,
   type OperationRow,
   schema,
   type Tx,
 } from "@labnet/db";
-import {
-  dynamicRange,
-  macFromIpv4,
-  resolveIpamConfig,
-  validateStaticAddress,
-  withPrefix,
-} from "@labnet/ipam";
-import { hostVethName, sandboxNetnsName } from "@labnet/netplan";
+import { sandboxNetnsName } from "@labnet/netplan";
 import { and, eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
-import { DomainError, type FieldError, invalidField } from "../errors";
-import { resolveHost, resolveNetwork } from "../resolve";
+import { DomainError, invalidField } from "../errors";
+import { allocatePorts } from "../ports/allocate-ports";
+import { assertCanPublish, type PortInputs, preparePortRequests } from "../ports/port-requests";
+import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
+import { attach, checkAliases } from "./attach";
+import { checkNodeNaming, type NodeNamingInput } from "./node-naming";
 
 export interface NodeNetworkInput {
   network: string;
   ipv4Address?: string;
+  /** Extra names the node answers to on this network (Docker's `--network-alias`). */
+  aliases?: string[];
 }
 
-export interface CreateNodeInput {
+/** Network mode `container:<node>`: the node lives in another node's namespace. */
+const CONTAINER_MODE_PREFIX = "container:";
+
+/** `hostname`, `dns` and `extraHosts` come from {@link NodeNamingInput}. */
+/** Ports (`-p`, `--expose`, `-P`) come from {@link PortInputs}. */
+export interface CreateNodeInput extends NodeNamingInput, PortInputs {
   name: string;
   host?: string;
-  /** `bridge` (default), `none`, or a network name or id. */
+  /**
+   * `bridge` (default), `none`, `host` (the lab host's own namespace), `container:<node>`
+   * (another node's namespace), or a network name or id.
+   */
   networkMode?: string;
   /** Networks to attach, in order (eth0, eth1, ...), each with an optional static address. */
   networks?: NodeNetworkInput[];
@@ -61,7 +65,18 @@ export async function createNode({
   input: CreateNodeInput;
 }): Promise<CreatedNode> {
   const { mode, attachments } = attachmentsOf(input);
+  const aliases = attachments.map((a, i) =>
+    checkAliases(a.aliases, input.networks ? `body.networks[${i}].aliases` : "body.aliases"),
+  );
+  const naming = checkNodeNaming(input, "body");
+  const ports = preparePortRequests(input);
+  if (ports.requests.length > 0) {
+    assertCanPublish(mode, input.ports?.length ? "body.ports" : "body.publishAll");
+  }
   const hostRef = input.host ? await resolveHost(ctx.db, input.host) : undefined;
+  const sharing = mode.startsWith(CONTAINER_MODE_PREFIX)
+    ? await resolveNetnsOwner(ctx, mode.slice(CONTAINER_MODE_PREFIX.length), hostRef)
+    : undefined;
   const networks: NetworkRow[] = [];
   for (const [i, attachment] of attachments.entries()) {
     const location = input.networks ? `body.networks[${i}].network` : "body.networkMode";
@@ -79,9 +94,11 @@ export async function createNode({
   }
   const host =
     hostRef ??
-    (networks[0]?.hostId
-      ? await resolveHost(ctx.db, networks[0].hostId)
-      : await resolveHost(ctx.db, undefined));
+    (sharing
+      ? await resolveHost(ctx.db, sharing.named.hostId)
+      : networks[0]?.hostId
+        ? await resolveHost(ctx.db, networks[0].hostId)
+        : await resolveHost(ctx.db, undefined));
 
   try {
     const created = await ctx.db.transaction(async (tx) => {
@@ -89,6 +106,9 @@ export async function createNode({
         tx,
         networks.map((n) => n.id),
       );
+      if (sharing) {
+        await lockNetnsOwner(tx, sharing);
+      }
       const id = newId("node");
       const [node] = await tx
         .insert(schema.nodes)
@@ -96,24 +116,36 @@ export async function createNode({
           id,
           name: input.name,
           hostId: host.id,
-          networkMode: mode === "bridge" || mode === "none" ? mode : (networks[0]?.name ?? mode),
-          netns: sandboxNetnsName(host.netnsPrefix, id),
+          networkMode: storedNetworkMode(mode, sharing?.named, networks[0]),
+          // Modes host and container: have no sandbox of their own.
+          netns: mode === "host" || sharing ? null : sandboxNetnsName(host.netnsPrefix, id),
+          netnsOwnerId: sharing?.ownerId ?? null,
+          nextIfIndex: networks.length,
+          hostname: naming.hostname,
+          dns: naming.dns,
+          extraHosts: naming.extraHosts,
           labels: input.labels ?? {},
+          exposedPorts: ports.exposedPorts,
+          publishAll: input.publishAll ?? false,
         })
         .returning();
       if (!node) {
         throw new Error("inserting a node returned no row");
       }
       for (const [i, network] of networks.entries()) {
-        await attach(
-          tx,
-          node,
-          network,
-          i,
-          attachments[i]?.ipv4Address,
-          input.networks ? `body.networks[${i}]` : "body",
-        );
+        const at = input.networks ? `body.networks[${i}]` : "body";
+        await attach(tx, node, network, {
+          ifIndex: i,
+          staticAddress: attachments[i]?.ipv4Address,
+          aliases: aliases[i],
+          locations: {
+            network: input.networks ? `${at}.network` : "body.networkMode",
+            ipv4Address: `${at}.ipv4Address`,
+          },
+        });
       }
+      // In the same transaction: a node never exists without the ports it asked for.
+      await allocatePorts(tx, { host, node }, ports.requests);
       const operation = await insertOperation(tx, {
         kind: "node.ensure",
         hostId: host.id,
@@ -139,12 +171,21 @@ export async function createNode({
 
 function attachmentsOf(input: CreateNodeInput): { mode: string; attachments: NodeNetworkInput[] } {
   const mode = input.networkMode ?? input.networks?.[0]?.network ?? "bridge";
-  if (mode === "host" || mode.startsWith("container:")) {
-    throw invalidField("body.networkMode", `network mode ${mode} is not supported yet`);
-  }
-  if (mode === "none") {
+  if (mode === "host" || mode === "none" || mode.startsWith(CONTAINER_MODE_PREFIX)) {
     if (input.networks && input.networks.length > 0) {
-      throw invalidField("body.networks", "a node in network mode none cannot be attached to networks");
+      const why =
+        mode === "none"
+          ? "has only lo"
+          : mode === "host"
+            ? "shares the host's network namespace"
+            : "shares another node's network namespace";
+      throw invalidField(
+        "body.networks",
+        `a node in network mode ${mode} ${why} and cannot be attached to networks`,
+      );
+    }
+    if (mode === CONTAINER_MODE_PREFIX) {
+      throw invalidField("body.networkMode", "network mode container: needs a node: container:<node>");
     }
     return { mode, attachments: [] };
   }
@@ -179,126 +220,44 @@ async function defaultBridgeOf(
   return network;
 }
 
-/** Adds endpoint `ifIndex` of `node` on `network`, with a static or the next free address. */
-export async function attach(
-  tx: Tx,
-  node: NodeRow,
-  lockedNetwork: NetworkRow,
-  ifIndex: number,
-  staticAddress: string | undefined,
-  location: string,
-): Promise<void> {
-  // Re-read under the lock: the network may have been marked for removal meanwhile.
-  const network = await getNetwork(tx, lockedNetwork.id);
-  if (!network || network.state === "deleting") {
-    throw new DomainError("CONFLICT", `network ${lockedNetwork.name} is being removed`, [
-      { location: `${location}.network`, message: "network is being removed" },
+/** The node whose namespace a `container:<node>` node shares, and the one it names. */
+interface NetnsSharing {
+  /** The node the request named. */
+  named: NodeRow;
+  /** The node that owns the namespace: the named one, or the one it shares itself. */
+  ownerId: string;
+}
+
+/**
+ * Resolves `container:<ref>`. A node that shares another's namespace passes that one on,
+ * so owners never chain. The named node must be on the node's host.
+ */
+async function resolveNetnsOwner(
+  ctx: CommandContext,
+  ref: string,
+  host: HostRow | undefined,
+): Promise<NetnsSharing> {
+  const named = await resolveNodeOnHost(ctx.db, ref, host, "body.networkMode");
+  return { named, ownerId: named.netnsOwnerId ?? named.id };
+}
+
+/** Locks the namespace owner, so it cannot be removed while a node joins it. */
+async function lockNetnsOwner(tx: Tx, sharing: NetnsSharing): Promise<void> {
+  const owner = await lockNode(tx, sharing.ownerId);
+  if (!owner || owner.state === "deleting") {
+    throw new DomainError("CONFLICT", `node ${sharing.named.name} is being removed`, [
+      { location: "body.networkMode", message: "node is being removed" },
     ]);
   }
-  const configs = await ipamConfigsOf(tx, [network.id]);
-  const { address, config } = staticAddress
-    ? pickStatic(network, configs, staticAddress, `${location}.ipv4Address`)
-    : await pickDynamic(tx, network, configs);
-  const resolved = resolveIpamConfig({ subnet: config.subnet, gateway: config.gateway });
-  const prefix = resolved.ok ? resolved.config.prefix : 32;
-  const endpointId = newId("endpoint");
-  await tx.insert(schema.endpoints).values({
-    id: endpointId,
-    nodeId: node.id,
-    networkId: network.id,
-    ifIndex,
-    hostVeth: hostVethName(endpointId),
-    address: withPrefix(address, prefix),
-    mac: macFromIpv4(address),
-  });
-  try {
-    await tx.transaction((sp) =>
-      insertAllocations(sp, [
-        { networkId: network.id, ipamConfigId: config.id, address, kind: "endpoint", endpointId },
-      ]),
-    );
-  } catch (error) {
-    if (constraintViolation(error)?.constraint === "allocations_pkey") {
-      throw await addressInUse(tx, network, address, `${location}.ipv4Address`);
-    }
-    throw error;
-  }
 }
 
-function pickStatic(
-  network: NetworkRow,
-  configs: IpamConfigRow[],
-  address: string,
-  location: string,
-): { address: string; config: IpamConfigRow } {
-  const problems: string[] = [];
-  for (const config of configs) {
-    const resolved = resolveIpamConfig({
-      subnet: config.subnet,
-      gateway: config.gateway,
-      auxAddresses: config.auxAddresses,
-    });
-    if (!resolved.ok) {
-      continue;
-    }
-    const problem = validateStaticAddress(resolved.config, address);
-    if (!problem) {
-      return { address, config };
-    }
-    problems.push(problem);
+/** What a node records as its network mode (Docker's HostConfig.NetworkMode). */
+function storedNetworkMode(mode: string, named: NodeRow | undefined, first: NetworkRow | undefined): string {
+  if (named) {
+    return `${CONTAINER_MODE_PREFIX}${named.name}`;
   }
-  const outside = problems.every((p) => p.includes("doesn't contain") || p.includes("not in"));
-  throw invalidField(
-    location,
-    outside || problems.length === 0
-      ? `address ${address} is not in any subnet of network ${network.name} (${configs.map((c) => c.subnet).join(", ")})`
-      : (problems[0] ?? `address ${address} cannot be used`),
-  );
-}
-
-async function pickDynamic(
-  tx: Tx,
-  network: NetworkRow,
-  configs: IpamConfigRow[],
-): Promise<{ address: string; config: IpamConfigRow }> {
-  for (const config of configs) {
-    const resolved = resolveIpamConfig({
-      subnet: config.subnet,
-      gateway: config.gateway,
-      ...(config.ipRange ? { ipRange: config.ipRange } : {}),
-    });
-    if (!resolved.ok) {
-      continue;
-    }
-    const address = await nextFreeAddress(tx, network.id, dynamicRange(resolved.config));
-    if (address) {
-      return { address, config };
-    }
+  if (mode === "bridge" || mode === "none" || mode === "host") {
+    return mode;
   }
-  throw new DomainError("POOL_EXHAUSTED", `no free address left in network ${network.name}`);
-}
-
-async function addressInUse(
-  tx: Tx,
-  network: NetworkRow,
-  address: string,
-  location: string,
-): Promise<DomainError> {
-  const [holder] = await tx
-    .select({ node: schema.nodes.name, kind: schema.allocations.kind })
-    .from(schema.allocations)
-    .leftJoin(schema.endpoints, eq(schema.endpoints.id, schema.allocations.endpointId))
-    .leftJoin(schema.nodes, eq(schema.nodes.id, schema.endpoints.nodeId))
-    .where(and(eq(schema.allocations.networkId, network.id), eq(schema.allocations.address, address)));
-  const who = holder?.node
-    ? `node ${holder.node}`
-    : holder
-      ? `the network's ${holder.kind} address`
-      : "another endpoint";
-  const errors: FieldError[] = [{ location, message: `in use by ${who}` }];
-  return new DomainError(
-    "ADDRESS_IN_USE",
-    `address ${address} of network ${network.name} is in use by ${who}`,
-    errors,
-  );
+  return first?.name ?? mode;
 }

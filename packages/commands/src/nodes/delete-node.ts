@@ -3,13 +3,14 @@ import {
   insertOperation,
   latestOperationFor,
   type NodeRow,
+  nodesSharingNetns,
   type OperationRow,
   schema,
   setNodeState,
 } from "@labnet/db";
 import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
-import { notFound } from "../errors";
+import { DomainError, notFound } from "../errors";
 import { resolveNode } from "../resolve";
 
 /**
@@ -34,6 +35,16 @@ export async function deleteNode({
     const node = await getNode(tx, found.id);
     if (!node) {
       throw notFound("node", ref, "path.nodeId");
+    }
+    // Nodes in mode container:<this> live in this node's namespace; it goes with the node.
+    const sharing = node.state === "deleting" ? [] : await nodesSharingNetns(tx, node.id);
+    if (sharing.length > 0) {
+      const names = sharing.map((n) => n.name).join(", ");
+      throw new DomainError(
+        "CONFLICT",
+        `node ${node.name} shares its network namespace with ${names}: remove them first`,
+        [{ location: "path.nodeId", message: `namespace shared with ${names}` }],
+      );
     }
     if (node.state === "deleting") {
       const pending = (await latestOperationFor(tx, [node.id])).get(node.id);

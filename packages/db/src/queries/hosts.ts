@@ -14,6 +14,14 @@ export interface RegisterHostInput {
   netnsPrefix: string;
   underlayAddress: string | null;
   capabilities: HostCapabilities;
+  /** The host's own namespace as a path (sandbox key of nodes in network mode `host`). */
+  netnsPath?: string | null;
+  /**
+   * Host ports handed out at random (`-P`, `-p 0:80`), from the executor's configuration.
+   * Changing it later moves no published port: a node keeps its ports for its whole life.
+   */
+  portRangeStart?: number;
+  portRangeEnd?: number;
 }
 
 /** Inserts the host or refreshes its record (same name = same host across executor restarts). */
@@ -27,6 +35,10 @@ export async function registerHost(db: Db, input: RegisterHostInput): Promise<Ho
         netnsPrefix: input.netnsPrefix,
         underlayAddress: input.underlayAddress,
         capabilities: input.capabilities,
+        netnsPath: input.netnsPath ?? null,
+        ...(input.portRangeStart !== undefined && input.portRangeEnd !== undefined
+          ? { portRangeStart: input.portRangeStart, portRangeEnd: input.portRangeEnd }
+          : {}),
         lastHeartbeatAt: sql`now()`,
         updatedAt: sql`now()`,
       },

@@ -1,6 +1,6 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import type { AllocationKind } from "../schema";
-import { allocations, ipamConfigs, networks } from "../schema";
+import { allocations, endpoints, ipamConfigs, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 
 export type IpamConfigRow = typeof ipamConfigs.$inferSelect;
@@ -86,4 +86,48 @@ export async function allocationsOf(db: Db, networkId: string): Promise<Allocati
     .from(allocations)
     .where(eq(allocations.networkId, networkId))
     .orderBy(allocations.address);
+}
+
+/** One address of a network's ledger with what holds it. */
+export interface AllocationDetail {
+  address: string;
+  kind: AllocationKind;
+  ipamConfigId: string;
+  endpointId: string | null;
+  nodeId: string | null;
+  nodeName: string | null;
+}
+
+/** The ledger of a network in address order, with the node holding each endpoint address. */
+export async function allocationDetailsOf(db: Db, networkId: string): Promise<AllocationDetail[]> {
+  return db
+    .select({
+      address: sql<string>`host(${allocations.address})`,
+      kind: allocations.kind,
+      ipamConfigId: allocations.ipamConfigId,
+      endpointId: allocations.endpointId,
+      nodeId: nodes.id,
+      nodeName: nodes.name,
+    })
+    .from(allocations)
+    .leftJoin(endpoints, eq(endpoints.id, allocations.endpointId))
+    .leftJoin(nodes, eq(nodes.id, endpoints.nodeId))
+    .where(eq(allocations.networkId, networkId))
+    .orderBy(allocations.address);
+}
+
+/** Every subnet of every scope, with its network: what the address pools view counts. */
+export async function listScopeSubnets(
+  db: Db,
+): Promise<{ scope: string; subnet: string; networkId: string; networkName: string }[]> {
+  return db
+    .select({
+      scope: ipamConfigs.scope,
+      subnet: ipamConfigs.subnet,
+      networkId: networks.id,
+      networkName: networks.name,
+    })
+    .from(ipamConfigs)
+    .innerJoin(networks, eq(networks.id, ipamConfigs.networkId))
+    .orderBy(ipamConfigs.scope, ipamConfigs.subnet);
 }

@@ -108,3 +108,30 @@ export async function getNetwork(db: Db, id: string): Promise<NetworkRow | undef
   const [row] = await db.select().from(networks).where(eq(networks.id, id));
   return row;
 }
+
+/**
+ * User networks nothing is attached to (what `docker network prune` removes): not
+ * predefined, not already being removed, without endpoints. A snapshot: callers re-check
+ * each one under its row lock before removing it.
+ */
+export async function listUnusedNetworks(
+  db: Db,
+  filters: Pick<NetworkFilters, "hostId" | "labels"> = {},
+): Promise<NetworkRow[]> {
+  const where: SQL[] = [
+    eq(networks.builtin, false),
+    ne(networks.state, "deleting"),
+    sql`NOT EXISTS (SELECT 1 FROM ${endpoints} e WHERE e.network_id = ${networks.id})`,
+  ];
+  if (filters.hostId) {
+    where.push(eq(networks.hostId, filters.hostId));
+  }
+  for (const label of filters.labels ?? []) {
+    where.push(labelFilter(networks.labels, label));
+  }
+  return db
+    .select()
+    .from(networks)
+    .where(and(...where))
+    .orderBy(networks.createdAt);
+}

@@ -53,6 +53,8 @@ export interface NodeEndpoint extends EndpointRow {
   networkName: string;
   bridgeName: string;
   mtu: number;
+  /** The network is internal: no egress, so no default route through it. */
+  internal: boolean;
   /** Gateway of the IPAM config the address belongs to. */
   gateway: string | null;
 }
@@ -68,6 +70,7 @@ export async function endpointsOfNodes(db: Db, nodeIds: string[]): Promise<NodeE
       networkName: networks.name,
       bridgeName: networks.bridgeName,
       mtu: networks.mtu,
+      internal: networks.internal,
       gateway: sql<string | null>`(
         SELECT host(c.gateway) FROM ipam_configs c
         WHERE c.network_id = ${endpoints.networkId} AND c.subnet >>= host(${endpoints.address})::inet
@@ -82,6 +85,7 @@ export async function endpointsOfNodes(db: Db, nodeIds: string[]): Promise<NodeE
     networkName: r.networkName,
     bridgeName: r.bridgeName,
     mtu: r.mtu,
+    internal: r.internal,
     gateway: r.gateway,
   }));
 }

@@ -1,4 +1,4 @@
-import { type AnyPgColumn, boolean, jsonb, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, boolean, integer, jsonb, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { labels, timestamps } from "./columns";
 import { hosts } from "./hosts";
 import type { ResourceState } from "./networks";
@@ -28,6 +28,11 @@ export const nodes = pgTable(
     netns: text("netns").unique(),
     /** Mode `container:<node>`: the node whose namespace this one shares. */
     netnsOwnerId: text("netns_owner_id").references((): AnyPgColumn => nodes.id, { onDelete: "restrict" }),
+    /**
+     * Index of the next `ethN` a connect gets. Like Docker's per-sandbox counter it only
+     * grows: after eth1 is disconnected the next connect gets eth2, not eth1 again.
+     */
+    nextIfIndex: integer("next_if_index").notNull().default(0),
     hostname: text("hostname"),
     /** Resolver settings for the node (`--dns`, `--dns-search`, `--dns-option`). */
     dns: jsonb("dns").$type<NodeDns>().notNull().default({ servers: [], search: [], options: [] }),

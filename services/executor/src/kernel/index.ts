@@ -2,8 +2,15 @@ export type { ApplyOptions } from "./apply";
 export { ApplyStepError, applyPlan } from "./apply";
 export type { Capabilities, DetectOptions, LinkType } from "./capabilities";
 export { detectCapabilities, PROBED_LINK_TYPES } from "./capabilities";
+export {
+  BRIDGE_NF_CALL_IPTABLES_PATH,
+  detectBridgeNetfilter,
+  detectHostNetnsPath,
+  type HostNetnsPathOptions,
+} from "./host-netns";
 export type { ObserveOptions } from "./observe";
 export { NETNS_DIR, observeHost } from "./observe";
+export { applyRouteLocalnet, routeLocalnetArgv } from "./route-localnet";
 export type {
   RecordedCall,
   RecordedResponses,

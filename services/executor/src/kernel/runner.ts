@@ -12,10 +12,15 @@ const ALLOWED_COMMANDS: ReadonlySet<string> = new Set([
   "iptables-save",
   "bridge",
   "nsenter",
+  "sysctl",
 ]);
 
 /** Default upper bound for one command; a batch of hundreds of sandboxes takes ~1 s. */
 const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The only sysctl form: route_localnet of Labnet bridges (see route-localnet.ts). */
+const SYSCTL_FLAGS = ["-q", "-e", "-w"];
+const SYSCTL_SETTING_PATTERN = /^net\.ipv4\.conf\.lnbr-[a-z2-7]{8}\.route_localnet=[01]$/;
 
 const NSENTER_NET_PATTERN = /^--net=(\/run\/netns\/[a-zA-Z0-9_.-]+|\/proc\/[0-9]+\/ns\/net)$/;
 
@@ -71,6 +76,17 @@ export function assertAllowedArgv(argv: readonly string[]): void {
       );
     }
     assertAllowedArgv(rest);
+  }
+  if (command === "sysctl") {
+    const flags = argv.slice(1, 1 + SYSCTL_FLAGS.length);
+    const settings = argv.slice(1 + SYSCTL_FLAGS.length);
+    if (
+      flags.join(" ") !== SYSCTL_FLAGS.join(" ") ||
+      settings.length === 0 ||
+      !settings.every((s) => SYSCTL_SETTING_PATTERN.test(s))
+    ) {
+      throw new Error(`refusing sysctl form ${JSON.stringify(argv)}: only route_localnet of Labnet bridges`);
+    }
   }
 }
 

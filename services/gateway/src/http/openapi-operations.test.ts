@@ -34,6 +34,18 @@ describe("indexOperations", () => {
         "listHosts",
         "listNetworks",
         "listNodes",
+        // Published ports (issue 4).
+        "listHostPorts",
+        "listNodePorts",
+        "publishNodePorts",
+        "unpublishNodePorts",
+        // The network model (issue 3).
+        "connectNetwork",
+        "disconnectNetwork",
+        "listAddressPools",
+        "listNetworkAllocations",
+        "pruneNetworks",
+        "updateNetwork",
       ].sort(),
     );
   });

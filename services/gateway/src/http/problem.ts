@@ -32,6 +32,8 @@ export const PROBLEM_CODES: Readonly<Record<ProblemCode, { status: ProblemStatus
   ADDRESS_IN_USE: { status: 409, title: "Address in use" },
   NETWORK_IN_USE: { status: 409, title: "Network in use" },
   POOL_EXHAUSTED: { status: 409, title: "Address pools exhausted" },
+  PORT_IN_USE: { status: 409, title: "Port already allocated" },
+  PORT_RANGE_EXHAUSTED: { status: 409, title: "Port range exhausted" },
   PRECONDITION_FAILED: { status: 412, title: "Precondition failed" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
   INVALID_FIELD: { status: 422, title: "Invalid field" },
@@ -114,7 +116,9 @@ export type ConflictCode =
   | "SUBNET_OVERLAP"
   | "ADDRESS_IN_USE"
   | "NETWORK_IN_USE"
-  | "POOL_EXHAUSTED";
+  | "POOL_EXHAUSTED"
+  | "PORT_IN_USE"
+  | "PORT_RANGE_EXHAUSTED";
 
 /** 409 with a conflict code, optionally naming the field at fault. */
 export function conflict(code: ConflictCode, detail: string, errors?: ProblemFieldError[]): ProblemError {

@@ -1,14 +1,37 @@
-import { createNetwork, deleteNetwork, resolveHost, resolveNetwork } from "@labnet/commands";
-import { getNetwork, listNetworks } from "@labnet/db";
+import {
+  connectNode,
+  createNetwork,
+  deleteNetwork,
+  disconnectNode,
+  pruneNetworks,
+  resolveHost,
+  resolveNetwork,
+  updateNetwork,
+} from "@labnet/commands";
+import { getNetwork, getNode, getOperation, listNetworks, type OperationRow } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
+import { parsePreferWait, preferenceApplied } from "../http/prefer";
 import { requireRole } from "../middleware/auth";
+import { networkAllocationsView } from "../views/allocations-view";
 import { networkView, networkViews } from "../views/network-view";
+import { nodeView } from "../views/node-view";
+import { operationRef } from "../views/operation-view";
 import type { AppDeps } from "./deps";
 import { respondToOperation } from "./respond";
 
 export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   const { db, waiter } = deps;
+  const loadNetwork = (id: string) => async () => {
+    const row = await getNetwork(db, id);
+    return row ? networkView(db, row) : undefined;
+  };
+  /** The node, linking the operation of this call (not whichever is newest for the node). */
+  const loadNode = (id: string, operation: OperationRow) => async () => {
+    const row = await getNode(db, id);
+    const op = (await getOperation(db, operation.id)) ?? operation;
+    return row ? { ...(await nodeView(db, row)), operation: operationRef(op) } : undefined;
+  };
 
   registerOperation(app, "createNetwork", async (c, input) => {
     requireRole(c.get("token"), ["admin"]);
@@ -19,10 +42,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
       operation,
       doneStatus: 201,
       location: `/v1/networks/${network.id}`,
-      load: async () => {
-        const row = await getNetwork(db, network.id);
-        return row ? networkView(db, row) : undefined;
-      },
+      load: loadNetwork(network.id),
     });
   });
 
@@ -43,18 +63,90 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
     return c.json(await networkView(db, row), 200);
   });
 
+  registerOperation(app, "updateNetwork", async (c, input) => {
+    requireRole(c.get("token"), ["admin"]);
+    const { network, operation } = await updateNetwork({
+      ctx: deps.commands,
+      ref: input.params.networkId,
+      input: input.body,
+    });
+    return respondToOperation(c, { db, waiter, operation, doneStatus: 200, load: loadNetwork(network.id) });
+  });
+
   registerOperation(app, "deleteNetwork", async (c, input) => {
     requireRole(c.get("token"), ["admin"]);
-    const { network, operation } = await deleteNetwork({ ctx: deps.commands, ref: input.params.networkId });
+    const { network, operation } = await deleteNetwork({
+      ctx: deps.commands,
+      ref: input.params.networkId,
+      force: input.query?.force === true,
+    });
+    return respondToOperation(c, { db, waiter, operation, doneStatus: 204, load: loadNetwork(network.id) });
+  });
+
+  registerOperation(app, "connectNetwork", async (c, input) => {
+    requireRole(c.get("token"), ["admin"]);
+    const { node, operation } = await connectNode({
+      ctx: deps.commands,
+      input: { network: input.params.networkId, ...input.body },
+    });
     return respondToOperation(c, {
       db,
       waiter,
       operation,
-      doneStatus: 204,
-      load: async () => {
-        const row = await getNetwork(db, network.id);
-        return row ? networkView(db, row) : undefined;
+      doneStatus: 200,
+      load: loadNode(node.id, operation),
+    });
+  });
+
+  registerOperation(app, "disconnectNetwork", async (c, input) => {
+    requireRole(c.get("token"), ["admin"]);
+    const { node, operation } = await disconnectNode({
+      ctx: deps.commands,
+      input: { network: input.params.networkId, node: input.body.node },
+    });
+    return respondToOperation(c, {
+      db,
+      waiter,
+      operation,
+      doneStatus: 200,
+      load: loadNode(node.id, operation),
+    });
+  });
+
+  registerOperation(app, "pruneNetworks", async (c, input) => {
+    requireRole(c.get("token"), ["admin"]);
+    const { host, label } = input.query ?? {};
+    const hostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
+    const removed = await pruneNetworks({
+      ctx: deps.commands,
+      input: {
+        ...(hostId ? { hostId } : {}),
+        ...(label ? { labels: Array.isArray(label) ? label : [label] } : {}),
       },
     });
+    const wait = parsePreferWait(c.req.header("prefer"));
+    let done = removed.length === 0;
+    const operations: OperationRow[] = removed.map((r) => r.operation);
+    if (wait !== undefined && wait > 0) {
+      c.header("Preference-Applied", preferenceApplied(wait));
+      const deadline = Date.now() + wait * 1000;
+      for (const [i, op] of operations.entries()) {
+        await waiter.wait(op.id, Math.max(0, deadline - Date.now()));
+        operations[i] = (await getOperation(db, op.id)) ?? op;
+      }
+      done = operations.every((op) => op.state === "succeeded");
+    }
+    const items = removed.map((r, i) => ({
+      id: r.network.id,
+      name: r.network.name,
+      hostId: r.network.hostId ?? "",
+      operation: operationRef(operations[i] ?? r.operation),
+    }));
+    return c.json({ items }, done ? 200 : 202);
+  });
+
+  registerOperation(app, "listNetworkAllocations", async (c, input) => {
+    const network = await resolveNetwork(db, input.params.networkId);
+    return c.json(await networkAllocationsView(db, network), 200);
   });
 }

@@ -10,8 +10,8 @@ export interface OperationResponseOptions<T> {
   operation: OperationRow;
   /** The resource as it stands now (undefined once removed). */
   load: () => Promise<T | undefined>;
-  /** Status when finished: 201 for creates, 204 for removals. */
-  doneStatus: 201 | 204;
+  /** Status when finished: 201 for creates, 200 for changes, 204 for removals. */
+  doneStatus: 200 | 201 | 204;
   /** The resource's URL, sent as `Location`. */
   location?: string;
 }
@@ -42,7 +42,7 @@ export async function respondToOperation<T>(
     if (options.doneStatus === 204 || resource === undefined) {
       return c.body(null, 204);
     }
-    return c.json(resource, 201);
+    return c.json(resource, options.doneStatus);
   }
   return c.json(resource ?? { operation: options.operation.id }, 202);
 }

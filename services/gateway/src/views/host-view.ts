@@ -15,10 +15,12 @@ export async function hostViews(db: Db, rows: HostRow[]): Promise<Host[]> {
     status: isHostOnline(row, now) ? "online" : "offline",
     underlayAddress: row.underlayAddress,
     netnsPrefix: row.netnsPrefix,
+    netnsPath: row.netnsPath,
     capabilities: row.capabilities,
     labels: row.labels,
     lastHeartbeatAt: row.lastHeartbeatAt.toISOString(),
     createdAt: row.createdAt.toISOString(),
     usage: usage.get(row.id) ?? { networks: 0, nodes: 0 },
+    portRange: { start: row.portRangeStart, end: row.portRangeEnd },
   }));
 }

@@ -21,6 +21,7 @@ export async function networkViews(db: Db, rows: NetworkRow[]): Promise<Network[
       driver: row.driver as Network["driver"],
       scope: "local",
       internal: row.internal,
+      attachable: row.attachable,
       builtin: row.builtin,
       ipam: {
         configs: configs
@@ -32,7 +33,7 @@ export async function networkViews(db: Db, rows: NetworkRow[]): Promise<Network[
             ...(Object.keys(c.auxAddresses).length > 0 ? { auxAddresses: c.auxAddresses } : {}),
           })),
       },
-      options: { bridgeName: row.bridgeName, mtu: row.mtu },
+      options: { bridgeName: row.bridgeName, mtu: row.mtu, icc: row.icc, isolated: row.isolated },
       labels: row.labels,
       state: row.state,
       createdAt: row.createdAt.toISOString(),

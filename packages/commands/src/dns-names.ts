@@ -1,0 +1,38 @@
+/**
+ * DNS name syntax for the names nodes answer to (aliases), by RFC 1123: labels of 1 to
+ * 63 letters, digits and hyphens, neither starting nor ending with a hyphen, joined by
+ * dots, 253 characters at most. Stricter than Docker (which accepts `_`), so that every
+ * alias Labnet stores is a name any resolver will look up.
+ */
+
+const LABEL = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+const NAME_MAX = 253;
+
+/**
+ * Why `name` is not a valid DNS name, or undefined when it is.
+ *
+ * @example dnsNameProblem("db.internal") // undefined
+ * @example dnsNameProblem("-db") // "label \"-db\" must start and end with a letter or digit"
+ */
+export function dnsNameProblem(name: string): string | undefined {
+  if (name.length === 0) {
+    return "must not be empty";
+  }
+  if (name.length > NAME_MAX) {
+    return `is ${name.length} characters long, at most ${NAME_MAX} are allowed`;
+  }
+  for (const label of name.split(".")) {
+    if (label.length === 0) {
+      return "has an empty label (two dots, or a dot at either end)";
+    }
+    if (label.length > 63) {
+      return `label "${label.slice(0, 16)}..." is longer than 63 characters`;
+    }
+    if (!LABEL.test(label)) {
+      return /^[a-zA-Z0-9-]+$/.test(label)
+        ? `label "${label}" must start and end with a letter or digit`
+        : `label "${label}" may hold only letters, digits and hyphens`;
+    }
+  }
+  return undefined;
+}

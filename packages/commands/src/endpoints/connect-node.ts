@@ -1,0 +1,123 @@
+import {
+  constraintViolation,
+  insertOperation,
+  lockNetworks,
+  lockNode,
+  type NodeRow,
+  type OperationRow,
+  schema,
+  type Tx,
+  takeNextIfIndex,
+} from "@labnet/db";
+import { eq } from "drizzle-orm";
+import type { CommandContext } from "../context";
+import { DomainError, notFound } from "../errors";
+import { attach, checkAliases } from "../nodes/attach";
+import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
+
+export interface ConnectNodeInput {
+  /** The network (id or name), from the path. */
+  network: string;
+  /** The node (id or name) on the network's host. */
+  node: string;
+  /** A static address in one of the network's subnets (Docker's `--ip`). */
+  ipv4Address?: string;
+  /** Extra names on this network (Docker's `--alias`). */
+  aliases?: string[];
+}
+
+/**
+ * Connects a node to one more network, like `docker network connect`: a new endpoint
+ * `eth<N>` (N from the node's counter: eth1, eth2, ... in attach order, never reused) with
+ * a static or the next free address, and a `node.ensure` that builds it. Refused for nodes
+ * without a sandbox of their own (modes host and container:), nodes already on the
+ * network, networks of another host and networks that are not attachable.
+ */
+export async function connectNode({
+  ctx,
+  input,
+}: {
+  ctx: CommandContext;
+  input: ConnectNodeInput;
+}): Promise<{ node: NodeRow; operation: OperationRow }> {
+  const aliases = checkAliases(input.aliases, "body.aliases");
+  const network = await resolveNetwork(ctx.db, input.network);
+  const host = network.hostId ? await resolveHost(ctx.db, network.hostId) : undefined;
+  const found = await resolveNodeOnHost(ctx.db, input.node, host, "body.node");
+  try {
+    const result = await ctx.db.transaction(async (tx) => {
+      // Network before node, in every command that takes both locks.
+      await lockNetworks(tx, [network.id]);
+      const node = await lockNode(tx, found.id);
+      if (!node) {
+        throw notFound("node", input.node, "body.node");
+      }
+      assertConnectable(node, "body.node");
+      if (!network.attachable) {
+        throw new DomainError("CONFLICT", `network ${network.name} is not attachable`, [
+          { location: "path.networkId", message: "nodes can only be attached when they are created" },
+        ]);
+      }
+      const inUse = await ifIndexesOf(tx, node.id, network.id, network.name, node.name);
+      const ifIndex = await takeNextIfIndex(tx, node, inUse);
+      await attach(tx, node, network, {
+        ifIndex,
+        staticAddress: input.ipv4Address,
+        aliases,
+        locations: { network: "path.networkId", ipv4Address: "body.ipv4Address" },
+      });
+      const operation = await insertOperation(tx, {
+        kind: "node.ensure",
+        hostId: node.hostId,
+        targetType: "node",
+        targetId: node.id,
+      });
+      return { node, operation };
+    });
+    ctx.onOperationsWritten?.();
+    return result;
+  } catch (error) {
+    if (constraintViolation(error)?.constraint === "endpoints_node_network_key") {
+      throw alreadyConnected(found.name, network.name);
+    }
+    throw error;
+  }
+}
+
+/** Refuses nodes that cannot gain or lose endpoints: being removed, or without a sandbox of their own. */
+export function assertConnectable(node: NodeRow, location: string): void {
+  if (node.state === "deleting") {
+    throw new DomainError("CONFLICT", `node ${node.name} is being removed`, [
+      { location, message: "node is being removed" },
+    ]);
+  }
+  if (node.networkMode === "host" || node.netnsOwnerId !== null) {
+    const message =
+      node.networkMode === "host"
+        ? `node ${node.name} is in network mode host: it shares the host's network namespace and has no endpoints of its own`
+        : `node ${node.name} is in network mode ${node.networkMode}: it shares that node's network namespace and has no endpoints of its own`;
+    throw new DomainError("CONFLICT", message, [{ location, message: `network mode ${node.networkMode}` }]);
+  }
+}
+
+async function ifIndexesOf(
+  tx: Tx,
+  nodeId: string,
+  networkId: string,
+  networkName: string,
+  nodeName: string,
+): Promise<number[]> {
+  const rows = await tx
+    .select({ ifIndex: schema.endpoints.ifIndex, networkId: schema.endpoints.networkId })
+    .from(schema.endpoints)
+    .where(eq(schema.endpoints.nodeId, nodeId));
+  if (rows.some((r) => r.networkId === networkId)) {
+    throw alreadyConnected(nodeName, networkName);
+  }
+  return rows.map((r) => r.ifIndex);
+}
+
+function alreadyConnected(node: string, network: string): DomainError {
+  const message = `node ${node} is already connected to network ${network}`;
+  return new DomainError("CONFLICT", message, [{ location: "body.node", message: "already connected" }]);
+}

@@ -1,0 +1,61 @@
+import {
+  deleteEndpoint,
+  findEndpoint,
+  insertOperation,
+  lockNetworks,
+  lockNode,
+  type NodeRow,
+  type OperationRow,
+} from "@labnet/db";
+import type { CommandContext } from "../context";
+import { DomainError, notFound } from "../errors";
+import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
+import { assertConnectable } from "./connect-node";
+
+export interface DisconnectNodeInput {
+  /** The network (id or name), from the path. */
+  network: string;
+  /** The node (id or name) on the network's host. */
+  node: string;
+}
+
+/**
+ * Disconnects a node from a network, like `docker network disconnect`: the endpoint goes
+ * with its address (free for the next node at once: jobs of a host run in order, so the
+ * veth is gone before anyone else's is built) and a `node.ensure` removes its veth. When
+ * it carried the default route, the route moves to the next endpoint's gateway.
+ */
+export async function disconnectNode({
+  ctx,
+  input,
+}: {
+  ctx: CommandContext;
+  input: DisconnectNodeInput;
+}): Promise<{ node: NodeRow; operation: OperationRow }> {
+  const network = await resolveNetwork(ctx.db, input.network);
+  const host = network.hostId ? await resolveHost(ctx.db, network.hostId) : undefined;
+  const found = await resolveNodeOnHost(ctx.db, input.node, host, "body.node");
+  const result = await ctx.db.transaction(async (tx) => {
+    await lockNetworks(tx, [network.id]);
+    const node = await lockNode(tx, found.id);
+    if (!node) {
+      throw notFound("node", input.node, "body.node");
+    }
+    assertConnectable(node, "body.node");
+    const endpoint = await findEndpoint(tx, node.id, network.id);
+    if (!endpoint) {
+      const message = `node ${node.name} is not connected to network ${network.name}`;
+      throw new DomainError("CONFLICT", message, [{ location: "body.node", message: "not connected" }]);
+    }
+    await deleteEndpoint(tx, endpoint.id);
+    const operation = await insertOperation(tx, {
+      kind: "node.ensure",
+      hostId: node.hostId,
+      targetType: "node",
+      targetId: node.id,
+    });
+    return { node, operation };
+  });
+  ctx.onOperationsWritten?.();
+  return result;
+}

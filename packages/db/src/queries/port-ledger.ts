@@ -1,0 +1,217 @@
+/**
+ * The host port ledger. The collision rule lives in the database (exclusion constraint
+ * `port_mappings_no_collision`: same host, protocol and port with overlapping bind
+ * addresses), so these functions never check-then-insert: they insert with
+ * `ON CONFLICT DO NOTHING` and read the answer. A concurrent transaction holding the same
+ * port makes the insert wait for its outcome, so two callers never both get one port.
+ */
+import { and, asc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { newId } from "../ids";
+import { nodes, type PortProtocol, portMappings } from "../schema";
+import type { Db } from "../tx";
+
+export type PortMappingRow = typeof portMappings.$inferSelect;
+
+/** A ledger row with the name of the node holding it. */
+export interface PortMappingWithNode extends PortMappingRow {
+  nodeName: string;
+}
+
+/** Every address of the host, as requests and views spell it. */
+const ANY_ADDRESS = "0.0.0.0";
+
+/**
+ * The ledger's form of a bind address: `0.0.0.0/0` for every address (so it overlaps every
+ * other bind), else the one address as a /32.
+ */
+export function bindCidr(hostIp: string): string {
+  return hostIp === ANY_ADDRESS ? "0.0.0.0/0" : `${hostIp}/32`;
+}
+
+/** The request/view form of a stored bind: `0.0.0.0` or the address. */
+export function hostIpOfBind(bind: string): string {
+  return bind === "0.0.0.0/0" ? ANY_ADDRESS : (bind.split("/")[0] ?? bind);
+}
+
+export interface NewPortMapping {
+  hostId: string;
+  nodeId: string;
+  protocol: PortProtocol;
+  /** `0.0.0.0` or one IPv4 address. */
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  random: boolean;
+}
+
+/**
+ * Records mappings, each unless it collides. Returns the rows that were recorded; a row
+ * missing from the answer collided (see {@link findCollidingMappings} for with what).
+ * Rows are inserted in the given order: callers sort them so that two transactions
+ * taking overlapping ports queue behind each other instead of deadlocking.
+ */
+export async function tryInsertPortMappings(db: Db, rows: NewPortMapping[]): Promise<PortMappingRow[]> {
+  if (rows.length === 0) {
+    return [];
+  }
+  return db
+    .insert(portMappings)
+    .values(
+      rows.map((row) => ({
+        id: newId("portMapping"),
+        hostId: row.hostId,
+        nodeId: row.nodeId,
+        protocol: row.protocol,
+        bind: bindCidr(row.hostIp),
+        hostPort: row.hostPort,
+        containerPort: row.containerPort,
+        random: row.random,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning();
+}
+
+export interface FreePortQuery {
+  hostId: string;
+  protocol: PortProtocol;
+  hostIp: string;
+  /** Inclusive range to choose from. */
+  start: number;
+  end: number;
+  limit: number;
+  /** `random`: any free ports, shuffled (`-P`); `ascending`: the lowest free ones (an explicit range). */
+  order: "random" | "ascending";
+}
+
+/**
+ * Ports of [start, end] that no mapping of the host holds for this protocol and an
+ * overlapping bind, as far as committed rows (and the caller's own) show. Candidates only:
+ * a concurrent transaction may take one first, which the insert then reports.
+ */
+export async function findFreeHostPorts(db: Db, query: FreePortQuery): Promise<number[]> {
+  const order = query.order === "random" ? sql`random()` : sql`p`;
+  const rows = await db.execute<{ port: number }>(sql`
+    SELECT p AS port
+    FROM generate_series(${query.start}::int, ${query.end}::int) AS p
+    WHERE p NOT IN (
+      SELECT m.host_port FROM ${portMappings} m
+      WHERE m.host_id = ${query.hostId}
+        AND m.protocol = ${query.protocol}
+        AND m.bind && ${bindCidr(query.hostIp)}::cidr
+        AND m.host_port BETWEEN ${query.start}::int AND ${query.end}::int
+    )
+    ORDER BY ${order}
+    LIMIT ${query.limit}`);
+  return rows.map((r) => Number(r.port));
+}
+
+/** The mappings a new one would collide with: same host, protocol and port, overlapping bind. */
+export async function findCollidingMappings(
+  db: Db,
+  query: { hostId: string; protocol: PortProtocol; hostIp: string; hostPort: number },
+): Promise<PortMappingWithNode[]> {
+  return withNodeNames(db, [
+    eq(portMappings.hostId, query.hostId),
+    eq(portMappings.protocol, query.protocol),
+    eq(portMappings.hostPort, query.hostPort),
+    sql`${portMappings.bind} && ${bindCidr(query.hostIp)}::cidr`,
+  ]);
+}
+
+export interface PortLedgerFilters {
+  nodeId?: string;
+  protocol?: PortProtocol;
+  hostPort?: number;
+  containerPort?: number;
+  /** `0.0.0.0` lists mappings on every address only; an address, those bound to it exactly. */
+  hostIp?: string;
+  /** Mapping ids. */
+  ids?: string[];
+}
+
+/** The ledger of a host, ordered by protocol, port and bind. */
+export async function listHostPortMappings(
+  db: Db,
+  hostId: string,
+  filters: PortLedgerFilters = {},
+): Promise<PortMappingWithNode[]> {
+  return withNodeNames(db, [eq(portMappings.hostId, hostId), ...filterConditions(filters)]);
+}
+
+/** Mappings of one node matching `filters`, ordered by protocol, port and bind. */
+export async function listNodePortMappings(
+  db: Db,
+  nodeId: string,
+  filters: Omit<PortLedgerFilters, "nodeId"> = {},
+): Promise<PortMappingWithNode[]> {
+  return withNodeNames(db, [eq(portMappings.nodeId, nodeId), ...filterConditions(filters)]);
+}
+
+/** Mappings of several nodes (for views), ordered by protocol, port and bind. */
+export async function portMappingsOfNodes(db: Db, nodeIds: string[]): Promise<PortMappingRow[]> {
+  if (nodeIds.length === 0) {
+    return [];
+  }
+  return db
+    .select()
+    .from(portMappings)
+    .where(inArray(portMappings.nodeId, nodeIds))
+    .orderBy(asc(portMappings.protocol), asc(portMappings.hostPort), asc(portMappings.bind));
+}
+
+/** Mappings of a host's nodes that are not being removed: what its kernel must publish. */
+export async function livePortMappingsOfHost(db: Db, hostId: string): Promise<PortMappingRow[]> {
+  const rows = await db
+    .select({ mapping: portMappings })
+    .from(portMappings)
+    .innerJoin(nodes, eq(nodes.id, portMappings.nodeId))
+    .where(and(eq(portMappings.hostId, hostId), ne(nodes.state, "deleting")))
+    .orderBy(asc(portMappings.createdAt), asc(portMappings.id));
+  return rows.map((r) => r.mapping);
+}
+
+/** Releases mappings; returns how many went. */
+export async function deletePortMappings(db: Db, ids: string[]): Promise<number> {
+  if (ids.length === 0) {
+    return 0;
+  }
+  const deleted = await db
+    .delete(portMappings)
+    .where(inArray(portMappings.id, ids))
+    .returning({ id: portMappings.id });
+  return deleted.length;
+}
+
+function filterConditions(filters: PortLedgerFilters): SQL[] {
+  const where: SQL[] = [];
+  if (filters.nodeId !== undefined) {
+    where.push(eq(portMappings.nodeId, filters.nodeId));
+  }
+  if (filters.protocol !== undefined) {
+    where.push(eq(portMappings.protocol, filters.protocol));
+  }
+  if (filters.hostPort !== undefined) {
+    where.push(eq(portMappings.hostPort, filters.hostPort));
+  }
+  if (filters.containerPort !== undefined) {
+    where.push(eq(portMappings.containerPort, filters.containerPort));
+  }
+  if (filters.hostIp !== undefined) {
+    where.push(sql`${portMappings.bind} = ${bindCidr(filters.hostIp)}::cidr`);
+  }
+  if (filters.ids !== undefined) {
+    where.push(inArray(portMappings.id, filters.ids.length > 0 ? filters.ids : [""]));
+  }
+  return where;
+}
+
+async function withNodeNames(db: Db, where: SQL[]): Promise<PortMappingWithNode[]> {
+  const rows = await db
+    .select({ mapping: portMappings, nodeName: nodes.name })
+    .from(portMappings)
+    .innerJoin(nodes, eq(nodes.id, portMappings.nodeId))
+    .where(and(...where))
+    .orderBy(asc(portMappings.protocol), asc(portMappings.hostPort), asc(portMappings.bind));
+  return rows.map((r) => ({ ...r.mapping, nodeName: r.nodeName }));
+}

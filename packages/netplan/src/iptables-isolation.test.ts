@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import type { DesiredBridge } from "./desired";
+import { renderIsolationRules } from "./iptables-isolation";
+
+function bridge(name: string, overrides: Partial<DesiredBridge> = {}): DesiredBridge {
+  return {
+    networkId: "net_abcdefgh23456777",
+    bridge: name,
+    gateways: ["172.30.0.1/24"],
+    subnets: ["172.30.0.0/24"],
+    internal: false,
+    icc: true,
+    isolated: true,
+    mtu: 1500,
+    ...overrides,
+  };
+}
+
+const A = "lnbr-aaaaaaaa";
+const B = "lnbr-bbbbbbbb";
+const C = "lnbr-cccccccc";
+
+describe("renderIsolationRules", () => {
+  const cases: { name: string; given: DesiredBridge[]; want: string[] }[] = [
+    { name: "no bridges", given: [], want: [] },
+    { name: "one isolated bridge: nothing to be isolated from", given: [bridge(A)], want: [] },
+    {
+      name: "one bridge with icc off: its nodes cannot talk to each other",
+      given: [bridge(A, { icc: false })],
+      want: [`-A LABNET-ISOLATION -i ${A} -o ${A} -j DROP`],
+    },
+    {
+      name: "two isolated bridges (the default): own traffic returns, cross traffic drops both ways",
+      given: [bridge(A), bridge(B)],
+      want: [
+        `-A LABNET-ISOLATION -i ${A} -o ${A} -j RETURN`,
+        `-A LABNET-ISOLATION -i ${B} -o ${B} -j RETURN`,
+        `-A LABNET-ISOLATION -i ${A} -o lnbr-+ -j DROP`,
+        `-A LABNET-ISOLATION -i lnbr-+ -o ${A} -j DROP`,
+        `-A LABNET-ISOLATION -i ${B} -o lnbr-+ -j DROP`,
+        `-A LABNET-ISOLATION -i lnbr-+ -o ${B} -j DROP`,
+      ],
+    },
+    {
+      name: "both with isolation off: no rules, they route to each other",
+      given: [bridge(A, { isolated: false }), bridge(B, { isolated: false })],
+      want: [],
+    },
+    {
+      name: "one open, one isolated: the isolated one still drops the open one's traffic",
+      given: [bridge(A, { isolated: false }), bridge(B)],
+      want: [
+        `-A LABNET-ISOLATION -i ${B} -o ${B} -j RETURN`,
+        `-A LABNET-ISOLATION -i ${B} -o lnbr-+ -j DROP`,
+        `-A LABNET-ISOLATION -i lnbr-+ -o ${B} -j DROP`,
+      ],
+    },
+    {
+      name: "icc off on an isolated bridge: its own traffic drops instead of returning",
+      given: [bridge(A, { icc: false }), bridge(B, { isolated: false }), bridge(C, { isolated: false })],
+      want: [
+        `-A LABNET-ISOLATION -i ${A} -o ${A} -j DROP`,
+        `-A LABNET-ISOLATION -i ${A} -o lnbr-+ -j DROP`,
+        `-A LABNET-ISOLATION -i lnbr-+ -o ${A} -j DROP`,
+      ],
+    },
+    {
+      name: "icc off on open bridges",
+      given: [bridge(A, { icc: false, isolated: false }), bridge(B, { icc: false, isolated: false })],
+      want: [`-A LABNET-ISOLATION -i ${A} -o ${A} -j DROP`, `-A LABNET-ISOLATION -i ${B} -o ${B} -j DROP`],
+    },
+  ];
+  it.each(cases)("$name", ({ given, want }) => {
+    expect(renderIsolationRules(given)).toEqual(want);
+  });
+});

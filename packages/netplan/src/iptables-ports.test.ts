@@ -1,0 +1,208 @@
+import { describe, expect, it } from "vitest";
+import type { DesiredBridge, DesiredPortMapping } from "./desired";
+import { renderIptablesRestore } from "./iptables";
+import {
+  assertValidPortMappings,
+  renderPortForwardRules,
+  renderPortNatRules,
+  renderPortRawTable,
+  routeLocalnetBridges,
+} from "./iptables-ports";
+
+const BR = "lnbr-abcdefgh";
+const BR2 = "lnbr-zzzzzzzz";
+
+function makeMapping(overrides: Partial<DesiredPortMapping> = {}): DesiredPortMapping {
+  return {
+    protocol: "tcp",
+    hostPort: 8080,
+    targetAddress: "172.30.0.2",
+    targetPort: 80,
+    bridge: BR,
+    ...overrides,
+  };
+}
+
+const JUMPS = [
+  "-A LABNET-PREROUTING ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j LABNET-DNAT",
+  "-A LABNET-OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j LABNET-DNAT",
+];
+const LOOPBACK = { bindAddress: "127.0.0.1" };
+
+describe("renderPortNatRules", () => {
+  const cases: { name: string; given: DesiredPortMapping[]; want: string[] }[] = [
+    { name: "no mappings: no rules, not even the jumps", given: [], want: [] },
+    {
+      name: "every address (loopback excepted): DNAT without -d, and the hairpin MASQUERADE",
+      given: [makeMapping()],
+      want: [
+        ...JUMPS,
+        "-A LABNET-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.30.0.2:80",
+        "-A LABNET-POSTROUTING -s 172.30.0.2/32 -d 172.30.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
+      ],
+    },
+    {
+      name: "sorted by protocol then port; loopback only from OUTPUT, with its MASQUERADE; one hairpin rule per target",
+      given: [
+        makeMapping({ protocol: "udp", hostPort: 5353, targetPort: 53, bindAddress: "198.18.40.1" }),
+        makeMapping({ hostPort: 8081 }),
+        makeMapping({ hostPort: 8080, bindAddress: "127.0.0.1" }),
+        makeMapping({ hostPort: 9000, targetAddress: "172.31.0.2", bridge: BR2 }),
+      ],
+      want: [
+        ...JUMPS,
+        "-A LABNET-OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.30.0.2:80",
+        "-A LABNET-DNAT -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.30.0.2:80",
+        "-A LABNET-DNAT -p tcp -m tcp --dport 9000 -j DNAT --to-destination 172.31.0.2:80",
+        "-A LABNET-DNAT -d 198.18.40.1/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 172.30.0.2:53",
+        "-A LABNET-POSTROUTING -s 172.30.0.2/32 -d 172.30.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
+        "-A LABNET-POSTROUTING -s 172.31.0.2/32 -d 172.31.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
+        "-A LABNET-POSTROUTING -s 172.30.0.2/32 -d 172.30.0.2/32 -p udp -m udp --dport 53 -j MASQUERADE",
+        `-A LABNET-POSTROUTING -s 127.0.0.0/8 -o ${BR} -j MASQUERADE`,
+      ],
+    },
+  ];
+  it.each(cases)("$name", ({ given, want }) => {
+    expect(renderPortNatRules(given)).toEqual(want);
+  });
+});
+
+describe("renderPortForwardRules", () => {
+  const cases: { name: string; given: DesiredPortMapping[]; want: string[] }[] = [
+    { name: "no mappings", given: [], want: [] },
+    {
+      name: "one accept per target, whatever the host ports",
+      given: [
+        makeMapping(),
+        makeMapping({ hostPort: 8081 }),
+        makeMapping({ protocol: "udp", hostPort: 8080 }),
+      ],
+      want: [
+        `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -j ACCEPT`,
+        `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p udp -m udp --dport 80 -j ACCEPT`,
+      ],
+    },
+  ];
+  it.each(cases)("$name", ({ given, want }) => {
+    expect(renderPortForwardRules(given)).toEqual(want);
+  });
+});
+
+describe("renderPortRawTable", () => {
+  const hooked = new Set(["-A PREROUTING -j LABNET-RAW"]);
+  const cases: {
+    name: string;
+    given: { mappings: DesiredPortMapping[]; raw: Set<string> | undefined };
+    want: string[];
+  }[] = [
+    {
+      name: "never hooked and nothing published: no raw section",
+      given: { mappings: [], raw: undefined },
+      want: [],
+    },
+    {
+      name: "never hooked and nothing on loopback: no raw section",
+      given: { mappings: [makeMapping()], raw: undefined },
+      want: [],
+    },
+    {
+      name: "first loopback mapping: chain, hook first in PREROUTING, drops for its bridge",
+      given: { mappings: [makeMapping(LOOPBACK), makeMapping({ hostPort: 1, bridge: BR2 })], raw: new Set() },
+      want: [
+        "*raw",
+        ":LABNET-RAW - [0:0]",
+        "-I PREROUTING 1 -j LABNET-RAW",
+        `-A LABNET-RAW -d 127.0.0.0/8 -i ${BR} -j DROP`,
+        `-A LABNET-RAW -s 127.0.0.0/8 -i ${BR} -j DROP`,
+        "COMMIT",
+      ],
+    },
+    {
+      name: "hooked already: not hooked again",
+      given: { mappings: [makeMapping(LOOPBACK)], raw: hooked },
+      want: [
+        "*raw",
+        ":LABNET-RAW - [0:0]",
+        `-A LABNET-RAW -d 127.0.0.0/8 -i ${BR} -j DROP`,
+        `-A LABNET-RAW -s 127.0.0.0/8 -i ${BR} -j DROP`,
+        "COMMIT",
+      ],
+    },
+    {
+      name: "last mapping gone: the chain is declared (flushed) and left empty",
+      given: { mappings: [], raw: hooked },
+      want: ["*raw", ":LABNET-RAW - [0:0]", "COMMIT"],
+    },
+  ];
+  it.each(cases)("$name", ({ given, want }) => {
+    expect(renderPortRawTable(given.mappings, given.raw)).toEqual(want);
+  });
+});
+
+describe("routeLocalnetBridges", () => {
+  it("lists each bridge a loopback-bound mapping targets once, sorted", () => {
+    expect(
+      routeLocalnetBridges([
+        makeMapping({ bridge: BR2, bindAddress: "127.0.0.2" }),
+        makeMapping(LOOPBACK),
+        makeMapping({ hostPort: 1, bridge: BR2, bindAddress: "127.0.0.1" }),
+        makeMapping({ hostPort: 2, bridge: "lnbr-cccccccc" }),
+        makeMapping({ hostPort: 3, bridge: "lnbr-dddddddd", bindAddress: "10.0.0.1" }),
+      ]),
+    ).toEqual([BR, BR2]);
+  });
+});
+
+describe("assertValidPortMappings", () => {
+  const cases: { name: string; given: DesiredPortMapping }[] = [
+    { name: "injected protocol", given: makeMapping({ protocol: "tcp -j ACCEPT" as "tcp" }) },
+    { name: "bind 0.0.0.0 instead of none", given: makeMapping({ bindAddress: "0.0.0.0" }) },
+    { name: "bind not an address", given: makeMapping({ bindAddress: "10.0.0.1/8" }) },
+    { name: "host port 0", given: makeMapping({ hostPort: 0 }) },
+    { name: "target port too large", given: makeMapping({ targetPort: 65536 }) },
+    { name: "fractional port", given: makeMapping({ hostPort: 80.5 }) },
+    { name: "target with a newline", given: makeMapping({ targetAddress: "172.30.0.2\n-A X" }) },
+    { name: "foreign bridge", given: makeMapping({ bridge: "docker0" }) },
+  ];
+  it.each(cases)("refuses $name", ({ given }) => {
+    expect(() => assertValidPortMappings([given])).toThrow(/invalid desired state/);
+  });
+});
+
+describe("renderIptablesRestore with published ports", () => {
+  const bridge: DesiredBridge = {
+    networkId: "net_abcdefgh23456777",
+    bridge: BR,
+    gateways: ["172.30.0.1/24"],
+    subnets: ["172.30.0.0/24"],
+    internal: false,
+    icc: true,
+    isolated: true,
+    mtu: 1500,
+  };
+  const payload = renderIptablesRestore([bridge], "", [
+    makeMapping(),
+    makeMapping({ ...LOOPBACK, hostPort: 9 }),
+  ]);
+  const lines = payload.split("\n");
+
+  it("declares LABNET-DNAT and puts every port rule in its table", () => {
+    const nat = lines.slice(lines.indexOf("*nat"), lines.indexOf("COMMIT"));
+    expect(nat).toContain(":LABNET-DNAT - [0:0]");
+    expect(nat).toContain("-A LABNET-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.30.0.2:80");
+    const filter = lines.slice(lines.indexOf("*filter"));
+    expect(filter).toContain(
+      `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -j ACCEPT`,
+    );
+    expect(payload).toMatch(/\*raw\n:LABNET-RAW - \[0:0\]\n-I PREROUTING 1 -j LABNET-RAW\n/);
+    expect(payload.endsWith("COMMIT\n")).toBe(true);
+  });
+
+  it("accepts published flows right after the isolation jump, before any other decision", () => {
+    const isolation = lines.indexOf("-A LABNET-FORWARD -j LABNET-ISOLATION");
+    expect(isolation).toBeGreaterThan(0);
+    expect(lines[isolation + 1]).toBe(
+      `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -j ACCEPT`,
+    );
+  });
+});

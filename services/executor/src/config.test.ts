@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { loadExecutorConfig, parsePortRange } from "./config";
+
+const BASE = { DATABASE_URL: "postgres://u@localhost/labnet", REDIS_URL: "redis://localhost:6379" };
+
+describe("parsePortRange", () => {
+  const cases: { given: string; want: { start: number; end: number } | undefined }[] = [
+    { given: "32768-60999", want: { start: 32768, end: 60999 } },
+    { given: "49000-49900", want: { start: 49000, end: 49900 } },
+    { given: " 8000 - 8000 ", want: { start: 8000, end: 8000 } },
+    { given: "0-100", want: undefined },
+    { given: "100-99", want: undefined },
+    { given: "1-65536", want: undefined },
+    { given: "49000", want: undefined },
+    { given: "a-b", want: undefined },
+  ];
+  it.each(cases)("$given", ({ given, want }) => {
+    expect(parsePortRange(given)).toEqual(want);
+  });
+});
+
+describe("LABNET_PORT_RANGE", () => {
+  it("defaults to Docker's range", () => {
+    expect(loadExecutorConfig(BASE).LABNET_PORT_RANGE).toEqual({ start: 32768, end: 60999 });
+  });
+
+  it("takes the course material's range", () => {
+    expect(loadExecutorConfig({ ...BASE, LABNET_PORT_RANGE: "49000-49900" }).LABNET_PORT_RANGE).toEqual({
+      start: 49000,
+      end: 49900,
+    });
+  });
+
+  it("names the variable when it is wrong", () => {
+    expect(() => loadExecutorConfig({ ...BASE, LABNET_PORT_RANGE: "49900-49000" })).toThrow(
+      /LABNET_PORT_RANGE: want START-END/,
+    );
+  });
+});

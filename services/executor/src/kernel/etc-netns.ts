@@ -1,0 +1,92 @@
+/**
+ * Per-node resolver files under `/etc/netns/<netns>/`. `ip netns exec <netns> CMD`
+ * bind-mounts each file there over its namesake in `/etc` for CMD (in a private mount
+ * namespace), so commands run that way in a node see its own `resolv.conf` and `hosts`.
+ * A process entered with plain `nsenter --net` keeps the host's `/etc`.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { isValidNetnsName, type NodeResolverFiles } from "@labnet/netplan";
+
+/** Where `ip netns exec` looks (fixed in iproute2). */
+export const ETC_NETNS_DIR = "/etc/netns";
+
+export interface EtcNetnsOptions {
+  /** Default {@link ETC_NETNS_DIR}; tests point it elsewhere. */
+  dir?: string;
+  /** This executor's sandbox prefix: only directories with it are ever removed. */
+  netnsPrefix: string;
+}
+
+/**
+ * Writes each node's `resolv.conf` and `hosts` where they differ, atomically (a temp file
+ * beside the node's directory, then rename: a command starting meanwhile sees the old or
+ * the new file, never half of one; the temp file is not inside the node's directory,
+ * where `ip netns exec` would try to bind-mount it). Returns how many files changed.
+ */
+export async function writeResolverFiles(
+  files: readonly NodeResolverFiles[],
+  options: EtcNetnsOptions,
+): Promise<number> {
+  const dir = options.dir ?? ETC_NETNS_DIR;
+  let changed = 0;
+  for (const file of files) {
+    assertOwnNetns(file.netns, options.netnsPrefix);
+    const nodeDir = path.join(dir, file.netns);
+    await mkdir(nodeDir, { recursive: true, mode: 0o755 });
+    for (const [name, content] of [
+      ["resolv.conf", file.resolvConf],
+      ["hosts", file.hosts],
+    ] as const) {
+      const target = path.join(nodeDir, name);
+      if ((await readFile(target, "utf8").catch(() => undefined)) === content) {
+        continue;
+      }
+      const temp = path.join(dir, `.${file.netns}.${name}.tmp`);
+      await writeFile(temp, content, { mode: 0o644 });
+      await rename(temp, target);
+      changed += 1;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Removes `<dir>/<netns>` of every netns with this executor's prefix that is not in `keep`
+ * (nodes removed, or gone while the executor was down), and leftover temp files.
+ * Returns the removed netns names.
+ */
+export async function pruneResolverFiles(
+  keep: ReadonlySet<string>,
+  options: EtcNetnsOptions,
+): Promise<string[]> {
+  const dir = options.dir ?? ETC_NETNS_DIR;
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") {
+      return [];
+    }
+    throw error;
+  });
+  const removed: string[] = [];
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      if (
+        entry.name.startsWith(options.netnsPrefix) &&
+        isValidNetnsName(entry.name) &&
+        !keep.has(entry.name)
+      ) {
+        await rm(path.join(dir, entry.name), { recursive: true, force: true });
+        removed.push(entry.name);
+      }
+    } else if (entry.name.startsWith(`.${options.netnsPrefix}`) && entry.name.endsWith(".tmp")) {
+      await rm(path.join(dir, entry.name), { force: true });
+    }
+  }
+  return removed.sort();
+}
+
+function assertOwnNetns(netns: string, prefix: string): void {
+  if (!netns.startsWith(prefix) || !isValidNetnsName(netns)) {
+    throw new Error(`refusing to write resolver files for netns ${JSON.stringify(netns)}`);
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { routeLocalnetArgv } from "./route-localnet";
+import { assertAllowedArgv } from "./runner";
+
+describe("routeLocalnetArgv", () => {
+  const cases: {
+    name: string;
+    given: { bridges: string[]; wanted: string[] };
+    want: string[] | undefined;
+  }[] = [
+    { name: "no bridges: no process", given: { bridges: [], wanted: [] }, want: undefined },
+    {
+      name: "on where wanted, off elsewhere, sorted",
+      given: { bridges: ["lnbr-zzzzzzzz", "lnbr-abcdefgh"], wanted: ["lnbr-zzzzzzzz"] },
+      want: [
+        "sysctl",
+        "-q",
+        "-e",
+        "-w",
+        "net.ipv4.conf.lnbr-abcdefgh.route_localnet=0",
+        "net.ipv4.conf.lnbr-zzzzzzzz.route_localnet=1",
+      ],
+    },
+  ];
+  it.each(cases)("$name", ({ given, want }) => {
+    const argv = routeLocalnetArgv(given.bridges, given.wanted);
+    expect(argv).toEqual(want);
+    if (argv) {
+      expect(() => assertAllowedArgv(argv)).not.toThrow();
+    }
+  });
+
+  it("refuses a bridge Labnet does not own", () => {
+    expect(() => routeLocalnetArgv(["docker0"], [])).toThrow(/not a Labnet bridge/);
+  });
+});
+
+describe("assertAllowedArgv for sysctl", () => {
+  it.each([
+    [["sysctl", "-w", "net.ipv4.ip_forward=1"]],
+    [["sysctl", "-q", "-e", "-w", "net.ipv4.conf.all.route_localnet=1"]],
+    [["sysctl", "-q", "-e", "-w", "net.ipv4.conf.lnbr-abcdefgh.route_localnet=2"]],
+    [["sysctl", "-q", "-e", "-w"]],
+    [["sysctl", "-p", "/etc/sysctl.conf"]],
+  ])("refuses %j", (argv) => {
+    expect(() => assertAllowedArgv(argv)).toThrow(/refusing sysctl/);
+  });
+});

@@ -1,0 +1,15 @@
+import { resolveHost } from "@labnet/commands";
+import { listHosts } from "@labnet/db";
+import type { GatewayApp } from "../app";
+import { registerOperation } from "../http/openapi-router";
+import { addressPoolsView } from "../views/address-pools-view";
+import type { AppDeps } from "./deps";
+
+export function registerIpamRoutes(app: GatewayApp, deps: AppDeps): void {
+  const { db } = deps;
+  registerOperation(app, "listAddressPools", async (c, input) => {
+    const hostRef = input.query?.host;
+    const hosts = hostRef ? [await resolveHost(db, hostRef, "query.host")] : await listHosts(db);
+    return c.json({ items: await addressPoolsView(db, deps.commands.addressPools, hosts) }, 200);
+  });
+}
