@@ -316,7 +316,7 @@ describe("isolation and egress", () => {
     });
     expect(view.data?.options).toMatchObject({ icc: false, isolated: true });
     expect(await labnetRules(host.hostNetns)).toContain(
-      `-A LABNET-ISOLATION -i ${net.options.bridgeName} -o ${net.options.bridgeName} -j DROP`,
+      `-A LABNET-FORWARD -i ${net.options.bridgeName} -o ${net.options.bridgeName} -j DROP`,
     );
     const one = await createNode({ name: "quiet1", networkMode: "no-icc" });
     const two = await createNode({ name: "quiet2", networkMode: "no-icc" });

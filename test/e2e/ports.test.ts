@@ -114,6 +114,34 @@ describe("-p hostPort:containerPort", () => {
   });
 });
 
+describe("hairpin with icc off", () => {
+  it("a node reaches its own published port while its neighbours cannot reach it directly", async () => {
+    await labnet.waitingClient.POST("/v1/networks", {
+      body: {
+        name: "quiet",
+        host: host.hostNetns,
+        options: { icc: false },
+        ipam: { configs: [{ subnet: "10.44.0.0/24" }] },
+      },
+    });
+    const res = await labnet.waitingClient.POST("/v1/nodes", {
+      body: { name: "loner", host: host.hostNetns, networkMode: "quiet", ports: ["8090:80"] },
+    });
+    expect(res.response.status).toBe(201);
+    const netns = netnsOf(res.data?.sandboxKey);
+    await startPeer(netns, { tcpPort: 80, name: "peer-loner" });
+    const neighbour = await labnet.waitingClient.POST("/v1/nodes", {
+      body: { name: "neighbour", host: host.hostNetns, networkMode: "quiet" },
+    });
+    const neighbourNetns = netnsOf(neighbour.data?.sandboxKey);
+
+    expect(await callPeer(netns, uplink, { port: 8090 })).toMatchObject({ address: "10.44.0.1" });
+    // The neighbour reaches the node's service through the published port, not directly.
+    expect(await callPeer(neighbourNetns, uplink, { port: 8090 })).toMatchObject({ address: "10.44.0.3" });
+    expect(await callPeer(neighbourNetns, "10.44.0.2", { port: 80, timeoutMs: 1_500 })).toBeUndefined();
+  });
+});
+
 describe("-p hostIP:hostPort:containerPort", () => {
   it("a host address answers on that address only; 127.0.0.1 only to the host itself", async () => {
     const bound = await createServed("bound", { ports: [`${uplink}:8081:80`, "127.0.0.1:8082:80"] });

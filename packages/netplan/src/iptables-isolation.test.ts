@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredBridge } from "./desired";
-import { renderIsolationRules } from "./iptables-isolation";
+import { renderIccRules, renderIsolationRules } from "./iptables-isolation";
 
 function bridge(name: string, overrides: Partial<DesiredBridge> = {}): DesiredBridge {
   return {
@@ -25,9 +25,9 @@ describe("renderIsolationRules", () => {
     { name: "no bridges", given: [], want: [] },
     { name: "one isolated bridge: nothing to be isolated from", given: [bridge(A)], want: [] },
     {
-      name: "one bridge with icc off: its nodes cannot talk to each other",
+      name: "one bridge with icc off: nothing to isolate from (icc is LABNET-FORWARD's)",
       given: [bridge(A, { icc: false })],
-      want: [`-A LABNET-ISOLATION -i ${A} -o ${A} -j DROP`],
+      want: [],
     },
     {
       name: "two isolated bridges (the default): own traffic returns, cross traffic drops both ways",
@@ -56,21 +56,35 @@ describe("renderIsolationRules", () => {
       ],
     },
     {
-      name: "icc off on an isolated bridge: its own traffic drops instead of returning",
+      name: "icc off on an isolated bridge: its own traffic returns, to meet the icc drop later",
       given: [bridge(A, { icc: false }), bridge(B, { isolated: false }), bridge(C, { isolated: false })],
       want: [
-        `-A LABNET-ISOLATION -i ${A} -o ${A} -j DROP`,
+        `-A LABNET-ISOLATION -i ${A} -o ${A} -j RETURN`,
         `-A LABNET-ISOLATION -i ${A} -o lnbr-+ -j DROP`,
         `-A LABNET-ISOLATION -i lnbr-+ -o ${A} -j DROP`,
       ],
     },
     {
-      name: "icc off on open bridges",
+      name: "icc off on open bridges: no isolation rules",
       given: [bridge(A, { icc: false, isolated: false }), bridge(B, { icc: false, isolated: false })],
-      want: [`-A LABNET-ISOLATION -i ${A} -o ${A} -j DROP`, `-A LABNET-ISOLATION -i ${B} -o ${B} -j DROP`],
+      want: [],
     },
   ];
   it.each(cases)("$name", ({ given, want }) => {
     expect(renderIsolationRules(given)).toEqual(want);
+  });
+});
+
+describe("renderIccRules", () => {
+  const cases: { name: string; given: DesiredBridge[]; want: string[] }[] = [
+    { name: "icc on everywhere: no drops", given: [bridge(A), bridge(B)], want: [] },
+    {
+      name: "icc off drops traffic between the bridge's own ports, isolated or not",
+      given: [bridge(A, { icc: false }), bridge(B), bridge(C, { icc: false, isolated: false })],
+      want: [`-A LABNET-FORWARD -i ${A} -o ${A} -j DROP`, `-A LABNET-FORWARD -i ${C} -o ${C} -j DROP`],
+    },
+  ];
+  it.each(cases)("$name", ({ given, want }) => {
+    expect(renderIccRules(given)).toEqual(want);
   });
 });

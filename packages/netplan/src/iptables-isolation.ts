@@ -7,17 +7,19 @@
  *   isolated). Rendered per isolated bridge B as `-i B -o lnbr-+ DROP` and
  *   `-i lnbr-+ -o B DROP`: O(bridges) rules instead of one per pair. Traffic that stays
  *   on B must not hit those two, so an isolated bridge first RETURNs its own traffic.
- * - Within a bridge (Docker's enable_icc=false): `-i B -o B DROP`. br_netfilter makes
- *   bridged frames between two ports of B traverse FORWARD with in = out = B, which is
- *   what this matches; without br_netfilter the rule would never see them, so the API
- *   refuses icc=false on hosts that lack it.
+ * - Within a bridge (Docker's enable_icc=false): `-i B -o B DROP`, rendered by
+ *   `renderIccRules` into LABNET-FORWARD after the published-port accepts, as Docker
+ *   orders them, so a node still reaches its own published port (hairpin) with icc off.
+ *   br_netfilter makes bridged frames between two ports of B traverse FORWARD with
+ *   in = out = B, which is what this matches; without br_netfilter the rule would never
+ *   see them, so the API refuses icc=false on hosts that lack it.
  */
 import type { DesiredBridge } from "./desired";
 import { BRIDGE_WILDCARD, FILTER_CHAINS } from "./names";
 
 /**
  * Rule lines for LABNET-ISOLATION, given the host's bridges sorted by name. Empty when
- * there is nothing to isolate (one bridge with icc on, or no isolated bridge at all).
+ * there is nothing to isolate (one bridge, or no isolated bridge at all).
  *
  * @example
  * renderIsolationRules([isolated("lnbr-aaaaaaaa"), isolated("lnbr-bbbbbbbb")])
@@ -30,12 +32,8 @@ export function renderIsolationRules(bridges: readonly DesiredBridge[]): string[
   // With one bridge there is no other bridge to be isolated from.
   const isolated = bridges.length > 1 ? bridges.filter((bridge) => bridge.isolated) : [];
   const lines: string[] = [];
-  for (const bridge of bridges) {
-    if (!bridge.icc) {
-      lines.push(`-A ${chain} -i ${bridge.bridge} -o ${bridge.bridge} -j DROP`);
-    } else if (isolated.includes(bridge)) {
-      lines.push(`-A ${chain} -i ${bridge.bridge} -o ${bridge.bridge} -j RETURN`);
-    }
+  for (const bridge of isolated) {
+    lines.push(`-A ${chain} -i ${bridge.bridge} -o ${bridge.bridge} -j RETURN`);
   }
   for (const bridge of isolated) {
     lines.push(
@@ -44,4 +42,14 @@ export function renderIsolationRules(bridges: readonly DesiredBridge[]): string[
     );
   }
   return lines;
+}
+
+/**
+ * Drops between nodes of one bridge with icc off, for LABNET-FORWARD: callers place them
+ * after the published-port accepts (hairpin stays possible) and before the bridge's accepts.
+ */
+export function renderIccRules(bridges: readonly DesiredBridge[]): string[] {
+  return bridges
+    .filter((bridge) => !bridge.icc)
+    .map((bridge) => `-A ${FILTER_CHAINS.forward} -i ${bridge.bridge} -o ${bridge.bridge} -j DROP`);
 }

@@ -78,8 +78,8 @@ describe("renderPortForwardRules", () => {
         makeMapping({ protocol: "udp", hostPort: 8080 }),
       ],
       want: [
-        `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -j ACCEPT`,
-        `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p udp -m udp --dport 80 -j ACCEPT`,
+        `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
+        `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p udp -m udp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
       ],
     },
   ];
@@ -192,17 +192,25 @@ describe("renderIptablesRestore with published ports", () => {
     expect(nat).toContain("-A LABNET-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.30.0.2:80");
     const filter = lines.slice(lines.indexOf("*filter"));
     expect(filter).toContain(
-      `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -j ACCEPT`,
+      `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
     );
     expect(payload).toMatch(/\*raw\n:LABNET-RAW - \[0:0\]\n-I PREROUTING 1 -j LABNET-RAW\n/);
     expect(payload.endsWith("COMMIT\n")).toBe(true);
   });
 
-  it("accepts published flows right after the isolation jump, before any other decision", () => {
+  it("accepts published flows after isolation and established replies, before any drop", () => {
     const isolation = lines.indexOf("-A LABNET-FORWARD -j LABNET-ISOLATION");
-    expect(isolation).toBeGreaterThan(0);
-    expect(lines[isolation + 1]).toBe(
-      `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -j ACCEPT`,
+    const accept = lines.indexOf(
+      `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
     );
+    expect(isolation).toBeGreaterThan(0);
+    expect(accept).toBeGreaterThan(isolation);
+    for (const line of lines.slice(isolation + 1, accept)) {
+      expect(line).toMatch(/--ctstate RELATED,ESTABLISHED -j ACCEPT$/);
+    }
+    const firstDrop = lines.findIndex(
+      (line) => line.startsWith("-A LABNET-FORWARD") && line.endsWith("-j DROP"),
+    );
+    expect(firstDrop === -1 || firstDrop > accept).toBe(true);
   });
 });

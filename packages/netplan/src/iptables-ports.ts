@@ -12,7 +12,9 @@
  *                      its own published port sees the reply come from its gateway; and
  *                      `-s 127.0.0.0/8 -o BR -j MASQUERADE` for loopback callers
  * filter:
- *   LABNET-FORWARD     `-d T/32 -o BR -p P --dport CP -j ACCEPT` per target
+ *   LABNET-FORWARD     `-d T/32 -o BR -p P --dport CP -m conntrack --ctstate DNAT -j ACCEPT` per
+ *                      target: only flows that came through a published port, so with icc off
+ *                      a neighbour still cannot reach the target directly, while hairpin can
  * raw (only while a loopback-bound mapping exists, or once hooked):
  *   LABNET-RAW         drops loopback-addressed packets arriving on the bridges of those
  *                      mappings: the executor turns route_localnet on for them (a loopback
@@ -75,13 +77,13 @@ export function renderPortNatRules(mappings: readonly DesiredPortMapping[]): str
   return lines;
 }
 
-/** filter-table rules: accept the mapped flows towards each target. Empty without mappings. */
+/** filter-table rules: accept the published (DNATed) flows towards each target. Empty without mappings. */
 export function renderPortForwardRules(mappings: readonly DesiredPortMapping[]): string[] {
   assertValidPortMappings(mappings);
   return unique(
     sortMappings(mappings).map(
       (m) =>
-        `-A ${FILTER_CHAINS.forward} -d ${m.targetAddress}/32 -o ${m.bridge} -p ${m.protocol} -m ${m.protocol} --dport ${m.targetPort} -j ACCEPT`,
+        `-A ${FILTER_CHAINS.forward} -d ${m.targetAddress}/32 -o ${m.bridge} -p ${m.protocol} -m ${m.protocol} --dport ${m.targetPort} -m conntrack --ctstate DNAT -j ACCEPT`,
     ),
   );
 }

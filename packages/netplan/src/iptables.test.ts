@@ -102,10 +102,10 @@ describe("renderIptablesRestore", () => {
         "COMMIT",
         ...HEAD_FILTER,
         ISOLATION_JUMP,
+        "-A LABNET-FORWARD -o lnbr-abcdefgh -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
         "-A LABNET-FORWARD -i lnbr-zzzzzzzz -o lnbr-zzzzzzzz -j ACCEPT",
         "-A LABNET-FORWARD -i lnbr-zzzzzzzz -j DROP",
         "-A LABNET-FORWARD -o lnbr-zzzzzzzz -j DROP",
-        "-A LABNET-FORWARD -o lnbr-abcdefgh -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
         "-A LABNET-FORWARD -i lnbr-abcdefgh -j ACCEPT",
         // Both isolated (the default): see iptables-isolation.test.ts.
         "-A LABNET-ISOLATION -i lnbr-abcdefgh -o lnbr-abcdefgh -j RETURN",

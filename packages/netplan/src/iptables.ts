@@ -8,7 +8,7 @@
  * and only when the observed `iptables-save` does not already have it.
  */
 import type { DesiredBridge, DesiredPortMapping } from "./desired";
-import { renderIsolationRules } from "./iptables-isolation";
+import { renderIccRules, renderIsolationRules } from "./iptables-isolation";
 import { renderPortForwardRules, renderPortNatRules, renderPortRawTable } from "./iptables-ports";
 import { FILTER_CHAINS, NAT_CHAINS } from "./names";
 
@@ -99,29 +99,29 @@ function renderForwardRules(
     // A host without networks carries no Labnet rules at all, only empty chains.
     return [];
   }
-  // Isolation is decided before any accept below.
-  // Published ports next: before any drop within a bridge, so hairpin works with icc off.
-  const lines = [`-A ${forward} -j ${FILTER_CHAINS.isolation}`, ...renderPortForwardRules(portMappings)];
-  // Internal bridges first: their drops must win over another bridge's `-i BR -j ACCEPT`.
-  for (const bridge of bridges) {
-    if (!bridge.internal) {
-      continue;
-    }
-    lines.push(
-      `-A ${forward} -i ${bridge.bridge} -o ${bridge.bridge} -j ACCEPT`,
-      `-A ${forward} -i ${bridge.bridge} -j DROP`,
-      `-A ${forward} -o ${bridge.bridge} -j DROP`,
-    );
-  }
+  // Docker's order: isolation between bridges first; then replies of established flows
+  // (a hairpin's reply runs bridge to bridge too); then published ports; then the icc
+  // drops within a bridge; then each bridge's own accepts.
+  const external = bridges.filter((bridge) => !bridge.internal);
+  const lines = [
+    `-A ${forward} -j ${FILTER_CHAINS.isolation}`,
+    ...external.map(
+      (b) => `-A ${forward} -o ${b.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    ),
+    ...renderPortForwardRules(portMappings),
+    ...renderIccRules(bridges),
+  ];
+  // Internal bridges before the others: their drops must win over another bridge's `-i BR -j ACCEPT`.
   for (const bridge of bridges) {
     if (bridge.internal) {
-      continue;
+      lines.push(
+        `-A ${forward} -i ${bridge.bridge} -o ${bridge.bridge} -j ACCEPT`,
+        `-A ${forward} -i ${bridge.bridge} -j DROP`,
+        `-A ${forward} -o ${bridge.bridge} -j DROP`,
+      );
     }
-    lines.push(
-      `-A ${forward} -o ${bridge.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
-      `-A ${forward} -i ${bridge.bridge} -j ACCEPT`,
-    );
   }
+  lines.push(...external.map((b) => `-A ${forward} -i ${b.bridge} -j ACCEPT`));
   return lines;
 }
 
