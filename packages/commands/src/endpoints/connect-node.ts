@@ -1,6 +1,5 @@
 import {
   constraintViolation,
-  insertOperation,
   lockNetworks,
   lockNode,
   type NodeRow,
@@ -13,6 +12,7 @@ import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, notFound } from "../errors";
 import { attach, checkAliases } from "../nodes/attach";
+import { recordNodeOperation } from "../operations/record-operation";
 import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
 
 export interface ConnectNodeInput {
@@ -66,12 +66,7 @@ export async function connectNode({
         aliases,
         locations: { network: "path.networkId", ipv4Address: "body.ipv4Address" },
       });
-      const operation = await insertOperation(tx, {
-        kind: "node.ensure",
-        hostId: node.hostId,
-        targetType: "node",
-        targetId: node.id,
-      });
+      const operation = await recordNodeOperation(tx, node);
       return { node, operation };
     });
     ctx.onOperationsWritten?.();

@@ -1,7 +1,6 @@
 import {
   deleteEndpoint,
   findEndpoint,
-  insertOperation,
   lockNetworks,
   lockNode,
   type NodeRow,
@@ -9,6 +8,7 @@ import {
 } from "@labnet/db";
 import type { CommandContext } from "../context";
 import { DomainError, notFound } from "../errors";
+import { recordNodeOperation } from "../operations/record-operation";
 import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
 import { assertConnectable } from "./connect-node";
 
@@ -48,12 +48,7 @@ export async function disconnectNode({
       throw new DomainError("CONFLICT", message, [{ location: "body.node", message: "not connected" }]);
     }
     await deleteEndpoint(tx, endpoint.id);
-    const operation = await insertOperation(tx, {
-      kind: "node.ensure",
-      hostId: node.hostId,
-      targetType: "node",
-      targetId: node.id,
-    });
+    const operation = await recordNodeOperation(tx, node);
     return { node, operation };
   });
   ctx.onOperationsWritten?.();

@@ -3,7 +3,6 @@ import {
   DatabaseLock,
   type HostRow,
   insertAllocations,
-  insertOperation,
   type NetworkRow,
   newId,
   type OperationRow,
@@ -15,6 +14,7 @@ import { bridgeName } from "@labnet/netplan";
 import { and, eq, sql } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, type FieldError, invalidField } from "../errors";
+import { recordNetworkOperation } from "../operations/record-operation";
 import { resolveHost } from "../resolve";
 import { type NetworkOptionsInput, resolveNetworkOptions } from "./network-options";
 import { assertIccSwitchable } from "./update-network";
@@ -269,11 +269,6 @@ async function writeNetwork(
       })),
     ]),
   );
-  const operation = await insertOperation(tx, {
-    kind: "network.ensure",
-    hostId: host.id,
-    targetType: "network",
-    targetId: id,
-  });
+  const operation = await recordNetworkOperation(tx, { id: id, hostId: host.id }, "network.ensure");
   return { network, operation };
 }

@@ -2,7 +2,6 @@ import {
   deleteEndpointsOfNetwork,
   endpointsOnNetworks,
   getNetwork,
-  insertOperation,
   latestOperationFor,
   lockNetworks,
   type NetworkRow,
@@ -12,6 +11,7 @@ import {
 } from "@labnet/db";
 import type { CommandContext } from "../context";
 import { DomainError } from "../errors";
+import { recordNetworkOperation, recordNodeOperation } from "../operations/record-operation";
 import { resolveNetwork } from "../resolve";
 
 /** Names Docker predefines besides `bridge`; Labnet has no such networks, but they are never removable. */
@@ -74,12 +74,7 @@ export async function deleteNetwork({
 /** Marks a locked network `deleting` and records its `network.remove`. */
 export async function markForRemoval(tx: Tx, network: NetworkRow): Promise<OperationRow> {
   await setNetworkState(tx, network.id, "deleting");
-  return insertOperation(tx, {
-    kind: "network.remove",
-    hostId: network.hostId ?? "",
-    targetType: "network",
-    targetId: network.id,
-  });
+  return recordNetworkOperation(tx, network, "network.remove");
 }
 
 /**
@@ -88,13 +83,13 @@ export async function markForRemoval(tx: Tx, network: NetworkRow): Promise<Opera
  * whole host, so the veths go and each node's default route is re-planned.
  */
 async function disconnectAll(tx: Tx, network: NetworkRow): Promise<void> {
+  // A local network's nodes are on its host.
+  const hostId = network.hostId;
+  if (!hostId) {
+    throw new Error(`network ${network.id} has no host`);
+  }
   for (const nodeId of await deleteEndpointsOfNetwork(tx, network.id)) {
-    await insertOperation(tx, {
-      kind: "node.ensure",
-      hostId: network.hostId ?? "",
-      targetType: "node",
-      targetId: nodeId,
-    });
+    await recordNodeOperation(tx, { id: nodeId, hostId });
   }
 }
 

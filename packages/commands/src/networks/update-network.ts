@@ -1,7 +1,6 @@
 import {
   getNetwork,
   type HostRow,
-  insertOperation,
   lockNetworks,
   type NetworkRow,
   type OperationRow,
@@ -10,6 +9,7 @@ import {
 import { eq, sql } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError } from "../errors";
+import { recordNetworkOperation } from "../operations/record-operation";
 import { resolveHost, resolveNetwork } from "../resolve";
 
 export interface UpdateNetworkInput {
@@ -60,12 +60,7 @@ export async function updateNetwork({
     if (!network) {
       throw new Error("updating a network returned no row");
     }
-    const operation = await insertOperation(tx, {
-      kind: "network.ensure",
-      hostId: network.hostId ?? "",
-      targetType: "network",
-      targetId: network.id,
-    });
+    const operation = await recordNetworkOperation(tx, network, "network.ensure");
     return { network, operation };
   });
   ctx.onOperationsWritten?.();

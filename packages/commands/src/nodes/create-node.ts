@@ -1,7 +1,6 @@
 import {
   constraintViolation,
   type HostRow,
-  insertOperation,
   lockNetworks,
   lockNode,
   type NetworkRow,
@@ -15,6 +14,7 @@ import { sandboxNetnsName } from "@labnet/netplan";
 import { and, eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, invalidField } from "../errors";
+import { recordNodeOperation } from "../operations/record-operation";
 import { allocatePorts } from "../ports/allocate-ports";
 import { assertCanPublish, type PortInputs, preparePortRequests } from "../ports/port-requests";
 import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
@@ -146,12 +146,7 @@ export async function createNode({
       }
       // In the same transaction: a node never exists without the ports it asked for.
       await allocatePorts(tx, { host, node }, ports.requests);
-      const operation = await insertOperation(tx, {
-        kind: "node.ensure",
-        hostId: host.id,
-        targetType: "node",
-        targetId: id,
-      });
+      const operation = await recordNodeOperation(tx, { id: id, hostId: host.id });
       return { node, operation };
     });
     ctx.onOperationsWritten?.();

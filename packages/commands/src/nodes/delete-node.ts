@@ -1,6 +1,5 @@
 import {
   getNode,
-  insertOperation,
   latestOperationFor,
   type NodeRow,
   nodesSharingNetns,
@@ -11,6 +10,7 @@ import {
 import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, notFound } from "../errors";
+import { recordNodeOperation } from "../operations/record-operation";
 import { resolveNode } from "../resolve";
 
 /**
@@ -53,12 +53,7 @@ export async function deleteNode({
       }
     }
     await setNodeState(tx, node.id, "deleting");
-    const operation = await insertOperation(tx, {
-      kind: "node.remove",
-      hostId: node.hostId,
-      targetType: "node",
-      targetId: node.id,
-    });
+    const operation = await recordNodeOperation(tx, node, "node.remove");
     return { node: { ...node, state: "deleting" as const }, operation, written: true };
   });
   if (result.written) {

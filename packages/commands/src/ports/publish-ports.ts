@@ -1,6 +1,5 @@
 import {
   findHost,
-  insertOperation,
   listNodePortMappings,
   type NodeRow,
   type OperationRow,
@@ -12,6 +11,7 @@ import type { PortSpecInput } from "@labnet/netplan";
 import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, invalidField, notFound } from "../errors";
+import { recordNodeOperation } from "../operations/record-operation";
 import { resolveNode } from "../resolve";
 import { allocatePorts } from "./allocate-ports";
 import {
@@ -77,12 +77,7 @@ export async function publishPorts({
       );
     }
     const added = await allocatePorts(tx, { host, node }, all);
-    const operation = await insertOperation(tx, {
-      kind: "node.ensure",
-      hostId: node.hostId,
-      targetType: "node",
-      targetId: node.id,
-    });
+    const operation = await recordNodeOperation(tx, node);
     return { node, added, operation };
   });
   ctx.onOperationsWritten?.();

@@ -1,6 +1,5 @@
 import {
   deletePortMappings,
-  insertOperation,
   listNodePortMappings,
   type NodeRow,
   type OperationRow,
@@ -9,6 +8,7 @@ import {
 } from "@labnet/db";
 import type { CommandContext } from "../context";
 import { DomainError, invalidField } from "../errors";
+import { recordNodeOperation } from "../operations/record-operation";
 import { resolveNode } from "../resolve";
 import { lockLiveNode } from "./publish-ports";
 
@@ -55,12 +55,7 @@ export async function unpublishPorts({
       tx,
       removed.map((m) => m.id),
     );
-    const operation = await insertOperation(tx, {
-      kind: "node.ensure",
-      hostId: node.hostId,
-      targetType: "node",
-      targetId: node.id,
-    });
+    const operation = await recordNodeOperation(tx, node);
     return { node, removed, operation };
   });
   ctx.onOperationsWritten?.();

@@ -36,9 +36,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   registerOperation(app, "createNetwork", async (c, input) => {
     requireRole(c.get("token"), ["admin"]);
     const { network, operation } = await createNetwork({ ctx: deps.commands, input: input.body });
-    return respondToOperation(c, {
-      db,
-      waiter,
+    return respondToOperation(c, deps, {
       operation,
       doneStatus: 201,
       location: `/v1/networks/${network.id}`,
@@ -70,7 +68,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
       ref: input.params.networkId,
       input: input.body,
     });
-    return respondToOperation(c, { db, waiter, operation, doneStatus: 200, load: loadNetwork(network.id) });
+    return respondToOperation(c, deps, { operation, doneStatus: 200, load: loadNetwork(network.id) });
   });
 
   registerOperation(app, "deleteNetwork", async (c, input) => {
@@ -80,7 +78,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
       ref: input.params.networkId,
       force: input.query?.force === true,
     });
-    return respondToOperation(c, { db, waiter, operation, doneStatus: 204, load: loadNetwork(network.id) });
+    return respondToOperation(c, deps, { operation, doneStatus: 204, load: loadNetwork(network.id) });
   });
 
   registerOperation(app, "connectNetwork", async (c, input) => {
@@ -89,9 +87,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
       ctx: deps.commands,
       input: { network: input.params.networkId, ...input.body },
     });
-    return respondToOperation(c, {
-      db,
-      waiter,
+    return respondToOperation(c, deps, {
       operation,
       doneStatus: 200,
       load: loadNode(node.id, operation),
@@ -104,9 +100,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
       ctx: deps.commands,
       input: { network: input.params.networkId, node: input.body.node },
     });
-    return respondToOperation(c, {
-      db,
-      waiter,
+    return respondToOperation(c, deps, {
       operation,
       doneStatus: 200,
       load: loadNode(node.id, operation),

@@ -8,14 +8,12 @@ import type { AppDeps } from "./deps";
 import { respondToOperation } from "./respond";
 
 export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
-  const { db, waiter } = deps;
+  const { db } = deps;
 
   registerOperation(app, "createNode", async (c, input) => {
     requireRole(c.get("token"), ["admin"]);
     const { node, operation } = await createNode({ ctx: deps.commands, input: input.body });
-    return respondToOperation(c, {
-      db,
-      waiter,
+    return respondToOperation(c, deps, {
       operation,
       doneStatus: 201,
       location: `/v1/nodes/${node.id}`,
@@ -47,9 +45,7 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
   registerOperation(app, "deleteNode", async (c, input) => {
     requireRole(c.get("token"), ["admin"]);
     const { node, operation } = await deleteNode({ ctx: deps.commands, ref: input.params.nodeId });
-    return respondToOperation(c, {
-      db,
-      waiter,
+    return respondToOperation(c, deps, {
       operation,
       doneStatus: 204,
       load: async () => {

@@ -21,7 +21,7 @@ type NodePorts = components["schemas"]["NodePorts"];
 
 /** Published ports of nodes (`docker port`, `-p` later) and each host's port ledger. */
 export function registerPortRoutes(app: GatewayApp, deps: AppDeps): void {
-  const { db, waiter } = deps;
+  const { db } = deps;
 
   registerOperation(app, "listNodePorts", async (c, input) => {
     const node = await resolveNode(db, input.params.nodeId);
@@ -42,9 +42,7 @@ export function registerPortRoutes(app: GatewayApp, deps: AppDeps): void {
       ref: input.params.nodeId,
       input: input.body,
     });
-    return respondToOperation(c, {
-      db,
-      waiter,
+    return respondToOperation(c, deps, {
       operation,
       doneStatus: 201,
       load: () => loadNodePorts(db, node.id, operation.id),
@@ -65,9 +63,7 @@ export function registerPortRoutes(app: GatewayApp, deps: AppDeps): void {
         ...(hostIp !== undefined ? { hostIp: checkHostIp(hostIp) } : {}),
       },
     });
-    return respondToOperation(c, {
-      db,
-      waiter,
+    return respondToOperation(c, deps, {
       operation,
       doneStatus: 204,
       load: () => loadNodePorts(db, node.id, operation.id),

@@ -5,8 +5,6 @@ import type { OperationWaiter } from "../services/operation-waiter";
 import { operationHref } from "../views/operation-view";
 
 export interface OperationResponseOptions<T> {
-  db: Db;
-  waiter: OperationWaiter;
   operation: OperationRow;
   /** The resource as it stands now (undefined once removed). */
   load: () => Promise<T | undefined>;
@@ -24,6 +22,7 @@ export interface OperationResponseOptions<T> {
  */
 export async function respondToOperation<T>(
   c: Context,
+  deps: { db: Db; waiter: OperationWaiter },
   options: OperationResponseOptions<T>,
 ): Promise<Response> {
   c.header("Operation-Location", operationHref(options.operation.id));
@@ -34,8 +33,8 @@ export async function respondToOperation<T>(
   const wait = parsePreferWait(c.req.header("prefer"));
   if (wait !== undefined && wait > 0) {
     c.header("Preference-Applied", preferenceApplied(wait));
-    await options.waiter.wait(options.operation.id, wait * 1000);
-    state = (await getOperation(options.db, options.operation.id))?.state ?? state;
+    await deps.waiter.wait(options.operation.id, wait * 1000);
+    state = (await getOperation(deps.db, options.operation.id))?.state ?? state;
   }
   const resource = await options.load();
   if (state === "succeeded") {
