@@ -4,21 +4,20 @@
  * and proven with real packets.
  */
 import { schema } from "@labnet/db";
-import { count } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { expectHostMatchesDatabase, waitForHostOnline, waitForOperations } from "../helpers/kernel-state";
-import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
-import { createSimHost, execIn, ping, type SimHost } from "../helpers/netns";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectHostMatchesDatabase, waitForOperations } from "../helpers/kernel-state";
+import type { TestLabnet } from "../helpers/labnet";
+import { execIn, netnsOf, ping, type SimHost } from "../helpers/netns";
 import { callPeer, startPeer } from "../helpers/peers";
+import { expectProblemChangingNothing, type ProblemCase } from "../helpers/problems";
+import { countRows } from "../helpers/row-counts";
+import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 
 let labnet: TestLabnet;
 let host: SimHost;
 
 beforeAll(async () => {
-  labnet = await startTestLabnet();
-  host = await createSimHost(inject("runPrefix"), "fh", { withOutside: true, index: 21 });
-  labnet.startExecutor(host.hostNetns);
-  await waitForHostOnline(labnet, host.hostNetns);
+  ({ labnet, host } = await startSimHostLabnet("fh", 21));
 });
 
 afterAll(async () => {
@@ -26,13 +25,13 @@ afterAll(async () => {
   await host?.destroy();
 });
 
-async function rowCounts() {
-  const [networks] = await labnet.db.select({ n: count() }).from(schema.networks);
-  const [nodes] = await labnet.db.select({ n: count() }).from(schema.nodes);
-  const [allocations] = await labnet.db.select({ n: count() }).from(schema.allocations);
-  const [operations] = await labnet.db.select({ n: count() }).from(schema.operations);
-  return { networks: networks?.n, nodes: nodes?.n, allocations: allocations?.n, operations: operations?.n };
-}
+const rowCounts = () =>
+  countRows(labnet.db, {
+    networks: schema.networks,
+    nodes: schema.nodes,
+    allocations: schema.allocations,
+    operations: schema.operations,
+  });
 
 describe("bridge network my-net with centos1 and centos2", () => {
   it("builds the network, gives the nodes .2 and .3 with Docker MACs, and they ping each other", async () => {
@@ -61,8 +60,8 @@ describe("bridge network my-net with centos1 and centos2", () => {
     });
     expect(ep2).toMatchObject({ ipAddress: "172.18.0.3", macAddress: "02:42:ac:12:00:03" });
 
-    const ns1 = one.data?.sandboxKey.replace("/run/netns/", "") ?? "";
-    const ns2 = two.data?.sandboxKey.replace("/run/netns/", "") ?? "";
+    const ns1 = netnsOf(one.data?.sandboxKey);
+    const ns2 = netnsOf(two.data?.sandboxKey);
     // What the kernel has, not what the API says.
     const addr = await execIn(ns1, ["ip", "-o", "-4", "addr", "show", "dev", "eth0"]);
     expect(addr.stdout).toContain("172.18.0.2/16");
@@ -79,7 +78,7 @@ describe("bridge network my-net with centos1 and centos2", () => {
     const outside = host.outsideNetns ?? "";
     await startPeer(outside, { tcpPort: 7000 });
     const node = await labnet.client.GET("/v1/nodes/{nodeId}", { params: { path: { nodeId: "centos1" } } });
-    const ns = node.data?.sandboxKey.replace("/run/netns/", "") ?? "";
+    const ns = netnsOf(node.data?.sandboxKey);
     const reply = await callPeer(ns, host.outsideAddress ?? "", { protocol: "tcp", port: 7000 });
     expect(reply?.address).toBe(host.uplinkAddress);
   });
@@ -103,7 +102,7 @@ describe("network mode none", () => {
     });
     expect(res.response.status).toBe(201);
     expect(res.data?.networkSettings.networks).toEqual({});
-    const ns = res.data?.sandboxKey.replace("/run/netns/", "") ?? "";
+    const ns = netnsOf(res.data?.sandboxKey);
     const links = await execIn(ns, ["ip", "-o", "link", "show"]);
     expect(links.code).toBe(0);
     const names = links.stdout
@@ -115,15 +114,7 @@ describe("network mode none", () => {
 });
 
 describe("bad input answers a problem naming the field and changes nothing", () => {
-  const cases: {
-    name: string;
-    method: string;
-    path: string;
-    body: unknown;
-    status: number;
-    code: string;
-    location: string;
-  }[] = [
+  const cases: (ProblemCase & { name: string; code: string })[] = [
     {
       name: "bad CIDR",
       method: "POST",
@@ -216,19 +207,8 @@ describe("bad input answers a problem naming the field and changes nothing", () 
     },
   ];
 
-  it.each(cases)(
-    "$name → $status $code at $location",
-    async ({ method, path, body, status, code, location }) => {
-      const before = await rowCounts();
-      const res = await labnet.request(method, path, body === undefined ? {} : { body });
-      expect(res.status).toBe(status);
-      expect(res.headers.get("content-type")).toContain("application/problem+json");
-      const problem = (await res.json()) as { code: string; detail: string; errors?: { location: string }[] };
-      expect(problem.code).toBe(code);
-      expect(problem.detail.length).toBeGreaterThan(0);
-      expect(problem.errors?.map((e) => e.location)).toContain(location);
-      expect(await rowCounts()).toEqual(before);
-    },
+  it.each(cases)("$name → $status $code at $location", (problemCase) =>
+    expectProblemChangingNothing(labnet, rowCounts, problemCase),
   );
 });
 

@@ -13,12 +13,12 @@ import {
   expectHostMatchesDatabase,
   labnetLinks,
   labnetRules,
-  waitForHostOnline,
   waitForOperations,
 } from "../helpers/kernel-state";
-import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
-import { createSimHost, execIn, listNetns, ping, type SimHost } from "../helpers/netns";
+import type { TestLabnet } from "../helpers/labnet";
+import { execIn, listNetns, netnsOf, ping, type SimHost } from "../helpers/netns";
 import type { TestProcess } from "../helpers/processes";
+import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 
 let labnet: TestLabnet;
 let host: SimHost;
@@ -26,18 +26,16 @@ let executor: TestProcess;
 const EXECUTOR_ENV = { LABNET_RECONCILE_MS: "2000" };
 
 beforeAll(async () => {
-  labnet = await startTestLabnet({ redispatchAfterMs: 2_000 });
-  host = await createSimHost(inject("runPrefix"), "lh", { withOutside: true, index: 22 });
-  executor = labnet.startExecutor(host.hostNetns, EXECUTOR_ENV);
-  await waitForHostOnline(labnet, host.hostNetns);
+  ({ labnet, host, executor } = await startSimHostLabnet("lh", 22, {
+    labnet: { redispatchAfterMs: 2_000 },
+    executorEnv: EXECUTOR_ENV,
+  }));
 });
 
 afterAll(async () => {
   await labnet?.stop();
   await host?.destroy();
 });
-
-const netnsOf = (sandboxKey: string | undefined) => (sandboxKey ?? "").replace("/run/netns/", "");
 
 describe("teardown", () => {
   it("removing the nodes and then the network leaves no namespace, link or rule of theirs", async () => {

@@ -10,14 +10,16 @@ import path from "node:path";
 import type { components } from "@labnet/api";
 import { schema } from "@labnet/db";
 import { runCommandOrThrow } from "@labnet/devstack";
-import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { deleteNode } from "../helpers/api-steps";
 import { startDnsUpstream } from "../helpers/dns-upstream";
 import { ETC_NETNS_DIR } from "../helpers/etc-netns";
-import { waitForHostOnline } from "../helpers/kernel-state";
-import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
-import { createSimHost, execIn, type SimHost } from "../helpers/netns";
+import type { TestLabnet } from "../helpers/labnet";
+import { execIn, netnsOf, type SimHost } from "../helpers/netns";
+import { expectProblemChangingNothing } from "../helpers/problems";
 import type { TestProcess } from "../helpers/processes";
+import { countRows } from "../helpers/row-counts";
+import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 
 let labnet: TestLabnet;
 let host: SimHost;
@@ -26,19 +28,19 @@ let upstream: TestProcess;
 const HOST_RESOLV_CONF = "nameserver 127.0.0.53\nnameserver 198.18.50.2\nsearch corp.test\noptions rotate\n";
 
 beforeAll(async () => {
-  labnet = await startTestLabnet();
-  host = await createSimHost(inject("runPrefix"), "nr", { withOutside: true, index: 50 });
-  const outside = host.outsideNetns ?? "";
-  // A second upstream address, to tell the node's own server from the host's.
-  await runCommandOrThrow(["ip", "-n", outside, "addr", "add", "198.18.50.3/24", "dev", "eth0"]);
-  upstream = await startDnsUpstream(outside, { "198.18.50.2": "192.0.2.2", "198.18.50.3": "192.0.2.3" });
-  const resolvConf = path.join(inject("runDir"), `${host.hostNetns}-resolv.conf`);
+  const resolvConf = path.join(inject("runDir"), `${inject("runPrefix")}nr-resolv.conf`);
   await writeFile(resolvConf, HOST_RESOLV_CONF);
-  labnet.startExecutor(host.hostNetns, {
-    LABNET_HOST_RESOLV_CONF: resolvConf,
-    LABNET_DNS_FORWARD_TIMEOUT_MS: "500",
-  });
-  await waitForHostOnline(labnet, host.hostNetns);
+  ({ labnet, host } = await startSimHostLabnet("nr", 50, {
+    prepareHost: async ({ outsideNetns = "" }) => {
+      // A second upstream address, to tell the node's own server from the host's.
+      await runCommandOrThrow(["ip", "-n", outsideNetns, "addr", "add", "198.18.50.3/24", "dev", "eth0"]);
+      upstream = await startDnsUpstream(outsideNetns, {
+        "198.18.50.2": "192.0.2.2",
+        "198.18.50.3": "192.0.2.3",
+      });
+    },
+    executorEnv: { LABNET_HOST_RESOLV_CONF: resolvConf, LABNET_DNS_FORWARD_TIMEOUT_MS: "500" },
+  }));
 });
 
 afterAll(async () => {
@@ -46,12 +48,16 @@ afterAll(async () => {
   await host?.destroy();
 });
 
-const netnsOf = (sandboxKey: string | undefined) => (sandboxKey ?? "").replace("/run/netns/", "");
-
 /** The first address `getent hosts` gives for `name` in the node, or undefined when it does not resolve. */
 async function resolve(netns: string, name: string): Promise<string | undefined> {
   const result = await execIn(netns, ["getent", "hosts", name]);
   return result.code === 0 ? result.stdout.trim().split(/\s+/)[0] : undefined;
+}
+
+/** The node's /etc/resolv.conf, line by line, without its comments. */
+async function resolvConfLines(netns: string): Promise<string[]> {
+  const result = await execIn(netns, ["cat", "/etc/resolv.conf"]);
+  return result.stdout.split("\n").filter((l) => !l.startsWith("#"));
 }
 
 async function pingName(netns: string, name: string): Promise<{ ok: boolean; output: string }> {
@@ -73,11 +79,6 @@ async function createNode(body: components["schemas"]["CreateNodeRequest"]) {
   }
   expect(node.state).toBe("ready");
   return { ...node, netns: netnsOf(node.sandboxKey) };
-}
-
-async function deleteNode(name: string): Promise<void> {
-  const res = await labnet.waitingClient.DELETE("/v1/nodes/{nodeId}", { params: { path: { nodeId: name } } });
-  expect(res.response.status).toBe(204);
 }
 
 /** `docker network connect|disconnect NETWORK NODE`, waiting for the kernel work. */
@@ -183,7 +184,7 @@ describe("aliases, deletion", () => {
     expect(await resolve(webOnly.netns, "db")).toBeUndefined();
     expect(await resolve(webOnly.netns, "db1.app")).toBeUndefined();
 
-    await deleteNode("db1");
+    await deleteNode(labnet, "db1");
     expect(await resolve(asker.netns, "db")).toBeUndefined();
     expect(await resolve(asker.netns, "db1")).toBeUndefined();
     await expect(
@@ -209,8 +210,7 @@ describe("per-node resolver files", () => {
       extraHosts: ["db.lab:192.0.2.7", "gw.lab:host-gateway"],
     });
     const address = node.networkSettings.networks.app?.ipAddress ?? "";
-    const resolvConf = await execIn(node.netns, ["cat", "/etc/resolv.conf"]);
-    expect(resolvConf.stdout.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
+    expect(await resolvConfLines(node.netns)).toEqual([
       "nameserver 172.19.0.1",
       "search lab.example",
       "options ndots:0 timeout:1",
@@ -243,11 +243,7 @@ describe("per-node resolver files", () => {
 
   it("gives a node in mode none only its own servers", async () => {
     const none = await createNode({ name: "loner", networkMode: "none", dns: { servers: ["192.0.2.53"] } });
-    const resolvConf = await execIn(none.netns, ["cat", "/etc/resolv.conf"]);
-    expect(resolvConf.stdout.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
-      "nameserver 192.0.2.53",
-      "",
-    ]);
+    expect(await resolvConfLines(none.netns)).toEqual(["nameserver 192.0.2.53", ""]);
   });
 });
 
@@ -255,8 +251,7 @@ describe("the default bridge", () => {
   it("has no name resolution: its nodes get the host's resolvers and do not resolve each other", async () => {
     const one = await createNode({ name: "b1" });
     const two = await createNode({ name: "b2" });
-    const resolvConf = await execIn(one.netns, ["cat", "/etc/resolv.conf"]);
-    expect(resolvConf.stdout.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
+    expect(await resolvConfLines(one.netns)).toEqual([
       "nameserver 198.18.50.2",
       "search corp.test",
       "options rotate",
@@ -326,16 +321,13 @@ describe("bad names answer a problem naming the field and change nothing", () =>
       location: "body.dns.options[0]",
     },
   ];
-  it.each(cases)("$name", async ({ body, status, location }) => {
-    const [before] = await labnet.db.select({ n: count() }).from(schema.nodes);
-    const res = await labnet.request("POST", "/v1/nodes", {
+  it.each(cases)("$name", ({ body, status, location }) =>
+    expectProblemChangingNothing(labnet, () => countRows(labnet.db, { nodes: schema.nodes }), {
+      method: "POST",
+      path: "/v1/nodes",
       body: { name: "bad", networkMode: "app", ...body },
-    });
-    expect(res.status).toBe(status);
-    expect(res.headers.get("content-type")).toContain("application/problem+json");
-    const problem = (await res.json()) as { errors?: { location: string }[] };
-    expect(problem.errors?.map((e) => e.location)).toContain(location);
-    const [after] = await labnet.db.select({ n: count() }).from(schema.nodes);
-    expect(after?.n).toBe(before?.n);
-  });
+      status,
+      location,
+    }),
+  );
 });

@@ -7,35 +7,34 @@
 import { newId, registerHost, schema } from "@labnet/db";
 import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { count, eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectNode, deleteNode } from "../helpers/api-steps";
 import {
+  defaultRoute,
   eventually,
   expectHostMatchesDatabase,
   labnetLinks,
   labnetRules,
-  waitForHostOnline,
   waitForOperations,
 } from "../helpers/kernel-state";
-import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
-import { createSimHost, execIn, listNetns, ping, type SimHost } from "../helpers/netns";
+import type { TestLabnet } from "../helpers/labnet";
+import { execIn, listNetns, netnsOf, ping, type SimHost } from "../helpers/netns";
 import { callPeer, startPeer } from "../helpers/peers";
+import { expectProblemChangingNothing, type ProblemCase } from "../helpers/problems";
+import { countRows } from "../helpers/row-counts";
+import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 
 let labnet: TestLabnet;
 let host: SimHost;
 
 beforeAll(async () => {
-  labnet = await startTestLabnet();
-  host = await createSimHost(inject("runPrefix"), "nm", { withOutside: true, index: 31 });
-  labnet.startExecutor(host.hostNetns);
-  await waitForHostOnline(labnet, host.hostNetns);
+  ({ labnet, host } = await startSimHostLabnet("nm", 31));
 });
 
 afterAll(async () => {
   await labnet?.stop();
   await host?.destroy();
 });
-
-const netnsOf = (sandboxKey: string | undefined) => (sandboxKey ?? "").replace("/run/netns/", "");
 
 interface CreateNodeBody {
   name: string;
@@ -56,16 +55,6 @@ async function createNode(body: CreateNodeBody) {
   return { node: res.data, netns: netnsOf(res.data?.sandboxKey) };
 }
 
-async function connect(network: string, body: { node: string; ipv4Address?: string; aliases?: string[] }) {
-  const res = await labnet.waitingClient.POST("/v1/networks/{networkId}/connect", {
-    params: { path: { networkId: network } },
-    body,
-  });
-  expect(res.error).toBeUndefined();
-  expect(res.response.status).toBe(200);
-  return res.data;
-}
-
 async function disconnect(network: string, node: string) {
   const res = await labnet.waitingClient.POST("/v1/networks/{networkId}/disconnect", {
     params: { path: { networkId: network } },
@@ -76,18 +65,9 @@ async function disconnect(network: string, node: string) {
   return res.data;
 }
 
-async function deleteNode(node: string) {
-  const res = await labnet.waitingClient.DELETE("/v1/nodes/{nodeId}", { params: { path: { nodeId: node } } });
-  expect(res.response.status).toBe(204);
-}
-
 async function links(netns: string): Promise<string[]> {
   const res = await execIn(netns, ["ip", "-j", "link", "show"]);
   return (JSON.parse(res.stdout || "[]") as { ifname: string }[]).map((l) => l.ifname).sort();
-}
-
-async function defaultRoute(netns: string): Promise<string> {
-  return (await execIn(netns, ["ip", "route", "show", "default"])).stdout.trim();
 }
 
 describe("network modes", () => {
@@ -111,7 +91,7 @@ describe("network modes", () => {
 
     const res = await labnet.request("POST", "/v1/networks/bridge/connect", { body: { node: "hostnode" } });
     expect(res.status).toBe(409);
-    await deleteNode("hostnode");
+    await deleteNode(labnet, "hostnode");
   });
 
   it("container: the node shares another node's namespace: same address, a listener on lo reachable", async () => {
@@ -134,9 +114,9 @@ describe("network modes", () => {
     // A cannot go while B and C live in its namespace; they go first.
     const refused = await labnet.request("DELETE", "/v1/nodes/pod-a");
     expect(refused.status).toBe(409);
-    await deleteNode("pod-c");
-    await deleteNode("pod-b");
-    await deleteNode("pod-a");
+    await deleteNode(labnet, "pod-c");
+    await deleteNode(labnet, "pod-b");
+    await deleteNode(labnet, "pod-a");
     await expectHostMatchesDatabase(labnet, host.hostNetns);
   });
 });
@@ -149,13 +129,13 @@ describe("connect and disconnect", () => {
     const n = await createNode({ name: "multi", networkMode: "front" });
     const other = await createNode({ name: "backpeer", networkMode: "back" });
 
-    let view = await connect("back", { node: "multi", aliases: ["api", "api.v1"] });
+    let view = await connectNode(labnet, "back", { node: "multi", aliases: ["api", "api.v1"] });
     expect(view?.networkSettings.networks.back).toMatchObject({
       interface: "eth1",
       ipAddress: "10.31.2.3",
       aliases: ["api", "api.v1"],
     });
-    view = await connect("side", { node: "multi" });
+    view = await connectNode(labnet, "side", { node: "multi" });
     expect(view?.networkSettings.networks.side?.interface).toBe("eth2");
     expect(await links(n.netns)).toEqual(["eth0", "eth1", "eth2", "lo"]);
     expect(await defaultRoute(n.netns)).toContain("via 10.31.1.1 dev eth0");
@@ -168,7 +148,7 @@ describe("connect and disconnect", () => {
     expect(await ping(n.netns, other.node?.networkSettings.networks.back?.ipAddress ?? "")).toBe(true);
 
     // Like Docker's per-sandbox counter: a new connect gets eth3, not eth0 again.
-    view = await connect("front", { node: "multi" });
+    view = await connectNode(labnet, "front", { node: "multi" });
     expect(view?.networkSettings.networks.front).toMatchObject({ interface: "eth3", ipAddress: "10.31.1.2" });
     expect(await links(n.netns)).toEqual(["eth1", "eth2", "eth3", "lo"]);
     expect(await defaultRoute(n.netns)).toContain("via 10.31.2.1 dev eth1");
@@ -204,7 +184,7 @@ describe("connect and disconnect", () => {
     expect(await links(netnsOf(peer.data?.sandboxKey))).toEqual(["lo"]);
     await expectHostMatchesDatabase(labnet, host.hostNetns);
     for (const node of ["multi", "backpeer", "sidekick"]) {
-      await deleteNode(node);
+      await deleteNode(labnet, node);
     }
   });
 });
@@ -240,7 +220,7 @@ describe("concurrent connects", () => {
     const interfaces = Object.values(view.data?.networkSettings.networks ?? {}).map((e) => e.interface);
     expect(interfaces.sort()).toEqual(["eth0", "eth1", "eth2", "eth3", "eth4", "eth5"]);
     expect(await links(hub.netns)).toEqual(["eth0", "eth1", "eth2", "eth3", "eth4", "eth5", "lo"]);
-    await deleteNode("hub");
+    await deleteNode(labnet, "hub");
     // Only the labelled ones: front and side are unused too, and stay.
     const pruned = await labnet.waitingClient.POST("/v1/networks/prune", {
       params: { query: { label: ["batch=c"] } },
@@ -365,7 +345,7 @@ describe("IPAM", () => {
     expect(await ping(ns5, "10.32.1.1")).toBe(true);
 
     // A released address is handed out again, lowest first.
-    await deleteNode("lab2");
+    await deleteNode(labnet, "lab2");
     const again = await createNode({ name: "lab6", networkMode: "lab" });
     expect(again.node?.networkSettings.networks.lab?.ipAddress).toBe("10.32.0.3");
     // A static address outside the ip range is fine.
@@ -432,17 +412,13 @@ describe("IPAM", () => {
 });
 
 async function rowCounts() {
-  const counts: Record<string, number | undefined> = {};
-  for (const [name, table] of Object.entries({
+  const counts = await countRows(labnet.db, {
     networks: schema.networks,
     nodes: schema.nodes,
     endpoints: schema.endpoints,
     allocations: schema.allocations,
     operations: schema.operations,
-  })) {
-    const [row] = await labnet.db.select({ n: count() }).from(table);
-    counts[name] = row?.n;
-  }
+  });
   const [icc] = await labnet.db
     .select({ n: count() })
     .from(schema.networks)
@@ -469,7 +445,7 @@ describe("bad input answers a problem naming the field and changes nothing", () 
     await createNode({ name: "loner", networkMode: "host" });
     await createNode({ name: "follower", networkMode: "container:steady" });
     await createNetwork({ name: "open", ipam: { configs: [{ subnet: "10.33.1.0/24" }] } });
-    await connect("open", { node: "steady" });
+    await connectNode(labnet, "open", { node: "steady" });
     // A second host that is never online, without br_netfilter (and without a predefined
     // bridge, so that `bridge` stays unambiguous): the limits across hosts.
     const other = await registerHost(labnet.db, {
@@ -506,15 +482,7 @@ describe("bad input answers a problem naming the field and changes nothing", () 
     await labnet.db.delete(schema.hosts).where(eq(schema.hosts.id, otherHostId));
   });
 
-  const cases: {
-    name: string;
-    method: string;
-    path: string;
-    body?: unknown;
-    status: number;
-    code: string;
-    location: string;
-  }[] = [
+  const cases: (ProblemCase & { name: string; code: string })[] = [
     {
       name: "removing the predefined bridge",
       method: "DELETE",
@@ -756,19 +724,8 @@ describe("bad input answers a problem naming the field and changes nothing", () 
     },
   ];
 
-  it.each(cases)(
-    "$name → $status $code at $location",
-    async ({ method, path, body, status, code, location }) => {
-      const before = await rowCounts();
-      const res = await labnet.request(method, path, body === undefined ? {} : { body });
-      expect(res.status).toBe(status);
-      expect(res.headers.get("content-type")).toContain("application/problem+json");
-      const problem = (await res.json()) as { code: string; detail: string; errors?: { location: string }[] };
-      expect(problem.code).toBe(code);
-      expect(problem.detail.length).toBeGreaterThan(0);
-      expect(problem.errors?.map((e) => e.location)).toContain(location);
-      expect(await rowCounts()).toEqual(before);
-    },
+  it.each(cases)("$name → $status $code at $location", (problemCase) =>
+    expectProblemChangingNothing(labnet, rowCounts, problemCase),
   );
 });
 

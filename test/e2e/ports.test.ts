@@ -9,10 +9,13 @@ import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually, labnetRules, waitForHostOnline, waitForOperations } from "../helpers/kernel-state";
-import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
-import { createSimHost, execIn, type SimHost } from "../helpers/netns";
+import type { TestLabnet } from "../helpers/labnet";
+import { createSimHost, execIn, netnsOf, type SimHost } from "../helpers/netns";
 import { callPeer, startPeer } from "../helpers/peers";
+import { readProblem } from "../helpers/problems";
 import type { TestProcess } from "../helpers/processes";
+import { countRows } from "../helpers/row-counts";
+import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 
 let labnet: TestLabnet;
 let host: SimHost;
@@ -21,20 +24,15 @@ let outside: string;
 let uplink: string;
 
 beforeAll(async () => {
-  labnet = await startTestLabnet();
-  host = await createSimHost(inject("runPrefix"), "ph", { withOutside: true, index: 40 });
-  executor = labnet.startExecutor(host.hostNetns);
+  ({ labnet, host, executor } = await startSimHostLabnet("ph", 40));
   outside = host.outsideNetns ?? "";
   uplink = host.uplinkAddress ?? "";
-  await waitForHostOnline(labnet, host.hostNetns);
 });
 
 afterAll(async () => {
   await labnet?.stop();
   await host?.destroy();
 });
-
-const netnsOf = (sandboxKey: string | undefined) => (sandboxKey ?? "").replace("/run/netns/", "");
 
 type PortSpec = string | { hostIp?: string; hostPort?: number | string; containerPort: number | string };
 
@@ -55,21 +53,8 @@ async function createServed(
   return { node, netns, ip: node.networkSettings.networks.bridge?.ipAddress ?? "" };
 }
 
-async function problemOf(res: Response) {
-  expect(res.headers.get("content-type")).toContain("application/problem+json");
-  return (await res.json()) as {
-    code: string;
-    detail: string;
-    errors?: { location: string; message: string }[];
-  };
-}
-
-async function rowCounts() {
-  const [nodes] = await labnet.db.select({ n: count() }).from(schema.nodes);
-  const [ports] = await labnet.db.select({ n: count() }).from(schema.portMappings);
-  const [operations] = await labnet.db.select({ n: count() }).from(schema.operations);
-  return { nodes: nodes?.n, ports: ports?.n, operations: operations?.n };
-}
+const rowCounts = () =>
+  countRows(labnet.db, { nodes: schema.nodes, ports: schema.portMappings, operations: schema.operations });
 
 let web: Awaited<ReturnType<typeof createServed>>;
 
@@ -205,7 +190,7 @@ describe("collisions", () => {
       body: { name: "dup", host: host.hostNetns, ports: ["9999:80", "8080:80"] },
     });
     expect(res.status).toBe(409);
-    const problem = await problemOf(res);
+    const problem = await readProblem(res);
     expect(problem.code).toBe("PORT_IN_USE");
     expect(problem.detail).toContain("node web");
     expect(problem.detail).toContain("0.0.0.0:8080->80/tcp");
@@ -225,7 +210,7 @@ describe("collisions", () => {
     expect((await post("any9090", ["9090:80"])).status).toBe(202);
     const blocked = await post("one9090", ["10.9.8.7:9090:80"]);
     expect(blocked.status).toBe(409);
-    expect((await problemOf(blocked)).detail).toContain("node any9090");
+    expect((await readProblem(blocked)).detail).toContain("node any9090");
 
     expect((await post("one9091", ["10.9.8.7:9091:80"])).status).toBe(202);
     expect((await post("two9091", [{ hostIp: "10.9.8.6", hostPort: 9091, containerPort: 80 }])).status).toBe(
@@ -233,7 +218,7 @@ describe("collisions", () => {
     );
     const reverse = await post("any9091", ["9091:80"]);
     expect(reverse.status).toBe(409);
-    expect((await problemOf(reverse)).detail).toMatch(/node (one|two)9091/);
+    expect((await readProblem(reverse)).detail).toMatch(/node (one|two)9091/);
   });
 
   it("a malformed spec is a 422 naming the entry; a structured one names the field", async () => {
@@ -241,14 +226,14 @@ describe("collisions", () => {
       body: { name: "bad", host: host.hostNetns, ports: ["8080:80", "8000-8005:80-82"] },
     });
     expect(bad.status).toBe(422);
-    expect((await problemOf(bad)).errors).toEqual([
+    expect((await readProblem(bad)).errors).toEqual([
       { location: "body.ports[1]", message: expect.stringContaining("invalid ranges") },
     ]);
     const field = await labnet.request("POST", "/v1/nodes", {
       body: { name: "bad", host: host.hostNetns, ports: [{ containerPort: 80, hostIp: "300.1.1.1" }] },
     });
     expect(field.status).toBe(422);
-    expect((await problemOf(field)).errors?.[0]?.location).toBe("body.ports[0].hostIp");
+    expect((await readProblem(field)).errors?.[0]?.location).toBe("body.ports[0].hostIp");
     const none = await labnet.request("POST", "/v1/nodes", {
       body: { name: "bad", host: host.hostNetns, networkMode: "none", ports: ["80"] },
     });
@@ -307,7 +292,7 @@ describe("concurrency", () => {
       const refused = results.filter((r) => r.status === 409);
       expect(ok).toHaveLength(5);
       expect(refused).toHaveLength(7);
-      const problem = await problemOf(refused[0] as Response);
+      const problem = await readProblem(refused[0] as Response);
       expect(problem.code).toBe("PORT_RANGE_EXHAUSTED");
       expect(problem.detail).toContain("49000-49004");
       const ledger = await labnet.client.GET("/v1/hosts/{hostId}/ports", {

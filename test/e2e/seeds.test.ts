@@ -3,33 +3,25 @@
  * exercises 1 and 2, minus name resolution, and the seed 003 experiment), provisioned
  * through the HTTP API only and proven on the real kernel with real packets.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import {
-  expectHostMatchesDatabase,
-  labnetLinks,
-  labnetRules,
-  waitForHostOnline,
-} from "../helpers/kernel-state";
-import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
-import { createSimHost, execIn, listNetns, ping, type SimHost } from "../helpers/netns";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectNode } from "../helpers/api-steps";
+import { defaultRoute, expectHostMatchesDatabase, labnetLinks, labnetRules } from "../helpers/kernel-state";
+import type { TestLabnet } from "../helpers/labnet";
+import { execIn, listNetns, netnsOf, ping, type SimHost } from "../helpers/netns";
 import { callPeer, startPeer } from "../helpers/peers";
+import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 
 let labnet: TestLabnet;
 let host: SimHost;
 
 beforeAll(async () => {
-  labnet = await startTestLabnet();
-  host = await createSimHost(inject("runPrefix"), "sd", { withOutside: true, index: 30 });
-  labnet.startExecutor(host.hostNetns);
-  await waitForHostOnline(labnet, host.hostNetns);
+  ({ labnet, host } = await startSimHostLabnet("sd", 30));
 });
 
 afterAll(async () => {
   await labnet?.stop();
   await host?.destroy();
 });
-
-const netnsOf = (sandboxKey: string | undefined) => (sandboxKey ?? "").replace("/run/netns/", "");
 
 /** IPv4 addresses per interface of a namespace, as the kernel has them. */
 async function addressesIn(netns: string): Promise<Record<string, string[]>> {
@@ -46,10 +38,6 @@ async function addressesIn(netns: string): Promise<Record<string, string[]>> {
   );
 }
 
-async function defaultRoute(netns: string): Promise<string> {
-  return (await execIn(netns, ["ip", "route", "show", "default"])).stdout.trim();
-}
-
 async function createNode(body: {
   name: string;
   networkMode?: string;
@@ -60,16 +48,6 @@ async function createNode(body: {
   expect(res.response.status).toBe(201);
   expect(res.data?.state).toBe("ready");
   return { node: res.data, netns: netnsOf(res.data?.sandboxKey) };
-}
-
-async function connect(network: string, body: { node: string; ipv4Address?: string }) {
-  const res = await labnet.waitingClient.POST("/v1/networks/{networkId}/connect", {
-    params: { path: { networkId: network } },
-    body,
-  });
-  expect(res.error).toBeUndefined();
-  expect(res.response.status).toBe(200);
-  return res.data;
 }
 
 describe("seed 001 exercise 2: networks web and app", () => {
@@ -95,7 +73,7 @@ describe("seed 001 exercise 2: networks web and app", () => {
   });
 
   it("connects web_container to app as eth1, and app_container pings it there", async () => {
-    const node = await connect("app", { node: "web_container" });
+    const node = await connectNode(labnet, "app", { node: "web_container" });
     // The seed's `docker inspect web_container` after `docker network connect app web_container`.
     expect(node?.networkSettings.networks).toMatchObject({
       app: {
@@ -126,7 +104,7 @@ describe("seed 001 exercise 2: networks web and app", () => {
   });
 
   it("connects app_container to web, and web's inspect lists both with their addresses and MACs", async () => {
-    const node = await connect("web", { node: "app_container" });
+    const node = await connectNode(labnet, "web", { node: "app_container" });
     expect(node?.networkSettings.networks.web).toMatchObject({ interface: "eth1", ipAddress: "172.18.0.3" });
 
     const res = await labnet.client.GET("/v1/networks/{networkId}", {
@@ -160,7 +138,7 @@ describe("seed 001 exercise 1: a node's network built step by step", () => {
     expect(await addressesIn(bare.netns)).toEqual({});
 
     // The veth pair, eth0, 172.17.42.1/16 and the default route via docker0's address.
-    const node = await connect("bridge", { node: "busybox0", ipv4Address: "172.17.42.1" });
+    const node = await connectNode(labnet, "bridge", { node: "busybox0", ipv4Address: "172.17.42.1" });
     expect(node?.networkMode).toBe("none");
     expect(node?.networkSettings.networks.bridge).toMatchObject({
       interface: "eth0",

@@ -69,6 +69,11 @@ export async function labnetLinks(netns: string): Promise<string[]> {
     .sort();
 }
 
+/** The default route of a namespace as `ip route` prints it ("" when there is none). */
+export async function defaultRoute(netns: string): Promise<string> {
+  return (await execIn(netns, ["ip", "route", "show", "default"])).stdout.trim();
+}
+
 /** Rules in Labnet's chains of a namespace (not the chain declarations or hooks). */
 export async function labnetRules(netns: string): Promise<string[]> {
   const res = await execIn(netns, ["iptables-save"]);

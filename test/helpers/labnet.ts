@@ -31,7 +31,12 @@ export interface TestLabnet {
   stop(): Promise<void>;
 }
 
-export async function startTestLabnet(options: { redispatchAfterMs?: number } = {}): Promise<TestLabnet> {
+export interface StartTestLabnetOptions {
+  /** Open operations dispatched longer ago than this are dispatched again (default 30 s). */
+  redispatchAfterMs?: number;
+}
+
+export async function startTestLabnet(options: StartTestLabnetOptions = {}): Promise<TestLabnet> {
   const database = await createTestDatabase("e2e");
   const queuePrefix = `lnq${randomBytes(4).toString("hex")}`;
   const { db, sql, close } = createDb(database.url, { max: 20 });

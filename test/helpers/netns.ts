@@ -151,6 +151,11 @@ export function execIn(
   });
 }
 
+/** The namespace name of a node's `sandboxKey` (`/run/netns/<name>`); "" when there is none. */
+export function netnsOf(sandboxKey: string | undefined): string {
+  return (sandboxKey ?? "").replace("/run/netns/", "");
+}
+
 /** One ICMP echo from a namespace; true when a reply came back within `timeoutSec`. */
 export async function ping(
   fromNetns: string,

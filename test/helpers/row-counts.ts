@@ -1,0 +1,16 @@
+import type { Database } from "@labnet/db";
+import { count } from "drizzle-orm";
+import type { PgTable } from "drizzle-orm/pg-core";
+
+/** The number of rows of each table, by the names given: to show that a refused call wrote nothing. */
+export async function countRows(
+  db: Database,
+  tables: Record<string, PgTable>,
+): Promise<Record<string, number | undefined>> {
+  const counts: Record<string, number | undefined> = {};
+  for (const [name, table] of Object.entries(tables)) {
+    const [row] = await db.select({ n: count() }).from(table);
+    counts[name] = row?.n;
+  }
+  return counts;
+}
