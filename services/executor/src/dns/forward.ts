@@ -35,11 +35,16 @@ function askOne(
     : askTcp(query, server, port, timeoutMs);
 }
 
-function askUdp(query: Buffer, server: string, port: number, timeoutMs: number): Promise<Buffer | undefined> {
-  const id = query.readUInt16BE(0);
+/**
+ * A reply, or undefined after `timeoutMs` or on any error: `start` calls `finish` with what
+ * it got; the first call wins and `close` releases the socket exactly once.
+ */
+function oneReply(
+  timeoutMs: number,
+  close: () => void,
+  start: (finish: (reply: Buffer | undefined) => void) => void,
+): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
-    // A socket per query: its random source port keeps replies of other queries out.
-    const socket = createSocket("udp4");
     let done = false;
     const finish = (reply: Buffer | undefined) => {
       if (done) {
@@ -47,47 +52,53 @@ function askUdp(query: Buffer, server: string, port: number, timeoutMs: number):
       }
       done = true;
       clearTimeout(timer);
-      socket.close();
+      close();
       resolve(reply);
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
-    socket.on("error", () => finish(undefined));
-    socket.on("message", (reply, from) => {
-      if (from.address === server && reply.length >= 12 && reply.readUInt16BE(0) === id) {
-        finish(reply);
-      }
-    });
-    socket.send(query, port, server);
+    start(finish);
   });
 }
 
+function askUdp(query: Buffer, server: string, port: number, timeoutMs: number): Promise<Buffer | undefined> {
+  const id = query.readUInt16BE(0);
+  // A socket per query: its random source port keeps replies of other queries out.
+  const socket = createSocket("udp4");
+  return oneReply(
+    timeoutMs,
+    () => socket.close(),
+    (finish) => {
+      socket.on("error", () => finish(undefined));
+      socket.on("message", (reply, from) => {
+        if (from.address === server && reply.length >= 12 && reply.readUInt16BE(0) === id) {
+          finish(reply);
+        }
+      });
+      socket.send(query, port, server);
+    },
+  );
+}
+
 function askTcp(query: Buffer, server: string, port: number, timeoutMs: number): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: server, port });
-    let received = Buffer.alloc(0);
-    let done = false;
-    const finish = (reply: Buffer | undefined) => {
-      if (done) {
-        return;
-      }
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(reply);
-    };
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    socket.on("error", () => finish(undefined));
-    socket.on("close", () => finish(undefined));
-    socket.on("connect", () => {
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(query.length);
-      socket.write(Buffer.concat([length, query]));
-    });
-    socket.on("data", (chunk) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
-        finish(received.subarray(2, 2 + received.readUInt16BE(0)));
-      }
-    });
-  });
+  const socket = connect({ host: server, port });
+  let received = Buffer.alloc(0);
+  return oneReply(
+    timeoutMs,
+    () => socket.destroy(),
+    (finish) => {
+      socket.on("error", () => finish(undefined));
+      socket.on("close", () => finish(undefined));
+      socket.on("connect", () => {
+        const length = Buffer.alloc(2);
+        length.writeUInt16BE(query.length);
+        socket.write(Buffer.concat([length, query]));
+      });
+      socket.on("data", (chunk) => {
+        received = Buffer.concat([received, chunk]);
+        if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
+          finish(received.subarray(2, 2 + received.readUInt16BE(0)));
+        }
+      });
+    },
+  );
 }
