@@ -55,7 +55,13 @@ stamp=node_modules/.package-lock.json
 if [[ ! -d node_modules || ! -e "$stamp" || (-e package-lock.json && package-lock.json -nt "$stamp") ]]; then
   if [[ -e package-lock.json ]]; then
     log "installing node modules (npm ci)"
-    npm ci --no-audit --no-fund </dev/null
+    # A registry mirror that lacks some other platform's optional packages (Biome's darwin
+    # and win32 builds, say) leaves them out of the lockfile, and npm ci then refuses it as
+    # out of sync. npm install resolves the same locked versions and skips what is missing.
+    if ! npm ci --no-audit --no-fund </dev/null; then
+      log "npm ci refused the lockfile; installing the locked versions with npm install"
+      npm install --no-audit --no-fund </dev/null
+    fi
   else
     log "installing node modules (npm install)"
     npm install --no-audit --no-fund </dev/null
