@@ -520,14 +520,37 @@ describe("planHost iptables", () => {
     const desired = makeDesired();
     const first = planHost(desired, observeConverged(desired), OPTIONS).iptablesRestore;
     const observed = update(observeConverged(desired), (o) => {
-      // iptables-save prints an inserted rule as -A.
-      o.iptablesSave = first.replace("-I FORWARD 1 -j", "-A FORWARD -j");
+      // iptables-save prints an inserted rule as -A; the MASQUERADE rule was lost meanwhile.
+      o.iptablesSave = first
+        .replace("-I FORWARD 1 -j", "-A FORWARD -j")
+        .replace(`-A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o ${BR} -j MASQUERADE\n`, "");
     });
     const second = planHost(desired, observed, OPTIONS).iptablesRestore;
     expect(first).toContain("-A POSTROUTING -j LABNET-POSTROUTING");
     expect(second).not.toContain("-A POSTROUTING -j LABNET-POSTROUTING");
     expect(second).not.toContain("FORWARD 1");
     expect(second).toContain(`-A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o ${BR} -j MASQUERADE`);
+  });
+
+  it("skips iptables-restore when the kernel holds exactly the rule set, and only then", () => {
+    const desired = makeDesired();
+    const first = planHost(desired, observeConverged(desired), OPTIONS).iptablesRestore;
+    const applied = first.replace("-I FORWARD 1 -j", "-A FORWARD -j");
+    const same = update(observeConverged(desired), (o) => {
+      o.iptablesSave = applied;
+    });
+    expect(planHost(desired, same, OPTIONS).iptablesRestore).toBe("");
+
+    const internal = { ...desired, bridges: desired.bridges.map((b) => ({ ...b, internal: true })) };
+    expect(planHost(internal, same, OPTIONS).iptablesRestore).not.toContain("MASQUERADE");
+    expect(planHost(internal, same, OPTIONS).iptablesRestore).toContain("*nat");
+    const reordered = update(observeConverged(desired), (o) => {
+      o.iptablesSave = applied.replace(/(-A LABNET-FORWARD [^\n]*\n)(-A LABNET-FORWARD [^\n]*\n)/, "$2$1");
+    });
+    expect(reordered.iptablesSave).not.toBe(applied);
+    const rewritten = planHost(desired, reordered, OPTIONS).iptablesRestore;
+    expect(rewritten).toContain(`-A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o ${BR} -j MASQUERADE`);
+    expect(rewritten).not.toContain("-A POSTROUTING -j LABNET-POSTROUTING");
   });
 });
 

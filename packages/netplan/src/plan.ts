@@ -8,6 +8,7 @@
  */
 import type { DesiredBridge, DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
 import { renderIptablesRestore } from "./iptables";
+import { isRuleSetApplied } from "./iptables-applied";
 import {
   isLabnetBridge,
   isLabnetHostVeth,
@@ -34,7 +35,10 @@ export interface HostPlan {
   netnsAdd: string[];
   hostBatch: string[];
   sandboxBatches: SandboxBatch[];
-  /** Always the complete Labnet rule set; applying it when nothing changed is harmless. */
+  /**
+   * The complete Labnet rule set (applying it again is harmless), or "" when the observed
+   * kernel already holds exactly that set.
+   */
   iptablesRestore: string;
   netnsDelete: string[];
 }
@@ -207,16 +211,17 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
     ...vethCreates,
   ];
 
+  const rules = renderIptablesRestore(desired.bridges, observed.iptablesSave, desired.portMappings);
   return {
     netnsAdd,
     hostBatch,
     sandboxBatches,
-    iptablesRestore: renderIptablesRestore(desired.bridges, observed.iptablesSave, desired.portMappings),
+    iptablesRestore: isRuleSetApplied(rules, observed.iptablesSave) ? "" : rules,
     netnsDelete,
   };
 }
 
-/** True when the plan has no `ip` work (the iptables payload is ignored: it is always complete). */
+/** True when the plan has no `ip` work (whatever its iptables payload). */
 export function isIpNoop(plan: HostPlan): boolean {
   return (
     plan.netnsAdd.length === 0 &&

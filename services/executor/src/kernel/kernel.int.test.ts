@@ -181,10 +181,12 @@ describe("kernel: observe -> plan -> apply on a simulated host", { timeout: 30_0
     expect(save).toContain("-A FORWARD -j LABNET-FORWARD");
   });
 
-  it("is idempotent: a second plan has no ip lines and adds no hooks", async () => {
+  it("is idempotent: a second plan has no ip lines and no iptables work", async () => {
     const plan = await replan(desired);
     expect(plan).toMatchObject({ netnsAdd: [], hostBatch: [], sandboxBatches: [], netnsDelete: [] });
     expect(isIpNoop(plan)).toBe(true);
+    // The rendered rules are exactly what iptables-save prints back: nothing to restore.
+    expect(plan.iptablesRestore).toBe("");
     expect(plan.iptablesRestore).not.toContain("-j LABNET-POSTROUTING\n-A");
     expect(plan.iptablesRestore).not.toMatch(/^-[AI] (FORWARD|POSTROUTING|PREROUTING|OUTPUT) /m);
     await applyPlan(host, plan);
@@ -261,6 +263,50 @@ describe("kernel: observe -> plan -> apply on a simulated host", { timeout: 30_0
     const result = await host.run(["ip", "monitor"], { timeoutMs: 200 });
     expect(result.code).toBe(-1);
     expect(result.stderr).toContain("timed out after 200 ms");
+  });
+
+  it("recognises every kind of Labnet rule as applied, so an unchanged host skips iptables-restore", async () => {
+    const [bridge] = desired.bridges;
+    if (!bridge) {
+      throw new Error("no bridge");
+    }
+    const extra = (octet: number, overrides: Partial<typeof bridge>) => {
+      const networkId = randomId("net_");
+      return {
+        ...bridge,
+        networkId,
+        bridge: bridgeName(networkId),
+        gateways: [`10.3${octet}.0.1/24`],
+        subnets: [`10.3${octet}.0.0/24`],
+        ...overrides,
+      };
+    };
+    const busy: DesiredHost = {
+      ...desired,
+      bridges: [bridge, extra(1, { internal: true }), extra(2, { icc: false, isolated: false })],
+      portMappings: [
+        {
+          protocol: "tcp",
+          hostPort: 8080,
+          targetAddress: "172.30.0.2",
+          targetPort: 80,
+          bridge: bridge.bridge,
+        },
+        {
+          protocol: "udp",
+          bindAddress: "127.0.0.1",
+          hostPort: 5353,
+          targetAddress: "172.30.0.3",
+          targetPort: 53,
+          bridge: bridge.bridge,
+        },
+      ],
+    };
+    const applied = await converge(busy);
+    expect(applied.iptablesRestore).toContain("DNAT --to-destination 172.30.0.2:80");
+    expect((await replan(busy)).iptablesRestore).toBe("");
+    await converge(desired);
+    expect((await replan(desired)).iptablesRestore).toBe("");
   });
 
   it("prunes everything when nothing is desired", async () => {
