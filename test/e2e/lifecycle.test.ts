@@ -189,6 +189,16 @@ describe("HTTP semantics", () => {
     }
   });
 
+  it("refuses a body over 1 MiB with a problem document, before reading it", async () => {
+    const huge = JSON.stringify({ name: "big", labels: { padding: "x".repeat(1_100_000) } });
+    const res = await labnet.request("POST", "/v1/networks", { body: huge });
+    expect(res.status).toBe(413);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    expect(((await res.json()) as { code: string }).code).toBe("PAYLOAD_TOO_LARGE");
+    const rows = await labnet.db.select().from(schema.networks).where(eq(schema.networks.name, "big"));
+    expect(rows).toEqual([]);
+  });
+
   it("replays a POST with the same Idempotency-Key and refuses the key for another body", async () => {
     const body = { name: "idem", ipam: { configs: [{ subnet: "10.78.0.0/24" }] } };
     const first = await labnet.request("POST", "/v1/networks", {

@@ -1,5 +1,6 @@
 import { DomainError } from "@labnet/commands";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { createDocsApp } from "./http/docs";
 import { createErrorHandler, handleNotFound } from "./http/error-handler";
 import { getOperationSpec, listOperationIds } from "./http/openapi-router";
@@ -15,6 +16,9 @@ import { registerNetworkRoutes } from "./routes/networks";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerOperationRoutes } from "./routes/operations";
 import { registerPortRoutes } from "./routes/ports";
+
+/** Largest request body the API reads. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export type GatewayEnv = { Variables: AuthVariables & RequestIdVariables };
 export type GatewayApp = Hono<GatewayEnv>;
@@ -35,6 +39,19 @@ export function createApp(deps: AppDeps): GatewayApp {
   const app: GatewayApp = new Hono<GatewayEnv>();
   app.use("*", requestIdMiddleware());
   app.route("/", createDocsApp());
+  // Before anything reads the body (idempotency hashes it): a lab's requests are small.
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ProblemError({
+          code: "PAYLOAD_TOO_LARGE",
+          detail: `request bodies are limited to ${MAX_BODY_BYTES} bytes`,
+        });
+      },
+    }),
+  );
   app.use("/v1/*", authenticate(deps.db));
   app.use("/v1/*", idempotency(deps.db));
 

@@ -35,6 +35,7 @@ export const PROBLEM_CODES: Readonly<Record<ProblemCode, { status: ProblemStatus
   PORT_IN_USE: { status: 409, title: "Port already allocated" },
   PORT_RANGE_EXHAUSTED: { status: 409, title: "Port range exhausted" },
   PRECONDITION_FAILED: { status: 412, title: "Precondition failed" },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
   INVALID_FIELD: { status: 422, title: "Invalid field" },
   UNSUPPORTED_DRIVER: { status: 422, title: "Unsupported driver" },
