@@ -14,8 +14,6 @@
  * namespace of a run that was killed). Nothing touches the machine's own namespace.
  */
 import { execFile, spawn } from "node:child_process";
-import { readdir } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
   type DesiredBridge,
@@ -24,6 +22,7 @@ import {
   renderPortForwardRules,
   renderPortNatRules,
 } from "@labnet/netplan";
+import { medianAt, ms, runBench, sum, table } from "./harness";
 
 const exec = promisify(execFile);
 
@@ -31,8 +30,6 @@ const TOTAL = 1_000;
 const CHECKPOINTS = [10, 100, 500, 1_000];
 /** Each checkpoint reports the median of the steps ending at it, against scheduler noise. */
 const WINDOW = 5;
-const NETNS_PREFIX = "lbench";
-const INSIDE = "LABNET_BENCH_INSIDE";
 
 const BRIDGE: DesiredBridge = {
   networkId: "net_benchbenchbench22",
@@ -58,48 +55,6 @@ function mapping(i: number): DesiredPortMapping {
 }
 
 const MAPPINGS = Array.from({ length: TOTAL }, (_, i) => mapping(i));
-
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) {
-    process.stdout.write("ports bench skipped: it needs root (network namespaces and iptables)\n");
-    return;
-  }
-  if (process.env[INSIDE] === "1") {
-    await measure();
-    return;
-  }
-  await removeStaleNamespaces();
-  const netns = `${NETNS_PREFIX}${process.pid.toString(36)}-ports`;
-  await exec("ip", ["netns", "add", netns]);
-  const cleanup = () => exec("ip", ["netns", "del", netns]).then(() => undefined);
-  let child: ReturnType<typeof spawn> | undefined;
-  const onSignal = () => {
-    child?.kill("SIGKILL");
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    // The measuring process runs inside the namespace, as the executor runs inside its host:
-    // the processes it forks are plain `iptables`, not wrapped in nsenter.
-    child = spawn(
-      "nsenter",
-      [
-        `--net=/run/netns/${netns}`,
-        "--",
-        process.execPath,
-        ...process.execArgv,
-        fileURLToPath(import.meta.url),
-      ],
-      { stdio: "inherit", env: { ...process.env, [INSIDE]: "1" } },
-    );
-    const code = await new Promise<number>((resolve) => child?.on("exit", (c) => resolve(c ?? 1)));
-    if (code !== 0) {
-      process.exitCode = code;
-    }
-  } finally {
-    await cleanup();
-  }
-}
 
 async function measure(): Promise<void> {
   process.stdout.write(`publishing ${TOTAL} ports, one at a time, both ways (about a minute)...\n`);
@@ -191,7 +146,7 @@ function printTable(
   perRule: number[],
   batchMs: number,
 ): void {
-  const at = (values: number[], n: number) => median(values.slice(Math.max(0, n - WINDOW), n));
+  const at = (values: number[], n: number) => medianAt(values, n, WINDOW);
   const rows = CHECKPOINTS.map((n) => {
     const a = at(labnet, n);
     const b = at(perRule, n);
@@ -225,53 +180,4 @@ function printTable(
   process.stdout.write(lines.join("\n"));
 }
 
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
-  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
-function sum(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0);
-}
-
-function ms(value: number): string {
-  return value.toFixed(value < 10 ? 2 : 1);
-}
-
-/** Namespaces of earlier runs whose process is gone (killed before it could clean up). */
-async function removeStaleNamespaces(): Promise<void> {
-  let names: string[] = [];
-  try {
-    names = await readdir("/run/netns");
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const match = /^lbench([0-9a-z]+)-ports$/.exec(name);
-    const pid = match?.[1] === undefined ? Number.NaN : Number.parseInt(match[1], 36);
-    if (Number.isInteger(pid) && !isAlive(pid)) {
-      await exec("ip", ["netns", "del", name]).catch(() => undefined);
-    }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`ports bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+runBench({ name: "ports", needs: "network namespaces and iptables", url: import.meta.url, measure });

@@ -1,0 +1,157 @@
+/**
+ * What the benches share: a throwaway network namespace per run, the measuring process
+ * re-executed inside it (as the executor runs inside its host), cleanup also on failure or
+ * Ctrl-C, a sweep of namespaces that killed runs left behind, and the table printing.
+ *
+ * Namespaces: the run's host is `lbench<pid>-<name>` (pid in base 36); namespaces the bench
+ * makes from inside (sandboxes) start with `lbench<pid>-<name>-` and go with the host.
+ */
+import { execFile, spawn } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const exec = promisify(execFile);
+
+const NETNS_PREFIX = "lbench";
+/** Set in the re-executed process: the name of the namespace it runs in. */
+const INSIDE = "LABNET_BENCH_INSIDE";
+const NETNS_DIR = "/run/netns";
+
+export interface BenchOptions {
+  /** Short name: the namespace is `lbench<pid>-<name>`, messages say "<name> bench". */
+  name: string;
+  /** What root is needed for, in the message printed when the bench is skipped. */
+  needs: string;
+  /** The benchmark file itself (`import.meta.url`), re-executed inside the namespace. */
+  url: URL | string;
+  /** Runs inside the namespace; `hostNetns` is its name. */
+  measure: (hostNetns: string) => Promise<void>;
+}
+
+/**
+ * Runs a bench: outside, makes `lbench<pid>-<name>`, re-executes `url` inside it with
+ * nsenter and deletes it (and every `lbench<pid>-<name>-…`) afterwards; inside, measures.
+ * Sets `process.exitCode` on failure.
+ *
+ * @example
+ * runBench({ name: "ports", needs: "network namespaces and iptables", url: import.meta.url, measure });
+ */
+export function runBench(options: BenchOptions): void {
+  runOutsideOrInside(options).catch((error: unknown) => {
+    process.stderr.write(
+      `${options.name} bench failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  });
+}
+
+async function runOutsideOrInside(options: BenchOptions): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    process.stdout.write(`${options.name} bench skipped: it needs root (${options.needs})\n`);
+    return;
+  }
+  const inside = process.env[INSIDE];
+  if (inside !== undefined && inside !== "") {
+    await options.measure(inside);
+    return;
+  }
+  await removeStaleNamespaces();
+  const netns = `${NETNS_PREFIX}${process.pid.toString(36)}-${options.name}`;
+  await exec("ip", ["netns", "add", netns]);
+  let child: ReturnType<typeof spawn> | undefined;
+  const onSignal = () => {
+    child?.kill("SIGKILL");
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    // The measuring process runs inside the namespace, as the executor runs inside its host:
+    // the processes it forks are plain `ip`/`iptables`, not wrapped in nsenter. nsenter
+    // --net keeps the mount namespace, so the namespaces it adds are visible out here.
+    child = spawn(
+      "nsenter",
+      [
+        `--net=${NETNS_DIR}/${netns}`,
+        "--",
+        process.execPath,
+        ...process.execArgv,
+        fileURLToPath(options.url),
+      ],
+      { stdio: "inherit", env: { ...process.env, [INSIDE]: netns } },
+    );
+    const code = await new Promise<number>((resolve) => child?.on("exit", (c) => resolve(c ?? 1)));
+    if (code !== 0) {
+      process.exitCode = code;
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    for (const name of await listNetns(`${netns}-`)) {
+      await exec("ip", ["netns", "del", name]);
+    }
+    await exec("ip", ["netns", "del", netns]);
+  }
+}
+
+/** Named namespaces (machine-wide, under /run/netns) whose name starts with `prefix`. */
+export async function listNetns(prefix: string): Promise<string[]> {
+  try {
+    return (await readdir(NETNS_DIR)).filter((name) => name.startsWith(prefix)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Namespaces of earlier runs whose process is gone (killed before it could clean up). */
+async function removeStaleNamespaces(): Promise<void> {
+  for (const name of await listNetns(NETNS_PREFIX)) {
+    const match = /^lbench([0-9a-z]+)-/.exec(name);
+    const pid = match?.[1] === undefined ? Number.NaN : Number.parseInt(match[1], 36);
+    if (Number.isInteger(pid) && !isAlive(pid)) {
+      await exec("ip", ["netns", "del", name]).catch(() => undefined);
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A markdown table, first column left-aligned, the others right-aligned. */
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
+  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+/**
+ * The median of the `window` steps ending at step `n` (1-based), against scheduler noise.
+ *
+ * @example medianAt([5, 1, 9, 7], 4, 3) // 7, the median of [1, 9, 7]
+ */
+export function medianAt(values: readonly number[], n: number, window: number): number {
+  return median(values.slice(Math.max(0, n - window), n));
+}
+
+/** The middle value (the upper one of an even count); 0 for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** The sum of `values`. */
+export function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Milliseconds with two decimals below 10, else one. */
+export function ms(value: number): string {
+  return value.toFixed(value < 10 ? 2 : 1);
+}
