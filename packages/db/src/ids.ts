@@ -29,8 +29,3 @@ export function newId(kind: IdKind): string {
   }
   return `${ID_PREFIX[kind]}_${out}`;
 }
-
-/** True when `value` looks like an id of `kind` (used to tell ids from names in paths). */
-export function isId(kind: IdKind, value: string): boolean {
-  return new RegExp(`^${ID_PREFIX[kind]}_[a-z2-7]{16}$`).test(value);
-}

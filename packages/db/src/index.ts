@@ -1,5 +1,5 @@
 export { type CreateDbOptions, connectionOptions, createDb, type Database, type Sql } from "./client";
-export { ID_PREFIX, type IdKind, isId, newId } from "./ids";
+export { ID_PREFIX, type IdKind, newId } from "./ids";
 export { DatabaseLock } from "./locks";
 export { migrate } from "./migrate";
 export * from "./queries";
@@ -15,4 +15,4 @@ export type {
   StoredProblem,
 } from "./schema";
 export * as schema from "./schema";
-export { type Db, type Tx, withTransaction } from "./tx";
+export type { Db, Tx } from "./tx";

@@ -5,8 +5,3 @@ export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** Anything queries can run on: the pool or an open transaction. */
 export type Db = Database | Tx;
-
-/** Runs `fn` in a transaction, or in the caller's if `db` already is one (a savepoint then). */
-export function withTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction(fn);
-}

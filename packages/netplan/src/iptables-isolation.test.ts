@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredBridge } from "./desired";
 import { renderIccRules, renderIsolationRules } from "./iptables-isolation";
+import { makeBridge } from "./test-fixtures";
 
-function bridge(name: string, overrides: Partial<DesiredBridge> = {}): DesiredBridge {
-  return {
-    networkId: "net_abcdefgh23456777",
-    bridge: name,
-    gateways: ["172.30.0.1/24"],
-    subnets: ["172.30.0.0/24"],
-    internal: false,
-    icc: true,
-    isolated: true,
-    mtu: 1500,
-    ...overrides,
-  };
-}
+const bridge = (name: string, overrides: Partial<DesiredBridge> = {}) =>
+  makeBridge({ bridge: name, ...overrides });
 
 const A = "lnbr-aaaaaaaa";
 const B = "lnbr-bbbbbbbb";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DesiredBridge, DesiredPortMapping } from "./desired";
+import type { DesiredPortMapping } from "./desired";
 import { renderIptablesRestore } from "./iptables";
 import {
   assertValidPortMappings,
@@ -8,6 +8,7 @@ import {
   renderPortRawTable,
   routeLocalnetBridges,
 } from "./iptables-ports";
+import { makeBridge } from "./test-fixtures";
 
 const BR = "lnbr-abcdefgh";
 const BR2 = "lnbr-zzzzzzzz";
@@ -170,16 +171,7 @@ describe("assertValidPortMappings", () => {
 });
 
 describe("renderIptablesRestore with published ports", () => {
-  const bridge: DesiredBridge = {
-    networkId: "net_abcdefgh23456777",
-    bridge: BR,
-    gateways: ["172.30.0.1/24"],
-    subnets: ["172.30.0.0/24"],
-    internal: false,
-    icc: true,
-    isolated: true,
-    mtu: 1500,
-  };
+  const bridge = makeBridge({ bridge: BR });
   const payload = renderIptablesRestore([bridge], "", [
     makeMapping(),
     makeMapping({ ...LOOPBACK, hostPort: 9 }),

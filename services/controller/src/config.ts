@@ -1,3 +1,4 @@
+import { parseEnv } from "@labnet/config";
 import { z } from "zod";
 
 /** The controller's environment (when it runs as its own process). */
@@ -15,10 +16,5 @@ export const ControllerConfig = z.object({
 export type ControllerConfig = z.infer<typeof ControllerConfig>;
 
 export function loadControllerConfig(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
-  const result = ControllerConfig.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid controller configuration:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseEnv(ControllerConfig, env, "controller");
 }

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { parseEnv } from "@labnet/config";
 import { z } from "zod";
 
 const NETNS_PREFIX = /^[a-zA-Z0-9_.-]{1,47}-$/;
@@ -72,10 +73,5 @@ export function parsePortRange(value: string): { start: number; end: number } | 
 
 /** Parses the environment or throws one error that lists every bad variable. */
 export function loadExecutorConfig(env: NodeJS.ProcessEnv = process.env): ExecutorConfig {
-  const result = ExecutorConfig.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid executor configuration:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseEnv(ExecutorConfig, env, "executor");
 }

@@ -1,59 +1,48 @@
-import { DEFAULT_ADDRESS_POOLS, parseAddressPools } from "@labnet/ipam";
+import { parseEnv } from "@labnet/config";
+import { type AddressPool, DEFAULT_ADDRESS_POOLS, parseAddressPools } from "@labnet/ipam";
 import { z } from "zod";
 
 /** The gateway's environment. Parsed once at start; every problem is listed before exiting. */
-export const GatewayConfig = z
-  .object({
-    /** Address the HTTP API listens on. */
-    LABNET_LISTEN_HOST: z.string().min(1).default("127.0.0.1"),
-    /** Port the HTTP API listens on. */
-    LABNET_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-    /** Postgres; `?host=/dir` for a unix socket. */
-    DATABASE_URL: z.string().url(),
-    /** Redis: `redis://host:port` or `unix:///path/redis.sock`. */
-    REDIS_URL: z.string().url(),
-    /** An admin token to accept (stored hashed), so automation can start Labnet with a known token. */
-    LABNET_ADMIN_TOKEN: z.string().min(16, "at least 16 characters").optional(),
-    /** Default address pools, `base=172.18.0.0/16,size=16;base=10.10.0.0/16,size=24`; Docker's by default. */
-    LABNET_ADDRESS_POOLS: z.string().optional(),
-    /** MTU of networks that do not set one. */
-    LABNET_DEFAULT_MTU: z.coerce.number().int().min(576).max(9000).default(1500),
-    /** Key prefix of Labnet's BullMQ queues; must match the executors'. */
-    LABNET_QUEUE_PREFIX: z
-      .string()
-      .regex(/^[a-zA-Z0-9_-]+$/)
-      .default("labnet"),
-    /** Run the outbox dispatcher in this process (turn off when a separate controller runs). */
-    LABNET_RUN_CONTROLLER: z.enum(["true", "false"]).default("true"),
-    /** Open operations dispatched longer ago than this are dispatched again (Redis may have lost them). */
-    LABNET_REDISPATCH_AFTER_MS: z.coerce.number().int().min(1_000).default(30_000),
-  })
-  .superRefine((env, ctx) => {
-    if (env.LABNET_ADDRESS_POOLS !== undefined) {
-      const parsed = parseAddressPools(env.LABNET_ADDRESS_POOLS);
-      if (!parsed.ok) {
-        ctx.addIssue({ code: "custom", path: ["LABNET_ADDRESS_POOLS"], message: parsed.message });
+export const GatewayConfig = z.object({
+  /** Address the HTTP API listens on. */
+  LABNET_LISTEN_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Port the HTTP API listens on. */
+  LABNET_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Postgres; `?host=/dir` for a unix socket. */
+  DATABASE_URL: z.string().url(),
+  /** Redis: `redis://host:port` or `unix:///path/redis.sock`. */
+  REDIS_URL: z.string().url(),
+  /** An admin token to accept (stored hashed), so automation can start Labnet with a known token. */
+  LABNET_ADMIN_TOKEN: z.string().min(16, "at least 16 characters").optional(),
+  /** Default address pools, `base=172.18.0.0/16,size=16;base=10.10.0.0/16,size=24`; Docker's by default. */
+  LABNET_ADDRESS_POOLS: z
+    .string()
+    .optional()
+    .transform((spec, ctx): readonly AddressPool[] => {
+      if (spec === undefined) {
+        return DEFAULT_ADDRESS_POOLS;
       }
-    }
-  });
+      const parsed = parseAddressPools(spec);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: "custom", message: parsed.message });
+        return z.NEVER;
+      }
+      return parsed.pools;
+    }),
+  /** MTU of networks that do not set one. */
+  LABNET_DEFAULT_MTU: z.coerce.number().int().min(576).max(9000).default(1500),
+  /** Key prefix of Labnet's BullMQ queues; must match the executors'. */
+  LABNET_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/)
+    .default("labnet"),
+  /** Run the outbox dispatcher in this process (turn off when a separate controller runs). */
+  LABNET_RUN_CONTROLLER: z.enum(["true", "false"]).default("true"),
+  /** Open operations dispatched longer ago than this are dispatched again (Redis may have lost them). */
+  LABNET_REDISPATCH_AFTER_MS: z.coerce.number().int().min(1_000).default(30_000),
+});
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const result = GatewayConfig.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid gateway configuration:\n${lines.join("\n")}`);
-  }
-  return result.data;
-}
-
-export function addressPoolsOf(config: GatewayConfig) {
-  if (config.LABNET_ADDRESS_POOLS === undefined) {
-    return DEFAULT_ADDRESS_POOLS;
-  }
-  const parsed = parseAddressPools(config.LABNET_ADDRESS_POOLS);
-  if (!parsed.ok) {
-    throw new Error(parsed.message);
-  }
-  return parsed.pools;
+  return parseEnv(GatewayConfig, env, "gateway");
 }

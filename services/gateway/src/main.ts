@@ -2,7 +2,7 @@ import { serve } from "@hono/node-server";
 import { countAdminTokens, createDb, createToken, generateTokenSecret, migrate } from "@labnet/db";
 import { createLogger } from "@labnet/log";
 
-import { addressPoolsOf, loadGatewayConfig } from "./config";
+import { loadGatewayConfig } from "./config";
 import { createGatewayRuntime } from "./runtime";
 
 /** The gateway: migrate, make sure an admin can log in, serve the API, dispatch the outbox. */
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     pg: sql,
     redisUrl: config.REDIS_URL,
     queuePrefix: config.LABNET_QUEUE_PREFIX,
-    addressPools: addressPoolsOf(config),
+    addressPools: config.LABNET_ADDRESS_POOLS,
     defaultMtu: config.LABNET_DEFAULT_MTU,
     log,
     runController: config.LABNET_RUN_CONTROLLER === "true",

@@ -78,16 +78,6 @@ export async function insertAllocations(db: Db, rows: NewAllocation[]): Promise<
   await db.insert(allocations).values(rows);
 }
 
-export type AllocationRow = typeof allocations.$inferSelect;
-
-export async function allocationsOf(db: Db, networkId: string): Promise<AllocationRow[]> {
-  return db
-    .select()
-    .from(allocations)
-    .where(eq(allocations.networkId, networkId))
-    .orderBy(allocations.address);
-}
-
 /** One address of a network's ledger with what holds it. */
 export interface AllocationDetail {
   address: string;

@@ -103,10 +103,6 @@ export async function liveNodesOfHost(db: Db, hostId: string): Promise<NodeRow[]
     .orderBy(nodes.createdAt);
 }
 
-export async function deleteNodeRow(db: Db, id: string): Promise<void> {
-  await db.delete(nodes).where(eq(nodes.id, id));
-}
-
 export async function getNode(db: Db, id: string): Promise<NodeRow | undefined> {
   const [row] = await db.select().from(nodes).where(eq(nodes.id, id));
   return row;

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { createErrorHandler, handleNotFound } from "./error-handler";
 import {
   badRequest,
-  conflict,
   invalidField,
   notFound,
   PROBLEM_CONTENT_TYPE,
@@ -50,7 +49,10 @@ describe("helpers", () => {
       given: notFound("network x not found"),
       want: { status: 404, code: "NOT_FOUND", detail: "network x not found" },
     },
-    { given: conflict("SUBNET_OVERLAP", "Pool overlaps"), want: { status: 409, code: "SUBNET_OVERLAP" } },
+    {
+      given: new ProblemError({ code: "SUBNET_OVERLAP", detail: "Pool overlaps" }),
+      want: { status: 409, code: "SUBNET_OVERLAP" },
+    },
     {
       given: new ProblemError({ code: "NO_HOST", status: 503, detail: "no host online" }),
       want: { status: 503, title: "No host" },

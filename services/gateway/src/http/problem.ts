@@ -110,22 +110,6 @@ export function notFound(detail: string): ProblemError {
   return new ProblemError({ code: "NOT_FOUND", detail });
 }
 
-/** The codes answered with 409. */
-export type ConflictCode =
-  | "CONFLICT"
-  | "NAME_CONFLICT"
-  | "SUBNET_OVERLAP"
-  | "ADDRESS_IN_USE"
-  | "NETWORK_IN_USE"
-  | "POOL_EXHAUSTED"
-  | "PORT_IN_USE"
-  | "PORT_RANGE_EXHAUSTED";
-
-/** 409 with a conflict code, optionally naming the field at fault. */
-export function conflict(code: ConflictCode, detail: string, errors?: ProblemFieldError[]): ProblemError {
-  return new ProblemError({ code, detail, ...(errors ? { errors } : {}) });
-}
-
 /** The problem document for `error` as answered to the request in `c`. */
 export function toProblem(c: Context, error: ProblemError): Problem {
   return {
