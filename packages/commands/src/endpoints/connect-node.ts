@@ -1,7 +1,5 @@
 import {
   constraintViolation,
-  lockNetworks,
-  lockNode,
   type NodeRow,
   type OperationRow,
   schema,
@@ -10,10 +8,10 @@ import {
 } from "@labnet/db";
 import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
-import { DomainError, notFound } from "../errors";
+import { DomainError } from "../errors";
 import { attach, checkAliases } from "../nodes/attach";
 import { recordNodeOperation } from "../operations/record-operation";
-import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
+import { lockAttachment, resolveAttachment } from "./attachment";
 
 export interface ConnectNodeInput {
   /** The network (id or name), from the path. */
@@ -41,18 +39,10 @@ export async function connectNode({
   input: ConnectNodeInput;
 }): Promise<{ node: NodeRow; operation: OperationRow }> {
   const aliases = checkAliases(input.aliases, "body.aliases");
-  const network = await resolveNetwork(ctx.db, input.network);
-  const host = network.hostId ? await resolveHost(ctx.db, network.hostId) : undefined;
-  const found = await resolveNodeOnHost(ctx.db, input.node, host, "body.node");
+  const { network, node: found } = await resolveAttachment(ctx, input);
   try {
     const result = await ctx.db.transaction(async (tx) => {
-      // Network before node, in every command that takes both locks.
-      await lockNetworks(tx, [network.id]);
-      const node = await lockNode(tx, found.id);
-      if (!node) {
-        throw notFound("node", input.node, "body.node");
-      }
-      assertConnectable(node, "body.node");
+      const node = await lockAttachment(tx, network, found, input.node);
       if (!network.attachable) {
         throw new DomainError("CONFLICT", `network ${network.name} is not attachable`, [
           { location: "path.networkId", message: "nodes can only be attached when they are created" },
@@ -76,22 +66,6 @@ export async function connectNode({
       throw alreadyConnected(found.name, network.name);
     }
     throw error;
-  }
-}
-
-/** Refuses nodes that cannot gain or lose endpoints: being removed, or without a sandbox of their own. */
-export function assertConnectable(node: NodeRow, location: string): void {
-  if (node.state === "deleting") {
-    throw new DomainError("CONFLICT", `node ${node.name} is being removed`, [
-      { location, message: "node is being removed" },
-    ]);
-  }
-  if (node.networkMode === "host" || node.netnsOwnerId !== null) {
-    const message =
-      node.networkMode === "host"
-        ? `node ${node.name} is in network mode host: it shares the host's network namespace and has no endpoints of its own`
-        : `node ${node.name} is in network mode ${node.networkMode}: it shares that node's network namespace and has no endpoints of its own`;
-    throw new DomainError("CONFLICT", message, [{ location, message: `network mode ${node.networkMode}` }]);
   }
 }
 

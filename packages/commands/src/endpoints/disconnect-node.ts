@@ -1,16 +1,8 @@
-import {
-  deleteEndpoint,
-  findEndpoint,
-  lockNetworks,
-  lockNode,
-  type NodeRow,
-  type OperationRow,
-} from "@labnet/db";
+import { deleteEndpoint, findEndpoint, type NodeRow, type OperationRow } from "@labnet/db";
 import type { CommandContext } from "../context";
-import { DomainError, notFound } from "../errors";
+import { DomainError } from "../errors";
 import { recordNodeOperation } from "../operations/record-operation";
-import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
-import { assertConnectable } from "./connect-node";
+import { lockAttachment, resolveAttachment } from "./attachment";
 
 export interface DisconnectNodeInput {
   /** The network (id or name), from the path. */
@@ -32,16 +24,9 @@ export async function disconnectNode({
   ctx: CommandContext;
   input: DisconnectNodeInput;
 }): Promise<{ node: NodeRow; operation: OperationRow }> {
-  const network = await resolveNetwork(ctx.db, input.network);
-  const host = network.hostId ? await resolveHost(ctx.db, network.hostId) : undefined;
-  const found = await resolveNodeOnHost(ctx.db, input.node, host, "body.node");
+  const { network, node: found } = await resolveAttachment(ctx, input);
   const result = await ctx.db.transaction(async (tx) => {
-    await lockNetworks(tx, [network.id]);
-    const node = await lockNode(tx, found.id);
-    if (!node) {
-      throw notFound("node", input.node, "body.node");
-    }
-    assertConnectable(node, "body.node");
+    const node = await lockAttachment(tx, network, found, input.node);
     const endpoint = await findEndpoint(tx, node.id, network.id);
     if (!endpoint) {
       const message = `node ${node.name} is not connected to network ${network.name}`;
