@@ -21,7 +21,11 @@ export {
   type NodeNetworkInput,
 } from "./nodes/create-node";
 export { deleteNode } from "./nodes/delete-node";
-export { reportOperationFailed, reportOperationSucceeded } from "./operations/report-operation";
+export {
+  type ConvergeOutcome,
+  type OperationProblem,
+  settleOperations,
+} from "./operations/report-operation";
 export { allocatePorts } from "./ports/allocate-ports";
 export {
   assertCanPublish,

@@ -73,4 +73,10 @@ export interface DesiredHost {
   sandboxes: DesiredSandbox[];
   /** Published ports of the host, in ledger order. */
   portMappings: DesiredPortMapping[];
+  /**
+   * Host veths of sandboxes being removed. Deleting a namespace destroys the veth pairs in it,
+   * so pruning leaves these to the `netns del` (about 1 ms each) instead of one `link del`
+   * apiece (about 23 ms each: every one waits for the kernel to tear the pair down).
+   */
+  departingHostVeths?: readonly string[];
 }

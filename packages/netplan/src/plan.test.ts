@@ -499,6 +499,18 @@ describe("planHost pruning", () => {
         netnsDelete: [`${PREFIX}orphanaaaaaaaaaa`, NS1, NS2],
       },
     },
+    {
+      name: "sandboxes being removed take their host veths with their namespace: no link del of their own",
+      given: {
+        desired: { bridges: desired.bridges, sandboxes: [], portMappings: [], departingHostVeths: [HV1, HV2] },
+        prune: true,
+      },
+      want: {
+        ...EMPTY,
+        hostBatch: ["link del lnvzzzzzzzzzz", "link del lnbr-zzzzzzzz"],
+        netnsDelete: [`${PREFIX}orphanaaaaaaaaaa`, NS1, NS2],
+      },
+    },
   ];
   it.each(cases)("$name", ({ given, want }) => {
     expect(

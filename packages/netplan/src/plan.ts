@@ -187,6 +187,7 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
       desired.sandboxes.flatMap((sandbox) => sandbox.endpoints.map((endpoint) => endpoint.hostVeth)),
     );
     const desiredBridges = new Set(desired.bridges.map((bridge) => bridge.bridge));
+    const departing = new Set(desired.departingHostVeths ?? []);
     for (const netns of [...observed.netns].sort(compare)) {
       // A file name under /run/netns may hold anything, a newline included; only
       // names that are safe to put on a batch line are ever deleted.
@@ -196,7 +197,10 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
     }
     for (const link of [...observed.links].sort((a, b) => compare(a.name, b.name))) {
       if (isLabnetHostVeth(link.name) && !desiredHostVeths.has(link.name)) {
-        hostVethDeletes.add(link.name);
+        // Its pair goes with its sandbox's namespace (netnsDelete, below).
+        if (!departing.has(link.name)) {
+          hostVethDeletes.add(link.name);
+        }
       } else if (isLabnetBridge(link.name) && !desiredBridges.has(link.name)) {
         bridgeDeletes.add(link.name);
       }

@@ -1,38 +1,34 @@
 import { z } from "zod";
 
 /**
- * What every job carries: ids only. The executor loads the desired state from Postgres,
- * so a lost or replayed job loses or duplicates nothing.
+ * What a converge job carries: the host, nothing else. The job means "this host needs
+ * converging"; the executor loads desired state and the open operations from Postgres in one
+ * snapshot and settles every operation that snapshot covered, so a lost, replayed or
+ * duplicated job loses or duplicates nothing.
  */
-export const EntityJob = z
+export const HostJob = z
   .object({
-    operationId: z.string().regex(/^op_[a-z2-7]{16}$/),
     hostId: z.string().regex(/^hst_[a-z2-7]{16}$/),
-    targetId: z.string().min(1),
   })
   .strict();
-export type EntityJob = z.infer<typeof EntityJob>;
+export type HostJob = z.infer<typeof HostJob>;
 
 interface JobSpec {
-  payload: typeof EntityJob;
-  /** Tries before the operation is marked failed. */
+  payload: typeof HostJob;
+  /** Tries of the job itself (a converge that could not run at all: database away, ...). */
   attempts: number;
   /** First retry delay; doubles each attempt. */
   backoffMs: number;
 }
 
-const converge: JobSpec = { payload: EntityJob, attempts: 5, backoffMs: 500 };
-
 /** Every job Labnet runs, by name. The only place job names exist. */
 export const JOBS = {
-  /** Build or repair a network's kernel side on its host. */
-  "network.ensure": converge,
-  /** Remove a network's kernel side, then its records. */
-  "network.remove": converge,
-  /** Build or repair a node's sandbox and endpoints. */
-  "node.ensure": converge,
-  /** Remove a node's sandbox, then its records. */
-  "node.remove": converge,
+  /**
+   * Converge one lab host to Postgres. One per host at a time (BullMQ deduplication with
+   * `keepLastIfActive`): a burst of operations is served by the converge running now and at
+   * most one more, whatever its size.
+   */
+  "host.converge": { payload: HostJob, attempts: 5, backoffMs: 500 },
 } as const satisfies Record<string, JobSpec>;
 
 export type JobName = keyof typeof JOBS;
@@ -45,4 +41,9 @@ export function isJobName(value: string): value is JobName {
 /** One BullMQ queue per lab host. No `:` (BullMQ uses it as its key separator). */
 export function hostQueueName(hostId: string): string {
   return `labnet-host-${hostId}`;
+}
+
+/** The deduplication id of a host's converge job: at most one waiting and one active. */
+export function convergeDedupId(hostId: string): string {
+  return `converge-${hostId}`;
 }

@@ -1,10 +1,12 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { type EntityJob, hostQueueName, JOBS, type JobName } from "./catalog";
+import { convergeDedupId, HostJob, hostQueueName, JOBS } from "./catalog";
 
 /**
- * Puts jobs on host queues. The job id is the operation id, so dispatching the same
- * operation twice is a no-op while the job exists.
+ * Asks lab hosts to converge. One job per host at a time, whatever the number of operations
+ * behind it: a request while a converge job waits is absorbed by it, and a request while one
+ * runs leaves exactly one more behind it (BullMQ deduplication, `keepLastIfActive`), which
+ * serves everything recorded meanwhile.
  */
 export class HostQueues {
   readonly #queues = new Map<string, Queue>();
@@ -23,16 +25,21 @@ export class HostQueues {
     return queue;
   }
 
-  async enqueue(name: JobName, payload: EntityJob): Promise<void> {
-    const spec = JOBS[name];
-    const data = spec.payload.parse(payload);
-    await this.queue(data.hostId).add(name, data, {
-      jobId: data.operationId,
-      attempts: spec.attempts,
-      backoff: { type: "exponential", delay: spec.backoffMs },
-      removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 24 * 3600 },
-    });
+  /** Requests a converge of each host (deduplicated per host). */
+  async requestConverge(hostIds: Iterable<string>): Promise<void> {
+    const spec = JOBS["host.converge"];
+    await Promise.all(
+      [...new Set(hostIds)].map((hostId) => {
+        const data = HostJob.parse({ hostId });
+        return this.queue(hostId).add("host.converge", data, {
+          deduplication: { id: convergeDedupId(hostId), keepLastIfActive: true },
+          attempts: spec.attempts,
+          backoff: { type: "exponential", delay: spec.backoffMs },
+          removeOnComplete: { age: 3600, count: 100 },
+          removeOnFail: { age: 24 * 3600, count: 1000 },
+        });
+      }),
+    );
   }
 
   async close(): Promise<void> {

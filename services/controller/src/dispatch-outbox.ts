@@ -1,6 +1,13 @@
-import { type Database, DatabaseLock, listDispatchable, markDispatched, type Sql } from "@labnet/db";
+import {
+  type Database,
+  DatabaseLock,
+  listDispatchable,
+  markDispatched,
+  type Sql,
+  unmarkDispatched,
+} from "@labnet/db";
 import type { Logger } from "@labnet/log";
-import { type HostQueues, isJobName } from "@labnet/queue";
+import type { HostQueues } from "@labnet/queue";
 import { sql } from "drizzle-orm";
 
 export interface OutboxDispatcherOptions {
@@ -22,10 +29,11 @@ export interface OutboxDispatcher {
 }
 
 /**
- * Moves operations from the Postgres outbox onto their host's queue. Woken by the
- * operations trigger's NOTIFY, by kick(), and by a slow poll. Each round holds a
- * transaction-level advisory lock, so several gateways dispatch without doubling work;
- * a double dispatch would be harmless anyway (the job id is the operation id).
+ * Moves operations from the Postgres outbox to their hosts: a converge request per host
+ * with due operations. Woken by the operations trigger's NOTIFY, by kick(), and by a slow
+ * poll. Each round claims under a transaction-level advisory lock, so several gateways
+ * dispatch without doubling work; a double dispatch would be harmless anyway (converge
+ * requests are deduplicated per host, and a converge settles what its snapshot holds).
  */
 export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
   const { db, pg, queues, log } = options;
@@ -43,31 +51,40 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
     try {
       do {
         again = false;
-        await db.transaction(async (tx) => {
+        // Claim what is due in one short transaction, then ask the hosts outside it: a slow
+        // Redis never holds a transaction open, and one converge request per host serves all
+        // of that host's operations however many there are.
+        const due = await db.transaction(async (tx) => {
           const [lock] = await tx.execute<{ locked: boolean }>(
             sql`SELECT pg_try_advisory_xact_lock(${DatabaseLock.OutboxDispatch}) AS locked`,
           );
           if (!lock?.locked) {
-            return;
+            return [];
           }
-          const due = await listDispatchable(tx, { redispatchAfterMs, limit: 500 });
-          const sent: string[] = [];
-          for (const op of due) {
-            if (!isJobName(op.kind)) {
-              log.error("operation of unknown kind", { op: op.id, kind: op.kind });
-              continue;
-            }
-            try {
-              await queues.enqueue(op.kind, { operationId: op.id, hostId: op.hostId, targetId: op.targetId });
-              sent.push(op.id);
-            } catch (error) {
-              // Redis away: leave it in the outbox; the next round retries.
-              log.warn("dispatch failed", { op: op.id, error: String(error) });
-              break;
-            }
-          }
-          await markDispatched(tx, sent);
+          const rows = await listDispatchable(tx, { redispatchAfterMs, limit: 5000 });
+          await markDispatched(
+            tx,
+            rows.map((op) => op.id),
+          );
+          return rows;
         });
+        if (due.length === 0) {
+          continue;
+        }
+        try {
+          await queues.requestConverge(due.map((op) => op.hostId));
+        } catch (error) {
+          // Redis away: put them back in the outbox; the next round (or the poll) retries.
+          log.warn("dispatch failed", { operations: due.length, error: String(error) });
+          await unmarkDispatched(
+            db,
+            due.map((op) => op.id),
+          );
+          break;
+        }
+        if (due.length === 5000) {
+          again = true;
+        }
       } while (again && !stopped);
     } catch (error) {
       log.error("dispatch round failed", { error: String(error) });

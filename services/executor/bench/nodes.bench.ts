@@ -36,7 +36,13 @@ import {
   sandboxIfName,
   sandboxNetnsName,
 } from "@labnet/netplan";
-import { applyPlan, createExecRunner, observeHost, type Runner, runOrThrow } from "../src/kernel";
+import {
+  applyPlanOrThrow as applyPlan,
+  createExecRunner,
+  observeHost,
+  type Runner,
+  runOrThrow,
+} from "../src/kernel";
 import { listNetns, median, medianAt, ms, runBench, sum, table } from "./harness";
 
 const TOTAL = 200;

@@ -1,56 +1,126 @@
-import type { Db } from "@labnet/db";
-import { type DesiredHost, planHost, routeLocalnetBridges } from "@labnet/netplan";
-import { loadDesiredHost } from "./desired-state";
-import { applyPlan, applyRouteLocalnet, observeHost, type Runner } from "./kernel";
+import { type Database, loadHostSnapshot, type OperationRow, startOperations } from "@labnet/db";
+import type { Logger } from "@labnet/log";
+import { type DesiredHost, planHost, type ResolverHost, routeLocalnetBridges } from "@labnet/netplan";
+import { desiredHostOf, kernelOwnersOf, liveStateOf, type Target } from "./desired-state";
+import { dropInvalidTargets } from "./desired-validate";
+import { resolverStateOf } from "./dns/resolver-state";
+import {
+  type ApplyFailure,
+  applyPlan,
+  applyRouteLocalnet,
+  describeFailure,
+  observeHost,
+  type Runner,
+} from "./kernel";
 
 export interface ConvergeDeps {
-  db: Db;
+  db: Database;
   runner: Runner;
   hostId: string;
   netnsPrefix: string;
+  log: Logger;
   /**
-   * Runs after every converge with the state it built (name resolution follows what was just
-   * built or removed).
+   * Runs after every converge with the state it built and the name-resolution state of the
+   * same snapshot (names follow what was just built or removed).
    */
-  afterConverge?: (applied: DesiredHost) => Promise<void>;
+  afterConverge?: (applied: DesiredHost, resolver: ResolverHost, scope: ConvergeScope) => Promise<void>;
 }
 
 /**
- * Which sandboxes to look into. Looking costs a process or two per sandbox, so jobs look
- * only at their own node; the reconcile loop looks at all of them.
+ * `changed`: serve the open operations; look into the sandboxes of the nodes they name
+ * (looking costs a process per sandbox) and do nothing at all when none is open.
+ * `host`: the same, but also when nothing is open (prunes what the host still holds).
+ * `all`: the reconcile loop; look into every sandbox and repair whatever drifted.
  */
-export type SandboxScope = { kind: "all" } | { kind: "only"; netns: string[] };
+export type ConvergeScope = "changed" | "host" | "all";
+
+/** What one converge did. */
+export interface ConvergeReport {
+  /** The open operations of its snapshot, as started (attempt counted). */
+  operations: OperationRow[];
+  /** Network or node id → why it could not be converged. */
+  failures: Map<string, string>;
+  /** Failures that belong to no one target (the firewall, a whole step): every operation fails with them. */
+  hostFailure?: string;
+  /**
+   * Namespaces of removed nodes were deleted, leaving their host veths to go with them. A
+   * process still inside a namespace keeps it (and its veths) alive after `netns del`, so a
+   * later `host` converge prunes whatever is left.
+   */
+  departed: boolean;
+}
 
 /**
- * Makes the host's kernel match Postgres: load desired state, observe, plan the
- * difference, apply it. Labnet objects no longer desired are pruned every time (that is
- * cheap: one link listing), so a removal is a converge like any other.
+ * Makes the host's kernel match one snapshot of Postgres: load the snapshot (desired state and
+ * the operations it serves), observe, plan the difference, apply it, bring name resolution in
+ * line. Labnet objects no longer desired are pruned every time, so a removal is a converge
+ * like any other. A target whose kernel work fails is reported in `failures` and the rest of
+ * the host converges; the caller settles the operations (settle.ts).
  */
-export async function convergeHost(deps: ConvergeDeps, scope: SandboxScope): Promise<void> {
-  const desired = await loadDesiredHost(deps.db, deps.hostId);
-  const sandboxes = scope.kind === "all" ? desired.sandboxes.map((s) => s.netns) : scope.netns;
-  const observed = await observeHost(deps.runner, { netnsPrefix: deps.netnsPrefix, sandboxes });
+export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Promise<ConvergeReport> {
+  const snapshot = await loadHostSnapshot(deps.db, deps.hostId);
+  if (scope === "changed" && snapshot.operations.length === 0) {
+    return { operations: [], failures: new Map(), departed: false };
+  }
+  const operations = await startOperations(
+    deps.db,
+    snapshot.operations.map((op) => op.id),
+  );
+  const live = liveStateOf(snapshot);
+  const { desired, invalid } = dropInvalidTargets(desiredHostOf(snapshot, live), deps.netnsPrefix);
+  const failures = new Map(invalid);
+
+  const observed = await observeHost(deps.runner, {
+    netnsPrefix: deps.netnsPrefix,
+    sandboxes:
+      scope === "all" ? desired.sandboxes.map((s) => s.netns) : sandboxesNamedBy(operations, desired),
+  });
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
-  await applyPlan(deps.runner, plan);
+  const unattributed: string[] = [];
+  const owners = kernelOwnersOf(snapshot);
+  for (const failure of await applyPlan(deps.runner, plan)) {
+    const target = ownerOf(failure, owners);
+    const detail = describeFailure(failure);
+    if (target) {
+      failures.set(target.id, failures.has(target.id) ? `${failures.get(target.id)}; ${detail}` : detail);
+    } else if (failure.line === undefined && failure.netns === undefined) {
+      unattributed.push(detail);
+    } else {
+      // A line of no target's (pruning an orphan): the next converge tries again.
+      deps.log.warn("kernel cleanup failed", { detail });
+    }
+  }
   // After the plan: the bridges exist now. Published ports' loopback callers need it.
   await applyRouteLocalnet(
     deps.runner,
     desired.bridges.map((b) => b.bridge),
     routeLocalnetBridges(desired.portMappings),
-  );
-  await deps.afterConverge?.(desired);
+  ).catch((error: unknown) => unattributed.push(error instanceof Error ? error.message : String(error)));
+  await deps.afterConverge?.(desired, resolverStateOf(snapshot, live), scope);
+  return {
+    operations,
+    failures,
+    departed: plan.netnsDelete.length > 0 && (desired.departingHostVeths?.length ?? 0) > 0,
+    ...(unattributed.length > 0 ? { hostFailure: unattributed.join("; ") } : {}),
+  };
 }
 
-/**
- * Runs kernel changes one at a time: jobs and the reconcile loop both converge the
- * whole host, and two interleaved plans could undo each other.
- */
-export class SerialLock {
-  #tail: Promise<unknown> = Promise.resolve();
+/** Sandboxes of the nodes that node operations name: only those are looked into. */
+function sandboxesNamedBy(operations: readonly OperationRow[], desired: DesiredHost): string[] {
+  const named = new Set(operations.filter((op) => op.targetType === "node").map((op) => op.targetId));
+  return desired.sandboxes.filter((s) => named.has(s.nodeId)).map((s) => s.netns);
+}
 
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(fn, fn);
-    this.#tail = next.catch(() => undefined);
-    return next;
+/** Whose a failed step is: its sandbox's node, or the first kernel name on its line that has an owner. */
+function ownerOf(failure: ApplyFailure, owners: ReadonlyMap<string, Target>): Target | undefined {
+  if (failure.netns !== undefined) {
+    return owners.get(failure.netns);
   }
+  for (const word of failure.line?.split(" ") ?? []) {
+    const owner = owners.get(word);
+    if (owner) {
+      return owner;
+    }
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { type Db, hostIpOfBind, livePortMappingsOfHost, type NodeEndpoint } from "@labnet/db";
+import { hostIpOfBind, type NodeEndpoint, type PortMappingRow } from "@labnet/db";
 import type { DesiredBridge, DesiredPortMapping } from "@labnet/netplan";
 
 /**
@@ -7,15 +7,13 @@ import type { DesiredBridge, DesiredPortMapping } from "@labnet/netplan";
  * Docker publishes on the network that gives egress. A node without one keeps its ledger
  * rows (its ports stay reserved) but gets no rules.
  *
- * `endpoints` are the live nodes' endpoints in attach order (from `endpointsOfNodes`).
+ * `endpoints` are the live nodes' endpoints in attach order.
  */
-export async function loadDesiredPortMappings(
-  db: Db,
-  hostId: string,
+export function desiredPortMappingsOf(
+  rows: readonly PortMappingRow[],
   bridges: readonly DesiredBridge[],
   endpoints: readonly NodeEndpoint[],
-): Promise<DesiredPortMapping[]> {
-  const rows = await livePortMappingsOfHost(db, hostId);
+): DesiredPortMapping[] {
   if (rows.length === 0) {
     return [];
   }

@@ -1,22 +1,45 @@
-import { type Db, endpointsOfNodes, ipamConfigsOf, liveNetworksOfHost, liveNodesOfHost } from "@labnet/db";
+import type { HostSnapshot, NetworkRow, NodeEndpoint, NodeRow } from "@labnet/db";
 import { requireCidr } from "@labnet/ipam";
 import type { DesiredBridge, DesiredHost, DesiredSandbox } from "@labnet/netplan";
-import { loadDesiredPortMappings } from "./desired-ports";
+import { desiredPortMappingsOf } from "./desired-ports";
 
 /**
- * What the kernel of a host must look like, from Postgres: every network and node that
- * is not being removed. Resources being removed are absent, so a converge prunes them.
+ * Built by the executor: not being removed, and not given up on. A `failed` target has no
+ * kernel side (a converge prunes what it left behind) until it is asked for again.
  */
-export async function loadDesiredHost(db: Db, hostId: string): Promise<DesiredHost> {
-  const networks = await liveNetworksOfHost(db, hostId);
-  const configs = await ipamConfigsOf(
-    db,
-    networks.map((n) => n.id),
+export function isLive(row: Pick<NetworkRow | NodeRow, "state">): boolean {
+  return row.state !== "deleting" && row.state !== "failed";
+}
+
+/** The live part of a snapshot: what name resolution and the kernel must show. */
+export interface LiveState {
+  networks: NetworkRow[];
+  nodes: NodeRow[];
+  /** Endpoints of live nodes on live networks, in attach order. */
+  endpoints: NodeEndpoint[];
+}
+
+export function liveStateOf(snapshot: HostSnapshot): LiveState {
+  const networks = snapshot.networks.filter(isLive);
+  const liveNetworks = new Set(networks.map((n) => n.id));
+  const nodes = snapshot.nodes.filter(isLive);
+  const liveNodes = new Set(nodes.map((n) => n.id));
+  const endpoints = snapshot.endpoints.filter(
+    (e) => liveNodes.has(e.nodeId) && liveNetworks.has(e.networkId),
   );
-  const bridges: DesiredBridge[] = networks
+  return { networks, nodes, endpoints };
+}
+
+/**
+ * What the kernel of a host must look like, from a snapshot: every live network and node.
+ * Resources being removed (or failed) are absent, so a converge prunes them; the host veths
+ * of nodes being removed are listed as departing, so they go with their namespace.
+ */
+export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStateOf(snapshot)): DesiredHost {
+  const bridges: DesiredBridge[] = live.networks
     .filter((n) => n.driver === "bridge")
     .map((n) => {
-      const own = configs.filter((c) => c.networkId === n.id);
+      const own = snapshot.ipamConfigs.filter((c) => c.networkId === n.id);
       return {
         networkId: n.id,
         bridge: n.bridgeName,
@@ -28,17 +51,12 @@ export async function loadDesiredHost(db: Db, hostId: string): Promise<DesiredHo
         mtu: n.mtu,
       };
     });
-
-  const nodes = await liveNodesOfHost(db, hostId);
-  const endpoints = await endpointsOfNodes(
-    db,
-    nodes.map((n) => n.id),
-  );
-  const sandboxes: DesiredSandbox[] = nodes.flatMap((node) => {
+  const byNode = groupBy(live.endpoints, (e) => e.nodeId);
+  const sandboxes: DesiredSandbox[] = live.nodes.flatMap((node) => {
     if (!node.netns) {
-      return []; // mode host or container: no sandbox of its own
+      return []; // mode host or container: no sandbox of their own
     }
-    const own = endpoints.filter((e) => e.nodeId === node.id);
+    const own = byNode.get(node.id) ?? [];
     // Like Docker's bridge driver, an internal network gives no default gateway: the
     // default route goes via the first endpoint (attach order) on a network with egress.
     const first = own.find((e) => !e.internal);
@@ -57,5 +75,52 @@ export async function loadDesiredHost(db: Db, hostId: string): Promise<DesiredHo
       ...(first?.gateway ? { defaultGateway: first.gateway } : {}),
     };
   });
-  return { bridges, sandboxes, portMappings: await loadDesiredPortMappings(db, hostId, bridges, endpoints) };
+  const departing = new Set(snapshot.nodes.filter((n) => n.state === "deleting").map((n) => n.id));
+  return {
+    bridges,
+    sandboxes,
+    portMappings: desiredPortMappingsOf(snapshot.portMappings, bridges, live.endpoints),
+    departingHostVeths: snapshot.endpoints.filter((e) => departing.has(e.nodeId)).map((e) => e.hostVeth),
+  };
+}
+
+/** A target of an operation: what a kernel name belongs to. */
+export interface Target {
+  type: "network" | "node";
+  id: string;
+}
+
+/**
+ * Kernel name → the network or node it belongs to, for every row of the snapshot (removed
+ * ones too): a failed batch line names a bridge, a host veth or a namespace, and this tells
+ * whose operation it fails.
+ */
+export function kernelOwnersOf(snapshot: HostSnapshot): Map<string, Target> {
+  const owners = new Map<string, Target>();
+  for (const network of snapshot.networks) {
+    owners.set(network.bridgeName, { type: "network", id: network.id });
+  }
+  for (const node of snapshot.nodes) {
+    if (node.netns) {
+      owners.set(node.netns, { type: "node", id: node.id });
+    }
+  }
+  for (const endpoint of snapshot.endpoints) {
+    owners.set(endpoint.hostVeth, { type: "node", id: endpoint.nodeId });
+  }
+  return owners;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) {
+      group.push(item);
+    } else {
+      groups.set(k, [item]);
+    }
+  }
+  return groups;
 }

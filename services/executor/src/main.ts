@@ -4,9 +4,8 @@ import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
 import { createRedisConnection } from "@labnet/queue";
 import { loadExecutorConfig } from "./config";
-import { convergeHost, SerialLock } from "./converge";
 import { createNameService } from "./dns/name-service";
-import { JOB_HANDLERS } from "./jobs/handlers";
+import { createHostConverger } from "./host-converger";
 import {
   createExecRunner,
   detectBridgeNetfilter,
@@ -48,35 +47,31 @@ async function main(): Promise<void> {
   }
 
   const names = createNameService({
-    db,
-    hostId: host.id,
     netnsPrefix: config.LABNET_NETNS_PREFIX,
     log,
     hostResolvConf: config.LABNET_HOST_RESOLV_CONF,
     forwardTimeoutMs: config.LABNET_DNS_FORWARD_TIMEOUT_MS,
   });
-  const deps = {
+  const converger = createHostConverger({
     db,
     runner,
     hostId: host.id,
     netnsPrefix: config.LABNET_NETNS_PREFIX,
-    afterConverge: names.sync,
-  };
-  const lock = new SerialLock();
+    log,
+    afterConverge: (applied, resolver, scope) =>
+      names.sync(applied, resolver, { verifyFiles: scope === "all" }),
+  });
   const reconcile = () =>
-    lock
-      .run(() => convergeHost(deps, { kind: "all" }))
-      .catch((error) => log.error("reconcile failed", { error: String(error) }));
+    converger.request("all").catch((error) => log.error("reconcile failed", { error: String(error) }));
   await reconcile();
   log.info("initial reconcile done");
 
   const connection = createRedisConnection(config.REDIS_URL, "worker");
   const worker = startWorker({
-    ...deps,
+    hostId: host.id,
     connection,
     queuePrefix: config.LABNET_QUEUE_PREFIX,
-    lock,
-    handlers: JOB_HANDLERS,
+    converger,
     log,
   });
   const heartbeat = setInterval(() => {
@@ -95,6 +90,7 @@ async function main(): Promise<void> {
     clearInterval(heartbeat);
     clearInterval(reconcileTimer);
     await worker.close(); // lets the running job finish
+    await converger.close();
     await names.close();
     connection.disconnect();
     await closeDb();

@@ -1,22 +1,31 @@
-import { reportOperationFailed, reportOperationSucceeded } from "@labnet/commands";
-import { noteOperationError, type StoredProblem, startOperation } from "@labnet/db";
 import type { Logger } from "@labnet/log";
-import { EntityJob, hostQueueName, isJobName, JOB_NAMES } from "@labnet/queue";
+import { HostJob, hostQueueName, isJobName, JOB_NAMES, type JobName } from "@labnet/queue";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { ConvergeDeps, SerialLock } from "./converge";
-import type { JobHandler } from "./jobs/handlers";
+import type { HostConverger } from "./host-converger";
 
-export interface WorkerDeps extends ConvergeDeps {
+export interface WorkerDeps {
+  hostId: string;
   connection: Redis;
   queuePrefix: string;
-  lock: SerialLock;
-  handlers: Record<string, JobHandler>;
+  converger: HostConverger;
   log: Logger;
 }
 
+/** What the executor does for each job of the catalog. */
+export type JobHandlers = Record<JobName, (deps: WorkerDeps, job: HostJob) => Promise<void>>;
+
+/**
+ * One handler per job name. A converge job asks for the next converge of the host and
+ * finishes when it has run: every operation recorded before the job was added is settled
+ * by then (succeeded, failed, or noted and retried).
+ */
+export const JOB_HANDLERS: JobHandlers = {
+  "host.converge": (deps) => deps.converger.request("changed"),
+};
+
 /** Refuses to run with a job name that has no handler, or a handler for no job. */
-export function checkHandlers(handlers: Record<string, JobHandler>): void {
+export function checkHandlers(handlers: Record<string, unknown>): void {
   const missing = JOB_NAMES.filter((name) => !handlers[name]);
   const extra = Object.keys(handlers).filter((name) => !isJobName(name));
   if (missing.length > 0 || extra.length > 0) {
@@ -24,10 +33,10 @@ export function checkHandlers(handlers: Record<string, JobHandler>): void {
   }
 }
 
-/** Consumes this host's queue, one job at a time, reporting every outcome in Postgres. */
-export function startWorker(deps: WorkerDeps): Worker {
-  checkHandlers(deps.handlers);
-  const worker = new Worker(hostQueueName(deps.hostId), (job) => processJob(deps, job), {
+/** Consumes this host's queue, one job at a time (a job is a whole converge). */
+export function startWorker(deps: WorkerDeps, handlers: JobHandlers = JOB_HANDLERS): Worker {
+  checkHandlers(handlers);
+  const worker = new Worker(hostQueueName(deps.hostId), (job) => processJob(deps, handlers, job), {
     connection: deps.connection,
     prefix: deps.queuePrefix,
     concurrency: 1,
@@ -40,45 +49,13 @@ export function startWorker(deps: WorkerDeps): Worker {
   return worker;
 }
 
-async function processJob(deps: WorkerDeps, job: Job): Promise<void> {
-  const parsed = EntityJob.safeParse(job.data);
-  const handler = deps.handlers[job.name];
-  if (!parsed.success || !handler) {
-    throw new UnrecoverableError(`malformed job ${job.name}: ${parsed.error?.message ?? "no handler"}`);
+async function processJob(deps: WorkerDeps, handlers: JobHandlers, job: Job): Promise<void> {
+  const parsed = HostJob.safeParse(job.data);
+  if (!parsed.success || !isJobName(job.name)) {
+    throw new UnrecoverableError(`malformed job ${job.name}: ${parsed.error?.message ?? "unknown name"}`);
   }
-  const payload = parsed.data;
-  if (payload.hostId !== deps.hostId) {
-    throw new UnrecoverableError(`job for host ${payload.hostId} reached host ${deps.hostId}`);
+  if (parsed.data.hostId !== deps.hostId) {
+    throw new UnrecoverableError(`job for host ${parsed.data.hostId} reached host ${deps.hostId}`);
   }
-  const op = await startOperation(deps.db, payload.operationId);
-  if (!op) {
-    return; // already finished: a replay after a re-dispatch
-  }
-  const started = Date.now();
-  try {
-    await deps.lock.run(() => handler(deps, payload));
-    await reportOperationSucceeded(deps.db, op.id);
-    deps.log.info("operation succeeded", { op: op.id, kind: op.kind, ms: Date.now() - started });
-  } catch (error) {
-    const problem = toProblem(error);
-    const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    deps.log.warn("operation attempt failed", { op: op.id, kind: op.kind, final, detail: problem.detail });
-    if (final) {
-      await reportOperationFailed(deps.db, op.id, problem);
-    } else {
-      await noteOperationError(deps.db, op.id, problem);
-    }
-    throw error;
-  }
-}
-
-function toProblem(error: unknown): StoredProblem {
-  const detail = error instanceof Error ? error.message : String(error);
-  return {
-    type: "https://labnet.dev/problems/kernel-operation-failed",
-    title: "The lab host could not apply the change",
-    status: 500,
-    detail: detail.slice(0, 2000),
-    code: "KERNEL_OPERATION_FAILED",
-  };
+  await handlers[job.name](deps, parsed.data);
 }

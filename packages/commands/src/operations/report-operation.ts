@@ -1,77 +1,90 @@
 import {
   type Db,
   failOperation,
-  getOperation,
+  noteOperationError,
   type OperationRow,
   type StoredProblem,
   schema,
-  succeedOperation,
+  succeedOperations,
 } from "@labnet/db";
-import { and, eq, ne } from "drizzle-orm";
+import { and, eq, inArray, ne } from "drizzle-orm";
+
+/** An operation whose target could not be converged, with why. */
+export interface OperationProblem {
+  op: OperationRow;
+  problem: StoredProblem;
+}
+
+/** What one converge did for the operations its snapshot covered. */
+export interface ConvergeOutcome {
+  /** Their targets converged: ensures are done, removals' records go. */
+  succeeded: readonly OperationRow[];
+  /** Out of attempts: the operation fails, an ensure's target becomes `failed`. */
+  failed: readonly OperationProblem[];
+  /** Will be tried again by a later converge: the problem is noted, the operation stays open. */
+  retrying: readonly OperationProblem[];
+}
 
 /**
- * The executor's report that an operation's kernel work is done: the target becomes
- * `ready`, or, for removals, its records go (freeing its addresses). One transaction, so
- * a waiter never sees the operation done while the resource still says otherwise.
+ * The executor's report of one converge, in one transaction, so a waiter never sees an
+ * operation done while its resource still says otherwise: ensured targets become `ready`,
+ * removed ones lose their records (freeing their addresses and ports), failures are stored.
+ * Operations that finished meanwhile (a replay) are left as they are.
  */
-export async function reportOperationSucceeded(
-  db: Db,
-  operationId: string,
-): Promise<OperationRow | undefined> {
-  return db.transaction(async (tx) => {
-    const op = await getOperation(tx, operationId);
-    if (!op || op.state === "succeeded" || op.state === "cancelled") {
-      return op;
+export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promise<void> {
+  const ids = (kind: string) => outcome.succeeded.filter((op) => op.kind === kind).map((op) => op.targetId);
+  await db.transaction(async (tx) => {
+    const readyNetworks = ids("network.ensure");
+    if (readyNetworks.length > 0) {
+      await tx
+        .update(schema.networks)
+        .set({ state: "ready" })
+        .where(and(inArray(schema.networks.id, readyNetworks), ne(schema.networks.state, "deleting")));
     }
-    switch (op.kind) {
-      case "network.ensure":
-        await tx
-          .update(schema.networks)
-          .set({ state: "ready" })
-          .where(and(eq(schema.networks.id, op.targetId), ne(schema.networks.state, "deleting")));
-        break;
-      case "node.ensure":
-        await tx
-          .update(schema.nodes)
-          .set({ state: "ready" })
-          .where(and(eq(schema.nodes.id, op.targetId), ne(schema.nodes.state, "deleting")));
-        break;
-      case "network.remove":
-        await tx.delete(schema.networks).where(eq(schema.networks.id, op.targetId));
-        break;
-      case "node.remove":
-        await tx.delete(schema.nodes).where(eq(schema.nodes.id, op.targetId));
-        break;
-      default:
-        throw new Error(`unknown operation kind ${op.kind}`);
+    const readyNodes = ids("node.ensure");
+    if (readyNodes.length > 0) {
+      await tx
+        .update(schema.nodes)
+        .set({ state: "ready" })
+        .where(and(inArray(schema.nodes.id, readyNodes), ne(schema.nodes.state, "deleting")));
     }
-    await succeedOperation(tx, op.id);
-    return getOperation(tx, op.id);
+    // Nodes before networks: endpoints (cascading with their node) hold their network.
+    const goneNodes = ids("node.remove");
+    if (goneNodes.length > 0) {
+      await tx
+        .delete(schema.nodes)
+        .where(and(inArray(schema.nodes.id, goneNodes), eq(schema.nodes.state, "deleting")));
+    }
+    const goneNetworks = ids("network.remove");
+    if (goneNetworks.length > 0) {
+      await tx
+        .delete(schema.networks)
+        .where(and(inArray(schema.networks.id, goneNetworks), eq(schema.networks.state, "deleting")));
+    }
+    await succeedOperations(
+      tx,
+      outcome.succeeded.map((op) => op.id),
+    );
+    for (const { op, problem } of outcome.failed) {
+      await markTargetFailed(tx, op);
+      await failOperation(tx, op.id, problem);
+    }
+    for (const { op, problem } of outcome.retrying) {
+      await noteOperationError(tx, op.id, problem);
+    }
   });
 }
 
-/** A permanent failure: the operation carries the problem; an ensure's target becomes `failed`. */
-export async function reportOperationFailed(
-  db: Db,
-  operationId: string,
-  problem: StoredProblem,
-): Promise<void> {
-  await db.transaction(async (tx) => {
-    const op = await getOperation(tx, operationId);
-    if (!op || op.state === "succeeded" || op.state === "cancelled") {
-      return;
-    }
-    if (op.kind === "network.ensure") {
-      await tx
-        .update(schema.networks)
-        .set({ state: "failed" })
-        .where(and(eq(schema.networks.id, op.targetId), ne(schema.networks.state, "deleting")));
-    } else if (op.kind === "node.ensure") {
-      await tx
-        .update(schema.nodes)
-        .set({ state: "failed" })
-        .where(and(eq(schema.nodes.id, op.targetId), ne(schema.nodes.state, "deleting")));
-    }
-    await failOperation(tx, op.id, problem);
-  });
+async function markTargetFailed(db: Db, op: OperationRow): Promise<void> {
+  if (op.kind === "network.ensure") {
+    await db
+      .update(schema.networks)
+      .set({ state: "failed" })
+      .where(and(eq(schema.networks.id, op.targetId), ne(schema.networks.state, "deleting")));
+  } else if (op.kind === "node.ensure") {
+    await db
+      .update(schema.nodes)
+      .set({ state: "failed" })
+      .where(and(eq(schema.nodes.id, op.targetId), ne(schema.nodes.state, "deleting")));
+  }
 }

@@ -47,12 +47,24 @@ export async function latestOperationFor(db: Db, targetIds: string[]): Promise<M
   return result;
 }
 
+/** Open operations of a host (queued or running), oldest first: what a converge serves. */
+export async function openOperationsOfHost(db: Db, hostId: string): Promise<OperationRow[]> {
+  return db
+    .select()
+    .from(operations)
+    .where(and(eq(operations.hostId, hostId), inArray(operations.state, ["queued", "running"])))
+    .orderBy(operations.createdAt);
+}
+
 /**
- * Marks an operation running and counts the attempt. Returns undefined when it is already
- * finished (a replayed job): the caller then does nothing.
+ * Marks operations running and counts an attempt for each. Returns the rows still open
+ * (a finished one is a replay: the caller leaves it alone).
  */
-export async function startOperation(db: Db, id: string): Promise<OperationRow | undefined> {
-  const [row] = await db
+export async function startOperations(db: Db, ids: readonly string[]): Promise<OperationRow[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  return db
     .update(operations)
     .set({
       state: "running",
@@ -60,23 +72,27 @@ export async function startOperation(db: Db, id: string): Promise<OperationRow |
       startedAt: sql`coalesce(${operations.startedAt}, now())`,
       updatedAt: sql`now()`,
     })
-    .where(and(eq(operations.id, id), inArray(operations.state, ["queued", "running"])))
+    .where(and(inArray(operations.id, [...ids]), inArray(operations.state, ["queued", "running"])))
     .returning();
-  return row;
 }
 
-export async function succeedOperation(db: Db, id: string): Promise<void> {
+/** Marks open operations succeeded. */
+export async function succeedOperations(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) {
+    return;
+  }
   await db
     .update(operations)
     .set({ state: "succeeded", error: null, progress: 100, finishedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(eq(operations.id, id));
+    .where(and(inArray(operations.id, [...ids]), inArray(operations.state, ["queued", "running"])));
 }
 
+/** Marks an open operation failed with its problem. */
 export async function failOperation(db: Db, id: string, problem: StoredProblem): Promise<void> {
   await db
     .update(operations)
     .set({ state: "failed", error: problem, finishedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(eq(operations.id, id));
+    .where(and(eq(operations.id, id), inArray(operations.state, ["queued", "running"])));
 }
 
 /** Records a failed attempt that will be retried (state stays open). */
@@ -117,4 +133,12 @@ export async function markDispatched(db: Db, ids: string[]): Promise<void> {
     return;
   }
   await db.update(operations).set({ dispatchedAt: sql`now()` }).where(inArray(operations.id, ids));
+}
+
+/** Puts operations back in the outbox (their dispatch did not reach the queue). */
+export async function unmarkDispatched(db: Db, ids: string[]): Promise<void> {
+  if (ids.length === 0) {
+    return;
+  }
+  await db.update(operations).set({ dispatchedAt: null }).where(inArray(operations.id, ids));
 }

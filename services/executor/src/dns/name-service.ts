@@ -1,16 +1,12 @@
-import type { Db } from "@labnet/db";
 import type { Logger } from "@labnet/log";
-import { type DesiredHost, renderResolverFiles } from "@labnet/netplan";
+import { type DesiredHost, type ResolverHost, renderResolverFiles } from "@labnet/netplan";
 import { pruneResolverFiles, writeResolverFiles } from "../kernel/etc-netns";
 import { createForwarder } from "./forward";
 import { readHostResolvConf } from "./host-resolv-conf";
-import { loadResolverState } from "./load-resolver-state";
 import { createDnsResponder } from "./responder";
 import { buildDnsZone } from "./zone";
 
 export interface NameServiceOptions {
-  db: Db;
-  hostId: string;
   netnsPrefix: string;
   log: Logger;
   /** The host's resolv.conf (its servers are where unknown names go). */
@@ -26,13 +22,14 @@ export interface NameServiceOptions {
 /** Name resolution of one host: the nodes' resolver files and the DNS responder. */
 export interface NameService {
   /**
-   * Brings both in line with Postgres: writes every node's resolv.conf and hosts, removes
-   * those of nodes that are gone, rebuilds the zone and (re)binds the responder. Called after
-   * every converge, so names follow whatever the converge just built or removed; the
-   * responder listens only on bridges of `applied` (a network recorded since that converge
-   * loaded its state has no bridge yet: the next converge brings it).
+   * Brings both in line with a converge's snapshot (`state`, from the same snapshot as
+   * `applied`): writes every node's resolv.conf and hosts where they changed, removes those of
+   * nodes that are gone, rebuilds the zone and (re)binds the responder. Called after every
+   * converge, so names follow whatever the converge just built or removed; the responder
+   * listens only on bridges of `applied`. `verifyFiles` compares every file with the disk
+   * again, not with what this process last wrote (drift repair, on full reconciles).
    */
-  sync(applied: DesiredHost): Promise<void>;
+  sync(applied: DesiredHost, state: ResolverHost, options?: { verifyFiles?: boolean }): Promise<void>;
   /** Addresses the responder listens on. */
   listening(): string[];
   close(): Promise<void>;
@@ -47,10 +44,14 @@ export function createNameService(options: NameServiceOptions): NameService {
   const files = {
     netnsPrefix: options.netnsPrefix,
     ...(options.etcNetnsDir !== undefined ? { dir: options.etcNetnsDir } : {}),
+    // What this process last wrote: unchanged files are not read again on every converge.
+    written: new Map<string, string>(),
   };
   return {
-    async sync(applied) {
-      const { state } = await loadResolverState(options.db, options.hostId);
+    async sync(applied, state, syncOptions = {}) {
+      if (syncOptions.verifyFiles === true) {
+        files.written.clear();
+      }
       const hostResolvConf = await readHostResolvConf(options.hostResolvConf);
       const rendered = renderResolverFiles(state, hostResolvConf);
       await writeResolverFiles(rendered, files);

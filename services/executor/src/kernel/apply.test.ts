@@ -1,6 +1,6 @@
 import type { HostPlan } from "@labnet/netplan";
 import { describe, expect, it } from "vitest";
-import { ApplyStepError, applyPlan } from "./apply";
+import { applyPlan, applyPlanOrThrow, describeFailure } from "./apply";
 import { createRecordingRunner, type RecordedCall } from "./runner";
 
 const EMPTY_PLAN: HostPlan = {
@@ -30,11 +30,11 @@ describe("applyPlan", () => {
       given: FULL_PLAN,
       want: [
         {
-          argv: ["ip", "-batch", "-"],
+          argv: ["ip", "-force", "-batch", "-"],
           stdin: "netns add ln-aaaaaaaaaaaaaaaa\nnetns add ln-bbbbbbbbbbbbbbbb\n",
         },
         {
-          argv: ["ip", "-batch", "-"],
+          argv: ["ip", "-force", "-batch", "-"],
           stdin: "link add lnbr-aaaaaaaa mtu 1500 type bridge\nlink set lnbr-aaaaaaaa up\n",
         },
         { argv: ["ip", "-n", "ln-aaaaaaaaaaaaaaaa", "-batch", "-"], stdin: "link set lo up\n" },
@@ -43,26 +43,78 @@ describe("applyPlan", () => {
           stdin: "link set lo up\nlink set eth0 up\n",
         },
         { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
-        { argv: ["ip", "-batch", "-"], stdin: "netns del ln-cccccccccccccccc\n" },
+        { argv: ["ip", "-force", "-batch", "-"], stdin: "netns del ln-cccccccccccccccc\n" },
       ],
     },
   ];
   it.each(cases)("$name", async ({ given, want }) => {
     const runner = createRecordingRunner();
-    await applyPlan(runner, given, { concurrency: 1 });
+    expect(await applyPlan(runner, given, { concurrency: 1 })).toEqual([]);
     expect(runner.calls).toEqual(want);
   });
 
-  it("stops at the first failing step and names the failing batch line", async () => {
+  it("goes on past failing lines and steps, and reports each with its line", async () => {
+    const runner = createRecordingRunner((call) => {
+      if (call.stdin?.startsWith("link add") === true) {
+        return { code: 1, stderr: 'Error: argument "x" is wrong\nCommand failed -:2\n' };
+      }
+      if (call.argv.includes("ln-aaaaaaaaaaaaaaaa")) {
+        return { code: 1, stderr: "RTNETLINK answers: File exists\nCommand failed -:1\n" };
+      }
+      return undefined;
+    });
+    const failures = await applyPlan(runner, FULL_PLAN, { concurrency: 1 });
+    expect(failures).toEqual([
+      { step: "host batch", line: "link set lnbr-aaaaaaaa up", message: 'Error: argument "x" is wrong' },
+      {
+        step: "sandbox",
+        netns: "ln-aaaaaaaaaaaaaaaa",
+        line: "link set lo up",
+        message: "RTNETLINK answers: File exists",
+      },
+    ]);
+    // Every step still ran: the other sandbox, iptables and the deletes.
+    expect(runner.calls).toHaveLength(6);
+    expect(describeFailure(failures[0] ?? { step: "iptables", message: "" })).toBe(
+      'host batch failed at "link set lnbr-aaaaaaaa up": Error: argument "x" is wrong',
+    );
+  });
+
+  it("skips the batches of sandboxes whose namespace could not be added", async () => {
     const runner = createRecordingRunner((call) =>
-      call.stdin?.startsWith("link add") === true
-        ? { code: 1, stderr: 'Error: argument "x" is wrong\nCommand failed -:2\n' }
+      call.stdin?.startsWith("netns add") === true
+        ? {
+            code: 1,
+            stderr:
+              'Cannot create namespace file "/run/netns/ln-bbbbbbbbbbbbbbbb": File exists\nCommand failed -:2\n',
+          }
         : undefined,
     );
-    const error = await applyPlan(runner, FULL_PLAN).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApplyStepError);
-    expect(error).toMatchObject({ step: "host batch", line: "link set lnbr-aaaaaaaa up", code: 1 });
-    expect(runner.calls).toHaveLength(2);
+    const failures = await applyPlan(runner, FULL_PLAN, { concurrency: 1 });
+    expect(failures).toMatchObject([{ step: "netns add", line: "netns add ln-bbbbbbbbbbbbbbbb" }]);
+    expect(runner.calls.some((c) => c.argv.includes("ln-bbbbbbbbbbbbbbbb"))).toBe(false);
+  });
+
+  it("counts a removal of something already gone as done", async () => {
+    const runner = createRecordingRunner((call) =>
+      call.stdin?.startsWith("netns del") === true
+        ? {
+            code: 1,
+            stderr:
+              'Cannot remove namespace file "/run/netns/x": No such file or directory\nCommand failed -:1\n',
+          }
+        : undefined,
+    );
+    expect(await applyPlan(runner, { ...EMPTY_PLAN, netnsDelete: ["ln-cccccccccccccccc"] })).toEqual([]);
+  });
+
+  it("reports a step that failed without naming a line, and applyPlanOrThrow throws it", async () => {
+    const runner = createRecordingRunner((call) =>
+      call.argv[0] === "iptables-restore" ? { code: 4, stderr: "iptables-restore: lock held\n" } : undefined,
+    );
+    await expect(applyPlanOrThrow(runner, FULL_PLAN)).rejects.toThrow(
+      /iptables failed: iptables-restore --noflush exited with 4/,
+    );
   });
 
   it("refuses a batch line that would become two commands", async () => {

@@ -1,8 +1,14 @@
 /**
  * Applies a {@link HostPlan} with the fewest processes: one `ip -batch` for all
  * `netns add`, one for the host, one per sandbox, one `iptables-restore --noflush`, one
- * `ip -batch` for all `netns del`. The first failing step stops the apply and throws; the
- * job is retried and re-planned from fresh observations, which converges.
+ * `ip -batch` for all `netns del`.
+ *
+ * One bad line must not stop the host: the three host-wide batches run with `ip -force`,
+ * which goes on past a failing line and reports each one (`Command failed -:N`), and every
+ * sandbox batch runs even when another failed. A sandbox's own batch stops at its first
+ * failure (its lines build on each other). Failures are returned, not thrown, so the caller
+ * can tell which targets they belong to and settle the rest; the next converge re-plans from
+ * fresh observations, which converges whatever was half done.
  */
 import type { HostPlan } from "@labnet/netplan";
 import { runLimited } from "./run-limited";
@@ -13,88 +19,168 @@ export interface ApplyOptions {
   concurrency?: number;
 }
 
-/** A step of {@link applyPlan} failed. `line` is the batch line `ip` reported, when it did. */
-export class ApplyStepError extends KernelCommandError {
-  readonly step: string;
-  readonly line?: string;
+/** The steps of {@link applyPlan}, in order. */
+export type ApplyStep = "netns add" | "host batch" | "sandbox" | "iptables" | "netns del";
 
-  constructor(step: string, cause: KernelCommandError, line: string | undefined) {
-    super(cause.argv, cause.code, cause.stderr, { cause });
-    this.name = "ApplyStepError";
-    this.step = step;
-    if (line !== undefined) {
-      this.line = line;
-    }
-    this.message = `${step} failed${line === undefined ? "" : ` at ${JSON.stringify(line)}`}: ${cause.message}`;
+/** One thing {@link applyPlan} could not do. */
+export interface ApplyFailure {
+  step: ApplyStep;
+  /** The sandbox whose batch failed (step `sandbox`). */
+  netns?: string;
+  /** The batch line that failed, when `ip` said which. */
+  line?: string;
+  /** What the command said, one line. */
+  message: string;
+}
+
+/** A plan did not apply cleanly; thrown by {@link applyPlanOrThrow}. */
+export class ApplyError extends Error {
+  readonly failures: readonly ApplyFailure[];
+
+  constructor(failures: readonly ApplyFailure[]) {
+    super(failures.map(describeFailure).join("; "));
+    this.name = "ApplyError";
+    this.failures = failures;
   }
+}
+
+/** `host batch failed at "link add ...": Error: ...`, for problems and logs. */
+export function describeFailure(failure: ApplyFailure): string {
+  const where = failure.step === "sandbox" ? `sandbox ${failure.netns ?? "?"}` : failure.step;
+  const at = failure.line === undefined ? "" : ` at ${JSON.stringify(failure.line)}`;
+  return `${where} failed${at}: ${failure.message}`;
 }
 
 /**
  * Runs `plan` through `runner` in order: netns add, host batch, sandbox batches,
- * iptables, netns del.
+ * iptables, netns del. Returns what failed (empty when everything applied).
  *
- * @example await applyPlan(runner, planHost(desired, observed, { netnsPrefix, prune: true }));
+ * @example
+ * const failures = await applyPlan(runner, planHost(desired, observed, { netnsPrefix, prune: true }));
  */
-export async function applyPlan(runner: Runner, plan: HostPlan, options: ApplyOptions = {}): Promise<void> {
-  if (plan.netnsAdd.length > 0) {
-    await runBatch(
-      runner,
-      "netns add",
-      ["ip", "-batch", "-"],
-      plan.netnsAdd.map((name) => `netns add ${name}`),
-    );
-  }
-  if (plan.hostBatch.length > 0) {
-    await runBatch(runner, "host batch", ["ip", "-batch", "-"], plan.hostBatch);
-  }
-  await runLimited(plan.sandboxBatches, options.concurrency ?? 8, (batch) =>
-    runBatch(runner, `sandbox ${batch.netns}`, ["ip", "-n", batch.netns, "-batch", "-"], batch.lines),
-  );
-  if (plan.iptablesRestore !== "") {
-    await runStep(runner, "iptables", ["iptables-restore", "--noflush"], plan.iptablesRestore, []);
-  }
-  if (plan.netnsDelete.length > 0) {
-    await runBatch(
-      runner,
-      "netns del",
-      ["ip", "-batch", "-"],
-      plan.netnsDelete.map((name) => `netns del ${name}`),
-    );
-  }
-}
-
-function runBatch(
+export async function applyPlan(
   runner: Runner,
-  step: string,
-  argv: readonly string[],
-  lines: readonly string[],
-): Promise<void> {
-  for (const line of lines) {
+  plan: HostPlan,
+  options: ApplyOptions = {},
+): Promise<ApplyFailure[]> {
+  for (const line of [
+    ...plan.netnsAdd,
+    ...plan.hostBatch,
+    ...plan.sandboxBatches.flatMap((b) => b.lines),
+    ...plan.netnsDelete,
+  ]) {
     // netplan validates every value it interpolates; this is the last line of defence
     // against one batch line turning into two commands.
     if (/[\n\r\0]/.test(line)) {
-      throw new Error(`${step}: refusing a batch line with a line break: ${JSON.stringify(line)}`);
+      throw new Error(`refusing a batch line with a line break: ${JSON.stringify(line)}`);
     }
   }
-  return runStep(runner, step, argv, `${lines.join("\n")}\n`, lines);
+  const failures: ApplyFailure[] = [];
+  const notAdded = new Set<string>();
+  if (plan.netnsAdd.length > 0) {
+    const lines = plan.netnsAdd.map((name) => `netns add ${name}`);
+    const failed = await runForcedBatch(runner, "netns add", ["ip", "-force", "-batch", "-"], lines);
+    for (const failure of failed) {
+      notAdded.add(failure.line?.split(" ")[2] ?? "");
+    }
+    failures.push(...failed);
+  }
+  if (plan.hostBatch.length > 0) {
+    failures.push(
+      ...(await runForcedBatch(runner, "host batch", ["ip", "-force", "-batch", "-"], plan.hostBatch)),
+    );
+  }
+  const sandboxes = plan.sandboxBatches.filter((batch) => !notAdded.has(batch.netns));
+  await runLimited(sandboxes, options.concurrency ?? 8, async (batch) => {
+    const argv = ["ip", "-n", batch.netns, "-batch", "-"];
+    const result = await runner.run(argv, { stdin: `${batch.lines.join("\n")}\n` });
+    if (result.code !== 0) {
+      const [first] = parseBatchErrors(result.stderr, batch.lines);
+      failures.push({
+        step: "sandbox",
+        netns: batch.netns,
+        ...(first?.line === undefined ? {} : { line: first.line }),
+        message: first?.message ?? commandMessage(argv, result.code, result.stderr),
+      });
+    }
+  });
+  if (plan.iptablesRestore !== "") {
+    const argv = ["iptables-restore", "--noflush"];
+    const result = await runner.run(argv, { stdin: plan.iptablesRestore });
+    if (result.code !== 0) {
+      failures.push({ step: "iptables", message: commandMessage(argv, result.code, result.stderr) });
+    }
+  }
+  if (plan.netnsDelete.length > 0) {
+    const lines = plan.netnsDelete.map((name) => `netns del ${name}`);
+    failures.push(...(await runForcedBatch(runner, "netns del", ["ip", "-force", "-batch", "-"], lines)));
+  }
+  return failures;
 }
 
-async function runStep(
-  runner: Runner,
-  step: string,
-  argv: readonly string[],
-  stdin: string,
-  lines: readonly string[],
-): Promise<void> {
-  const result = await runner.run(argv, { stdin });
-  if (result.code !== 0) {
-    const error = new KernelCommandError(argv, result.code, result.stderr);
-    throw new ApplyStepError(step, error, failedLine(result.stderr, lines));
+/** {@link applyPlan} for callers that want all or nothing (tests, benches): throws {@link ApplyError}. */
+export async function applyPlanOrThrow(runner: Runner, plan: HostPlan, options: ApplyOptions = {}) {
+  const failures = await applyPlan(runner, plan, options);
+  if (failures.length > 0) {
+    throw new ApplyError(failures);
   }
 }
 
-/** `ip -batch` reports the failing line as `Command failed -:N` (1-based). */
-function failedLine(stderr: string, lines: readonly string[]): string | undefined {
-  const match = /Command failed -:(\d+)/.exec(stderr);
-  return match?.[1] === undefined ? undefined : lines[Number(match[1]) - 1];
+/** A line that `ip -force -batch` reported, with the messages printed before it. */
+interface BatchError {
+  line?: string;
+  message: string;
+}
+
+async function runForcedBatch(
+  runner: Runner,
+  step: ApplyStep,
+  argv: readonly string[],
+  lines: readonly string[],
+): Promise<ApplyFailure[]> {
+  const result = await runner.run(argv, { stdin: `${lines.join("\n")}\n` });
+  if (result.code === 0) {
+    return [];
+  }
+  const errors = parseBatchErrors(result.stderr, lines).filter((error) => !isAlreadyGone(error));
+  if (errors.length === 0 && !/Command failed -:\d+/.test(result.stderr)) {
+    // It failed without naming a line (it could not start, or was killed).
+    return [{ step, message: commandMessage(argv, result.code, result.stderr) }];
+  }
+  return errors.map((error) => ({ step, ...error }));
+}
+
+/**
+ * `ip -batch` prints what went wrong, then `Command failed -:N` (N is 1-based), for every
+ * failing line under `-force` and for the first one without it.
+ */
+function parseBatchErrors(stderr: string, lines: readonly string[]): BatchError[] {
+  const errors: BatchError[] = [];
+  let messages: string[] = [];
+  for (const raw of stderr.split("\n")) {
+    const text = raw.trim();
+    const match = /^Command failed -:(\d+)$/.exec(text);
+    if (match?.[1] !== undefined) {
+      const line = lines[Number(match[1]) - 1];
+      errors.push({
+        ...(line === undefined ? {} : { line }),
+        message: messages.join("; ") || "failed",
+      });
+      messages = [];
+    } else if (text !== "") {
+      messages.push(text);
+    }
+  }
+  return errors;
+}
+
+/** A removal whose object is gone already did what it was for. */
+function isAlreadyGone(error: BatchError): boolean {
+  const removal =
+    error.line?.startsWith("link del ") === true || error.line?.startsWith("netns del ") === true;
+  return removal && /Cannot find device|No such file or directory/.test(error.message);
+}
+
+function commandMessage(argv: readonly string[], code: number, stderr: string): string {
+  return new KernelCommandError(argv, code, stderr).message;
 }

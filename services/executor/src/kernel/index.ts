@@ -1,5 +1,12 @@
 export type { ApplyOptions } from "./apply";
-export { ApplyStepError, applyPlan } from "./apply";
+export {
+  ApplyError,
+  type ApplyFailure,
+  type ApplyStep,
+  applyPlan,
+  applyPlanOrThrow,
+  describeFailure,
+} from "./apply";
 export type { Capabilities, DetectOptions, LinkType } from "./capabilities";
 export { detectCapabilities, PROBED_LINK_TYPES } from "./capabilities";
 export {

@@ -22,7 +22,7 @@ import {
   sandboxNetnsName,
 } from "@labnet/netplan";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyPlan } from "./apply";
+import { applyPlanOrThrow as applyPlan } from "./apply";
 import { detectCapabilities } from "./capabilities";
 import { observeHost } from "./observe";
 import { createExecRunner, type Runner, runOrThrow, withNetns } from "./runner";

@@ -1,0 +1,45 @@
+import { assertValidDesiredHost, assertValidPortMappings, type DesiredHost } from "@labnet/netplan";
+
+/** Targets left out of a converge because their desired state cannot be rendered. */
+export interface InvalidTargets {
+  desired: DesiredHost;
+  /** Network or node id → why. */
+  invalid: Map<string, string>;
+}
+
+/**
+ * Splits off every bridge, sandbox and port mapping that would fail the planner's checks,
+ * so one bad row (a value no kernel command may see) fails its own network or node instead
+ * of every converge of the host. Each target is checked on its own, then the rest together
+ * (names must also be unique across targets, which the database already guarantees).
+ */
+export function dropInvalidTargets(desired: DesiredHost, netnsPrefix: string): InvalidTargets {
+  const invalid = new Map<string, string>();
+  const check = (id: string, host: DesiredHost): boolean => {
+    try {
+      assertValidDesiredHost(host, netnsPrefix);
+      return true;
+    } catch (error) {
+      invalid.set(id, error instanceof Error ? error.message : String(error));
+      return false;
+    }
+  };
+  const bridges = desired.bridges.filter((bridge) =>
+    check(bridge.networkId, { bridges: [bridge], sandboxes: [], portMappings: [] }),
+  );
+  const sandboxes = desired.sandboxes.filter((sandbox) =>
+    check(sandbox.nodeId, { bridges, sandboxes: [sandbox], portMappings: [] }),
+  );
+  const kept = new Set(bridges.map((b) => b.bridge));
+  const portMappings = desired.portMappings.filter((mapping) => {
+    try {
+      assertValidPortMappings([mapping]);
+      return kept.has(mapping.bridge);
+    } catch {
+      return false; // the ledger row stays; only its rules are left out
+    }
+  });
+  const result = { ...desired, bridges, sandboxes, portMappings };
+  assertValidDesiredHost(result, netnsPrefix);
+  return { desired: result, invalid };
+}
