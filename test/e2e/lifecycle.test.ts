@@ -3,11 +3,13 @@
  * executor and a lost Redis, the reconciler repairs drift, and the API's HTTP
  * semantics (auth, idempotency, operations, probes) hold.
  */
+import { writeFile } from "node:fs/promises";
 import { schema } from "@labnet/db";
 import { runCommand } from "@labnet/devstack";
 import { createRedisConnection } from "@labnet/queue";
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { deleteNode } from "../helpers/api-steps";
 import {
   eventually,
   expectHostMatchesDatabase,
@@ -110,6 +112,12 @@ describe("resilience", () => {
 
     executor = labnet.startExecutor(host.hostNetns, EXECUTOR_ENV);
     await waitForOperations(labnet, opIds, 60_000);
+    // One converge served all six: they were settled in one transaction (one now()).
+    const settled = await labnet.db
+      .selectDistinct({ at: schema.operations.finishedAt })
+      .from(schema.operations)
+      .where(inArray(schema.operations.id, opIds));
+    expect(settled).toHaveLength(1);
     await expectHostMatchesDatabase(labnet, host.hostNetns);
     const [first, last] = [created[0]?.data, created[5]?.data];
     expect(
@@ -150,6 +158,55 @@ describe("resilience", () => {
       "eth0",
     ]);
     expect(addr.stdout).toContain(node.data?.networkSettings.networks.durable?.ipAddress);
+  });
+
+  it("one node whose kernel work fails is failed with its problem, and the rest of the host converges", async () => {
+    await executor.kill();
+    const created = await Promise.all(
+      ["b0", "b1", "b2", "b3"].map((name) =>
+        labnet.client.POST("/v1/nodes", { body: { name, networkMode: "durable" } }),
+      ),
+    );
+    const [b0, b1, b2, b3] = created.map((c) => c.data);
+    // b1's namespace name is taken by a plain file: nothing can enter it or add it.
+    const broken = netnsOf(b1?.sandboxKey);
+    await writeFile(`/run/netns/${broken}`, "");
+    executor = labnet.startExecutor(host.hostNetns, EXECUTOR_ENV);
+
+    await waitForOperations(
+      labnet,
+      [b0, b2, b3].map((n) => n?.operation?.id ?? ""),
+      60_000,
+    );
+    expect(await ping(netnsOf(b0?.sandboxKey), b3?.networkSettings.networks.durable?.ipAddress ?? "")).toBe(
+      true,
+    );
+    const failed = await eventually(
+      async () => {
+        const [op] = await labnet.db
+          .select()
+          .from(schema.operations)
+          .where(eq(schema.operations.id, b1?.operation?.id ?? ""));
+        return op?.state === "failed" ? op : undefined;
+      },
+      60_000,
+      "b1's operation to fail",
+    );
+    expect(failed.attempts).toBe(5);
+    expect(failed.error).toMatchObject({ code: "KERNEL_OPERATION_FAILED" });
+    expect(failed.error?.detail).toContain(broken);
+    const view = await labnet.client.GET("/v1/nodes/{nodeId}", { params: { path: { nodeId: "b1" } } });
+    expect(view.data?.state).toBe("failed");
+    // A failed node has no kernel side: what it held is pruned, the file included.
+    await eventually(
+      async () => ((await listNetns(broken)).length === 0 ? true : undefined),
+      10_000,
+      "b1's netns to go",
+    );
+    for (const name of ["b0", "b1", "b2", "b3"]) {
+      await deleteNode(labnet, name);
+    }
+    await expectHostMatchesDatabase(labnet, host.hostNetns);
   });
 
   it("repairs drift: a sandbox deleted by hand comes back, a stray Labnet namespace goes", async () => {

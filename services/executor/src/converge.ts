@@ -78,6 +78,12 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
   const unattributed: string[] = [];
   const owners = kernelOwnersOf(snapshot);
+  for (const [netns, why] of observed.unobservable) {
+    const owner = owners.get(netns);
+    if (owner) {
+      failures.set(owner.id, `sandbox ${netns} cannot be looked into: ${why}`);
+    }
+  }
   for (const failure of await applyPlan(deps.runner, plan)) {
     const target = ownerOf(failure, owners);
     const detail = describeFailure(failure);

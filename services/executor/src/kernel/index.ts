@@ -15,7 +15,7 @@ export {
   detectHostNetnsPath,
   type HostNetnsPathOptions,
 } from "./host-netns";
-export type { ObserveOptions } from "./observe";
+export type { ObservedHostResult, ObserveOptions } from "./observe";
 export { NETNS_DIR, observeHost } from "./observe";
 export { applyRouteLocalnet, routeLocalnetArgv } from "./route-localnet";
 export type {

@@ -31,7 +31,8 @@ export interface ObserveOptions {
 
 /**
  * Observes the host: its namespaces with the executor's prefix, its links, its iptables
- * rules, and the links and default route of each requested sandbox.
+ * rules, and the links and default route of each requested sandbox. A sandbox that cannot
+ * be looked into is reported in `unobservable` (the planner leaves it alone).
  *
  * Named namespaces are machine-wide (files under /run/netns), so the list is read from
  * the file system rather than through the runner; it is the same list from any netns.
@@ -39,7 +40,7 @@ export interface ObserveOptions {
  * @example
  * const observed = await observeHost(runner, { netnsPrefix: "ln-", sandboxes: ["ln-abc..."] });
  */
-export async function observeHost(runner: Runner, options: ObserveOptions): Promise<ObservedHost> {
+export async function observeHost(runner: Runner, options: ObserveOptions): Promise<ObservedHostResult> {
   if (!isValidNetnsPrefix(options.netnsPrefix)) {
     throw new Error(`invalid netns prefix: ${JSON.stringify(options.netnsPrefix)}`);
   }
@@ -61,6 +62,7 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
   const wanted = [...new Set(options.sandboxes)].filter((name) => existing.has(name));
   const sandboxes: Record<string, ObservedSandbox> = {};
   const vanished = new Set<string>();
+  const unobservable = new Map<string, string>();
   await runLimited(wanted, options.concurrency ?? 8, async (name) => {
     const argv = ["ip", "-n", name, "-j", "-d", "-batch", "-"];
     const result = await runner.run(argv, { stdin: SANDBOX_OBSERVE_BATCH });
@@ -70,7 +72,9 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
         vanished.add(name);
         return;
       }
-      throw new KernelCommandError(argv, result.code, result.stderr);
+      // One broken namespace (not a namespace at all, say) fails its own node, not the host.
+      unobservable.set(name, new KernelCommandError(argv, result.code, result.stderr).message);
+      return;
     }
     sandboxes[name] = parseSandboxBatchJson(result.stdout);
   });
@@ -80,7 +84,13 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
     links,
     iptablesSave,
     sandboxes,
+    unobservable,
   };
+}
+
+/** What {@link observeHost} saw, and the sandboxes it could not look into (netns → why). */
+export interface ObservedHostResult extends ObservedHost {
+  unobservable: Map<string, string>;
 }
 
 async function listNetns(dir: string, prefix: string): Promise<string[]> {
