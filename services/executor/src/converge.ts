@@ -42,6 +42,8 @@ export interface ConvergeReport {
   failures: Map<string, string>;
   /** Failures that belong to no one target (the firewall, a whole step): every operation fails with them. */
   hostFailure?: string;
+  /** Milliseconds per phase (snapshot, observe, plan, apply, names), for logs and benches. */
+  timings: Record<string, number>;
   /**
    * Namespaces of removed nodes were deleted, leaving their host veths to go with them. A
    * process still inside a namespace keeps it (and its veths) alive after `netns del`, so a
@@ -58,9 +60,10 @@ export interface ConvergeReport {
  * the host converges; the caller settles the operations (settle.ts).
  */
 export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Promise<ConvergeReport> {
+  const clock = phaseClock();
   const snapshot = await loadHostSnapshot(deps.db, deps.hostId);
   if (scope === "changed" && snapshot.operations.length === 0) {
-    return { operations: [], failures: new Map(), departed: false };
+    return { operations: [], failures: new Map(), departed: false, timings: clock.done("snapshot") };
   }
   const operations = await startOperations(
     deps.db,
@@ -69,13 +72,16 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
   const live = liveStateOf(snapshot);
   const { desired, invalid } = dropInvalidTargets(desiredHostOf(snapshot, live), deps.netnsPrefix);
   const failures = new Map(invalid);
+  clock.lap("snapshot");
 
   const observed = await observeHost(deps.runner, {
     netnsPrefix: deps.netnsPrefix,
     sandboxes:
       scope === "all" ? desired.sandboxes.map((s) => s.netns) : sandboxesNamedBy(operations, desired),
   });
+  clock.lap("observe");
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
+  clock.lap("plan");
   const unattributed: string[] = [];
   const owners = kernelOwnersOf(snapshot);
   for (const [netns, why] of observed.unobservable) {
@@ -102,8 +108,10 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
     desired.bridges.map((b) => b.bridge),
     routeLocalnetBridges(desired.portMappings),
   ).catch((error: unknown) => unattributed.push(error instanceof Error ? error.message : String(error)));
+  clock.lap("apply");
   await deps.afterConverge?.(desired, resolverStateOf(snapshot, live), scope);
   return {
+    timings: clock.done("names"),
     operations,
     failures,
     departed: plan.netnsDelete.length > 0 && (desired.departingHostVeths?.length ?? 0) > 0,
@@ -129,4 +137,22 @@ function ownerOf(failure: ApplyFailure, owners: ReadonlyMap<string, Target>): Ta
     }
   }
   return undefined;
+}
+
+/** Laps of a converge's phases, in milliseconds. */
+function phaseClock(): { lap(phase: string): void; done(phase: string): Record<string, number> } {
+  const timings: Record<string, number> = {};
+  let last = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    timings[phase] = Math.round((now - last) * 10) / 10;
+    last = now;
+  };
+  return {
+    lap,
+    done(phase) {
+      lap(phase);
+      return timings;
+    },
+  };
 }

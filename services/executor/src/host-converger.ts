@@ -32,8 +32,11 @@ export function createHostConverger(deps: ConvergeDeps): HostConverger {
       return;
     }
     const settlement = settlementOf(report);
+    const settling = performance.now();
     await settleOperations(deps.db, settlement);
     deps.log.info("converged", {
+      ...report.timings,
+      settle: Math.round(performance.now() - settling),
       scope,
       operations: report.operations.length,
       succeeded: settlement.succeeded.length,
