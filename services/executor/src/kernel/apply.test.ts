@@ -37,9 +37,12 @@ describe("applyPlan", () => {
           argv: ["ip", "-force", "-batch", "-"],
           stdin: "link add lnbr-aaaaaaaa mtu 1500 type bridge\nlink set lnbr-aaaaaaaa up\n",
         },
-        { argv: ["ip", "-n", "ln-aaaaaaaaaaaaaaaa", "-batch", "-"], stdin: "link set lo up\n" },
         {
-          argv: ["ip", "-n", "ln-bbbbbbbbbbbbbbbb", "-batch", "-"],
+          argv: ["nsenter", "--net=/run/netns/ln-aaaaaaaaaaaaaaaa", "--", "ip", "-batch", "-"],
+          stdin: "link set lo up\n",
+        },
+        {
+          argv: ["nsenter", "--net=/run/netns/ln-bbbbbbbbbbbbbbbb", "--", "ip", "-batch", "-"],
           stdin: "link set lo up\nlink set eth0 up\n",
         },
         { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
@@ -58,7 +61,7 @@ describe("applyPlan", () => {
       if (call.stdin?.startsWith("link add") === true) {
         return { code: 1, stderr: 'Error: argument "x" is wrong\nCommand failed -:2\n' };
       }
-      if (call.argv.includes("ln-aaaaaaaaaaaaaaaa")) {
+      if (call.argv.includes("--net=/run/netns/ln-aaaaaaaaaaaaaaaa")) {
         return { code: 1, stderr: "RTNETLINK answers: File exists\nCommand failed -:1\n" };
       }
       return undefined;
@@ -92,7 +95,7 @@ describe("applyPlan", () => {
     );
     const failures = await applyPlan(runner, FULL_PLAN, { concurrency: 1 });
     expect(failures).toMatchObject([{ step: "netns add", line: "netns add ln-bbbbbbbbbbbbbbbb" }]);
-    expect(runner.calls.some((c) => c.argv.includes("ln-bbbbbbbbbbbbbbbb"))).toBe(false);
+    expect(runner.calls.some((c) => c.argv.includes("--net=/run/netns/ln-bbbbbbbbbbbbbbbb"))).toBe(false);
   });
 
   it("counts a removal of something already gone as done", async () => {

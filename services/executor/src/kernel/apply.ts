@@ -12,7 +12,7 @@
  */
 import type { HostPlan } from "@labnet/netplan";
 import { runLimited } from "./run-limited";
-import { KernelCommandError, type Runner } from "./runner";
+import { inNetns, KernelCommandError, type Runner } from "./runner";
 
 export interface ApplyOptions {
   /** Sandbox batches in flight at once. */
@@ -92,7 +92,7 @@ export async function applyPlan(
   }
   const sandboxes = plan.sandboxBatches.filter((batch) => !notAdded.has(batch.netns));
   await runLimited(sandboxes, options.concurrency ?? 8, async (batch) => {
-    const argv = ["ip", "-n", batch.netns, "-batch", "-"];
+    const argv = inNetns(batch.netns, ["ip", "-batch", "-"]);
     const result = await runner.run(argv, { stdin: `${batch.lines.join("\n")}\n` });
     if (result.code !== 0) {
       const [first] = parseBatchErrors(result.stderr, batch.lines);

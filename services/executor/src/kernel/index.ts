@@ -30,6 +30,7 @@ export {
   assertAllowedArgv,
   createExecRunner,
   createRecordingRunner,
+  inNetns,
   KernelCommandError,
   runOrThrow,
   withNetns,

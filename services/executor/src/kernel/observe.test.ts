@@ -37,7 +37,7 @@ describe("observeHost", () => {
       if (call.argv[0] === "iptables-save") {
         return { stdout: "*nat\nCOMMIT\n" };
       }
-      return call.argv[1] === "-n" ? { stdout: SANDBOX_BATCH } : undefined;
+      return call.argv[0] === "nsenter" ? { stdout: SANDBOX_BATCH } : undefined;
     });
     const observed = await observeHost(runner, {
       netnsPrefix: PREFIX,
@@ -54,15 +54,19 @@ describe("observeHost", () => {
           defaultGateway: "172.30.0.1",
         },
       },
+      unobservable: new Map(),
     });
-    expect(runner.calls.filter((c) => c.argv[1] === "-n")).toEqual([
-      { argv: ["ip", "-n", NS1, "-j", "-d", "-batch", "-"], stdin: SANDBOX_OBSERVE_BATCH },
+    expect(runner.calls.filter((c) => c.argv[0] === "nsenter")).toEqual([
+      {
+        argv: ["nsenter", `--net=/run/netns/${NS1}`, "--", "ip", "-j", "-d", "-batch", "-"],
+        stdin: SANDBOX_OBSERVE_BATCH,
+      },
     ]);
   });
 
   it("treats a sandbox deleted while observing as absent", async () => {
     const runner = createRecordingRunner((call) => {
-      if (call.argv[1] === "-n") {
+      if (call.argv[0] === "nsenter") {
         return { code: 255, stderr: `Cannot open network namespace "${NS2}": No such file or directory\n` };
       }
       return call.argv[0] === "ip" ? { stdout: "[]" } : undefined;
@@ -70,6 +74,19 @@ describe("observeHost", () => {
     const observed = await observeHost(runner, { netnsPrefix: PREFIX, sandboxes: [NS2], netnsDir });
     expect(observed.netns).toEqual([NS1]);
     expect(observed.sandboxes).toEqual({});
+  });
+
+  it("reports a sandbox it cannot enter as unobservable, and goes on", async () => {
+    const runner = createRecordingRunner((call) => {
+      if (call.argv[0] === "nsenter") {
+        return { code: 1, stderr: "nsenter: reassociate to namespace 'ns/net' failed: Invalid argument\n" };
+      }
+      return call.argv[0] === "ip" ? { stdout: "[]" } : undefined;
+    });
+    const observed = await observeHost(runner, { netnsPrefix: PREFIX, sandboxes: [NS1, NS2], netnsDir });
+    expect(observed.sandboxes).toEqual({});
+    expect([...observed.unobservable.keys()].sort()).toEqual([NS1, NS2]);
+    expect(observed.unobservable.get(NS1)).toContain("Invalid argument");
   });
 
   it("tolerates a machine without /run/netns", async () => {

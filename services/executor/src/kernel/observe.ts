@@ -13,7 +13,7 @@ import {
   SANDBOX_OBSERVE_BATCH,
 } from "@labnet/netplan";
 import { runLimited } from "./run-limited";
-import { KernelCommandError, type Runner, runOrThrow } from "./runner";
+import { inNetns, KernelCommandError, type Runner, runOrThrow } from "./runner";
 
 /** Where `ip netns add` puts named namespaces. */
 export const NETNS_DIR = "/run/netns";
@@ -64,7 +64,7 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
   const vanished = new Set<string>();
   const unobservable = new Map<string, string>();
   await runLimited(wanted, options.concurrency ?? 8, async (name) => {
-    const argv = ["ip", "-n", name, "-j", "-d", "-batch", "-"];
+    const argv = inNetns(name, ["ip", "-j", "-d", "-batch", "-"]);
     const result = await runner.run(argv, { stdin: SANDBOX_OBSERVE_BATCH });
     if (result.code !== 0) {
       // Deleted between readdir and now: plan it as absent rather than fail the job.
