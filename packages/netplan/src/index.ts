@@ -6,7 +6,7 @@ export type {
   DesiredSandbox,
 } from "./desired";
 export { parseIptablesSave, renderIptablesRestore } from "./iptables";
-export { isRuleSetApplied } from "./iptables-applied";
+export { isRuleSetApplied, ruleSetAfter } from "./iptables-applied";
 export {
   assertValidPortMappings,
   renderPortForwardRules,

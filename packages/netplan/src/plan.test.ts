@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
+import { ruleSetAfter } from "./iptables-applied";
 import type { ObservedHost, ObservedLink } from "./observed";
 import { type HostPlan, isIpNoop, planHost } from "./plan";
 
@@ -502,7 +503,12 @@ describe("planHost pruning", () => {
     {
       name: "sandboxes being removed take their host veths with their namespace: no link del of their own",
       given: {
-        desired: { bridges: desired.bridges, sandboxes: [], portMappings: [], departingHostVeths: [HV1, HV2] },
+        desired: {
+          bridges: desired.bridges,
+          sandboxes: [],
+          portMappings: [],
+          departingHostVeths: [HV1, HV2],
+        },
         prune: true,
       },
       want: {
@@ -563,6 +569,35 @@ describe("planHost iptables", () => {
     const rewritten = planHost(desired, reordered, OPTIONS).iptablesRestore;
     expect(rewritten).toContain(`-A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o ${BR} -j MASQUERADE`);
     expect(rewritten).not.toContain("-A POSTROUTING -j LABNET-POSTROUTING");
+  });
+});
+
+describe("ruleSetAfter", () => {
+  it("stands in for iptables-save after a restore: the next plan skips the restore, a change does not", () => {
+    const desired = makeDesired();
+    const before =
+      "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j DOCKER\nCOMMIT\n*filter\n:FORWARD DROP [0:0]\n-A FORWARD -j DOCKER-USER\nCOMMIT\n";
+    const observed = update(observeConverged(desired), (o) => {
+      o.iptablesSave = before;
+    });
+    const payload = planHost(desired, observed, OPTIONS).iptablesRestore;
+    const after = ruleSetAfter(payload, before);
+    // Other programs' rules stay; Labnet's hooks are there as iptables-save prints them.
+    expect(after).toContain("-A PREROUTING -j DOCKER");
+    expect(after).toContain("-A FORWARD -j DOCKER-USER");
+    expect(after).toContain("-A FORWARD -j LABNET-FORWARD");
+    const again = update(observeConverged(desired), (o) => {
+      o.iptablesSave = after;
+    });
+    expect(planHost(desired, again, OPTIONS).iptablesRestore).toBe("");
+    const internal = { ...desired, bridges: desired.bridges.map((b) => ({ ...b, internal: true })) };
+    const changed = planHost(internal, again, OPTIONS).iptablesRestore;
+    expect(changed).not.toBe("");
+    expect(changed).not.toContain("-A POSTROUTING -j LABNET-POSTROUTING");
+    // A chain the payload does not declare keeps its rules (--noflush).
+    expect(ruleSetAfter("*nat\n:LABNET-DNAT - [0:0]\nCOMMIT\n", after)).toContain(
+      `-A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o ${BR} -j MASQUERADE`,
+    );
   });
 });
 

@@ -1,6 +1,12 @@
 import { type Database, loadHostSnapshot, type OperationRow, startOperations } from "@labnet/db";
 import type { Logger } from "@labnet/log";
-import { type DesiredHost, planHost, type ResolverHost, routeLocalnetBridges } from "@labnet/netplan";
+import {
+  type DesiredHost,
+  planHost,
+  type ResolverHost,
+  routeLocalnetBridges,
+  ruleSetAfter,
+} from "@labnet/netplan";
 import { desiredHostOf, kernelOwnersOf, liveStateOf, type Target } from "./desired-state";
 import { dropInvalidTargets } from "./desired-validate";
 import { resolverStateOf } from "./dns/resolver-state";
@@ -19,6 +25,12 @@ export interface ConvergeDeps {
   hostId: string;
   netnsPrefix: string;
   log: Logger;
+  /**
+   * The host's rules as the last converge left them (`ruleSetAfter`), so a `changed` converge
+   * need not read them back; `all` converges read the kernel's (drift repair). Cleared when
+   * a restore fails.
+   */
+  rules?: { known?: string | undefined };
   /**
    * Runs after every converge with the state it built and the name-resolution state of the
    * same snapshot (names follow what was just built or removed).
@@ -74,10 +86,12 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
   const failures = new Map(invalid);
   clock.lap("snapshot");
 
+  const known = scope === "all" ? undefined : deps.rules?.known;
   const observed = await observeHost(deps.runner, {
     netnsPrefix: deps.netnsPrefix,
     sandboxes:
       scope === "all" ? desired.sandboxes.map((s) => s.netns) : sandboxesNamedBy(operations, desired),
+    ...(known === undefined ? {} : { knownIptablesSave: known }),
   });
   clock.lap("observe");
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
@@ -90,7 +104,13 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
       failures.set(owner.id, `sandbox ${netns} cannot be looked into: ${why}`);
     }
   }
-  for (const failure of await applyPlan(deps.runner, plan)) {
+  const applyFailures = await applyPlan(deps.runner, plan);
+  if (deps.rules) {
+    deps.rules.known = applyFailures.some((f) => f.step === "iptables")
+      ? undefined
+      : ruleSetAfter(plan.iptablesRestore, observed.iptablesSave);
+  }
+  for (const failure of applyFailures) {
     const target = ownerOf(failure, owners);
     const detail = describeFailure(failure);
     if (target) {

@@ -19,7 +19,8 @@ export interface HostConverger {
  * all the operations of its snapshot in one transaction. A target that failed is retried by
  * a converge after a backoff, until its operations run out of attempts (settle.ts).
  */
-export function createHostConverger(deps: ConvergeDeps): HostConverger {
+export function createHostConverger(options: ConvergeDeps): HostConverger {
+  const deps: ConvergeDeps = { rules: {}, ...options };
   const later = createLaterConverge((scope) => loop.request(scope), deps);
 
   const loop = new ConvergeLoop(async (scope) => {

@@ -27,6 +27,11 @@ export interface ObserveOptions {
   concurrency?: number;
   /** Directory of named namespaces; only tests change it. */
   netnsDir?: string;
+  /**
+   * The host's rules as the caller knows them (what its last restore left, `ruleSetAfter`):
+   * given, `iptables-save` is not run.
+   */
+  knownIptablesSave?: string;
 }
 
 /**
@@ -55,7 +60,7 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
   const [names, links, iptablesSave] = await Promise.all([
     listNetns(options.netnsDir ?? NETNS_DIR, options.netnsPrefix),
     runOrThrow(runner, ["ip", "-j", "-d", "addr", "show"]).then((result) => parseIpAddrJson(result.stdout)),
-    runOrThrow(runner, ["iptables-save"]).then((result) => result.stdout),
+    options.knownIptablesSave ?? runOrThrow(runner, ["iptables-save"]).then((result) => result.stdout),
   ]);
 
   const existing = new Set(names);
