@@ -10,9 +10,9 @@ import {
   DomainError,
   registerHostWithDefaults,
 } from "@labnet/commands";
-import { constraintViolation, createDb, type Database, type HostRow } from "@labnet/db";
+import { constraintViolation, createDb, type Database, type HostRow, lockNetworks, schema } from "@labnet/db";
 import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 
@@ -162,5 +162,132 @@ describe("errors", () => {
     expect(error).toBeInstanceOf(DomainError);
     expect((error as DomainError).errors.map((e) => e.location)).toEqual(["body.networks[0].ipv4Address"]);
     expect((error as DomainError).message).toMatch(/in use by node s\d+/);
+  });
+});
+
+describe("dynamic addresses (the free list)", () => {
+  async function addressesOf(network: string): Promise<string[]> {
+    const rows = await db.execute<{ address: string }>(
+      sql`select host(a.address) as address from allocations a join networks n on n.id = a.network_id
+          where n.name = ${network} and a.kind = 'endpoint' order by a.address`,
+    );
+    return rows.map((r) => r.address);
+  }
+
+  async function makeNetwork(name: string, subnet: string): Promise<void> {
+    await createNetwork({ ctx, input: { name, host: host.id, ipam: { configs: [{ subnet }] } } });
+  }
+
+  it("gives 60 concurrent nodes on one network 60 distinct addresses, lowest first", async () => {
+    await makeNetwork("burst", "10.94.0.0/16");
+    const { ok, codes } = await settle(
+      Array.from({ length: 60 }, (_, i) =>
+        createNode({ ctx, input: { name: `b${i}`, host: host.id, networkMode: "burst" } }),
+      ),
+    );
+    expect(codes).toEqual([]);
+    expect(ok).toHaveLength(60);
+    expect(await addressesOf("burst")).toEqual(Array.from({ length: 60 }, (_, i) => `10.94.0.${i + 2}`));
+  });
+
+  it("gives released addresses out again, lowest first", async () => {
+    await makeNetwork("reuse", "10.95.0.0/24");
+    for (let i = 0; i < 5; i++) {
+      await createNode({ ctx, input: { name: `u${i}`, host: host.id, networkMode: "reuse" } });
+    }
+    // What the executor's report does once a node is gone: the row goes, its endpoint and address with it.
+    await db.execute(sql`delete from nodes where name in ('u1', 'u3')`);
+    expect(await addressesOf("reuse")).toEqual(["10.95.0.2", "10.95.0.4", "10.95.0.6"]);
+    const again = [];
+    for (const name of ["v0", "v1", "v2"]) {
+      again.push(await createNode({ ctx, input: { name, host: host.id, networkMode: "reuse" } }));
+    }
+    const rows = await db.execute<{ name: string; address: string }>(
+      sql`select n.name, host(e.address) as address from endpoints e join nodes n on n.id = e.node_id
+          where n.name like 'v%' order by n.name`,
+    );
+    expect(rows.map((r) => [r.name, r.address])).toEqual([
+      ["v0", "10.95.0.3"],
+      ["v1", "10.95.0.5"],
+      ["v2", "10.95.0.7"],
+    ]);
+  });
+
+  it("gets the address of a creation that was refused back on the list", async () => {
+    await makeNetwork("rollback", "10.96.0.0/24");
+    await createNode({
+      ctx,
+      input: { name: "r0", host: host.id, networkMode: "rollback", ports: ["8080:80"] },
+    });
+    const refused = await createNode({
+      ctx,
+      input: { name: "r1", host: host.id, networkMode: "rollback", ports: ["8080:80"] },
+    }).catch((e: unknown) => e);
+    expect((refused as DomainError).code).toBe("PORT_IN_USE");
+    await createNode({ ctx, input: { name: "r2", host: host.id, networkMode: "rollback" } });
+    expect(await addressesOf("rollback")).toEqual(["10.96.0.2", "10.96.0.3"]);
+  });
+
+  it("skips a listed address that was allocated behind its back", async () => {
+    await makeNetwork("bypass", "10.97.0.0/24");
+    await createNode({ ctx, input: { name: "p0", host: host.id, networkMode: "bypass" } });
+    await db.execute(
+      sql`insert into allocations (network_id, address, ipam_config_id, kind)
+          select c.network_id, '10.97.0.3', c.id, 'aux' from ipam_configs c
+          join networks n on n.id = c.network_id where n.name = 'bypass'`,
+    );
+    await createNode({ ctx, input: { name: "p1", host: host.id, networkMode: "bypass" } });
+    expect(await addressesOf("bypass")).toEqual(["10.97.0.2", "10.97.0.4"]);
+  });
+
+  it("never lets static and dynamic attaches racing share an address", async () => {
+    await makeNetwork("mixed", "10.98.0.0/24");
+    const { ok, codes } = await settle(
+      Array.from({ length: 40 }, (_, i) =>
+        createNode({
+          ctx,
+          input:
+            i % 2 === 0
+              ? { name: `m${i}`, host: host.id, networkMode: "mixed" }
+              : {
+                  name: `m${i}`,
+                  host: host.id,
+                  networks: [{ network: "mixed", ipv4Address: `10.98.0.${i + 1}` }],
+                },
+        }),
+      ),
+    );
+    // A static address a dynamic attach took first is refused; nothing else may fail.
+    expect(codes.every((c) => c === "ADDRESS_IN_USE")).toBe(true);
+    const rows = await db.execute<{ endpoint: string; allocated: string | null }>(
+      sql`select host(e.address) as endpoint, host(a.address) as allocated
+          from endpoints e join networks n on n.id = e.network_id
+          left join allocations a on a.endpoint_id = e.id where n.name = 'mixed'`,
+    );
+    expect(rows).toHaveLength(ok.length);
+    expect(rows.every((r) => r.endpoint === r.allocated)).toBe(true);
+    expect(new Set(rows.map((r) => r.endpoint)).size).toBe(ok.length);
+  });
+
+  it("lets no node in while its network is being removed", async () => {
+    await makeNetwork("leaving", "10.99.0.0/24");
+    const [network] = await db.select().from(schema.networks).where(eq(schema.networks.name, "leaving"));
+    if (!network) {
+      throw new Error("network missing");
+    }
+    // Hold removal's lock while a creation starts: it waits, then sees the network leaving.
+    let creating: Promise<unknown> = Promise.resolve();
+    await db.transaction(async (tx) => {
+      await lockNetworks(tx, [network.id]);
+      creating = createNode({ ctx, input: { name: "late", host: host.id, networkMode: "leaving" } }).catch(
+        (e: unknown) => e,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      await tx.update(schema.networks).set({ state: "deleting" }).where(eq(schema.networks.id, network.id));
+    });
+    const error = await creating;
+    expect((error as DomainError).code).toBe("CONFLICT");
+    expect((error as DomainError).errors.map((e) => e.location)).toEqual(["body.networkMode"]);
+    expect(await addressesOf("leaving")).toEqual([]);
   });
 });

@@ -11,6 +11,8 @@ export type DomainErrorCode =
   | "ADDRESS_IN_USE"
   | "NETWORK_IN_USE"
   | "POOL_EXHAUSTED"
+  /** A bridge network already has as many endpoints as one bridge takes. */
+  | "NETWORK_FULL"
   | "PORT_IN_USE"
   | "PORT_RANGE_EXHAUSTED"
   | "UNSUPPORTED_DRIVER"

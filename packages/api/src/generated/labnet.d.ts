@@ -470,7 +470,7 @@ export interface components {
          *     | UNAUTHORIZED | 401 |
          *     | FORBIDDEN | 403 |
          *     | NOT_FOUND | 404 |
-         *     | CONFLICT, NAME_CONFLICT, SUBNET_OVERLAP, ADDRESS_IN_USE, NETWORK_IN_USE, POOL_EXHAUSTED, PORT_IN_USE, PORT_RANGE_EXHAUSTED | 409 |
+         *     | CONFLICT, NAME_CONFLICT, SUBNET_OVERLAP, ADDRESS_IN_USE, NETWORK_IN_USE, POOL_EXHAUSTED, NETWORK_FULL, PORT_IN_USE, PORT_RANGE_EXHAUSTED | 409 |
          *     | PRECONDITION_FAILED | 412 |
          *     | PAYLOAD_TOO_LARGE | 413: the body is over 1 MiB |
          *     | UNSUPPORTED_MEDIA_TYPE | 415 |
@@ -479,7 +479,7 @@ export interface components {
          *     | KERNEL_OPERATION_FAILED | 500: only in a failed operation's `error`: the lab host could not apply the change |
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "INTERNAL" | "KERNEL_OPERATION_FAILED";
+        ProblemCode: "VALIDATION_FAILED" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "NETWORK_FULL" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "INTERNAL" | "KERNEL_OPERATION_FAILED";
         /** @description One field at fault. */
         ProblemFieldError: {
             /**
@@ -1500,7 +1500,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request conflicts with the current state: `NAME_CONFLICT` (the name is taken), `SUBNET_OVERLAP`, `ADDRESS_IN_USE`, `NETWORK_IN_USE` (the network still has endpoints), `POOL_EXHAUSTED` (no default address pool left), `PORT_IN_USE` (a host port collides with another mapping; the detail names its node and mapping), `PORT_RANGE_EXHAUSTED` (no free host port left in the range), or `CONFLICT` (e.g. a request with the same `Idempotency-Key` is still running). */
+        /** @description The request conflicts with the current state: `NAME_CONFLICT` (the name is taken), `SUBNET_OVERLAP`, `ADDRESS_IN_USE`, `NETWORK_IN_USE` (the network still has endpoints), `POOL_EXHAUSTED` (no default address pool or network address left), `NETWORK_FULL` (a bridge network already has 1,023 endpoints, as many ports as one Linux bridge takes), `PORT_IN_USE` (a host port collides with another mapping; the detail names its node and mapping), `PORT_RANGE_EXHAUSTED` (no free host port left in the range), or `CONFLICT` (e.g. a request with the same `Idempotency-Key` is still running). */
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];

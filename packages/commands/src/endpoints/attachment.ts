@@ -1,4 +1,4 @@
-import { lockNetworks, lockNode, type NetworkRow, type NodeRow, type Tx } from "@labnet/db";
+import { lockNode, type NetworkRow, type NodeRow, type Tx } from "@labnet/db";
 import type { CommandContext } from "../context";
 import { DomainError, notFound } from "../errors";
 import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
@@ -15,16 +15,12 @@ export async function resolveAttachment(
 }
 
 /**
- * Takes the network's and the node's row locks (network first, in every command that takes
- * both) and returns the node as it is now, refusing one that cannot gain or lose endpoints.
+ * Takes the node's row lock and returns the node as it is now, refusing one that cannot
+ * gain or lose endpoints. The network is not locked here: attaching share-locks it (and
+ * re-checks that it is not being removed) in the statement that records the endpoint, so
+ * connects and node creations on one network do not queue behind each other.
  */
-export async function lockAttachment(
-  tx: Tx,
-  network: NetworkRow,
-  found: NodeRow,
-  ref: string,
-): Promise<NodeRow> {
-  await lockNetworks(tx, [network.id]);
+export async function lockAttachment(tx: Tx, found: NodeRow, ref: string): Promise<NodeRow> {
   const node = await lockNode(tx, found.id);
   if (!node) {
     throw notFound("node", ref, "body.node");

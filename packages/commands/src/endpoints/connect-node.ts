@@ -9,6 +9,7 @@ import {
 import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError } from "../errors";
+import { bridgeFullProblem } from "../networks/bridge-ports";
 import { attach, checkAliases } from "../nodes/attach";
 import { recordNodeOperation } from "../operations/record-operation";
 import { lockAttachment, resolveAttachment } from "./attachment";
@@ -42,7 +43,7 @@ export async function connectNode({
   const { network, node: found } = await resolveAttachment(ctx, input);
   try {
     const result = await ctx.db.transaction(async (tx) => {
-      const node = await lockAttachment(tx, network, found, input.node);
+      const node = await lockAttachment(tx, found, input.node);
       if (!network.attachable) {
         throw new DomainError("CONFLICT", `network ${network.name} is not attachable`, [
           { location: "path.networkId", message: "nodes can only be attached when they are created" },
@@ -65,7 +66,7 @@ export async function connectNode({
     if (constraintViolation(error)?.constraint === "endpoints_node_network_key") {
       throw alreadyConnected(found.name, network.name);
     }
-    throw error;
+    throw (await bridgeFullProblem(ctx.db, error, [{ network, location: "path.networkId" }])) ?? error;
   }
 }
 

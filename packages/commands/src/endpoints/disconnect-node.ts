@@ -26,7 +26,7 @@ export async function disconnectNode({
 }): Promise<{ node: NodeRow; operation: OperationRow }> {
   const { network, node: found } = await resolveAttachment(ctx, input);
   const result = await ctx.db.transaction(async (tx) => {
-    const node = await lockAttachment(tx, network, found, input.node);
+    const node = await lockAttachment(tx, found, input.node);
     const endpoint = await findEndpoint(tx, node.id, network.id);
     if (!endpoint) {
       const message = `node ${node.name} is not connected to network ${network.name}`;

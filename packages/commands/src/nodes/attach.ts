@@ -1,27 +1,21 @@
 import {
-  constraintViolation,
-  getNetwork,
   type IpamConfigRow,
-  insertAllocations,
   ipamConfigsOf,
+  listFreeAddresses,
   type NetworkRow,
+  type NewEndpoint,
   type NodeRow,
   newId,
-  nextFreeAddress,
+  recordEndpoint,
   schema,
   type Tx,
 } from "@labnet/db";
-import {
-  dynamicRange,
-  macFromIpv4,
-  resolveIpamConfig,
-  validateStaticAddress,
-  withPrefix,
-} from "@labnet/ipam";
+import { dynamicRange, resolveIpamConfig, validateStaticAddress } from "@labnet/ipam";
 import { hostVethName } from "@labnet/netplan";
 import { and, eq } from "drizzle-orm";
 import { dnsNameProblem } from "../dns-names";
 import { DomainError, type FieldError, invalidField } from "../errors";
+import { assertBridgeHasRoom } from "../networks/bridge-ports";
 
 /** One endpoint to add: where, with which address and names. */
 export interface AttachRequest {
@@ -35,54 +29,99 @@ export interface AttachRequest {
   locations: { network: string; ipv4Address: string };
 }
 
+/** The endpoint an attach recorded. */
+export interface AttachedEndpoint {
+  endpointId: string;
+  networkId: string;
+  /** Without prefix. */
+  address: string;
+}
+
 /**
- * Adds an endpoint of `node` on `network` with a static or the next free address. Call it
- * holding the network's row lock (`lockNetworks`): the address is recorded in the
- * allocation ledger, whose primary key refuses one already in use in any case.
+ * Adds an endpoint of `node` on `network` with a static or the next free address, in the
+ * caller's transaction, without waiting for other attaches to the same network: the
+ * network's row is only share-locked (see `recordEndpoint`), addresses come off the
+ * config's free list, and the allocation ledger's primary key refuses an address in use
+ * in any case. A bridge with {@link MAX_BRIDGE_PORTS} endpoints is refused here already
+ * when the count says so, and by the database's check at commit when concurrent attaches
+ * fill it meanwhile.
  */
 export async function attach(
   tx: Tx,
   node: NodeRow,
-  lockedNetwork: NetworkRow,
+  network: NetworkRow,
   request: AttachRequest,
-): Promise<void> {
-  // Re-read under the lock: the network may have been marked for removal meanwhile.
-  const network = await getNetwork(tx, lockedNetwork.id);
-  if (!network || network.state === "deleting") {
-    throw new DomainError("CONFLICT", `network ${lockedNetwork.name} is being removed`, [
+): Promise<AttachedEndpoint> {
+  assertBridgeHasRoom(network, request.locations.network);
+  const configs = await ipamConfigsOf(tx, [network.id]);
+  const endpointId = newId("endpoint");
+  const endpoint = (config: IpamConfigRow): NewEndpoint => {
+    const resolved = resolveIpamConfig({ subnet: config.subnet, gateway: config.gateway });
+    return {
+      endpointId,
+      nodeId: node.id,
+      networkId: network.id,
+      ipamConfigId: config.id,
+      ifIndex: request.ifIndex,
+      hostVeth: hostVethName(endpointId),
+      prefix: resolved.ok ? resolved.config.prefix : 32,
+      aliases: request.aliases ?? [],
+    };
+  };
+  const removed = () =>
+    new DomainError("CONFLICT", `network ${network.name} is being removed`, [
       { location: request.locations.network, message: "network is being removed" },
     ]);
-  }
-  const configs = await ipamConfigsOf(tx, [network.id]);
-  const { address, config } = request.staticAddress
-    ? pickStatic(network, configs, request.staticAddress, request.locations.ipv4Address)
-    : await pickDynamic(tx, network, configs);
-  const resolved = resolveIpamConfig({ subnet: config.subnet, gateway: config.gateway });
-  const prefix = resolved.ok ? resolved.config.prefix : 32;
-  const endpointId = newId("endpoint");
-  await tx.insert(schema.endpoints).values({
-    id: endpointId,
-    nodeId: node.id,
-    networkId: network.id,
-    ifIndex: request.ifIndex,
-    hostVeth: hostVethName(endpointId),
-    address: withPrefix(address, prefix),
-    mac: macFromIpv4(address),
-    aliases: [...(request.aliases ?? [])],
-    staticAddress: request.staticAddress !== undefined,
-  });
-  try {
-    await tx.transaction((sp) =>
-      insertAllocations(sp, [
-        { networkId: network.id, ipamConfigId: config.id, address, kind: "endpoint", endpointId },
-      ]),
-    );
-  } catch (error) {
-    if (constraintViolation(error)?.constraint === "allocations_pkey") {
-      throw await addressInUse(tx, network, address, request.locations.ipv4Address);
+
+  if (request.staticAddress) {
+    const { config } = pickStatic(network, configs, request.staticAddress, request.locations.ipv4Address);
+    const result = await recordEndpoint(tx, endpoint(config), { staticAddress: request.staticAddress });
+    if (result.outcome === "recorded") {
+      return { endpointId, networkId: network.id, address: result.address };
     }
-    throw error;
+    if (result.outcome === "network-removed") {
+      throw removed();
+    }
+    throw await addressInUse(tx, network, request.staticAddress, request.locations.ipv4Address);
   }
+
+  // Configs in order, each from its range's lowest free address (Docker's default IPAM).
+  for (const config of configs) {
+    const resolved = resolveIpamConfig({
+      subnet: config.subnet,
+      gateway: config.gateway,
+      ...(config.ipRange ? { ipRange: config.ipRange } : {}),
+    });
+    if (!resolved.ok) {
+      continue;
+    }
+    const range = dynamicRange(resolved.config);
+    let wait = false;
+    for (;;) {
+      const result = await recordEndpoint(tx, endpoint(config), { wait });
+      if (result.outcome === "recorded") {
+        return { endpointId, networkId: network.id, address: result.address };
+      }
+      if (result.outcome === "network-removed") {
+        throw removed();
+      }
+      if (result.outcome === "taken") {
+        continue; // a static endpoint took that listed address; it is off the list now
+      }
+      if (wait) {
+        break; // nothing listed is free, not even after in-flight takers finished
+      }
+      const grew = await listFreeAddresses(tx, {
+        networkId: network.id,
+        ipamConfigId: config.id,
+        first: range.first,
+        last: range.last,
+      });
+      // All listed: what is left may be held by transactions that can still roll back.
+      wait = !grew;
+    }
+  }
+  throw new DomainError("POOL_EXHAUSTED", `no free address left in network ${network.name}`);
 }
 
 /**
@@ -137,29 +176,6 @@ function pickStatic(
       ? `address ${address} is not in any subnet of network ${network.name} (${configs.map((c) => c.subnet).join(", ")})`
       : (problems.find((p) => !p.includes("doesn't contain")) ?? `address ${address} cannot be used`),
   );
-}
-
-async function pickDynamic(
-  tx: Tx,
-  network: NetworkRow,
-  configs: IpamConfigRow[],
-): Promise<{ address: string; config: IpamConfigRow }> {
-  // Configs in order, each from its range's lowest free address (Docker's default IPAM).
-  for (const config of configs) {
-    const resolved = resolveIpamConfig({
-      subnet: config.subnet,
-      gateway: config.gateway,
-      ...(config.ipRange ? { ipRange: config.ipRange } : {}),
-    });
-    if (!resolved.ok) {
-      continue;
-    }
-    const address = await nextFreeAddress(tx, network.id, dynamicRange(resolved.config));
-    if (address) {
-      return { address, config };
-    }
-  }
-  throw new DomainError("POOL_EXHAUSTED", `no free address left in network ${network.name}`);
 }
 
 async function addressInUse(

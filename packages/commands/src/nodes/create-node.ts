@@ -1,7 +1,6 @@
 import {
   constraintViolation,
   type HostRow,
-  lockNetworks,
   lockNode,
   type NetworkRow,
   type NodeRow,
@@ -14,6 +13,7 @@ import { sandboxNetnsName } from "@labnet/netplan";
 import { and, eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, invalidField } from "../errors";
+import { bridgeFullProblem } from "../networks/bridge-ports";
 import { recordNodeOperation } from "../operations/record-operation";
 import { allocatePorts } from "../ports/allocate-ports";
 import { assertCanPublish, type PortInputs, preparePortRequests } from "../ports/port-requests";
@@ -52,10 +52,12 @@ export interface CreatedNode {
 }
 
 /**
- * Records a node, an endpoint per network with an address from the network's IPAM, and
- * the operation that builds its sandbox. Addresses are taken under the networks' row
- * locks and recorded in the allocation ledger, whose primary key refuses any address
- * already in use, so concurrent requests cannot get the same one.
+ * Records a node, an endpoint per network with an address from the network's IPAM, its
+ * published ports and the operation that builds its sandbox, in one short transaction that
+ * waits for no other node creation: addresses come off the networks' free lists and ports
+ * are drawn at random (see {@link attach}, `allocatePorts`); the allocation ledger's
+ * primary key, the port ledger's exclusion constraint and the bridge port check refuse
+ * anything concurrent requests would otherwise share.
  */
 export async function createNode({
   ctx,
@@ -100,12 +102,13 @@ export async function createNode({
         ? await resolveHost(ctx.db, networks[0].hostId)
         : await resolveHost(ctx.db, undefined));
 
+  const located = networks.map((network, i) => ({
+    network,
+    index: i,
+    location: input.networks ? `body.networks[${i}].network` : "body.networkMode",
+  }));
   try {
     const created = await ctx.db.transaction(async (tx) => {
-      await lockNetworks(
-        tx,
-        networks.map((n) => n.id),
-      );
       if (sharing) {
         await lockNetnsOwner(tx, sharing);
       }
@@ -132,15 +135,18 @@ export async function createNode({
       if (!node) {
         throw new Error("inserting a node returned no row");
       }
-      for (const [i, network] of networks.entries()) {
-        const at = input.networks ? `body.networks[${i}]` : "body";
+      // In network id order: the endpoint counts are updated at commit in this order, so two
+      // nodes joining the same networks cannot deadlock there. ethN still follows the request.
+      for (const { network, index: i, location } of [...located].sort((a, b) =>
+        a.network.id < b.network.id ? -1 : 1,
+      )) {
         await attach(tx, node, network, {
           ifIndex: i,
           staticAddress: attachments[i]?.ipv4Address,
           aliases: aliases[i],
           locations: {
-            network: input.networks ? `${at}.network` : "body.networkMode",
-            ipv4Address: `${at}.ipv4Address`,
+            network: location,
+            ipv4Address: input.networks ? `body.networks[${i}].ipv4Address` : "body.ipv4Address",
           },
         });
       }
@@ -160,7 +166,7 @@ export async function createNode({
         [{ location: "body.name", message: "name already in use" }],
       );
     }
-    throw error;
+    throw (await bridgeFullProblem(ctx.db, error, located)) ?? error;
   }
 }
 

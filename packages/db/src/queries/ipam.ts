@@ -1,14 +1,16 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
+import { makePgArray } from "drizzle-orm/pg-core";
 import type { AllocationKind } from "../schema";
 import { allocations, endpoints, ipamConfigs, networks, nodes } from "../schema";
-import type { Db } from "../tx";
+import type { Db, Tx } from "../tx";
 
 export type IpamConfigRow = typeof ipamConfigs.$inferSelect;
 
 /**
- * Locks networks for address allocation, in id order so that two transactions attaching
- * to the same networks cannot deadlock. Allocation and network removal both take this
- * lock, so a network cannot lose its last check-in race against a new endpoint.
+ * Locks networks against attaching (in id order, so two callers cannot deadlock): removal,
+ * pruning and option changes take it. Attaching holds the row in KEY SHARE mode
+ * ({@link recordEndpoint}), which this lock waits for and blocks, so a network being
+ * removed cannot gain an endpoint meanwhile, while attaches do not wait for each other.
  */
 export async function lockNetworks(db: Db, ids: string[]): Promise<void> {
   if (ids.length === 0) {
@@ -33,33 +35,134 @@ export async function ipamConfigsOf(db: Db, networkIds: string[]): Promise<IpamC
     .orderBy(ipamConfigs.networkId, ipamConfigs.position);
 }
 
+/** Addresses listed per growth of a config's free list. */
+const FREE_LIST_CHUNK = 256;
+
+/** An endpoint to record together with its address allocation. */
+export interface NewEndpoint {
+  endpointId: string;
+  nodeId: string;
+  networkId: string;
+  ipamConfigId: string;
+  ifIndex: number;
+  hostVeth: string;
+  /** Prefix length of the config's subnet: the endpoint's address carries it (`/16`). */
+  prefix: number;
+  aliases: readonly string[];
+}
+
+/** What recording an endpoint came to. */
+export type EndpointAllocation =
+  /** Recorded, with this address. */
+  | { outcome: "recorded"; address: string }
+  /** The network is gone or being removed: nothing recorded. */
+  | { outcome: "network-removed" }
+  /** The address is taken (a static one; or a listed one that a static endpoint took): nothing recorded. */
+  | { outcome: "taken"; address: string }
+  /** Dynamic only: no listed address is free right now (list more, or the range is full). */
+  | { outcome: "none-listed" };
+
 /**
- * The lowest free address in [first, last] of a network (Docker's order: released
- * addresses are reused, lowest first). One statement over the gaps of the ledger, so it
- * stays cheap on a /16. Call it holding `lockNetworks`; the primary key of `allocations`
- * still rejects a duplicate if anyone does not.
+ * Records an endpoint and its address in one statement: the next free address of the
+ * config's free list (lowest first), or `staticAddress`. Takes the network's row in KEY
+ * SHARE mode, which only removal and option changes (`lockNetworks`) conflict with, so
+ * concurrent attaches to one network never wait for each other: each takes another listed
+ * address (`SKIP LOCKED`), and the allocation ledger's primary key still refuses any
+ * address twice. With `wait`, a listed address that another transaction holds is waited
+ * for instead of skipped (the last word before calling the range exhausted). The MAC is
+ * Docker's: 02:42 followed by the address's four bytes.
  */
-export async function nextFreeAddress(
-  db: Db,
-  networkId: string,
-  range: { first: string; last: string },
-): Promise<string | undefined> {
-  const rows = await db.execute<{ address: string }>(sql`
-    SELECT host(c.candidate) AS address
-    FROM (
-      SELECT ${range.first}::inet AS candidate
-      UNION ALL
-      SELECT a.address + 1
-      FROM ${allocations} a
-      WHERE a.network_id = ${networkId} AND a.address >= ${range.first}::inet AND a.address < ${range.last}::inet
-    ) c
-    WHERE c.candidate <= ${range.last}::inet
-      AND NOT EXISTS (
-        SELECT 1 FROM ${allocations} b WHERE b.network_id = ${networkId} AND b.address = c.candidate
+export async function recordEndpoint(
+  tx: Tx,
+  endpoint: NewEndpoint,
+  address: { staticAddress: string } | { wait: boolean },
+): Promise<EndpointAllocation> {
+  const e = endpoint;
+  const staticAddress = "staticAddress" in address ? address.staticAddress : null;
+  // A static address is taken off the free list too, if listed; never waited for there
+  // (the allocation's primary key decides between two takers).
+  const lock = "wait" in address && address.wait ? sql`FOR UPDATE` : sql`FOR UPDATE SKIP LOCKED`;
+  const candidate =
+    staticAddress !== null
+      ? sql`SELECT ${staticAddress}::inet AS address FROM net WHERE state <> 'deleting'`
+      : sql`SELECT address FROM taken`;
+  const [row] = await tx.execute<{
+    network_state: string | null;
+    candidate: string | null;
+    recorded: string | null;
+  }>(sql`
+    WITH net AS (
+      SELECT state FROM networks WHERE id = ${e.networkId} FOR KEY SHARE
+    ), picked AS (
+      SELECT f.address FROM free_addresses f
+      WHERE f.ipam_config_id = ${e.ipamConfigId}
+        AND (${staticAddress}::inet IS NULL OR f.address = ${staticAddress}::inet)
+        AND EXISTS (SELECT 1 FROM net WHERE state <> 'deleting')
+      ORDER BY f.address LIMIT 1 ${lock}
+    ), taken AS (
+      DELETE FROM free_addresses f USING picked p
+      WHERE f.ipam_config_id = ${e.ipamConfigId} AND f.address = p.address
+      RETURNING f.address
+    ), candidate AS (${candidate}
+    ), allocated AS (
+      INSERT INTO allocations (network_id, address, ipam_config_id, kind, endpoint_id)
+      SELECT ${e.networkId}, c.address, ${e.ipamConfigId}, 'endpoint', ${e.endpointId} FROM candidate c
+      ON CONFLICT DO NOTHING
+      RETURNING address
+    ), endpoint AS (
+      INSERT INTO endpoints (id, node_id, network_id, if_index, host_veth, address, mac, aliases, static_address)
+      SELECT ${e.endpointId}, ${e.nodeId}, ${e.networkId}, ${e.ifIndex}, ${e.hostVeth},
+        set_masklen(a.address, ${e.prefix}),
+        regexp_replace(lpad(to_hex(a.address - '0.0.0.0'::inet), 8, '0'), '(..)(..)(..)(..)', '02:42:\\1:\\2:\\3:\\4')::macaddr,
+        ${makePgArray([...e.aliases])}::text[], ${staticAddress !== null}
+      FROM allocated a
+      RETURNING id
+    )
+    SELECT (SELECT state FROM net) AS network_state,
+      (SELECT host(address) FROM candidate) AS candidate,
+      (SELECT host(address) FROM allocated WHERE EXISTS (SELECT 1 FROM endpoint)) AS recorded`);
+  if (!row?.network_state || row.network_state === "deleting") {
+    return { outcome: "network-removed" };
+  }
+  if (row.recorded) {
+    return { outcome: "recorded", address: row.recorded };
+  }
+  return row.candidate ? { outcome: "taken", address: row.candidate } : { outcome: "none-listed" };
+}
+
+/**
+ * Lists the next chunk of a config's dynamic range `[first, last]` on its free list (the
+ * addresses of it without an allocation). False once the whole range is listed. Rare (once
+ * per chunk); concurrent callers queue on the config's row and each lists the chunk after
+ * the previous one, which is harmless.
+ */
+export async function listFreeAddresses(
+  tx: Tx,
+  config: { networkId: string; ipamConfigId: string; first: string; last: string },
+): Promise<boolean> {
+  const rows = await tx.execute<{ n: number }>(sql`
+    WITH mark AS (
+      SELECT coalesce(free_until, ${config.first}::inet) AS from_address
+      FROM ipam_configs WHERE id = ${config.ipamConfigId} FOR UPDATE
+    ), grown AS (
+      UPDATE ipam_configs c
+      SET free_from = coalesce(c.free_from, ${config.first}::inet),
+        free_until = least(m.from_address + ${FREE_LIST_CHUNK}::int, ${config.last}::inet + 1)
+      FROM mark m
+      WHERE c.id = ${config.ipamConfigId} AND m.from_address <= ${config.last}::inet
+      RETURNING m.from_address, c.free_until
+    ), listed AS (
+      INSERT INTO free_addresses (ipam_config_id, address)
+      SELECT ${config.ipamConfigId}, g.from_address + i
+      FROM grown g, generate_series(0, (g.free_until - g.from_address) - 1) AS i
+      WHERE NOT EXISTS (
+        SELECT 1 FROM allocations a WHERE a.network_id = ${config.networkId} AND a.address = g.from_address + i
       )
-    ORDER BY c.candidate
-    LIMIT 1`);
-  return rows[0]?.address;
+      ON CONFLICT DO NOTHING
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM grown)::int AS n`);
+  return (rows[0]?.n ?? 0) > 0;
 }
 
 export interface NewAllocation {

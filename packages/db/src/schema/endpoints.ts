@@ -1,4 +1,14 @@
-import { boolean, inet, integer, macaddr, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  index,
+  inet,
+  integer,
+  macaddr,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+} from "drizzle-orm/pg-core";
 import { networks } from "./networks";
 import { nodes } from "./nodes";
 
@@ -27,5 +37,7 @@ export const endpoints = pgTable(
   (t) => [
     unique("endpoints_node_if_key").on(t.nodeId, t.ifIndex),
     unique("endpoints_node_network_key").on(t.nodeId, t.networkId),
+    // Who is on a network (inspect's Containers, `?network=` filters, removal checks).
+    index("endpoints_network_idx").on(t.networkId),
   ],
 );

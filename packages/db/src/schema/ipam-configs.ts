@@ -17,4 +17,10 @@ export const ipamConfigs = pgTable("ipam_configs", {
   gateway: inet("gateway").notNull(),
   ipRange: cidr("ip_range"),
   auxAddresses: jsonb("aux_addresses").$type<Record<string, string>>().notNull().default({}),
+  /**
+   * The part of the dynamic range (`[freeFrom, freeUntil)`) whose free addresses are listed
+   * in `free_addresses`; null until the first dynamic allocation lists some. Grows in chunks.
+   */
+  freeFrom: inet("free_from"),
+  freeUntil: inet("free_until"),
 });

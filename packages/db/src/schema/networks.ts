@@ -1,6 +1,14 @@
-import { boolean, integer, jsonb, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { boolean, check, integer, jsonb, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { labels, timestamps } from "./columns";
 import { hosts } from "./hosts";
+
+/**
+ * Ports one Linux bridge takes (the kernel refuses the 1,024th with "Exchange full"): a
+ * bridge network holds at most this many endpoints, which `networks_bridge_ports_chk`
+ * enforces on {@link networks}' `endpoint_count`.
+ */
+export const MAX_BRIDGE_PORTS = 1023;
 
 /** Lifecycle of a resource whose kernel side the executor builds. */
 export type ResourceState = "pending" | "ready" | "failed" | "deleting";
@@ -31,7 +39,19 @@ export const networks = pgTable(
     options: jsonb("options").$type<Record<string, string>>().notNull().default({}),
     labels: labels(),
     state: text("state").$type<ResourceState>().notNull().default("pending"),
+    /**
+     * Endpoints on the network, kept by the deferred trigger `endpoints_count` (migration
+     * 0005) when a transaction commits, so the check below sees every concurrent attach
+     * and the row is locked only while committing.
+     */
+    endpointCount: integer("endpoint_count").notNull().default(0),
     ...timestamps,
   },
-  (t) => [unique("networks_scope_name_key").on(t.scope, t.name)],
+  (t) => [
+    unique("networks_scope_name_key").on(t.scope, t.name),
+    check(
+      "networks_bridge_ports_chk",
+      sql`${t.endpointCount} >= 0 AND (${t.driver} <> 'bridge' OR ${t.endpointCount} <= ${sql.raw(String(MAX_BRIDGE_PORTS))})`,
+    ),
+  ],
 );

@@ -32,6 +32,7 @@ export const PROBLEM_CODES: Readonly<Record<ProblemCode, { status: ProblemStatus
   ADDRESS_IN_USE: { status: 409, title: "Address in use" },
   NETWORK_IN_USE: { status: 409, title: "Network in use" },
   POOL_EXHAUSTED: { status: 409, title: "Address pools exhausted" },
+  NETWORK_FULL: { status: 409, title: "Network full" },
   PORT_IN_USE: { status: 409, title: "Port already allocated" },
   PORT_RANGE_EXHAUSTED: { status: 409, title: "Port range exhausted" },
   PRECONDITION_FAILED: { status: 412, title: "Precondition failed" },
