@@ -210,6 +210,21 @@ describe("allocatePorts", () => {
     }
   });
 
+  it("finds the last free port of a wide range that random draws keep missing", async () => {
+    const host = await makeHost({ start: 50000, end: 50099 });
+    const node = await makeNode(host, "n");
+    const taken = Array.from({ length: 100 }, (_, i) => 50000 + i).filter((p) => p !== 50042);
+    await allocate(
+      host,
+      node,
+      taken.map((port, i) => request({ port, containerPort: 1000 + i })),
+    );
+    const [last] = await allocate(host, node, [request({ containerPort: 80 })]);
+    expect(last).toMatchObject({ hostPort: 50042, random: true });
+    const error = await domainErrorOf(allocate(host, node, [request({ containerPort: 81 })]));
+    expect(error.code).toBe("PORT_RANGE_EXHAUSTED");
+  });
+
   it("lets two callers taking the same fixed ports in different orders finish: one wins, one is told", async () => {
     const host = await makeHost();
     const results = await Promise.allSettled(

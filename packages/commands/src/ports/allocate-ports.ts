@@ -9,6 +9,7 @@ import {
   findFreeHostPorts,
   type HostRow,
   hostIpOfBind,
+  insertFirstFreePort,
   type NewPortMapping,
   type NodeRow,
   type PortMappingRow,
@@ -21,6 +22,13 @@ import type { LocatedPortRequest } from "./port-requests";
 
 /** Free ports fetched per draw; each is tried in turn. */
 const CANDIDATES_PER_DRAW = 16;
+/**
+ * Random draws tried before listing the range's free ports: 16 random ports of a range
+ * that is not nearly full hold a free one with near certainty, in one indexed statement.
+ */
+const QUICK_DRAWS = 2;
+/** Below this many ports a range is listed at once (a random sample would repeat itself). */
+const QUICK_DRAW_MIN_RANGE = 64;
 /** Draws before giving up on a range that concurrent callers keep emptying. */
 const DRAWS = 8;
 /** Attempts after Postgres broke a deadlock between two callers taking overlapping ports. */
@@ -42,6 +50,10 @@ export async function allocatePorts(
 ): Promise<PortMappingRow[]> {
   if (requests.length === 0) {
     return [];
+  }
+  if (requests.length === 1) {
+    // One port waits for no other caller's ports in a way that could close a cycle.
+    return allocateOnce(tx, target, requests);
   }
   for (let attempt = 1; ; attempt++) {
     try {
@@ -121,6 +133,15 @@ async function drawPort(
   row: (port: number) => NewPortMapping,
 ): Promise<PortMappingRow> {
   const range = request.hostPorts ?? { start: host.portRangeStart, end: host.portRangeEnd };
+  if (request.hostPorts === undefined && range.end - range.start + 1 >= QUICK_DRAW_MIN_RANGE) {
+    const { hostPort: _, ...fields } = row(0);
+    for (let draw = 0; draw < QUICK_DRAWS; draw++) {
+      const recorded = await insertFirstFreePort(tx, fields, randomPorts(range, CANDIDATES_PER_DRAW));
+      if (recorded) {
+        return recorded;
+      }
+    }
+  }
   for (let draw = 0; draw < DRAWS; draw++) {
     const candidates = await findFreeHostPorts(tx, {
       hostId: host.id,
@@ -186,6 +207,15 @@ function exhausted(
   const which = request.hostPorts === undefined ? "the host's port range" : "the requested range";
   const message = `no free host port for ${request.containerPort}/${request.protocol} on ${request.hostIp} in ${which} ${range.start}-${range.end} of host ${host.name}: ${why}`;
   return new DomainError("PORT_RANGE_EXHAUSTED", message, [{ location: request.location, message }]);
+}
+
+/** `count` distinct ports of the range, uniformly at random. */
+function randomPorts(range: { start: number; end: number }, count: number): number[] {
+  const ports = new Set<number>();
+  while (ports.size < count) {
+    ports.add(range.start + Math.floor(Math.random() * (range.end - range.start + 1)));
+  }
+  return [...ports];
 }
 
 function isDeadlock(error: unknown): boolean {

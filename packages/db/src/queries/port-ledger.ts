@@ -6,6 +6,7 @@
  * port makes the insert wait for its outcome, so two callers never both get one port.
  */
 import { and, asc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { makePgArray } from "drizzle-orm/pg-core";
 import { newId } from "../ids";
 import { nodes, type PortProtocol, portMappings } from "../schema";
 import type { Db } from "../tx";
@@ -70,6 +71,52 @@ export async function tryInsertPortMappings(db: Db, rows: NewPortMapping[]): Pro
     )
     .onConflictDoNothing()
     .returning();
+}
+
+/**
+ * Records `row` on the first of `candidates` (in the order given) that no mapping of the
+ * host holds for the protocol and an overlapping bind, in one statement; undefined when
+ * every candidate is held, or the one chosen was taken concurrently (the exclusion
+ * constraint refused it). For random ports: a few random candidates almost always hold a
+ * free one, which spares listing the free ports of the whole range.
+ */
+export async function insertFirstFreePort(
+  db: Db,
+  row: Omit<NewPortMapping, "hostPort">,
+  candidates: readonly number[],
+): Promise<PortMappingRow | undefined> {
+  if (candidates.length === 0) {
+    return undefined;
+  }
+  const id = newId("portMapping");
+  const bind = bindCidr(row.hostIp);
+  const [inserted] = await db.execute<{ host_port: number; created_at: Date | string }>(sql`
+    INSERT INTO port_mappings (id, host_id, node_id, protocol, bind, host_port, container_port, random)
+    SELECT ${id}, ${row.hostId}, ${row.nodeId}, ${row.protocol}, ${bind}::cidr, c.port, ${row.containerPort}, ${row.random}
+    FROM unnest(${makePgArray([...candidates])}::int[]) WITH ORDINALITY AS c(port, i)
+    WHERE NOT EXISTS (
+      SELECT 1 FROM port_mappings m
+      WHERE m.host_id = ${row.hostId} AND m.protocol = ${row.protocol}
+        AND m.host_port = c.port AND m.bind && ${bind}::cidr
+    )
+    ORDER BY c.i
+    LIMIT 1
+    ON CONFLICT DO NOTHING
+    RETURNING host_port, created_at`);
+  if (!inserted) {
+    return undefined;
+  }
+  return {
+    id,
+    hostId: row.hostId,
+    nodeId: row.nodeId,
+    protocol: row.protocol,
+    bind,
+    hostPort: Number(inserted.host_port),
+    containerPort: row.containerPort,
+    random: row.random,
+    createdAt: new Date(inserted.created_at),
+  };
 }
 
 export interface FreePortQuery {
