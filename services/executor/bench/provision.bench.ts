@@ -1,0 +1,253 @@
+/**
+ * `npm run bench` (part 3): provisioning end to end. Labnet as it runs on a lab host (HTTP →
+ * gateway → Postgres → outbox → Redis → executor → kernel) against the same kernel state built
+ * by batched standard tools and by one process per command, in the same run, as ratios:
+ *
+ *   - bursts of N = 10, 100, 300, 1,000 nodes (ceil(N/250) networks, one published port per
+ *     node) from 8 concurrent clients: setup until every node is ready, teardown until every
+ *     node and network is gone, each timed separately; the batched tools and (up to N=300 by
+ *     default) one process per command build and tear down the same state;
+ *   - during each burst: the API's accept rate, operations settled per converge (the executor
+ *     settles one converge's operations in one transaction, so they share `finished_at`) and
+ *     converges per second;
+ *   - sequential single calls (`Prefer: wait=30`) against one node built with batched tools
+ *     plus one HTTP round trip;
+ *   - p50/p99 of reads (`GET /v1/nodes/{id}`, `GET /v1/nodes?network=` of 50 nodes) at an open
+ *     loop of 300 requests/s while a 300-node burst is provisioned.
+ *
+ * Sizes and the rest come from the environment (bench/provision/config.ts), e.g.
+ * `LABNET_BENCH_SIZES=10,100 npm run bench:provision` for a quick run.
+ *
+ * Needs root. Everything happens in a throwaway namespace `lbench<pid>-provision` that plays
+ * the lab host (its loopback serves the gateway; Postgres and Redis listen on unix sockets in
+ * `/tmp/lbench<pid>-provision`), with sandboxes `lbench<pid>-provision-…`; all of it goes
+ * afterwards, also on failure or Ctrl-C, and the next run sweeps what a killed one left.
+ */
+import { stat } from "node:fs/promises";
+import { listNetns, runBench } from "./harness";
+import { loadBenchConfig, READ_NODES } from "./provision/config";
+import {
+  roundTripMs,
+  setupBurst,
+  singleCalls,
+  startReads,
+  teardownBurst,
+  verifySetup,
+  verifyTeardown,
+} from "./provision/labnet";
+import {
+  printReads,
+  printSingles,
+  printSizes,
+  type ReadsResult,
+  type SinglesResult,
+  type SizeResult,
+} from "./provision/report";
+import { sweepStaleRuns } from "./provision/run-dir";
+import { type LabnetStack, startStack } from "./provision/stack";
+import {
+  buildBatched,
+  buildPerCommand,
+  countDnatRules,
+  type Layout,
+  layoutOf,
+  networkCount,
+  pings,
+  prepareChains,
+  teardownBatched,
+  teardownOneBatched,
+  teardownPerCommand,
+  waitForVethsGone,
+} from "./provision/tools";
+
+/** Host ports of the tools' published ports (outside Labnet's random 32768-60999). */
+const TOOLS_FIRST_PORT = 20_000;
+
+async function measure(hostNetns: string): Promise<void> {
+  await assertInside(hostNetns);
+  const config = loadBenchConfig();
+  for (const swept of await sweepStaleRuns(hostNetns)) {
+    process.stdout.write(`removed what a killed run left: ${swept}\n`);
+  }
+  process.stdout.write(
+    `provision bench: bursts of N = ${config.sizes.join(", ")} (per command up to N=${config.perCommandMax}), ` +
+      `${config.singles} single calls, reads during a ${config.readBurst}-node burst; logs in /tmp/${hostNetns}/logs\n`,
+  );
+  const stack = await startStack(hostNetns);
+  let ok = false;
+  try {
+    const runPrefix = `${hostNetns}-`;
+    await prepareChains();
+    // Warm-up, untimed: the first bridges, veths and NAT rules load kernel modules, the first
+    // requests of each kind compile the gateway's routes and validators.
+    await timeTools(layoutOf(4, "w", runPrefix, 126, TOOLS_FIRST_PORT), "batched");
+    const warm = await setupBurst(stack, 4, { tag: "warm", subnetOffset: 240 });
+    await teardownBurst(stack, warm);
+    await waitForVethsGone();
+    const results: SizeResult[] = [];
+    for (const n of config.sizes) {
+      results.push(await measureSize(stack, n, config.perCommandMax, runPrefix));
+    }
+    printSizes(results, config.perCommandMax);
+    if (config.singles > 0) {
+      printSingles(await measureSingles(stack, config.singles, runPrefix));
+    }
+    if (config.readBurst > 0) {
+      printReads(await measureReads(stack, config.readBurst, config.readRate));
+    }
+    ok = true;
+  } finally {
+    await stack.stop({ keepLogs: !ok });
+    if (!ok) {
+      process.stderr.write(`logs of the gateway and executor kept in ${stack.paths.logs}\n`);
+    }
+  }
+}
+
+async function measureSize(
+  stack: LabnetStack,
+  n: number,
+  perCommandMax: number,
+  runPrefix: string,
+): Promise<SizeResult> {
+  progress(`N=${n}: labnet burst`);
+  const setup = await setupBurst(stack, n, { tag: `burst${n}` });
+  await verifySetup(stack, setup);
+  const teardown = await teardownBurst(stack, setup);
+  await verifyTeardown(stack);
+  await waitForVethsGone();
+  progress(`N=${n}: labnet ${sec(setup.setupMs)} + ${sec(teardown.teardownMs)} s; batched tools`);
+  const batched = await timeTools(layoutOf(n, "b", runPrefix, 124, TOOLS_FIRST_PORT), "batched");
+  let perCommand: SizeResult["perCommand"];
+  if (n <= perCommandMax) {
+    progress(
+      `N=${n}: batched ${sec(batched.setupMs)} + ${sec(batched.teardownMs)} s; one process per command`,
+    );
+    perCommand = await timeTools(layoutOf(n, "c", runPrefix, 125, TOOLS_FIRST_PORT), "per-command");
+    progress(`N=${n}: per command ${sec(perCommand.setupMs)} + ${sec(perCommand.teardownMs)} s`);
+  } else {
+    progress(`N=${n}: batched ${sec(batched.setupMs)} + ${sec(batched.teardownMs)} s`);
+  }
+  return { n, networks: networkCount(n), setup, teardown, batched, perCommand };
+}
+
+/** Builds and tears down `layout` one way, checks it was real, waits until the kernel is quiet. */
+async function timeTools(
+  layout: Layout,
+  way: "batched" | "per-command",
+): Promise<{ setupMs: number; teardownMs: number }> {
+  const started = performance.now();
+  if (way === "batched") {
+    await buildBatched(layout.networks, layout.nodes);
+  } else {
+    await buildPerCommand(layout);
+  }
+  const built = performance.now();
+  const [from] = layout.nodes;
+  const to = layout.nodes[layout.networks.length];
+  if (from === undefined || to === undefined || !(await pings(`/run/netns/${from.netns}`, to.address))) {
+    throw new Error(`${way}: ${from?.netns} does not reach ${to?.address}`);
+  }
+  const dnat = await countDnatRules();
+  if (dnat < layout.nodes.length) {
+    throw new Error(`${way}: want ${layout.nodes.length} DNAT rules, found ${dnat}`);
+  }
+  const tearing = performance.now();
+  if (way === "batched") {
+    await teardownBatched(layout);
+  } else {
+    await teardownPerCommand(layout);
+  }
+  const gone = performance.now();
+  const sandboxPrefix = from.netns.slice(0, from.netns.lastIndexOf("-") + 1);
+  const left = await listNetns(sandboxPrefix);
+  if (left.length > 0) {
+    throw new Error(`${way}: ${left.length} namespaces left after teardown`);
+  }
+  await waitForVethsGone();
+  return { setupMs: built - started, teardownMs: gone - tearing };
+}
+
+async function measureSingles(stack: LabnetStack, count: number, runPrefix: string): Promise<SinglesResult> {
+  progress(`${count} single calls: labnet`);
+  const roundTrip = await roundTripMs(stack.api);
+  const labnet = await singleCalls(stack, count, "single");
+  await waitForVethsGone();
+  progress(`${count} single calls: batched tools`);
+  const layout = layoutOf(count, "s", runPrefix, 127, TOOLS_FIRST_PORT);
+  await buildBatched(layout.networks, []);
+  const batchedCreateMs: number[] = [];
+  for (const node of layout.nodes) {
+    const started = performance.now();
+    await buildBatched([], [node]);
+    batchedCreateMs.push(performance.now() - started);
+  }
+  const [from, to] = layout.nodes;
+  if (from !== undefined && to !== undefined && !(await pings(`/run/netns/${from.netns}`, to.address))) {
+    throw new Error(`single nodes: ${from.netns} does not reach ${to.address}`);
+  }
+  const batchedDeleteMs: number[] = [];
+  for (const node of layout.nodes) {
+    const started = performance.now();
+    await teardownOneBatched(node);
+    batchedDeleteMs.push(performance.now() - started);
+  }
+  await teardownBatched({ networks: layout.networks, nodes: [] });
+  await waitForVethsGone();
+  return { labnet, batchedCreateMs, batchedDeleteMs, roundTripMs: roundTrip };
+}
+
+async function measureReads(stack: LabnetStack, burst: number, rate: number): Promise<ReadsResult> {
+  progress(`reads: ${READ_NODES} nodes to read`);
+  // The nodes the reads target, on a network of their own (10.123.200.0/24), ready before.
+  const targets = await setupBurst(stack, READ_NODES, { tag: "read", subnetOffset: 200 });
+  const network = targets.networks[0];
+  if (network === undefined) {
+    throw new Error("no network for the read targets");
+  }
+  progress(`reads: ${rate}/s while ${burst} nodes are provisioned`);
+  const reads = startReads(
+    stack.api,
+    rate,
+    targets.nodes.map((node) => node.id),
+    network.id,
+  );
+  const outcome = await setupBurst(stack, burst, { tag: "rburst" }).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  // Stopped also on failure, so no request is left in flight.
+  const load = await reads.stop();
+  if ("error" in outcome) {
+    throw outcome.error;
+  }
+  const setup = outcome.value;
+  await teardownBurst(stack, setup);
+  await teardownBurst(stack, targets);
+  await verifyTeardown(stack);
+  await waitForVethsGone();
+  return { burst, rate, setupMs: setup.setupMs, load };
+}
+
+/** Refuses to run anywhere but in the run's own namespace (the harness re-executes us inside it). */
+async function assertInside(hostNetns: string): Promise<void> {
+  const [own, made] = await Promise.all([stat("/proc/self/ns/net"), stat(`/run/netns/${hostNetns}`)]);
+  if (own.ino !== made.ino || own.dev !== made.dev) {
+    throw new Error(`refusing to run outside the namespace ${hostNetns}`);
+  }
+}
+
+function progress(message: string): void {
+  process.stdout.write(`  ${message}\n`);
+}
+
+function sec(value: number): string {
+  return (value / 1000).toFixed(2);
+}
+
+runBench({
+  name: "provision",
+  needs: "network namespaces, veths, iptables, and a private Postgres and Redis",
+  url: import.meta.url,
+  measure,
+});

@@ -1,0 +1,63 @@
+/**
+ * What the provision bench measures, from the environment (all optional):
+ *
+ * | Variable                        | Default          | Meaning                                                     |
+ * | ------------------------------- | ---------------- | ----------------------------------------------------------- |
+ * | `LABNET_BENCH_SIZES`            | `10,100,300,1000`| Burst sizes N (nodes, one published port each)              |
+ * | `LABNET_BENCH_PER_COMMAND_MAX`  | `300`            | Largest N also built one process per command (slow)         |
+ * | `LABNET_BENCH_SINGLES`          | `20`             | Sequential single calls (`Prefer: wait=30`); 0 skips them   |
+ * | `LABNET_BENCH_READ_BURST`       | `300`            | Burst provisioned while reads run; 0 skips the reads        |
+ * | `LABNET_BENCH_READ_RATE`        | `300`            | Open-loop read rate, requests per second                    |
+ */
+
+/** Concurrent HTTP clients of a burst (a lab's worth of scripts). */
+export const CLIENTS = 8;
+/** Nodes per network: a /24 holds 253 besides its gateway, a bridge 1,023 ports. */
+export const NODES_PER_NETWORK = 250;
+/** Nodes of the network the reads target (`GET /v1/nodes?network=` lists them all). */
+export const READ_NODES = 50;
+
+export interface BenchConfig {
+  sizes: number[];
+  perCommandMax: number;
+  singles: number;
+  readBurst: number;
+  readRate: number;
+}
+
+const LIMITS = { size: 2_000, singles: 200, readRate: 2_000 };
+
+/** Parses the variables above; throws one error naming every bad one. */
+export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === "") {
+      return fallback;
+    }
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name}: want an integer ${min}-${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const sizesRaw = env.LABNET_BENCH_SIZES?.trim() || "10,100,300,1000";
+  const sizes = sizesRaw.split(",").map((part) => Number(part.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 2 || n > LIMITS.size)) {
+    problems.push(
+      `LABNET_BENCH_SIZES: want comma-separated integers 2-${LIMITS.size}, got ${JSON.stringify(sizesRaw)}`,
+    );
+  }
+  const config: BenchConfig = {
+    sizes: [...new Set(sizes)].sort((a, b) => a - b),
+    perCommandMax: int("LABNET_BENCH_PER_COMMAND_MAX", 300, 0, LIMITS.size),
+    singles: int("LABNET_BENCH_SINGLES", 20, 0, LIMITS.singles),
+    readBurst: int("LABNET_BENCH_READ_BURST", 300, 0, LIMITS.size),
+    readRate: int("LABNET_BENCH_READ_RATE", 300, 1, LIMITS.readRate),
+  };
+  if (problems.length > 0) {
+    throw new Error(`invalid bench configuration:\n  ${problems.join("\n  ")}`);
+  }
+  return config;
+}

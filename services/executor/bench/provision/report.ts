@@ -1,0 +1,224 @@
+/** The provision bench's tables: times, then ratios (never absolute targets). */
+import { median, ms, table } from "../harness";
+import { percentile } from "./http";
+import type { BurstSetup, BurstTeardown, ReadLoad, SingleCalls } from "./labnet";
+
+export interface ToolTimes {
+  setupMs: number;
+  teardownMs: number;
+}
+
+export interface SizeResult {
+  n: number;
+  networks: number;
+  setup: BurstSetup;
+  teardown: BurstTeardown;
+  batched: ToolTimes;
+  /** Undefined when N is above LABNET_BENCH_PER_COMMAND_MAX. */
+  perCommand: ToolTimes | undefined;
+}
+
+export interface SinglesResult {
+  labnet: SingleCalls;
+  /** One node built / torn down by batched tools, each time. */
+  batchedCreateMs: number[];
+  batchedDeleteMs: number[];
+  roundTripMs: number;
+}
+
+export interface ReadsResult {
+  burst: number;
+  rate: number;
+  setupMs: number;
+  load: ReadLoad;
+}
+
+const s = (value: number) => (value / 1000).toFixed(value < 10_000 ? 2 : 1);
+const x = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)}x` : "-");
+const total = (t: ToolTimes) => t.setupMs + t.teardownMs;
+const labnetTotal = (r: SizeResult) => r.setup.setupMs + r.teardown.teardownMs;
+
+export function printSizes(results: readonly SizeResult[], perCommandMax: number): void {
+  if (results.length === 0) {
+    return;
+  }
+  const skipped = results.filter((r) => r.perCommand === undefined).map((r) => r.n);
+  const lines = [
+    "",
+    "Burst: N nodes with one published port each, created by 8 concurrent clients over HTTP until all are",
+    "ready, then deleted the same way with their networks; the same kernel state built and torn down by",
+    "batched tools and by one process per command (seconds)",
+    "",
+    table(
+      [
+        "N",
+        "networks",
+        "labnet setup",
+        "labnet teardown",
+        "batched setup",
+        "batched teardown",
+        "per-cmd setup",
+        "per-cmd teardown",
+      ],
+      results.map((r) => [
+        String(r.n),
+        String(r.networks),
+        s(r.setup.setupMs),
+        s(r.teardown.teardownMs),
+        s(r.batched.setupMs),
+        s(r.batched.teardownMs),
+        r.perCommand === undefined ? "-" : s(r.perCommand.setupMs),
+        r.perCommand === undefined ? "-" : s(r.perCommand.teardownMs),
+      ]),
+    ),
+    ...(skipped.length > 0
+      ? [
+          ``,
+          `per command not run for N = ${skipped.join(", ")} (above LABNET_BENCH_PER_COMMAND_MAX=${perCommandMax})`,
+        ]
+      : []),
+    "",
+    "Ratios: Labnet / batched tools (L/B) and Labnet / one process per command (L/C); ms per node = (setup + teardown) / N",
+    "",
+    table(
+      [
+        "N",
+        "setup L/B",
+        "teardown L/B",
+        "total L/B",
+        "setup L/C",
+        "teardown L/C",
+        "total L/C",
+        "ms/node labnet",
+        "ms/node batched",
+        "ms/node per-cmd",
+      ],
+      results.map((r) => [
+        String(r.n),
+        x(r.setup.setupMs / r.batched.setupMs),
+        x(r.teardown.teardownMs / r.batched.teardownMs),
+        x(labnetTotal(r) / total(r.batched)),
+        r.perCommand === undefined ? "-" : x(r.setup.setupMs / r.perCommand.setupMs),
+        r.perCommand === undefined ? "-" : x(r.teardown.teardownMs / r.perCommand.teardownMs),
+        r.perCommand === undefined ? "-" : x(labnetTotal(r) / total(r.perCommand)),
+        ms(labnetTotal(r) / r.n),
+        ms(total(r.batched) / r.n),
+        r.perCommand === undefined ? "-" : ms(total(r.perCommand) / r.n),
+      ]),
+    ),
+    "",
+    ...growthLines(results),
+    "",
+    "Labnet during the bursts: accept rate of the POSTs (and of the DELETEs), POST latency, operations",
+    "settled per converge (distinct finished_at of the burst's operations) and converges per second",
+    "",
+    table(
+      [
+        "N",
+        "POST/s",
+        "POST p50 ms",
+        "POST p99 ms",
+        "DELETE/s",
+        "ops/converge setup",
+        "ops/converge teardown",
+        "converges/s setup",
+        "converges/s teardown",
+      ],
+      results.map((r) => [
+        String(r.n),
+        r.setup.acceptPerSecond.toFixed(0),
+        ms(r.setup.postP50),
+        ms(r.setup.postP99),
+        r.teardown.deletePerSecond.toFixed(0),
+        r.setup.converges.perConverge.toFixed(1),
+        r.teardown.converges.perConverge.toFixed(1),
+        r.setup.converges.perSecond.toFixed(1),
+        r.teardown.converges.perSecond.toFixed(1),
+      ]),
+    ),
+    "",
+  ];
+  process.stdout.write(lines.join("\n"));
+}
+
+/** Per-node cost at the largest N against N=100 (or the smallest N when 100 was not run). */
+function growthLines(results: readonly SizeResult[]): string[] {
+  const last = results[results.length - 1];
+  const base = results.find((r) => r.n === 100) ?? results[0];
+  if (last === undefined || base === undefined || last === base) {
+    return ["(one size only: no per-node growth)"];
+  }
+  const perNode = (t: number, n: number) => t / n;
+  const growth = (a: number, b: number) => x(perNode(a, last.n) / perNode(b, base.n));
+  const perCommand =
+    last.perCommand === undefined || base.perCommand === undefined
+      ? "- (not run at both sizes)"
+      : growth(total(last.perCommand), total(base.perCommand));
+  return [
+    `Per-node cost at N=${last.n} vs N=${base.n}: labnet ${growth(labnetTotal(last), labnetTotal(base))} ` +
+      `(setup ${growth(last.setup.setupMs, base.setup.setupMs)}, teardown ${growth(last.teardown.teardownMs, base.teardown.teardownMs)}), ` +
+      `batched ${growth(total(last.batched), total(base.batched))}, per command ${perCommand}`,
+  ];
+}
+
+export function printSingles(result: SinglesResult): void {
+  const rows = (
+    [
+      ["create (201, ready)", result.labnet.createMs, result.batchedCreateMs],
+      ["delete (204)", result.labnet.deleteMs, result.batchedDeleteMs],
+    ] as const
+  ).map(([name, labnet, batched]) => {
+    const floor = median(batched) + result.roundTripMs;
+    return [
+      name,
+      ms(percentile(labnet, 50)),
+      ms(percentile(labnet, 90)),
+      ms(Math.max(...labnet)),
+      ms(median(batched)),
+      ms(floor),
+      x(percentile(labnet, 50) / floor),
+      x(Math.max(...labnet) / floor),
+    ];
+  });
+  const lines = [
+    "",
+    `Sequential single calls: ${result.labnet.createMs.length} nodes (one published port each) created one at a time with`,
+    "`Prefer: wait=30`, then deleted one at a time, against building (tearing down) that one node with",
+    `batched tools plus one HTTP round trip (GET /v1/healthz, median ${ms(result.roundTripMs)} ms) (ms)`,
+    "",
+    table(
+      [
+        "call",
+        "labnet p50",
+        "labnet p90",
+        "labnet max",
+        "batched",
+        "batched + RTT",
+        "p50 ratio",
+        "worst ratio",
+      ],
+      rows,
+    ),
+    "",
+  ];
+  process.stdout.write(lines.join("\n"));
+}
+
+export function printReads(result: ReadsResult): void {
+  const { load } = result;
+  const lines = [
+    "",
+    `Reads at an open loop of ${result.rate}/s while a ${result.burst}-node burst is provisioned (8 clients; ready after ` +
+      `${s(result.setupMs)} s): ${load.seconds.toFixed(1)} s, ${load.rate.toFixed(0)} requests/s sent, ` +
+      `send lag at most ${ms(load.maxLagMs)} ms` +
+      (load.skipped > 0 ? `, ${load.skipped} sends skipped (600 unanswered)` : "") +
+      " (latency in ms, of the 200s)",
+    "",
+    table(
+      ["read", "200", "errors", "p50", "p99", "max"],
+      load.byPath.map((r) => [r.path, String(r.ok), String(r.errors), ms(r.p50), ms(r.p99), ms(r.max)]),
+    ),
+    "",
+  ];
+  process.stdout.write(lines.join("\n"));
+}
