@@ -1,5 +1,7 @@
 import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
-import { endpoints, networks, nodes } from "../schema";
+import { alias, PgTransaction } from "drizzle-orm/pg-core";
+import type { Database } from "../client";
+import { endpoints, hosts, networks, nodes, type OperationState, type PortProtocol } from "../schema";
 import type { Db } from "../tx";
 import { labelFilter } from "./networks";
 
@@ -24,6 +26,15 @@ export interface NodeFilters {
 }
 
 export async function listNodes(db: Db, filters: NodeFilters = {}): Promise<NodeRow[]> {
+  const where = nodeFilterConditions(db, filters);
+  return db
+    .select()
+    .from(nodes)
+    .where(where.length > 0 ? and(...where) : undefined)
+    .orderBy(nodes.createdAt);
+}
+
+function nodeFilterConditions(db: Db, filters: NodeFilters): SQL[] {
   const where: SQL[] = [];
   if (filters.name) {
     where.push(eq(nodes.name, filters.name));
@@ -42,11 +53,7 @@ export async function listNodes(db: Db, filters: NodeFilters = {}): Promise<Node
   for (const label of filters.labels ?? []) {
     where.push(labelFilter(nodes.labels, label));
   }
-  return db
-    .select()
-    .from(nodes)
-    .where(where.length > 0 ? and(...where) : undefined)
-    .orderBy(nodes.createdAt);
+  return where;
 }
 
 export interface NodeEndpoint extends EndpointRow {
@@ -106,4 +113,143 @@ export async function liveNodesOfHost(db: Db, hostId: string): Promise<NodeRow[]
 export async function getNode(db: Db, id: string): Promise<NodeRow | undefined> {
   const [row] = await db.select().from(nodes).where(eq(nodes.id, id));
   return row;
+}
+
+/** An endpoint as node views show it (Docker's NetworkSettings.Networks entry). */
+export interface NodeDetailEndpoint {
+  id: string;
+  networkId: string;
+  networkName: string;
+  ifIndex: number;
+  /** With the subnet's prefix: `172.18.0.2/16`. */
+  address: string;
+  mac: string;
+  aliases: string[];
+  /** The network is internal (no gateway for the node). */
+  internal: boolean;
+  /** Gateway of the IPAM config the address belongs to. */
+  gateway: string | null;
+}
+
+/** A published port as node views show it. */
+export interface NodeDetailPort {
+  protocol: PortProtocol;
+  /** `0.0.0.0/0` or one address as a /32. */
+  bind: string;
+  hostPort: number;
+  containerPort: number;
+}
+
+/** Everything a node view shows, read in one statement. */
+export interface NodeDetails {
+  node: NodeRow;
+  /**
+   * Docker's SandboxKey: `/run/netns/<netns>` of the node (or, in mode `container:`, of the
+   * node whose namespace it shares), the host's own namespace path in mode `host`, or "".
+   */
+  sandboxKey: string;
+  /** Endpoints of the node whose namespace it is (itself, or the shared one's), in attach order. */
+  endpoints: NodeDetailEndpoint[];
+  /** The node's mappings by protocol, host port and bind. */
+  portMappings: NodeDetailPort[];
+  /** The newest operation on the node. */
+  operation: { id: string; state: OperationState } | null;
+}
+
+const owners = alias(nodes, "owner");
+
+function selectNodeDetails(db: Db) {
+  // One row per node; its endpoints, ports and newest operation as JSON, so a view (or a
+  // list of 50) costs one round trip and no per-row mapping of joined tables.
+  return db
+    .select({
+      node: nodes,
+      sandboxKey: sql<string>`coalesce('/run/netns/' || (CASE WHEN ${owners.id} IS NULL THEN ${nodes.netns} ELSE ${owners.netns} END), ${hosts.netnsPath}, '')`,
+      endpoints: sql<NodeDetailEndpoint[]>`coalesce((
+        SELECT json_agg(json_build_object(
+          'id', e.id, 'networkId', e.network_id, 'networkName', w.name, 'ifIndex', e.if_index,
+          'address', e.address::text, 'mac', e.mac::text, 'aliases', e.aliases, 'internal', w.internal,
+          'gateway', (SELECT host(c.gateway) FROM ipam_configs c
+                      WHERE c.network_id = e.network_id AND c.subnet >>= host(e.address)::inet
+                      ORDER BY c.position LIMIT 1)
+        ) ORDER BY e.if_index)
+        FROM endpoints e JOIN networks w ON w.id = e.network_id
+        WHERE e.node_id = coalesce(${owners.id}, ${nodes.id})), '[]'::json)`,
+      portMappings: sql<NodeDetailPort[]>`coalesce((
+        SELECT json_agg(json_build_object(
+          'protocol', m.protocol, 'bind', m.bind::text, 'hostPort', m.host_port, 'containerPort', m.container_port
+        ) ORDER BY m.protocol, m.host_port, m.bind)
+        FROM port_mappings m WHERE m.node_id = ${nodes.id}), '[]'::json)`,
+      operation: sql<NodeDetails["operation"]>`(
+        SELECT json_build_object('id', o.id, 'state', o.state) FROM operations o
+        WHERE o.target_id = ${nodes.id} ORDER BY o.created_at DESC LIMIT 1)`,
+    })
+    .from(nodes)
+    .leftJoin(owners, eq(owners.id, nodes.netnsOwnerId))
+    .leftJoin(hosts, eq(hosts.id, sql`coalesce(${owners.hostId}, ${nodes.hostId})`));
+}
+
+function prepareNodeDetails(db: Database) {
+  return {
+    byIds: selectNodeDetails(db)
+      .where(sql`${nodes.id} = ANY(${sql.placeholder("ids")}::text[])`)
+      .orderBy(nodes.createdAt)
+      .prepare("node_details_by_ids"),
+    byName: selectNodeDetails(db)
+      .where(eq(nodes.name, sql.placeholder("name")))
+      .orderBy(nodes.createdAt)
+      .prepare("node_details_by_name"),
+    all: selectNodeDetails(db).orderBy(nodes.createdAt).prepare("node_details_all"),
+  };
+}
+
+// Prepared once per pool: built once by drizzle, planned once per connection by Postgres.
+const preparedNodeDetails = new WeakMap<Database, ReturnType<typeof prepareNodeDetails>>();
+
+/** The prepared statements on the pool; undefined inside a transaction (they run on the pool). */
+function preparedFor(db: Db): ReturnType<typeof prepareNodeDetails> | undefined {
+  if (db instanceof PgTransaction) {
+    return undefined;
+  }
+  let prepared = preparedNodeDetails.get(db);
+  if (!prepared) {
+    prepared = prepareNodeDetails(db);
+    preparedNodeDetails.set(db, prepared);
+  }
+  return prepared;
+}
+
+/** Details of the nodes with these ids, oldest first. */
+export async function nodeDetailsByIds(db: Db, ids: readonly string[]): Promise<NodeDetails[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  const prepared = preparedFor(db);
+  return prepared
+    ? prepared.byIds.execute({ ids: [...ids] })
+    : selectNodeDetails(db)
+        .where(inArray(nodes.id, [...ids]))
+        .orderBy(nodes.createdAt);
+}
+
+/** Details of the nodes a reference names: the one with that id (`nod_...`), or all with that name. */
+export async function nodeDetailsByRef(db: Db, ref: string): Promise<NodeDetails[]> {
+  if (ref.startsWith("nod_")) {
+    return nodeDetailsByIds(db, [ref]);
+  }
+  const prepared = preparedFor(db);
+  return prepared
+    ? prepared.byName.execute({ name: ref })
+    : selectNodeDetails(db).where(eq(nodes.name, ref)).orderBy(nodes.createdAt);
+}
+
+/** Details of the nodes matching `filters` (see {@link listNodes}), oldest first. */
+export async function listNodeDetails(db: Db, filters: NodeFilters = {}): Promise<NodeDetails[]> {
+  const where = nodeFilterConditions(db, filters);
+  const prepared = where.length === 0 ? preparedFor(db) : undefined;
+  return prepared
+    ? prepared.all.execute()
+    : selectNodeDetails(db)
+        .where(where.length > 0 ? and(...where) : undefined)
+        .orderBy(nodes.createdAt);
 }

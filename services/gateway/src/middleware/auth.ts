@@ -1,6 +1,7 @@
 import { type Database, findActiveToken, type TokenRow } from "@labnet/db";
 import type { MiddlewareHandler } from "hono";
 import { ProblemError } from "../http/problem";
+import { createTokenVerifier, type TokenVerifierOptions } from "./token-cache";
 
 /** Paths anyone may read: probes and the API reference. */
 const PUBLIC_PATHS = new Set(["/v1/healthz", "/v1/readyz", "/openapi.json"]);
@@ -9,8 +10,15 @@ export interface AuthVariables {
   token: TokenRow;
 }
 
-/** Bearer-token authentication against the hashed tokens in Postgres. */
-export function authenticate(db: Database): MiddlewareHandler<{ Variables: AuthVariables }> {
+/**
+ * Bearer-token authentication against the hashed tokens in Postgres; a verified token is
+ * trusted for a few seconds without asking again (see `createTokenVerifier`).
+ */
+export function authenticate(
+  db: Database,
+  options: TokenVerifierOptions = {},
+): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const tokens = createTokenVerifier((secret) => findActiveToken(db, secret), options);
   return async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path) || c.req.path === "/docs" || c.req.path.startsWith("/docs/")) {
       return next();
@@ -24,7 +32,7 @@ export function authenticate(db: Database): MiddlewareHandler<{ Variables: AuthV
         detail: "send an API token as `Authorization: Bearer <token>`",
       });
     }
-    const token = await findActiveToken(db, match[1]);
+    const token = await tokens.verify(match[1]);
     if (!token) {
       throw new ProblemError({
         status: 401,

@@ -8,16 +8,16 @@ import {
   resolveNetwork,
   updateNetwork,
 } from "@labnet/commands";
-import { getNetwork, getNode, getOperation, listNetworks, type OperationRow } from "@labnet/db";
+import { getNetwork, getOperation, listNetworks, type OperationRow } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { parsePreferWait, preferenceApplied } from "../http/prefer";
 import { requireRole } from "../middleware/auth";
 import { networkAllocationsView } from "../views/allocations-view";
 import { networkView, networkViews } from "../views/network-view";
-import { nodeView } from "../views/node-view";
 import { operationRef } from "../views/operation-view";
 import type { AppDeps } from "./deps";
+import { loadNodeView } from "./nodes";
 import { respondToOperation } from "./respond";
 
 export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
@@ -28,9 +28,8 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   };
   /** The node, linking the operation of this call (not whichever is newest for the node). */
   const loadNode = (id: string, operation: OperationRow) => async () => {
-    const row = await getNode(db, id);
-    const op = (await getOperation(db, operation.id)) ?? operation;
-    return row ? { ...(await nodeView(db, row)), operation: operationRef(op) } : undefined;
+    const [view, op] = await Promise.all([loadNodeView(db, id), getOperation(db, operation.id)]);
+    return view ? { ...view, operation: operationRef(op ?? operation) } : undefined;
   };
 
   registerOperation(app, "createNetwork", async (c, input) => {

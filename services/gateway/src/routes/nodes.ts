@@ -1,11 +1,17 @@
-import { createNode, deleteNode, resolveHost, resolveNetwork, resolveNode } from "@labnet/commands";
-import { getNode, listNodes } from "@labnet/db";
+import { createNode, deleteNode, notFound, resolveHost, resolveNetwork, resolveNode } from "@labnet/commands";
+import { type Db, listNodeDetails, nodeDetailsByIds, nodeDetailsByRef } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { requireRole } from "../middleware/auth";
-import { nodeView, nodeViews } from "../views/node-view";
+import { nodeView } from "../views/node-view";
 import type { AppDeps } from "./deps";
 import { respondToOperation } from "./respond";
+
+/** The node's view as it stands now, undefined once it is gone. */
+export async function loadNodeView(db: Db, id: string) {
+  const [details] = await nodeDetailsByIds(db, [id]);
+  return details ? nodeView(details) : undefined;
+}
 
 export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
   const { db } = deps;
@@ -17,10 +23,7 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
       operation,
       doneStatus: 201,
       location: `/v1/nodes/${node.id}`,
-      load: async () => {
-        const row = await getNode(db, node.id);
-        return row ? nodeView(db, row) : undefined;
-      },
+      load: () => loadNodeView(db, node.id),
     });
   });
 
@@ -28,18 +31,28 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
     const { name, host, network, label } = input.query ?? {};
     const hostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
     const networkId = network ? (await resolveNetwork(db, network, hostId, "query.network")).id : undefined;
-    const rows = await listNodes(db, {
+    const details = await listNodeDetails(db, {
       ...(name ? { name } : {}),
       ...(hostId ? { hostId } : {}),
       ...(networkId ? { networkId } : {}),
       ...(label ? { labels: Array.isArray(label) ? label : [label] } : {}),
     });
-    return c.json({ items: await nodeViews(db, rows) }, 200);
+    return c.json({ items: details.map(nodeView) }, 200);
   });
 
   registerOperation(app, "getNode", async (c, input) => {
-    const row = await resolveNode(db, input.params.nodeId);
-    return c.json(await nodeView(db, row), 200);
+    const ref = input.params.nodeId;
+    const [only, ...more] = await nodeDetailsByRef(db, ref);
+    if (only && more.length === 0) {
+      return c.json(nodeView(only), 200);
+    }
+    // None or several: the usual lookup says which (404, or 409 for a name on several hosts).
+    const row = await resolveNode(db, ref);
+    const view = await loadNodeView(db, row.id);
+    if (!view) {
+      throw notFound("node", ref, "path.nodeId");
+    }
+    return c.json(view, 200);
   });
 
   registerOperation(app, "deleteNode", async (c, input) => {
@@ -48,10 +61,7 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
     return respondToOperation(c, deps, {
       operation,
       doneStatus: 204,
-      load: async () => {
-        const row = await getNode(db, node.id);
-        return row ? nodeView(db, row) : undefined;
-      },
+      load: () => loadNodeView(db, node.id),
     });
   });
 }

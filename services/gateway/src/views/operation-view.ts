@@ -8,7 +8,7 @@ export function operationHref(id: string): string {
   return `/v1/operations/${id}`;
 }
 
-export function operationRef(op: OperationRow): OperationRef {
+export function operationRef(op: Pick<OperationRow, "id" | "state">): OperationRef {
   return { id: op.id, state: op.state, href: operationHref(op.id) };
 }
 

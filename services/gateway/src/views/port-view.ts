@@ -29,7 +29,7 @@ export function portMappingView(row: PortMappingWithNode): PortMapping {
  */
 export function dockerPortsMap(
   exposedPorts: readonly string[],
-  mappings: readonly PortMappingRow[],
+  mappings: readonly Pick<PortMappingRow, "containerPort" | "protocol" | "bind" | "hostPort">[],
 ): Record<string, PortBinding[] | null> {
   const ports = new Map<string, { port: number; bindings: PortBinding[] | null }>();
   for (const key of exposedPorts) {
