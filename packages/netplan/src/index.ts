@@ -34,6 +34,7 @@ export {
 export type { ObservedHost, ObservedLink, ObservedRoute, ObservedSandbox } from "./observed";
 export {
   findDefaultGateway,
+  parseIpAddrBatchJson,
   parseIpAddrJson,
   parseIpLinkJson,
   parseIpRouteJson,

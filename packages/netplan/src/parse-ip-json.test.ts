@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ObservedLink, ObservedSandbox } from "./observed";
 import {
+  parseIpAddrBatchJson,
   parseIpAddrJson,
   parseIpLinkJson,
   parseIpRouteJson,
@@ -10,11 +11,12 @@ import {
 
 // Captured from iproute2 6.1 (`ip -j -d addr show`) in a test namespace after building a
 // bridge with one veth; long fields trimmed, structure untouched.
-const HOST_ADDR_JSON = `[${[
+const HOST_LINK_JSON = [
   '{"ifindex":1,"ifname":"lo","flags":["LOOPBACK"],"mtu":65536,"operstate":"DOWN","link_type":"loopback","address":"00:00:00:00:00:00","addr_info":[]}',
   '{"ifindex":2,"ifname":"lnbr-abcdefgh","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"operstate":"UP","link_type":"ether","address":"b2:01:cb:88:9e:3a","linkinfo":{"info_kind":"bridge","info_data":{"stp_state":0,"vlan_filtering":0,"bridge_id":"8000.b2:1:cb:88:9e:3a"}},"addr_info":[{"family":"inet","local":"172.30.0.1","prefixlen":24,"scope":"global","label":"lnbr-abcdefgh"}]}',
   '{"ifindex":3,"link_index":2,"ifname":"lnvabcdefghij","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"master":"lnbr-abcdefgh","operstate":"UP","link_type":"ether","address":"B2:01:CB:88:9E:3A","link_netnsid":0,"linkinfo":{"info_kind":"veth","info_slave_kind":"bridge","info_slave_data":{"state":"forwarding","priority":32,"cost":2,"hairpin":false}},"addr_info":[{"family":"inet6","local":"fe80::b001:cbff:fe88:9e3a","prefixlen":64,"scope":"link","tentative":true}]}',
-].join(",")}]\n`;
+];
+const HOST_ADDR_JSON = `[${HOST_LINK_JSON.join(",")}]\n`;
 
 const SANDBOX_ADDR_JSON =
   '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"mtu":65536,"operstate":"UNKNOWN","address":"00:00:00:00:00:00","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host","label":"lo"},{"family":"inet6","local":"::1","prefixlen":128,"scope":"host"}]},' +
@@ -79,6 +81,14 @@ describe("parseIpAddrJson", () => {
     { name: "two documents", given: "[][]" },
   ])("rejects $name", ({ given }) => {
     expect(() => parseIpAddrJson(given)).toThrow();
+  });
+});
+
+describe("parseIpAddrBatchJson", () => {
+  it("reads one document per link shown, in order (a missing one prints nothing)", () => {
+    const [, bridge, veth] = HOST_LINK_JSON;
+    expect(parseIpAddrBatchJson(`[${veth}]\n[${bridge}]\n`)).toEqual([HOST_LINKS[2], HOST_LINKS[1]]);
+    expect(parseIpAddrBatchJson("")).toEqual([]);
   });
 });
 

@@ -25,6 +25,16 @@ export function parseIpLinkJson(text: string): ObservedLink[] {
   return toLinks(parseSingleDocument(text, "ip -j link show"), false);
 }
 
+/**
+ * Links of `ip -j -d -batch -` fed `addr show dev NAME` lines (one JSON document per link that
+ * exists; a missing one prints only an error), in the order printed.
+ *
+ * @example parseIpAddrBatchJson(stdout).map((l) => l.name) // ["lnbr-abcdefgh", "lnvabcdefghij"]
+ */
+export function parseIpAddrBatchJson(text: string): ObservedLink[] {
+  return parseJsonDocuments(text).flatMap((document) => toLinks(document, true));
+}
+
 /** Routes of `ip -j route show`. */
 export function parseIpRouteJson(text: string): ObservedRoute[] {
   return toRoutes(parseSingleDocument(text, "ip -j route show"));

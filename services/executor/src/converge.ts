@@ -1,7 +1,14 @@
-import { type Database, loadHostSnapshot, type OperationRow, startOperations } from "@labnet/db";
+import {
+  type Database,
+  type HostSnapshot,
+  loadHostSnapshot,
+  type OperationRow,
+  startOperations,
+} from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import {
   type DesiredHost,
+  type DesiredSandbox,
   planHost,
   type ResolverHost,
   routeLocalnetBridges,
@@ -87,10 +94,11 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
   clock.lap("snapshot");
 
   const known = scope === "all" ? undefined : deps.rules?.known;
+  const named = scope === "all" ? desired.sandboxes : sandboxesNamedBy(operations, desired);
   const observed = await observeHost(deps.runner, {
     netnsPrefix: deps.netnsPrefix,
-    sandboxes:
-      scope === "all" ? desired.sandboxes.map((s) => s.netns) : sandboxesNamedBy(operations, desired),
+    sandboxes: named.map((s) => s.netns),
+    ...(scope === "changed" ? { hostLinks: linksTouched(snapshot, desired, named) } : {}),
     ...(known === undefined ? {} : { knownIptablesSave: known }),
   });
   clock.lap("observe");
@@ -140,9 +148,27 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
 }
 
 /** Sandboxes of the nodes that node operations name: only those are looked into. */
-function sandboxesNamedBy(operations: readonly OperationRow[], desired: DesiredHost): string[] {
+function sandboxesNamedBy(operations: readonly OperationRow[], desired: DesiredHost): DesiredSandbox[] {
   const named = new Set(operations.filter((op) => op.targetType === "node").map((op) => op.targetId));
-  return desired.sandboxes.filter((s) => named.has(s.nodeId)).map((s) => s.netns);
+  return desired.sandboxes.filter((s) => named.has(s.nodeId));
+}
+
+/**
+ * The host links a `changed` converge can touch: every bridge of the snapshot (desired ones
+ * are planned, removed ones pruned), the host veths of the sandboxes it plans, and those of
+ * removed nodes. A stale link of anything else is the reconcile loop's (it lists them all).
+ */
+function linksTouched(
+  snapshot: HostSnapshot,
+  desired: DesiredHost,
+  sandboxes: readonly DesiredSandbox[],
+): string[] {
+  return [
+    ...snapshot.networks.map((n) => n.bridgeName),
+    ...desired.bridges.map((b) => b.bridge),
+    ...sandboxes.flatMap((s) => s.endpoints.map((e) => e.hostVeth)),
+    ...(desired.departingHostVeths ?? []),
+  ];
 }
 
 /** Whose a failed step is: its sandbox's node, or the first kernel name on its line that has an owner. */

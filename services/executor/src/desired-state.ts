@@ -33,7 +33,7 @@ export function liveStateOf(snapshot: HostSnapshot): LiveState {
 /**
  * What the kernel of a host must look like, from a snapshot: every live network and node.
  * Resources being removed (or failed) are absent, so a converge prunes them; the host veths
- * of nodes being removed are listed as departing, so they go with their namespace.
+ * of such nodes are listed as departing, so they go with their namespace.
  */
 export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStateOf(snapshot)): DesiredHost {
   const bridges: DesiredBridge[] = live.networks
@@ -75,7 +75,8 @@ export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStat
       ...(first?.gateway ? { defaultGateway: first.gateway } : {}),
     };
   });
-  const departing = new Set(snapshot.nodes.filter((n) => n.state === "deleting").map((n) => n.id));
+  // Removed and failed nodes: their namespaces go, and their veths with them.
+  const departing = new Set(snapshot.nodes.filter((n) => !isLive(n)).map((n) => n.id));
   return {
     bridges,
     sandboxes,

@@ -89,6 +89,36 @@ describe("observeHost", () => {
     expect(observed.unobservable.get(NS1)).toContain("Invalid argument");
   });
 
+  it("looks only at the host links it is given, in one batch, and skips the ones that are gone", async () => {
+    const bridge =
+      '[{"ifindex":2,"ifname":"lnbr-abcdefgh","flags":["UP"],"mtu":1500,"address":"02:42:ac:1e:00:01","linkinfo":{"info_kind":"bridge"},"addr_info":[]}]';
+    const runner = createRecordingRunner((call) =>
+      call.argv.includes("-force")
+        ? {
+            code: 1,
+            stdout: `${bridge}\n`,
+            stderr: 'Device "lnvabcdefghij" does not exist.\nCommand failed -:2\n',
+          }
+        : undefined,
+    );
+    const observed = await observeHost(runner, {
+      netnsPrefix: PREFIX,
+      sandboxes: [],
+      netnsDir,
+      hostLinks: ["lnbr-abcdefgh", "lnvabcdefghij", "eth0", "lnbr-abcdefgh"],
+      knownIptablesSave: "*nat\nCOMMIT\n",
+    });
+    expect(observed.links.map((l) => l.name)).toEqual(["lnbr-abcdefgh"]);
+    expect(observed.iptablesSave).toBe("*nat\nCOMMIT\n");
+    // Only Labnet names, once each; no full listing, no iptables-save.
+    expect(runner.calls).toEqual([
+      {
+        argv: ["ip", "-force", "-j", "-d", "-batch", "-"],
+        stdin: "addr show dev lnbr-abcdefgh\naddr show dev lnvabcdefghij\n",
+      },
+    ]);
+  });
+
   it("tolerates a machine without /run/netns", async () => {
     const runner = createRecordingRunner({ "ip -j -d addr show": { stdout: "[]" } });
     const observed = await observeHost(runner, {
