@@ -3,7 +3,7 @@
  * started) and its cleanup, shared by the run itself, its reaper (when the run is killed) and
  * the next run's sweep of runs that died.
  */
-import { chmod, mkdir, readdir, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { deleteNetns, killRecordedChildren, stopStalePostgres, stopStaleRedis } from "@labnet/devstack";
 import { listNetns } from "../harness";
@@ -74,6 +74,7 @@ export async function cleanUpRun(hostNetns: string, options: CleanUpOptions): Pr
     }
   }
   if (options.keepLogs) {
+    await rename(path.join(paths.pg, "postgres.log"), path.join(paths.logs, "postgres.log")).catch(() => {});
     await rm(paths.pg, { recursive: true, force: true });
     await rm(paths.redis, { recursive: true, force: true });
   } else {
