@@ -36,10 +36,11 @@ export function liveStateOf(snapshot: HostSnapshot): LiveState {
  * of such nodes are listed as departing, so they go with their namespace.
  */
 export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStateOf(snapshot)): DesiredHost {
+  const configs = groupBy(snapshot.ipamConfigs, (c) => c.networkId);
   const bridges: DesiredBridge[] = live.networks
     .filter((n) => n.driver === "bridge")
     .map((n) => {
-      const own = snapshot.ipamConfigs.filter((c) => c.networkId === n.id);
+      const own = configs.get(n.id) ?? [];
       return {
         networkId: n.id,
         bridge: n.bridgeName,
@@ -112,7 +113,8 @@ export function kernelOwnersOf(snapshot: HostSnapshot): Map<string, Target> {
   return owners;
 }
 
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+/** Items by key, each group in the items' order. */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);

@@ -27,8 +27,17 @@ export function dropInvalidTargets(desired: DesiredHost, netnsPrefix: string): I
   const bridges = desired.bridges.filter((bridge) =>
     check(bridge.networkId, { bridges: [bridge], sandboxes: [], portMappings: [] }),
   );
+  const byName = new Map(bridges.map((b) => [b.bridge, b]));
   const sandboxes = desired.sandboxes.filter((sandbox) =>
-    check(sandbox.nodeId, { bridges, sandboxes: [sandbox], portMappings: [] }),
+    check(sandbox.nodeId, {
+      // Only its own bridges: checking every bridge again per sandbox would be quadratic.
+      bridges: [...new Set(sandbox.endpoints.map((e) => e.bridge))].flatMap((name) => {
+        const bridge = byName.get(name);
+        return bridge ? [bridge] : [];
+      }),
+      sandboxes: [sandbox],
+      portMappings: [],
+    }),
   );
   const kept = new Set(bridges.map((b) => b.bridge));
   const portMappings = desired.portMappings.filter((mapping) => {

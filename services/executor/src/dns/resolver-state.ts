@@ -1,6 +1,6 @@
 import type { HostSnapshot } from "@labnet/db";
 import type { ResolverHost, ResolverNetwork, ResolverNode } from "@labnet/netplan";
-import { type LiveState, liveStateOf } from "../desired-state";
+import { groupBy, type LiveState, liveStateOf } from "../desired-state";
 
 /**
  * Name resolution inputs of a host, from the converge's snapshot: every live network and
@@ -11,8 +11,9 @@ export function resolverStateOf(
   snapshot: HostSnapshot,
   live: LiveState = liveStateOf(snapshot),
 ): ResolverHost {
+  const configsOf = groupBy(snapshot.ipamConfigs, (c) => c.networkId);
   const networks: ResolverNetwork[] = live.networks.map((n) => {
-    const configs = snapshot.ipamConfigs.filter((c) => c.networkId === n.id);
+    const configs = configsOf.get(n.id) ?? [];
     return {
       networkId: n.id,
       name: n.name,
@@ -23,17 +24,7 @@ export function resolverStateOf(
       dns: n.driver === "bridge" && !n.builtin,
     };
   });
-  const byNode = new Map<string, ResolverNode["endpoints"]>();
-  for (const e of live.endpoints) {
-    const list = byNode.get(e.nodeId) ?? [];
-    list.push({
-      networkId: e.networkId,
-      address: withoutPrefix(e.address),
-      gateway: e.gateway ?? undefined,
-      aliases: e.aliases,
-    });
-    byNode.set(e.nodeId, list);
-  }
+  const byNode = groupBy(live.endpoints, (e) => e.nodeId);
   const nodes: ResolverNode[] = live.nodes.map((row) => ({
     nodeId: row.id,
     name: row.name,
@@ -41,7 +32,12 @@ export function resolverStateOf(
     hostname: row.hostname ?? undefined,
     dns: row.dns,
     extraHosts: row.extraHosts,
-    endpoints: byNode.get(row.id) ?? [],
+    endpoints: (byNode.get(row.id) ?? []).map((e) => ({
+      networkId: e.networkId,
+      address: withoutPrefix(e.address),
+      gateway: e.gateway ?? undefined,
+      aliases: e.aliases,
+    })),
   }));
   return { networks, nodes };
 }

@@ -1,0 +1,148 @@
+import type {
+  HostSnapshot,
+  IpamConfigRow,
+  NetworkRow,
+  NodeEndpoint,
+  NodeRow,
+  PortMappingRow,
+} from "@labnet/db";
+import { describe, expect, it } from "vitest";
+import { desiredHostOf, kernelOwnersOf, liveStateOf } from "./desired-state";
+import { dropInvalidTargets } from "./desired-validate";
+
+/** Rows with the fields these functions read; the rest of a row does not matter here. */
+function row<T>(fields: Partial<T>): T {
+  return fields as T;
+}
+
+const network = (id: string, state: NetworkRow["state"]): NetworkRow =>
+  row<NetworkRow>({
+    id: `net_${id}`,
+    name: id,
+    driver: "bridge",
+    bridgeName: `lnbr-${id.slice(0, 8)}`,
+    internal: false,
+    icc: true,
+    isolated: true,
+    mtu: 1500,
+    builtin: false,
+    state,
+  });
+const config = (net: string, third: number): IpamConfigRow =>
+  row<IpamConfigRow>({
+    networkId: `net_${net}`,
+    subnet: `172.30.${third}.0/24`,
+    gateway: `172.30.${third}.1`,
+  });
+const node = (id: string, state: NodeRow["state"]): NodeRow =>
+  row<NodeRow>({ id: `nod_${id}`, name: id, netns: `ln-${id}`, state });
+const endpoint = (nodeId: string, net: string, ifIndex: number, third: number, host: number): NodeEndpoint =>
+  row<NodeEndpoint>({
+    id: `ep_${nodeId}${ifIndex}`,
+    nodeId: `nod_${nodeId}`,
+    networkId: `net_${net}`,
+    ifIndex,
+    hostVeth: `lnv${nodeId.slice(0, 9)}${"abcdefgh"[ifIndex]}`,
+    address: `172.30.${third}.${host}/24`,
+    mac: `02:42:ac:1e:${third.toString(16).padStart(2, "0")}:${host.toString(16).padStart(2, "0")}`,
+    bridgeName: `lnbr-${net.slice(0, 8)}`,
+    mtu: 1500,
+    internal: false,
+    gateway: `172.30.${third}.1`,
+    aliases: [],
+  });
+
+const A = "aaaaaaaaaaaaaaaa";
+const B = "bbbbbbbbbbbbbbbb";
+const snapshot: HostSnapshot = {
+  operations: [],
+  networks: [network(A, "ready"), network(B, "failed")],
+  ipamConfigs: [config(A, 0), config(B, 1)],
+  nodes: [
+    node("okayokayokayokay", "ready"),
+    node("gonegonegonegone", "deleting"),
+    node("failfailfailfail", "failed"),
+  ],
+  endpoints: [
+    endpoint("okayokayokayokay", A, 0, 0, 2),
+    endpoint("okayokayokayokay", B, 1, 1, 2),
+    endpoint("gonegonegonegone", A, 0, 0, 3),
+    endpoint("failfailfailfail", A, 0, 0, 4),
+  ],
+  portMappings: [
+    row<PortMappingRow>({
+      nodeId: "nod_okayokayokayokay",
+      protocol: "tcp",
+      bind: "0.0.0.0/0",
+      hostPort: 8080,
+      containerPort: 80,
+    }),
+  ],
+};
+
+describe("desiredHostOf", () => {
+  it("builds live networks and nodes only; a failed network's endpoints are left out", () => {
+    const desired = desiredHostOf(snapshot);
+    expect(desired.bridges.map((b) => [b.bridge, b.gateways])).toEqual([
+      ["lnbr-aaaaaaaa", ["172.30.0.1/24"]],
+    ]);
+    expect(desired.sandboxes).toHaveLength(1);
+    expect(desired.sandboxes[0]?.endpoints.map((e) => e.ifName)).toEqual(["eth0"]);
+    expect(desired.sandboxes[0]?.defaultGateway).toBe("172.30.0.1");
+    expect(desired.portMappings).toEqual([
+      {
+        protocol: "tcp",
+        hostPort: 8080,
+        targetAddress: "172.30.0.2",
+        targetPort: 80,
+        bridge: "lnbr-aaaaaaaa",
+      },
+    ]);
+  });
+
+  it("lists the veths of removed and failed nodes as departing with their namespace", () => {
+    expect(desiredHostOf(snapshot).departingHostVeths).toEqual(["lnvgonegonega", "lnvfailfailfa"]);
+  });
+
+  it("names each kernel object's owner, removed ones too", () => {
+    const owners = kernelOwnersOf(snapshot);
+    expect(owners.get("lnbr-bbbbbbbb")).toEqual({ type: "network", id: `net_${B}` });
+    expect(owners.get("ln-gonegonegonegone")).toEqual({ type: "node", id: "nod_gonegonegonegone" });
+    expect(owners.get("lnvokayokayob")).toEqual({ type: "node", id: "nod_okayokayokayokay" });
+  });
+
+  it("keeps live state consistent: endpoints of live nodes on live networks", () => {
+    expect(liveStateOf(snapshot).endpoints.map((e) => e.id)).toEqual(["ep_okayokayokayokay0"]);
+  });
+});
+
+describe("dropInvalidTargets", () => {
+  it("fails the one sandbox that must not reach the kernel and keeps the rest", () => {
+    const desired = desiredHostOf(snapshot);
+    const [good] = desired.sandboxes;
+    if (!good) {
+      throw new Error("fixture has a sandbox");
+    }
+    const bad = {
+      ...good,
+      nodeId: "nod_evil",
+      netns: "ln-evil",
+      endpoints: [
+        {
+          ...good.endpoints[0],
+          hostVeth: "lnv\nlink del eth0",
+          endpointId: "x",
+          ifName: "eth0",
+          bridge: "lnbr-aaaaaaaa",
+          address: "172.30.0.9/24",
+          mac: "02:42:ac:1e:00:09",
+          mtu: 1500,
+        },
+      ],
+    };
+    const result = dropInvalidTargets({ ...desired, sandboxes: [good, bad] }, "ln-");
+    expect(result.desired.sandboxes.map((s) => s.nodeId)).toEqual([good.nodeId]);
+    expect([...result.invalid.keys()]).toEqual(["nod_evil"]);
+    expect(result.invalid.get("nod_evil")).toContain("hostVeth");
+  });
+});
