@@ -1,6 +1,6 @@
 import {
   type IpamConfigRow,
-  ipamConfigsOf,
+  ipamConfigsOfNetwork,
   listFreeAddresses,
   type NetworkRow,
   type NewEndpoint,
@@ -42,9 +42,9 @@ export interface AttachedEndpoint {
  * caller's transaction, without waiting for other attaches to the same network: the
  * network's row is only share-locked (see `recordEndpoint`), addresses come off the
  * config's free list, and the allocation ledger's primary key refuses an address in use
- * in any case. A bridge with {@link MAX_BRIDGE_PORTS} endpoints is refused here already
- * when the count says so, and by the database's check at commit when concurrent attaches
- * fill it meanwhile.
+ * in any case. A bridge with 1,023 endpoints (`MAX_BRIDGE_PORTS`) is refused here already
+ * when its count says so, and by the database's check at commit when concurrent attaches
+ * fill it meanwhile (NETWORK_FULL either way, see `bridge-ports.ts`).
  */
 export async function attach(
   tx: Tx,
@@ -53,7 +53,7 @@ export async function attach(
   request: AttachRequest,
 ): Promise<AttachedEndpoint> {
   assertBridgeHasRoom(network, request.locations.network);
-  const configs = await ipamConfigsOf(tx, [network.id]);
+  const configs = await ipamConfigsOfNetwork(tx, network.id);
   const endpointId = newId("endpoint");
   const endpoint = (config: IpamConfigRow): NewEndpoint => {
     const resolved = resolveIpamConfig({ subnet: config.subnet, gateway: config.gateway });

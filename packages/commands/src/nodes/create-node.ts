@@ -1,6 +1,7 @@
 import {
   constraintViolation,
   type HostRow,
+  insertNode,
   lockNode,
   type NetworkRow,
   type NodeRow,
@@ -113,28 +114,22 @@ export async function createNode({
         await lockNetnsOwner(tx, sharing);
       }
       const id = newId("node");
-      const [node] = await tx
-        .insert(schema.nodes)
-        .values({
-          id,
-          name: input.name,
-          hostId: host.id,
-          networkMode: storedNetworkMode(mode, sharing?.named, networks[0]),
-          // Modes host and container: have no sandbox of their own.
-          netns: mode === "host" || sharing ? null : sandboxNetnsName(host.netnsPrefix, id),
-          netnsOwnerId: sharing?.ownerId ?? null,
-          nextIfIndex: networks.length,
-          hostname: naming.hostname,
-          dns: naming.dns,
-          extraHosts: naming.extraHosts,
-          labels: input.labels ?? {},
-          exposedPorts: ports.exposedPorts,
-          publishAll: input.publishAll ?? false,
-        })
-        .returning();
-      if (!node) {
-        throw new Error("inserting a node returned no row");
-      }
+      const node = await insertNode(tx, {
+        id,
+        name: input.name,
+        hostId: host.id,
+        networkMode: storedNetworkMode(mode, sharing?.named, networks[0]),
+        // Modes host and container: have no sandbox of their own.
+        netns: mode === "host" || sharing ? null : sandboxNetnsName(host.netnsPrefix, id),
+        netnsOwnerId: sharing?.ownerId ?? null,
+        nextIfIndex: networks.length,
+        hostname: naming.hostname,
+        dns: naming.dns,
+        extraHosts: naming.extraHosts,
+        labels: input.labels ?? {},
+        exposedPorts: ports.exposedPorts,
+        publishAll: input.publishAll ?? false,
+      });
       // In network id order: the endpoint counts are updated at commit in this order, so two
       // nodes joining the same networks cannot deadlock there. ethN still follows the request.
       for (const { network, index: i, location } of [...located].sort((a, b) =>

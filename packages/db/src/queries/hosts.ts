@@ -2,6 +2,7 @@ import { and, count, eq, gt, inArray, ne, sql } from "drizzle-orm";
 import type { HostCapabilities } from "../schema";
 import { hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
+import { preparedOn } from "./prepared";
 
 export type HostRow = typeof hosts.$inferSelect;
 
@@ -55,11 +56,23 @@ export async function touchHost(db: Db, hostId: string): Promise<void> {
   await db.update(hosts).set({ lastHeartbeatAt: sql`now()` }).where(eq(hosts.id, hostId));
 }
 
-export async function findHost(db: Db, ref: string): Promise<HostRow | undefined> {
-  const [row] = await db
+function selectHostByRef(db: Db, column: typeof hosts.id | typeof hosts.name) {
+  return db
     .select()
     .from(hosts)
-    .where(ref.startsWith("hst_") ? eq(hosts.id, ref) : eq(hosts.name, ref));
+    .where(eq(column, sql.placeholder("ref")));
+}
+
+/** The host with id (`hst_...`) or name `ref`. */
+export async function findHost(db: Db, ref: string): Promise<HostRow | undefined> {
+  const column = ref.startsWith("hst_") ? hosts.id : hosts.name;
+  // Every node creation looks up its host: prepared on the pool, built once.
+  const prepared = preparedOn(db, `findHost.${column.name}`, (pool) =>
+    selectHostByRef(pool, column).prepare(`find_host_by_${column.name}`),
+  );
+  const [row] = prepared
+    ? await prepared.execute({ ref })
+    : await selectHostByRef(db, column).execute({ ref });
   return row;
 }
 

@@ -1,8 +1,8 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
-import { makePgArray } from "drizzle-orm/pg-core";
 import type { AllocationKind } from "../schema";
 import { allocations, endpoints, ipamConfigs, networks, nodes } from "../schema";
 import type { Db, Tx } from "../tx";
+import { clientOf } from "./prepared";
 
 export type IpamConfigRow = typeof ipamConfigs.$inferSelect;
 
@@ -33,6 +33,40 @@ export async function ipamConfigsOf(db: Db, networkIds: string[]): Promise<IpamC
     .from(ipamConfigs)
     .where(inArray(ipamConfigs.networkId, networkIds))
     .orderBy(ipamConfigs.networkId, ipamConfigs.position);
+}
+
+/**
+ * The IPAM configs of one network in order, as {@link ipamConfigsOf} returns them, in a
+ * statement prepared per connection: attaching reads them inside its transaction.
+ */
+export async function ipamConfigsOfNetwork(db: Db, networkId: string): Promise<IpamConfigRow[]> {
+  const rows = await clientOf(db)<
+    {
+      id: string;
+      network_id: string;
+      scope: string;
+      position: number;
+      subnet: string;
+      gateway: string;
+      ip_range: string | null;
+      aux_addresses: Record<string, string>;
+      free_from: string | null;
+      free_until: string | null;
+    }[]
+  >`SELECT id, network_id, scope, position, subnet, gateway, ip_range, aux_addresses, free_from, free_until
+    FROM ipam_configs WHERE network_id = ${networkId} ORDER BY position`;
+  return rows.map((r) => ({
+    id: r.id,
+    networkId: r.network_id,
+    scope: r.scope,
+    position: r.position,
+    subnet: r.subnet,
+    gateway: r.gateway,
+    ipRange: r.ip_range,
+    auxAddresses: r.aux_addresses,
+    freeFrom: r.free_from,
+    freeUntil: r.free_until,
+  }));
 }
 
 /** Addresses listed per growth of a config's free list. */
@@ -78,19 +112,18 @@ export async function recordEndpoint(
   address: { staticAddress: string } | { wait: boolean },
 ): Promise<EndpointAllocation> {
   const e = endpoint;
+  const pg = clientOf(tx);
   const staticAddress = "staticAddress" in address ? address.staticAddress : null;
   // A static address is taken off the free list too, if listed; never waited for there
   // (the allocation's primary key decides between two takers).
-  const lock = "wait" in address && address.wait ? sql`FOR UPDATE` : sql`FOR UPDATE SKIP LOCKED`;
+  const lock = "wait" in address && address.wait ? pg`FOR UPDATE` : pg`FOR UPDATE SKIP LOCKED`;
   const candidate =
     staticAddress !== null
-      ? sql`SELECT ${staticAddress}::inet AS address FROM net WHERE state <> 'deleting'`
-      : sql`SELECT address FROM taken`;
-  const [row] = await tx.execute<{
-    network_state: string | null;
-    candidate: string | null;
-    recorded: string | null;
-  }>(sql`
+      ? pg`SELECT ${staticAddress}::inet AS address FROM net WHERE state <> 'deleting'`
+      : pg`SELECT address FROM taken`;
+  const [row] = await pg<
+    { network_state: string | null; candidate: string | null; recorded: string | null }[]
+  >`
     WITH net AS (
       SELECT state FROM networks WHERE id = ${e.networkId} FOR KEY SHARE
     ), picked AS (
@@ -111,16 +144,16 @@ export async function recordEndpoint(
       RETURNING address
     ), endpoint AS (
       INSERT INTO endpoints (id, node_id, network_id, if_index, host_veth, address, mac, aliases, static_address)
-      SELECT ${e.endpointId}, ${e.nodeId}, ${e.networkId}, ${e.ifIndex}, ${e.hostVeth},
-        set_masklen(a.address, ${e.prefix}),
+      SELECT ${e.endpointId}, ${e.nodeId}, ${e.networkId}, ${e.ifIndex}::int, ${e.hostVeth},
+        set_masklen(a.address, ${e.prefix}::int),
         regexp_replace(lpad(to_hex(a.address - '0.0.0.0'::inet), 8, '0'), '(..)(..)(..)(..)', '02:42:\\1:\\2:\\3:\\4')::macaddr,
-        ${makePgArray([...e.aliases])}::text[], ${staticAddress !== null}
+        ${[...e.aliases]}::text[], ${staticAddress !== null}::boolean
       FROM allocated a
       RETURNING id
     )
     SELECT (SELECT state FROM net) AS network_state,
       (SELECT host(address) FROM candidate) AS candidate,
-      (SELECT host(address) FROM allocated WHERE EXISTS (SELECT 1 FROM endpoint)) AS recorded`);
+      (SELECT host(address) FROM allocated WHERE EXISTS (SELECT 1 FROM endpoint)) AS recorded`;
   if (!row?.network_state || row.network_state === "deleting") {
     return { outcome: "network-removed" };
   }
@@ -140,7 +173,8 @@ export async function listFreeAddresses(
   tx: Tx,
   config: { networkId: string; ipamConfigId: string; first: string; last: string },
 ): Promise<boolean> {
-  const rows = await tx.execute<{ n: number }>(sql`
+  const pg = clientOf(tx);
+  const rows = await pg<{ n: number }[]>`
     WITH mark AS (
       SELECT coalesce(free_until, ${config.first}::inet) AS from_address
       FROM ipam_configs WHERE id = ${config.ipamConfigId} FOR UPDATE
@@ -161,7 +195,7 @@ export async function listFreeAddresses(
       ON CONFLICT DO NOTHING
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM grown)::int AS n`);
+    SELECT (SELECT count(*) FROM grown)::int AS n`;
   return (rows[0]?.n ?? 0) > 0;
 }
 

@@ -1,17 +1,33 @@
 import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import { endpoints, networks, nodes } from "../schema";
 import type { Db } from "../tx";
+import { preparedOn } from "./prepared";
 
 export type NetworkRow = typeof networks.$inferSelect;
 
-/** Networks whose id or name is `ref` (a name may exist on several hosts). */
-export async function findNetworks(db: Db, ref: string, hostId?: string): Promise<NetworkRow[]> {
-  const match = ref.startsWith("net_") ? eq(networks.id, ref) : eq(networks.name, ref);
+function selectNetworksByRef(db: Db, column: typeof networks.id | typeof networks.name) {
+  const hostId = sql.placeholder("hostId");
   return db
     .select()
     .from(networks)
-    .where(hostId ? and(match, eq(networks.hostId, hostId)) : match)
+    .where(
+      and(
+        eq(column, sql.placeholder("ref")),
+        sql`(${hostId}::text IS NULL OR ${networks.hostId} = ${hostId}::text)`,
+      ),
+    )
     .orderBy(networks.createdAt);
+}
+
+/** Networks whose id or name is `ref` (a name may exist on several hosts). */
+export async function findNetworks(db: Db, ref: string, hostId?: string): Promise<NetworkRow[]> {
+  const column = ref.startsWith("net_") ? networks.id : networks.name;
+  // Every node creation resolves its networks: prepared on the pool, built once.
+  const prepared = preparedOn(db, `findNetworks.${column.name}`, (pool) =>
+    selectNetworksByRef(pool, column).prepare(`find_networks_by_${column.name}`),
+  );
+  const values = { ref, hostId: hostId ?? null };
+  return prepared ? prepared.execute(values) : selectNetworksByRef(db, column).execute(values);
 }
 
 export interface NetworkFilters {

@@ -1,9 +1,10 @@
 import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
-import { alias, PgTransaction } from "drizzle-orm/pg-core";
+import { alias } from "drizzle-orm/pg-core";
 import type { Database } from "../client";
 import { endpoints, hosts, networks, nodes, type OperationState, type PortProtocol } from "../schema";
 import type { Db } from "../tx";
 import { labelFilter } from "./networks";
+import { clientOf, preparedOn } from "./prepared";
 
 export type NodeRow = typeof nodes.$inferSelect;
 export type EndpointRow = typeof endpoints.$inferSelect;
@@ -203,20 +204,9 @@ function prepareNodeDetails(db: Database) {
   };
 }
 
-// Prepared once per pool: built once by drizzle, planned once per connection by Postgres.
-const preparedNodeDetails = new WeakMap<Database, ReturnType<typeof prepareNodeDetails>>();
-
-/** The prepared statements on the pool; undefined inside a transaction (they run on the pool). */
+/** Built once per pool by drizzle, planned once per connection by Postgres; undefined in a transaction. */
 function preparedFor(db: Db): ReturnType<typeof prepareNodeDetails> | undefined {
-  if (db instanceof PgTransaction) {
-    return undefined;
-  }
-  let prepared = preparedNodeDetails.get(db);
-  if (!prepared) {
-    prepared = prepareNodeDetails(db);
-    preparedNodeDetails.set(db, prepared);
-  }
-  return prepared;
+  return preparedOn(db, "nodeDetails", prepareNodeDetails);
 }
 
 /** Details of the nodes with these ids, oldest first. */
@@ -252,4 +242,27 @@ export async function listNodeDetails(db: Db, filters: NodeFilters = {}): Promis
     : selectNodeDetails(db)
         .where(where.length > 0 ? and(...where) : undefined)
         .orderBy(nodes.createdAt);
+}
+
+/** A node to record; what the table defaults (state, timestamps) is left out. */
+export type NewNode = Omit<NodeRow, "state" | "createdAt" | "updatedAt">;
+
+/**
+ * Records a node (state `pending`) and returns its row. One statement prepared per
+ * connection, as every node creation runs it; `nodes_host_name_key` refuses a name taken
+ * on the host.
+ */
+export async function insertNode(db: Db, node: NewNode): Promise<NodeRow> {
+  const [row] = await clientOf(db)<{ state: NodeRow["state"]; created_at: Date; updated_at: Date }[]>`
+    INSERT INTO nodes (id, name, host_id, network_mode, netns, netns_owner_id, next_if_index, hostname,
+      dns, extra_hosts, exposed_ports, publish_all, labels)
+    VALUES (${node.id}, ${node.name}, ${node.hostId}, ${node.networkMode}, ${node.netns}, ${node.netnsOwnerId},
+      ${node.nextIfIndex}::int, ${node.hostname}, ${JSON.stringify(node.dns)}::jsonb,
+      ${JSON.stringify(node.extraHosts)}::jsonb, ${node.exposedPorts}::text[], ${node.publishAll}::boolean,
+      ${JSON.stringify(node.labels)}::jsonb)
+    RETURNING state, created_at, updated_at`;
+  if (!row) {
+    throw new Error("inserting a node returned no row");
+  }
+  return { ...node, state: row.state, createdAt: row.created_at, updatedAt: row.updated_at };
 }

@@ -6,10 +6,10 @@
  * port makes the insert wait for its outcome, so two callers never both get one port.
  */
 import { and, asc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
-import { makePgArray } from "drizzle-orm/pg-core";
 import { newId } from "../ids";
 import { nodes, type PortProtocol, portMappings } from "../schema";
 import type { Db } from "../tx";
+import { clientOf } from "./prepared";
 
 export type PortMappingRow = typeof portMappings.$inferSelect;
 
@@ -90,10 +90,11 @@ export async function insertFirstFreePort(
   }
   const id = newId("portMapping");
   const bind = bindCidr(row.hostIp);
-  const [inserted] = await db.execute<{ host_port: number; created_at: Date | string }>(sql`
+  // Prepared per connection (postgres.js): it runs once per published random port.
+  const [inserted] = await clientOf(db)<{ host_port: number; created_at: Date }[]>`
     INSERT INTO port_mappings (id, host_id, node_id, protocol, bind, host_port, container_port, random)
-    SELECT ${id}, ${row.hostId}, ${row.nodeId}, ${row.protocol}, ${bind}::cidr, c.port, ${row.containerPort}, ${row.random}
-    FROM unnest(${makePgArray([...candidates])}::int[]) WITH ORDINALITY AS c(port, i)
+    SELECT ${id}, ${row.hostId}, ${row.nodeId}, ${row.protocol}, ${bind}::cidr, c.port, ${row.containerPort}::int, ${row.random}::boolean
+    FROM unnest(${[...candidates]}::int[]) WITH ORDINALITY AS c(port, i)
     WHERE NOT EXISTS (
       SELECT 1 FROM port_mappings m
       WHERE m.host_id = ${row.hostId} AND m.protocol = ${row.protocol}
@@ -102,7 +103,7 @@ export async function insertFirstFreePort(
     ORDER BY c.i
     LIMIT 1
     ON CONFLICT DO NOTHING
-    RETURNING host_port, created_at`);
+    RETURNING host_port, created_at`;
   if (!inserted) {
     return undefined;
   }

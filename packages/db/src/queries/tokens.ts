@@ -4,6 +4,7 @@ import { newId } from "../ids";
 import type { Role } from "../schema";
 import { tokens } from "../schema";
 import type { Db } from "../tx";
+import { preparedOn } from "./prepared";
 
 export type TokenRow = typeof tokens.$inferSelect;
 
@@ -32,11 +33,20 @@ export async function createToken(
   return row;
 }
 
-export async function findActiveToken(db: Db, secret: string): Promise<TokenRow | undefined> {
-  const [row] = await db
+function selectActiveToken(db: Db) {
+  return db
     .select()
     .from(tokens)
-    .where(and(eq(tokens.tokenHash, hashToken(secret)), isNull(tokens.revokedAt)));
+    .where(and(eq(tokens.tokenHash, sql.placeholder("hash")), isNull(tokens.revokedAt)));
+}
+
+/** The token with this secret, unless revoked. */
+export async function findActiveToken(db: Db, secret: string): Promise<TokenRow | undefined> {
+  const prepared = preparedOn(db, "findActiveToken", (pool) =>
+    selectActiveToken(pool).prepare("find_active_token"),
+  );
+  const values = { hash: hashToken(secret) };
+  const [row] = prepared ? await prepared.execute(values) : await selectActiveToken(db).execute(values);
   return row;
 }
 
