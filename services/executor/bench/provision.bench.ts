@@ -24,6 +24,7 @@
  * afterwards, also on failure or Ctrl-C, and the next run sweeps what a killed one left.
  */
 import { stat } from "node:fs/promises";
+import { availableParallelism, loadavg } from "node:os";
 import { listNetns, runBench } from "./harness";
 import { loadBenchConfig, READ_NODES } from "./provision/config";
 import {
@@ -71,7 +72,8 @@ async function measure(hostNetns: string): Promise<void> {
   }
   process.stdout.write(
     `provision bench: bursts of N = ${config.sizes.join(", ")} (per command up to N=${config.perCommandMax}), ` +
-      `${config.singles} single calls, reads during a ${config.readBurst}-node burst; logs in /tmp/${hostNetns}/logs\n`,
+      `${config.singles} single calls, reads during a ${config.readBurst}-node burst; logs in /tmp/${hostNetns}/logs\n` +
+      `${machine()} at the start (other work on the machine skews every ratio)\n`,
   );
   const stack = await startStack(hostNetns);
   let ok = false;
@@ -95,6 +97,7 @@ async function measure(hostNetns: string): Promise<void> {
     if (config.readBurst > 0) {
       printReads(await measureReads(stack, config.readBurst, config.readRate));
     }
+    process.stdout.write(`\n${machine()} at the end\n`);
     ok = true;
   } finally {
     await stack.stop({ keepLogs: !ok });
@@ -235,6 +238,12 @@ async function assertInside(hostNetns: string): Promise<void> {
   if (own.ino !== made.ino || own.dev !== made.dev) {
     throw new Error(`refusing to run outside the namespace ${hostNetns}`);
   }
+}
+
+function machine(): string {
+  return `${availableParallelism()} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
 }
 
 function progress(message: string): void {

@@ -17,6 +17,8 @@ export interface RequestOptions {
   wait?: number;
   /** Aborts the call after this long (default 120 s). */
   timeoutMs?: number;
+  /** Parse the body as JSON (default true; the reads only need it read). */
+  parse?: boolean;
 }
 
 /** A client of the gateway under test, authenticated as admin. */
@@ -44,7 +46,7 @@ export class Api {
     const text = await response.text();
     const ms = performance.now() - started;
     let body: T | undefined;
-    if (text !== "") {
+    if (text !== "" && options.parse !== false) {
       try {
         body = JSON.parse(text) as T;
       } catch {

@@ -348,7 +348,7 @@ export function startReads(
     const id = nodeIds[Math.floor(Math.random() * nodeIds.length)] ?? "";
     const path = k % 2 === 0 ? `/v1/nodes/${id}` : `/v1/nodes?network=${networkId}`;
     const request = api
-      .request("GET", path, { timeoutMs: READ_TIMEOUT_MS })
+      .request("GET", path, { timeoutMs: READ_TIMEOUT_MS, parse: false })
       .then((response) => {
         if (response.status === 200) {
           sample.ms.push(response.ms);
