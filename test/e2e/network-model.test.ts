@@ -295,8 +295,9 @@ describe("isolation and egress", () => {
       params: { path: { networkId: "no-icc" } },
     });
     expect(view.data?.options).toMatchObject({ icc: false, isolated: true });
+    // In the bridge's own chain, after its replies and published-port accepts.
     expect(await labnetRules(host.hostNetns)).toContain(
-      `-A LABNET-FORWARD -i ${net.options.bridgeName} -o ${net.options.bridgeName} -j DROP`,
+      `-A LABNET-FWD-${net.options.bridgeName} -i ${net.options.bridgeName} -o ${net.options.bridgeName} -j DROP`,
     );
     const one = await createNode({ name: "quiet1", networkMode: "no-icc" });
     const two = await createNode({ name: "quiet2", networkMode: "no-icc" });

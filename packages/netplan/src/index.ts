@@ -6,15 +6,19 @@ export type {
   DesiredSandbox,
 } from "./desired";
 export { parseIptablesSave, renderIptablesRestore } from "./iptables";
-export { isRuleSetApplied, ruleSetAfter } from "./iptables-applied";
+export { isRuleSetApplied, minimalRestore, ruleSetAfter } from "./iptables-applied";
 export {
   assertValidPortMappings,
-  renderPortForwardRules,
-  renderPortNatRules,
+  renderBridgeDnatRules,
+  renderBridgePortAccepts,
+  renderBridgePostRules,
+  renderPortJumps,
   renderPortRawTable,
   routeLocalnetBridges,
 } from "./iptables-ports";
 export {
+  BRIDGE_CHAIN_KINDS,
+  bridgeChainName,
   bridgeName,
   FILTER_CHAINS,
   hostVethName,

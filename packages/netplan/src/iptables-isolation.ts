@@ -8,7 +8,7 @@
  *   `-i lnbr-+ -o B DROP`: O(bridges) rules instead of one per pair. Traffic that stays
  *   on B must not hit those two, so an isolated bridge first RETURNs its own traffic.
  * - Within a bridge (Docker's enable_icc=false): `-i B -o B DROP`, rendered by
- *   `renderIccRules` into LABNET-FORWARD after the published-port accepts, as Docker
+ *   `renderIccRules` into the bridge's chain after the published-port accepts, as Docker
  *   orders them, so a node still reaches its own published port (hairpin) with icc off.
  *   br_netfilter makes bridged frames between two ports of B traverse FORWARD with
  *   in = out = B, which is what this matches; without br_netfilter the rule would never
@@ -45,11 +45,15 @@ export function renderIsolationRules(bridges: readonly DesiredBridge[]): string[
 }
 
 /**
- * Drops between nodes of one bridge with icc off, for LABNET-FORWARD: callers place them
- * after the published-port accepts (hairpin stays possible) and before the bridge's accepts.
+ * Drops between nodes of one bridge with icc off, into `chain`: callers place them after the
+ * published-port accepts (hairpin stays possible) and before the bridge's accepts (an
+ * external bridge's own LABNET-FWD-<bridge>, LABNET-FORWARD for internal ones).
  */
-export function renderIccRules(bridges: readonly DesiredBridge[]): string[] {
+export function renderIccRules(
+  bridges: readonly DesiredBridge[],
+  chain: string = FILTER_CHAINS.forward,
+): string[] {
   return bridges
     .filter((bridge) => !bridge.icc)
-    .map((bridge) => `-A ${FILTER_CHAINS.forward} -i ${bridge.bridge} -o ${bridge.bridge} -j DROP`);
+    .map((bridge) => `-A ${chain} -i ${bridge.bridge} -o ${bridge.bridge} -j DROP`);
 }

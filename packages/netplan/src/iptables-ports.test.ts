@@ -3,8 +3,10 @@ import type { DesiredPortMapping } from "./desired";
 import { renderIptablesRestore } from "./iptables";
 import {
   assertValidPortMappings,
-  renderPortForwardRules,
-  renderPortNatRules,
+  renderBridgeDnatRules,
+  renderBridgePortAccepts,
+  renderBridgePostRules,
+  renderPortJumps,
   renderPortRawTable,
   routeLocalnetBridges,
 } from "./iptables-ports";
@@ -30,62 +32,60 @@ const JUMPS = [
 ];
 const LOOPBACK = { bindAddress: "127.0.0.1" };
 
-describe("renderPortNatRules", () => {
-  const cases: { name: string; given: DesiredPortMapping[]; want: string[] }[] = [
-    { name: "no mappings: no rules, not even the jumps", given: [], want: [] },
-    {
-      name: "every address (loopback excepted): DNAT without -d, and the hairpin MASQUERADE",
-      given: [makeMapping()],
-      want: [
-        ...JUMPS,
-        "-A LABNET-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.30.0.2:80",
-        "-A LABNET-POSTROUTING -s 172.30.0.2/32 -d 172.30.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
-      ],
-    },
-    {
-      name: "sorted by protocol then port; loopback only from OUTPUT, with its MASQUERADE; one hairpin rule per target",
-      given: [
-        makeMapping({ protocol: "udp", hostPort: 5353, targetPort: 53, bindAddress: "198.18.40.1" }),
-        makeMapping({ hostPort: 8081 }),
-        makeMapping({ hostPort: 8080, bindAddress: "127.0.0.1" }),
-        makeMapping({ hostPort: 9000, targetAddress: "172.31.0.2", bridge: BR2 }),
-      ],
-      want: [
-        ...JUMPS,
-        "-A LABNET-OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.30.0.2:80",
-        "-A LABNET-DNAT -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.30.0.2:80",
-        "-A LABNET-DNAT -p tcp -m tcp --dport 9000 -j DNAT --to-destination 172.31.0.2:80",
-        "-A LABNET-DNAT -d 198.18.40.1/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 172.30.0.2:53",
-        "-A LABNET-POSTROUTING -s 172.30.0.2/32 -d 172.30.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
-        "-A LABNET-POSTROUTING -s 172.31.0.2/32 -d 172.31.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
-        "-A LABNET-POSTROUTING -s 172.30.0.2/32 -d 172.30.0.2/32 -p udp -m udp --dport 53 -j MASQUERADE",
-        `-A LABNET-POSTROUTING -s 127.0.0.0/8 -o ${BR} -j MASQUERADE`,
-      ],
-    },
-  ];
-  it.each(cases)("$name", ({ given, want }) => {
-    expect(renderPortNatRules(given)).toEqual(want);
+const DNAT = `LABNET-DNAT-${BR}`;
+const POST = `LABNET-POST-${BR}`;
+const FWD = `LABNET-FWD-${BR}`;
+
+describe("renderPortJumps", () => {
+  it("renders no rules without mappings, not even the jumps", () => {
+    expect(renderPortJumps([])).toEqual([]);
+  });
+  it("jumps from prerouting and output, and keeps loopback-bound DNATs in output", () => {
+    expect(renderPortJumps([makeMapping(), makeMapping({ hostPort: 8081, ...LOOPBACK })])).toEqual([
+      ...JUMPS,
+      "-A LABNET-OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.30.0.2:80",
+    ]);
   });
 });
 
-describe("renderPortForwardRules", () => {
-  const cases: { name: string; given: DesiredPortMapping[]; want: string[] }[] = [
-    { name: "no mappings", given: [], want: [] },
-    {
-      name: "one accept per target, whatever the host ports",
-      given: [
+describe("a bridge's port chains", () => {
+  const mappings = [
+    makeMapping({ protocol: "udp", hostPort: 5353, targetPort: 53, bindAddress: "198.18.40.1" }),
+    makeMapping({ hostPort: 8081 }),
+    makeMapping({ hostPort: 8080, ...LOOPBACK }),
+    makeMapping({ hostPort: 9000, targetAddress: "172.31.0.2", bridge: BR2 }),
+  ];
+  it("DNATs its own mappings, sorted by protocol then port, leaving loopback-bound ones to output", () => {
+    expect(renderBridgeDnatRules(BR, mappings)).toEqual([
+      `-A ${DNAT} -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.30.0.2:80`,
+      `-A ${DNAT} -d 198.18.40.1/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 172.30.0.2:53`,
+    ]);
+    expect(renderBridgeDnatRules(BR2, mappings)).toEqual([
+      `-A LABNET-DNAT-${BR2} -p tcp -m tcp --dport 9000 -j DNAT --to-destination 172.31.0.2:80`,
+    ]);
+  });
+  it("MASQUERADEs one hairpin per target, and loopback callers when a loopback mapping targets it", () => {
+    expect(renderBridgePostRules(BR, mappings)).toEqual([
+      `-A ${POST} -s 172.30.0.2/32 -d 172.30.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE`,
+      `-A ${POST} -s 172.30.0.2/32 -d 172.30.0.2/32 -p udp -m udp --dport 53 -j MASQUERADE`,
+      `-A ${POST} -s 127.0.0.0/8 -o ${BR} -j MASQUERADE`,
+    ]);
+    expect(renderBridgePostRules(BR2, mappings)).toEqual([
+      `-A LABNET-POST-${BR2} -s 172.31.0.2/32 -d 172.31.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE`,
+    ]);
+  });
+  it("accepts DNATed flows, one accept per target whatever the host ports", () => {
+    expect(
+      renderBridgePortAccepts(BR, [
         makeMapping(),
         makeMapping({ hostPort: 8081 }),
         makeMapping({ protocol: "udp", hostPort: 8080 }),
-      ],
-      want: [
-        `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
-        `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p udp -m udp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
-      ],
-    },
-  ];
-  it.each(cases)("$name", ({ given, want }) => {
-    expect(renderPortForwardRules(given)).toEqual(want);
+      ]),
+    ).toEqual([
+      `-A ${FWD} -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
+      `-A ${FWD} -d 172.30.0.2/32 -o ${BR} -p udp -m udp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
+    ]);
+    expect(renderBridgePortAccepts(BR, [])).toEqual([]);
   });
 });
 
@@ -178,31 +178,35 @@ describe("renderIptablesRestore with published ports", () => {
   ]);
   const lines = payload.split("\n");
 
-  it("declares LABNET-DNAT and puts every port rule in its table", () => {
+  it("declares the bridge's chains, jumps to them, and puts every port rule in its table", () => {
     const nat = lines.slice(lines.indexOf("*nat"), lines.indexOf("COMMIT"));
     expect(nat).toContain(":LABNET-DNAT - [0:0]");
-    expect(nat).toContain("-A LABNET-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.30.0.2:80");
+    expect(nat).toContain(`:${DNAT} - [0:0]`);
+    expect(nat).toContain(`-A LABNET-DNAT -j ${DNAT}`);
+    expect(nat).toContain(`-A LABNET-POSTROUTING -o ${BR} -j ${POST}`);
+    expect(nat).toContain(`-A ${DNAT} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.30.0.2:80`);
     const filter = lines.slice(lines.indexOf("*filter"));
+    expect(filter).toContain(`-A LABNET-FORWARD -o ${BR} -j ${FWD}`);
     expect(filter).toContain(
-      `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
+      `-A ${FWD} -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
     );
     expect(payload).toMatch(/\*raw\n:LABNET-RAW - \[0:0\]\n-I PREROUTING 1 -j LABNET-RAW\n/);
     expect(payload.endsWith("COMMIT\n")).toBe(true);
   });
 
   it("accepts published flows after isolation and established replies, before any drop", () => {
+    // LABNET-FORWARD: isolation, then the bridge's chain, then (none here) drops.
     const isolation = lines.indexOf("-A LABNET-FORWARD -j LABNET-ISOLATION");
-    const accept = lines.indexOf(
-      `-A LABNET-FORWARD -d 172.30.0.2/32 -o ${BR} -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT`,
-    );
+    const jump = lines.indexOf(`-A LABNET-FORWARD -o ${BR} -j ${FWD}`);
     expect(isolation).toBeGreaterThan(0);
-    expect(accept).toBeGreaterThan(isolation);
-    for (const line of lines.slice(isolation + 1, accept)) {
-      expect(line).toMatch(/--ctstate RELATED,ESTABLISHED -j ACCEPT$/);
-    }
+    expect(jump).toBeGreaterThan(isolation);
+    // In the bridge's chain: replies first, then the published flows, drops (icc) last.
+    const own = lines.filter((line) => line.startsWith(`-A ${FWD} `));
+    expect(own[0]).toMatch(/--ctstate RELATED,ESTABLISHED -j ACCEPT$/);
+    expect(own[1]).toMatch(/--ctstate DNAT -j ACCEPT$/);
     const firstDrop = lines.findIndex(
       (line) => line.startsWith("-A LABNET-FORWARD") && line.endsWith("-j DROP"),
     );
-    expect(firstDrop === -1 || firstDrop > accept).toBe(true);
+    expect(firstDrop === -1 || firstDrop > jump).toBe(true);
   });
 });

@@ -1,5 +1,7 @@
 /**
- * Published ports as iptables rules, for the complete payload `iptables.ts` renders.
+ * Published ports as iptables rules, for the complete payload `iptables.ts` renders. The rules
+ * of one bridge's ports live in that bridge's own chains (names.ts, `bridgeChainName`), so a
+ * node's ports coming or going rewrite only its network's chains.
  *
  * nat:
  *   LABNET-PREROUTING  `! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j LABNET-DNAT`
@@ -7,12 +9,15 @@
  *   LABNET-OUTPUT      the same jump (the host's own calls to its addresses), and the DNAT
  *                      of each loopback-bound mapping (`-d 127.0.0.1/32`): those answer only
  *                      to the host itself
- *   LABNET-DNAT        one DNAT per other mapping, `-d BIND/32` unless it binds every address
- *   LABNET-POSTROUTING hairpin: `-s T -d T -p P --dport CP -j MASQUERADE`, so a node reaching
- *                      its own published port sees the reply come from its gateway; and
+ *   LABNET-DNAT        a jump to each bridge's LABNET-DNAT-<bridge>, which holds one DNAT per
+ *                      other mapping onto it, `-d BIND/32` unless it binds every address
+ *   LABNET-POST-<br>   (entered from LABNET-POSTROUTING for `-o BR`) hairpin:
+ *                      `-s T -d T -p P --dport CP -j MASQUERADE`, so a node reaching its own
+ *                      published port sees the reply come from its gateway; and
  *                      `-s 127.0.0.0/8 -o BR -j MASQUERADE` for loopback callers
  * filter:
- *   LABNET-FORWARD     `-d T/32 -o BR -p P --dport CP -m conntrack --ctstate DNAT -j ACCEPT` per
+ *   LABNET-FWD-<br>    (entered from LABNET-FORWARD for `-o BR`) after the replies' accept:
+ *                      `-d T/32 -o BR -p P --dport CP -m conntrack --ctstate DNAT -j ACCEPT` per
  *                      target: only flows that came through a published port, so with icc off
  *                      a neighbour still cannot reach the target directly, while hairpin can
  * raw (only while a loopback-bound mapping exists, or once hooked):
@@ -29,7 +34,7 @@
  * port under br_netfilter, so every Labnet host veth has `hairpin on` (see plan.ts).
  */
 import type { DesiredPortMapping } from "./desired";
-import { FILTER_CHAINS, isLabnetBridge, NAT_CHAINS, RAW_CHAINS } from "./names";
+import { bridgeChainName, isLabnetBridge, NAT_CHAINS, RAW_CHAINS } from "./names";
 import { isIpv4 } from "./validate";
 
 const LOOPBACK = "127.0.0.0/8";
@@ -43,49 +48,74 @@ const RAW_HOOK = {
 };
 
 /**
- * nat-table rules of the published ports: the jumps into LABNET-DNAT, one DNAT per mapping,
- * the hairpin and loopback MASQUERADEs. Empty without mappings.
+ * Top-level nat rules of the published ports: the jumps into LABNET-DNAT from prerouting and
+ * output, and the DNAT of each loopback-bound mapping (in LABNET-OUTPUT: they answer only to
+ * the host itself). Empty without mappings.
  */
-export function renderPortNatRules(mappings: readonly DesiredPortMapping[]): string[] {
+export function renderPortJumps(mappings: readonly DesiredPortMapping[]): string[] {
   assertValidPortMappings(mappings);
   if (mappings.length === 0) {
     return [];
   }
-  const sorted = sortMappings(mappings);
-  const dnat = NAT_CHAINS.dnat;
-  const jump = `! -d ${LOOPBACK} -m addrtype --dst-type LOCAL -j ${dnat}`;
-  const lines = [`-A ${NAT_CHAINS.prerouting} ${jump}`, `-A ${NAT_CHAINS.output} ${jump}`];
-  for (const m of sorted) {
-    const chain = isLoopbackBound(m) ? NAT_CHAINS.output : dnat;
-    const bind = m.bindAddress === undefined ? "" : ` -d ${m.bindAddress}/32`;
-    lines.push(
-      `-A ${chain}${bind} -p ${m.protocol} -m ${m.protocol} --dport ${m.hostPort} -j DNAT --to-destination ${m.targetAddress}:${m.targetPort}`,
-    );
-  }
-  const postrouting = NAT_CHAINS.postrouting;
-  lines.push(
-    ...unique(
-      sorted.map(
+  const jump = `! -d ${LOOPBACK} -m addrtype --dst-type LOCAL -j ${NAT_CHAINS.dnat}`;
+  return [
+    `-A ${NAT_CHAINS.prerouting} ${jump}`,
+    `-A ${NAT_CHAINS.output} ${jump}`,
+    ...sortMappings(mappings)
+      .filter(isLoopbackBound)
+      .map((m) => `-A ${NAT_CHAINS.output}${dnatRule(m)}`),
+  ];
+}
+
+/** The DNAT of each mapping onto `bridge` but the loopback-bound ones, for its LABNET-DNAT-<bridge>. */
+export function renderBridgeDnatRules(bridge: string, mappings: readonly DesiredPortMapping[]): string[] {
+  assertValidPortMappings(mappings);
+  const chain = bridgeChainName("dnat", bridge);
+  return sortMappings(mappings)
+    .filter((m) => m.bridge === bridge && !isLoopbackBound(m))
+    .map((m) => `-A ${chain}${dnatRule(m)}`);
+}
+
+/**
+ * MASQUERADEs out of `bridge` for its LABNET-POST-<bridge>: the hairpin of each target (a node
+ * reaching its own published port sees the reply come from its gateway), and loopback callers
+ * when a loopback-bound mapping targets the bridge.
+ */
+export function renderBridgePostRules(bridge: string, mappings: readonly DesiredPortMapping[]): string[] {
+  assertValidPortMappings(mappings);
+  const chain = bridgeChainName("post", bridge);
+  const lines = unique(
+    sortMappings(mappings)
+      .filter((m) => m.bridge === bridge)
+      .map(
         (m) =>
-          `-A ${postrouting} -s ${m.targetAddress}/32 -d ${m.targetAddress}/32 -p ${m.protocol} -m ${m.protocol} --dport ${m.targetPort} -j MASQUERADE`,
+          `-A ${chain} -s ${m.targetAddress}/32 -d ${m.targetAddress}/32 -p ${m.protocol} -m ${m.protocol} --dport ${m.targetPort} -j MASQUERADE`,
       ),
-    ),
   );
-  for (const bridge of routeLocalnetBridges(mappings)) {
-    lines.push(`-A ${postrouting} -s ${LOOPBACK} -o ${bridge} -j MASQUERADE`);
+  if (routeLocalnetBridges(mappings).includes(bridge)) {
+    lines.push(`-A ${chain} -s ${LOOPBACK} -o ${bridge} -j MASQUERADE`);
   }
   return lines;
 }
 
-/** filter-table rules: accept the published (DNATed) flows towards each target. Empty without mappings. */
-export function renderPortForwardRules(mappings: readonly DesiredPortMapping[]): string[] {
+/** Accepts of the published (DNATed) flows towards each target on `bridge`, for its LABNET-FWD-<bridge>. */
+export function renderBridgePortAccepts(bridge: string, mappings: readonly DesiredPortMapping[]): string[] {
   assertValidPortMappings(mappings);
+  const chain = bridgeChainName("forward", bridge);
   return unique(
-    sortMappings(mappings).map(
-      (m) =>
-        `-A ${FILTER_CHAINS.forward} -d ${m.targetAddress}/32 -o ${m.bridge} -p ${m.protocol} -m ${m.protocol} --dport ${m.targetPort} -m conntrack --ctstate DNAT -j ACCEPT`,
-    ),
+    sortMappings(mappings)
+      .filter((m) => m.bridge === bridge)
+      .map(
+        (m) =>
+          `-A ${chain} -d ${m.targetAddress}/32 -o ${m.bridge} -p ${m.protocol} -m ${m.protocol} --dport ${m.targetPort} -m conntrack --ctstate DNAT -j ACCEPT`,
+      ),
   );
+}
+
+/** ` [-d BIND/32] -p P -m P --dport HOST -j DNAT --to-destination T:PORT` */
+function dnatRule(m: DesiredPortMapping): string {
+  const bind = m.bindAddress === undefined ? "" : ` -d ${m.bindAddress}/32`;
+  return `${bind} -p ${m.protocol} -m ${m.protocol} --dport ${m.hostPort} -j DNAT --to-destination ${m.targetAddress}:${m.targetPort}`;
 }
 
 /**

@@ -38,6 +38,28 @@ export const FILTER_CHAINS = {
   isolation: "LABNET-ISOLATION",
 } as const;
 
+/**
+ * Per-bridge chains: the rules that change with a bridge's nodes (published ports, hairpins,
+ * its FORWARD accepts) live in chains of their own, so a converge that changes one network
+ * rewrites only that network's chains. The top-level chains only jump to them.
+ */
+export const BRIDGE_CHAIN_KINDS = {
+  /** nat: the DNAT of each published port targeting the bridge; entered from LABNET-DNAT. */
+  dnat: "LABNET-DNAT-",
+  /** nat: hairpin and loopback MASQUERADEs out of the bridge; entered from LABNET-POSTROUTING. */
+  post: "LABNET-POST-",
+  /** filter: replies, published-port accepts and the icc drop of traffic into the bridge. */
+  forward: "LABNET-FWD-",
+} as const;
+
+/** The chain of `kind` for a Labnet bridge: `LABNET-FWD-lnbr-abcdefgh` (25 bytes at most; iptables allows 28). */
+export function bridgeChainName(kind: keyof typeof BRIDGE_CHAIN_KINDS, bridge: string): string {
+  if (!LABNET_BRIDGE_PATTERN.test(bridge)) {
+    throw new Error(`not a Labnet bridge: ${JSON.stringify(bridge)}`);
+  }
+  return `${BRIDGE_CHAIN_KINDS[kind]}${bridge}`;
+}
+
 const BRIDGE_PREFIX = "lnbr-";
 
 /** iptables interface wildcard matching every Labnet bridge (`lnbr-+`), for isolation rules. */

@@ -8,7 +8,7 @@
  */
 import type { DesiredBridge, DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
 import { renderIptablesRestore } from "./iptables";
-import { isRuleSetApplied } from "./iptables-applied";
+import { minimalRestore } from "./iptables-applied";
 import {
   isLabnetBridge,
   isLabnetHostVeth,
@@ -36,8 +36,9 @@ export interface HostPlan {
   hostBatch: string[];
   sandboxBatches: SandboxBatch[];
   /**
-   * The complete Labnet rule set (applying it again is harmless), or "" when the observed
-   * kernel already holds exactly that set.
+   * What of the complete Labnet rule set the observed kernel lacks (`minimalRestore`): the
+   * chains that differ, missing hooks, deletions of stale Labnet chains; "" when the kernel
+   * already holds exactly the set. Applying it again is harmless.
    */
   iptablesRestore: string;
   netnsDelete: string[];
@@ -220,7 +221,7 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
     netnsAdd,
     hostBatch,
     sandboxBatches,
-    iptablesRestore: isRuleSetApplied(rules, observed.iptablesSave) ? "" : rules,
+    iptablesRestore: minimalRestore(rules, observed.iptablesSave),
     netnsDelete,
   };
 }
