@@ -63,7 +63,7 @@ export async function setupBurst(stack: LabnetStack, n: number, options: BurstOp
   const started = performance.now();
   const networks = await Promise.all(
     Array.from({ length: networkCount(n) }, async (_, j) => {
-      const response = await api.expect<Network>([201], "POST", "/v1/networks", {
+      const response = await api.expect<Network>([201, 202], "POST", "/v1/networks", {
         wait: 30,
         body: {
           name: `${options.tag}-net${j}`,
@@ -71,6 +71,10 @@ export async function setupBurst(stack: LabnetStack, n: number, options: BurstOp
           labels: { bench: options.tag },
         },
       });
+      if (response.status === 202) {
+        // Not built within 30 s (a busy executor): wait for it like for the nodes.
+        await waitForOperations(stack, [operationIdOf(response)], 120_000);
+      }
       return required(response.body, "network");
     }),
   );
