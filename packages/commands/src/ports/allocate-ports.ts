@@ -9,11 +9,11 @@ import {
   findFreeHostPorts,
   type HostRow,
   hostIpOfBind,
-  insertFirstFreePort,
   type NewPortMapping,
   type NodeRow,
   type PortMappingRow,
   type Tx,
+  tryInsertPortMapping,
   tryInsertPortMappings,
 } from "@labnet/db";
 import { formatPortMapping } from "@labnet/netplan";
@@ -23,10 +23,11 @@ import type { LocatedPortRequest } from "./port-requests";
 /** Free ports fetched per draw; each is tried in turn. */
 const CANDIDATES_PER_DRAW = 16;
 /**
- * Random draws tried before listing the range's free ports: 16 random ports of a range
- * that is not nearly full hold a free one with near certainty, in one indexed statement.
+ * Random ports tried one by one before listing the range's free ports: in a range that is
+ * not nearly full the first one almost always fits (one insert, checked by the exclusion
+ * constraint's index), and eight misses in a row mean the range is worth listing.
  */
-const QUICK_DRAWS = 2;
+const QUICK_DRAWS = 8;
 /** Below this many ports a range is listed at once (a random sample would repeat itself). */
 const QUICK_DRAW_MIN_RANGE = 64;
 /** Draws before giving up on a range that concurrent callers keep emptying. */
@@ -134,9 +135,8 @@ async function drawPort(
 ): Promise<PortMappingRow> {
   const range = request.hostPorts ?? { start: host.portRangeStart, end: host.portRangeEnd };
   if (request.hostPorts === undefined && range.end - range.start + 1 >= QUICK_DRAW_MIN_RANGE) {
-    const { hostPort: _, ...fields } = row(0);
-    for (let draw = 0; draw < QUICK_DRAWS; draw++) {
-      const recorded = await insertFirstFreePort(tx, fields, randomPorts(range, CANDIDATES_PER_DRAW));
+    for (const port of randomPorts(range, QUICK_DRAWS)) {
+      const recorded = await tryInsertPortMapping(tx, row(port));
       if (recorded) {
         return recorded;
       }

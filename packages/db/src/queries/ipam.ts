@@ -166,8 +166,8 @@ export async function recordEndpoint(
 /**
  * Lists the next chunk of a config's dynamic range `[first, last]` on its free list (the
  * addresses of it without an allocation). False once the whole range is listed. Rare (once
- * per chunk); concurrent callers queue on the config's row and each lists the chunk after
- * the previous one, which is harmless.
+ * per chunk); concurrent callers queue on the config's row (and only on each other, not on
+ * attaches) and each lists the chunk after the previous one, which is harmless.
  */
 export async function listFreeAddresses(
   tx: Tx,
@@ -176,8 +176,10 @@ export async function listFreeAddresses(
   const pg = clientOf(tx);
   const rows = await pg<{ n: number }[]>`
     WITH mark AS (
+      -- NO KEY UPDATE: listers queue behind each other, while attaches (whose allocations'
+      -- foreign key holds the row in KEY SHARE mode) neither wait for nor block them.
       SELECT coalesce(free_until, ${config.first}::inet) AS from_address
-      FROM ipam_configs WHERE id = ${config.ipamConfigId} FOR UPDATE
+      FROM ipam_configs WHERE id = ${config.ipamConfigId} FOR NO KEY UPDATE
     ), grown AS (
       UPDATE ipam_configs c
       SET free_from = coalesce(c.free_from, ${config.first}::inet),

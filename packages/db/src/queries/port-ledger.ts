@@ -74,36 +74,19 @@ export async function tryInsertPortMappings(db: Db, rows: NewPortMapping[]): Pro
 }
 
 /**
- * Records `row` on the first of `candidates` (in the order given) that no mapping of the
- * host holds for the protocol and an overlapping bind, in one statement; undefined when
- * every candidate is held, or the one chosen was taken concurrently (the exclusion
- * constraint refused it). For random ports: a few random candidates almost always hold a
- * free one, which spares listing the free ports of the whole range.
+ * Records one mapping unless it collides (then undefined), like {@link tryInsertPortMappings}
+ * for a single row, in a statement prepared per connection: a random port is tried this way
+ * before anything lists the range, and nearly always fits at the first try.
  */
-export async function insertFirstFreePort(
-  db: Db,
-  row: Omit<NewPortMapping, "hostPort">,
-  candidates: readonly number[],
-): Promise<PortMappingRow | undefined> {
-  if (candidates.length === 0) {
-    return undefined;
-  }
+export async function tryInsertPortMapping(db: Db, row: NewPortMapping): Promise<PortMappingRow | undefined> {
   const id = newId("portMapping");
   const bind = bindCidr(row.hostIp);
-  // Prepared per connection (postgres.js): it runs once per published random port.
-  const [inserted] = await clientOf(db)<{ host_port: number; created_at: Date }[]>`
+  const [inserted] = await clientOf(db)<{ created_at: Date }[]>`
     INSERT INTO port_mappings (id, host_id, node_id, protocol, bind, host_port, container_port, random)
-    SELECT ${id}, ${row.hostId}, ${row.nodeId}, ${row.protocol}, ${bind}::cidr, c.port, ${row.containerPort}::int, ${row.random}::boolean
-    FROM unnest(${[...candidates]}::int[]) WITH ORDINALITY AS c(port, i)
-    WHERE NOT EXISTS (
-      SELECT 1 FROM port_mappings m
-      WHERE m.host_id = ${row.hostId} AND m.protocol = ${row.protocol}
-        AND m.host_port = c.port AND m.bind && ${bind}::cidr
-    )
-    ORDER BY c.i
-    LIMIT 1
+    VALUES (${id}, ${row.hostId}, ${row.nodeId}, ${row.protocol}, ${bind}::cidr, ${row.hostPort}::int,
+      ${row.containerPort}::int, ${row.random}::boolean)
     ON CONFLICT DO NOTHING
-    RETURNING host_port, created_at`;
+    RETURNING created_at`;
   if (!inserted) {
     return undefined;
   }
@@ -113,10 +96,10 @@ export async function insertFirstFreePort(
     nodeId: row.nodeId,
     protocol: row.protocol,
     bind,
-    hostPort: Number(inserted.host_port),
+    hostPort: row.hostPort,
     containerPort: row.containerPort,
     random: row.random,
-    createdAt: new Date(inserted.created_at),
+    createdAt: inserted.created_at,
   };
 }
 
