@@ -182,7 +182,7 @@ describe("allocatePorts", () => {
     const ports = rows.map((r) => r.hostPort);
     expect(new Set(ports).size).toBe(20);
     expect(ports.every((p) => p >= 32768 && p <= 60999)).toBe(true);
-    expect(rows.every((r) => r.random)).toBe(true);
+    expect(rows.every((r) => r.random && r.createdAt instanceof Date)).toBe(true);
     const sorted = [...ports].sort((a, b) => a - b);
     const consecutive = sorted.every((p, i) => i === 0 || p === (sorted[i - 1] ?? 0) + 1);
     expect(consecutive).toBe(false);

@@ -4,13 +4,14 @@ import {
   listFreeAddresses,
   type NetworkRow,
   type NewEndpoint,
+  type NodeDetailEndpoint,
   type NodeRow,
   newId,
   recordEndpoint,
   schema,
   type Tx,
 } from "@labnet/db";
-import { dynamicRange, resolveIpamConfig, validateStaticAddress } from "@labnet/ipam";
+import { dynamicRange, macFromIpv4, resolveIpamConfig, validateStaticAddress } from "@labnet/ipam";
 import { hostVethName } from "@labnet/netplan";
 import { and, eq } from "drizzle-orm";
 import { dnsNameProblem } from "../dns-names";
@@ -29,14 +30,6 @@ export interface AttachRequest {
   locations: { network: string; ipv4Address: string };
 }
 
-/** The endpoint an attach recorded. */
-export interface AttachedEndpoint {
-  endpointId: string;
-  networkId: string;
-  /** Without prefix. */
-  address: string;
-}
-
 /**
  * Adds an endpoint of `node` on `network` with a static or the next free address, in the
  * caller's transaction, without waiting for other attaches to the same network: the
@@ -51,23 +44,38 @@ export async function attach(
   node: NodeRow,
   network: NetworkRow,
   request: AttachRequest,
-): Promise<AttachedEndpoint> {
+  /** The network's IPAM configs, when the caller has read them already (they never change). */
+  knownConfigs?: readonly IpamConfigRow[],
+): Promise<NodeDetailEndpoint> {
   assertBridgeHasRoom(network, request.locations.network);
-  const configs = await ipamConfigsOfNetwork(tx, network.id);
+  const configs = knownConfigs ?? (await ipamConfigsOfNetwork(tx, network.id));
   const endpointId = newId("endpoint");
-  const endpoint = (config: IpamConfigRow): NewEndpoint => {
+  const prefixOf = (config: IpamConfigRow): number => {
     const resolved = resolveIpamConfig({ subnet: config.subnet, gateway: config.gateway });
-    return {
-      endpointId,
-      nodeId: node.id,
-      networkId: network.id,
-      ipamConfigId: config.id,
-      ifIndex: request.ifIndex,
-      hostVeth: hostVethName(endpointId),
-      prefix: resolved.ok ? resolved.config.prefix : 32,
-      aliases: request.aliases ?? [],
-    };
+    return resolved.ok ? resolved.config.prefix : 32;
   };
+  const endpoint = (config: IpamConfigRow): NewEndpoint => ({
+    endpointId,
+    nodeId: node.id,
+    networkId: network.id,
+    ipamConfigId: config.id,
+    ifIndex: request.ifIndex,
+    hostVeth: hostVethName(endpointId),
+    prefix: prefixOf(config),
+    aliases: request.aliases ?? [],
+  });
+  // What views show of it, as `nodeDetailsByIds` would read it back.
+  const recorded = (config: IpamConfigRow, address: string): NodeDetailEndpoint => ({
+    id: endpointId,
+    networkId: network.id,
+    networkName: network.name,
+    ifIndex: request.ifIndex,
+    address: `${address}/${prefixOf(config)}`,
+    mac: macFromIpv4(address),
+    aliases: [...(request.aliases ?? [])],
+    internal: network.internal,
+    gateway: config.gateway,
+  });
   const removed = () =>
     new DomainError("CONFLICT", `network ${network.name} is being removed`, [
       { location: request.locations.network, message: "network is being removed" },
@@ -77,7 +85,7 @@ export async function attach(
     const { config } = pickStatic(network, configs, request.staticAddress, request.locations.ipv4Address);
     const result = await recordEndpoint(tx, endpoint(config), { staticAddress: request.staticAddress });
     if (result.outcome === "recorded") {
-      return { endpointId, networkId: network.id, address: result.address };
+      return recorded(config, result.address);
     }
     if (result.outcome === "network-removed") {
       throw removed();
@@ -100,7 +108,7 @@ export async function attach(
     for (;;) {
       const result = await recordEndpoint(tx, endpoint(config), { wait });
       if (result.outcome === "recorded") {
-        return { endpointId, networkId: network.id, address: result.address };
+        return recorded(config, result.address);
       }
       if (result.outcome === "network-removed") {
         throw removed();
@@ -149,7 +157,7 @@ export function checkAliases(aliases: readonly string[] | undefined, location: s
 
 function pickStatic(
   network: NetworkRow,
-  configs: IpamConfigRow[],
+  configs: readonly IpamConfigRow[],
   address: string,
   location: string,
 ): { address: string; config: IpamConfigRow } {

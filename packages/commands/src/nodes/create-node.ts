@@ -1,17 +1,19 @@
 import {
   constraintViolation,
+  findNetworks,
   type HostRow,
   insertNode,
+  ipamConfigsOfNetwork,
   lockNode,
   type NetworkRow,
+  type NodeDetailEndpoint,
+  type NodeDetails,
   type NodeRow,
   newId,
   type OperationRow,
-  schema,
   type Tx,
 } from "@labnet/db";
 import { sandboxNetnsName } from "@labnet/netplan";
-import { and, eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, invalidField } from "../errors";
 import { bridgeFullProblem } from "../networks/bridge-ports";
@@ -20,6 +22,7 @@ import { allocatePorts } from "../ports/allocate-ports";
 import { assertCanPublish, type PortInputs, preparePortRequests } from "../ports/port-requests";
 import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
 import { attach, checkAliases } from "./attach";
+import { detailsOfCreatedNode } from "./created-details";
 import { checkNodeNaming, type NodeNamingInput } from "./node-naming";
 
 export interface NodeNetworkInput {
@@ -50,6 +53,11 @@ export interface CreateNodeInput extends NodeNamingInput, PortInputs {
 export interface CreatedNode {
   node: NodeRow;
   operation: OperationRow;
+  /**
+   * The node's view data as recorded (see {@link detailsOfCreatedNode}); undefined for a node
+   * in mode `container:`, whose view shows the namespace owner's endpoints.
+   */
+  details: NodeDetails | undefined;
 }
 
 /**
@@ -95,16 +103,15 @@ export async function createNode({
     }
     networks.push(network);
   }
-  const host =
-    hostRef ??
-    (sharing
-      ? await resolveHost(ctx.db, sharing.named.hostId)
-      : networks[0]?.hostId
-        ? await resolveHost(ctx.db, networks[0].hostId)
-        : await resolveHost(ctx.db, undefined));
+  // A network's IPAM configs never change: read before the transaction, which stays short.
+  const [host, configs] = await Promise.all([
+    hostRef ?? resolveHost(ctx.db, sharing ? sharing.named.hostId : (networks[0]?.hostId ?? undefined)),
+    Promise.all(networks.map((n) => ipamConfigsOfNetwork(ctx.db, n.id))),
+  ]);
 
   const located = networks.map((network, i) => ({
     network,
+    configs: configs[i] ?? [],
     index: i,
     location: input.networks ? `body.networks[${i}].network` : "body.networkMode",
   }));
@@ -132,23 +139,34 @@ export async function createNode({
       });
       // In network id order: the endpoint counts are updated at commit in this order, so two
       // nodes joining the same networks cannot deadlock there. ethN still follows the request.
-      for (const { network, index: i, location } of [...located].sort((a, b) =>
+      const endpoints: NodeDetailEndpoint[] = [];
+      for (const { network, configs, index: i, location } of [...located].sort((a, b) =>
         a.network.id < b.network.id ? -1 : 1,
       )) {
-        await attach(tx, node, network, {
-          ifIndex: i,
-          staticAddress: attachments[i]?.ipv4Address,
-          aliases: aliases[i],
-          locations: {
-            network: location,
-            ipv4Address: input.networks ? `body.networks[${i}].ipv4Address` : "body.ipv4Address",
+        const endpoint = await attach(
+          tx,
+          node,
+          network,
+          {
+            ifIndex: i,
+            staticAddress: attachments[i]?.ipv4Address,
+            aliases: aliases[i],
+            locations: {
+              network: location,
+              ipv4Address: input.networks ? `body.networks[${i}].ipv4Address` : "body.ipv4Address",
+            },
           },
-        });
+          configs,
+        );
+        endpoints.push(endpoint);
       }
       // In the same transaction: a node never exists without the ports it asked for.
-      await allocatePorts(tx, { host, node }, ports.requests);
+      const portMappings = await allocatePorts(tx, { host, node }, ports.requests);
       const operation = await recordNodeOperation(tx, { id: id, hostId: host.id });
-      return { node, operation };
+      const details = sharing
+        ? undefined
+        : detailsOfCreatedNode({ node, host, endpoints, portMappings, operation });
+      return { node, operation, details };
     });
     ctx.onOperationsWritten?.();
     return created;
@@ -204,10 +222,8 @@ async function defaultBridgeOf(
   location: string,
 ): Promise<NetworkRow> {
   const host = await resolveHost(ctx.db, hostId);
-  const [network] = await ctx.db
-    .select()
-    .from(schema.networks)
-    .where(and(eq(schema.networks.scope, host.id), eq(schema.networks.builtin, true)));
+  // Users cannot name a network `bridge`: on a host, that name is the predefined one.
+  const network = (await findNetworks(ctx.db, "bridge", host.id)).find((n) => n.builtin);
   if (!network) {
     throw new DomainError("NOT_FOUND", `host ${host.name} has no default bridge network yet`, [
       { location, message: "default bridge missing" },

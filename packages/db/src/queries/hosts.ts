@@ -126,8 +126,8 @@ export async function pickLeastLoadedHost(db: Db): Promise<HostRow | undefined> 
     .select()
     .from(hosts)
     .where(gt(hosts.lastHeartbeatAt, sql`now() - make_interval(secs => ${HOST_ONLINE_WINDOW_MS / 1000})`));
-  if (online.length === 0) {
-    return undefined;
+  if (online.length <= 1) {
+    return online[0]; // nothing to compare: spare counting every node of the host
   }
   const usage = await hostUsage(
     db,

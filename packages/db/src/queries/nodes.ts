@@ -253,7 +253,8 @@ export type NewNode = Omit<NodeRow, "state" | "createdAt" | "updatedAt">;
  * on the host.
  */
 export async function insertNode(db: Db, node: NewNode): Promise<NodeRow> {
-  const [row] = await clientOf(db)<{ state: NodeRow["state"]; created_at: Date; updated_at: Date }[]>`
+  // Timestamps arrive as text: drizzle's driver turns postgres.js' date parsing off.
+  const [row] = await clientOf(db)<{ state: NodeRow["state"]; created_at: string; updated_at: string }[]>`
     INSERT INTO nodes (id, name, host_id, network_mode, netns, netns_owner_id, next_if_index, hostname,
       dns, extra_hosts, exposed_ports, publish_all, labels)
     VALUES (${node.id}, ${node.name}, ${node.hostId}, ${node.networkMode}, ${node.netns}, ${node.netnsOwnerId},
@@ -264,5 +265,10 @@ export async function insertNode(db: Db, node: NewNode): Promise<NodeRow> {
   if (!row) {
     throw new Error("inserting a node returned no row");
   }
-  return { ...node, state: row.state, createdAt: row.created_at, updatedAt: row.updated_at };
+  return {
+    ...node,
+    state: row.state,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
 }

@@ -81,7 +81,8 @@ export async function tryInsertPortMappings(db: Db, rows: NewPortMapping[]): Pro
 export async function tryInsertPortMapping(db: Db, row: NewPortMapping): Promise<PortMappingRow | undefined> {
   const id = newId("portMapping");
   const bind = bindCidr(row.hostIp);
-  const [inserted] = await clientOf(db)<{ created_at: Date }[]>`
+  // Timestamps arrive as text: drizzle's driver turns postgres.js' date parsing off.
+  const [inserted] = await clientOf(db)<{ created_at: string }[]>`
     INSERT INTO port_mappings (id, host_id, node_id, protocol, bind, host_port, container_port, random)
     VALUES (${id}, ${row.hostId}, ${row.nodeId}, ${row.protocol}, ${bind}::cidr, ${row.hostPort}::int,
       ${row.containerPort}::int, ${row.random}::boolean)
@@ -99,7 +100,7 @@ export async function tryInsertPortMapping(db: Db, row: NewPortMapping): Promise
     hostPort: row.hostPort,
     containerPort: row.containerPort,
     random: row.random,
-    createdAt: inserted.created_at,
+    createdAt: new Date(inserted.created_at),
   };
 }
 

@@ -18,12 +18,13 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
 
   registerOperation(app, "createNode", async (c, input) => {
     requireRole(c.get("token"), ["admin"]);
-    const { node, operation } = await createNode({ ctx: deps.commands, input: input.body });
+    const { node, operation, details } = await createNode({ ctx: deps.commands, input: input.body });
     return respondToOperation(c, deps, {
       operation,
       doneStatus: 201,
       location: `/v1/nodes/${node.id}`,
       load: () => loadNodeView(db, node.id),
+      current: details ? nodeView(details) : undefined,
     });
   });
 

@@ -8,6 +8,12 @@ export interface OperationResponseOptions<T> {
   operation: OperationRow;
   /** The resource as it stands now (undefined once removed). */
   load: () => Promise<T | undefined>;
+  /**
+   * The resource as the call left it, when the command returned it: answered instead of
+   * loading it again when the call did not wait (nothing can have changed it that the
+   * answer should show: its operation is still queued).
+   */
+  current?: T | undefined;
   /** Status when finished: 201 for creates, 200 for changes, 204 for removals. */
   doneStatus: 200 | 201 | 204;
   /** The resource's URL, sent as `Location`. */
@@ -31,12 +37,13 @@ export async function respondToOperation<T>(
   }
   let state = options.operation.state;
   const wait = parsePreferWait(c.req.header("prefer"));
-  if (wait !== undefined && wait > 0) {
+  const waited = wait !== undefined && wait > 0;
+  if (waited) {
     c.header("Preference-Applied", preferenceApplied(wait));
     await deps.waiter.wait(options.operation.id, wait * 1000);
     state = (await getOperation(deps.db, options.operation.id))?.state ?? state;
   }
-  const resource = await options.load();
+  const resource = (waited ? undefined : options.current) ?? (await options.load());
   if (state === "succeeded") {
     if (options.doneStatus === 204 || resource === undefined) {
       return c.body(null, 204);
