@@ -33,11 +33,12 @@ export interface ConvergeDeps {
   netnsPrefix: string;
   log: Logger;
   /**
-   * The host's rules as the last converge left them (`ruleSetAfter`), so a `changed` converge
-   * need not read them back; `all` converges read the kernel's (drift repair). Cleared when
-   * a restore fails.
+   * What the last converge left in the kernel, so a converge that serves operations need not
+   * read it back or set it again: the host's rules (`ruleSetAfter`; cleared when a restore
+   * fails) and the route_localnet settings of its bridges. `all` converges read and set
+   * everything (drift repair).
    */
-  rules?: { known?: string | undefined };
+  known?: { rules?: string | undefined; routeLocalnet?: string | undefined };
   /**
    * Runs after every converge with the state it built and the name-resolution state of the
    * same snapshot (names follow what was just built or removed).
@@ -93,7 +94,7 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
   const failures = new Map(invalid);
   clock.lap("snapshot");
 
-  const known = scope === "all" ? undefined : deps.rules?.known;
+  const known = scope === "all" ? undefined : deps.known?.rules;
   const named = scope === "all" ? desired.sandboxes : sandboxesNamedBy(operations, desired);
   const observed = await observeHost(deps.runner, {
     netnsPrefix: deps.netnsPrefix,
@@ -113,8 +114,8 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
     }
   }
   const applyFailures = await applyPlan(deps.runner, plan);
-  if (deps.rules) {
-    deps.rules.known = applyFailures.some((f) => f.step === "iptables")
+  if (deps.known) {
+    deps.known.rules = applyFailures.some((f) => f.step === "iptables")
       ? undefined
       : ruleSetAfter(plan.iptablesRestore, observed.iptablesSave);
   }
@@ -131,11 +132,19 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
     }
   }
   // After the plan: the bridges exist now. Published ports' loopback callers need it.
-  await applyRouteLocalnet(
-    deps.runner,
-    desired.bridges.map((b) => b.bridge),
-    routeLocalnetBridges(desired.portMappings),
-  ).catch((error: unknown) => unattributed.push(error instanceof Error ? error.message : String(error)));
+  const bridges = desired.bridges.map((b) => b.bridge).sort();
+  const localnet = routeLocalnetBridges(desired.portMappings);
+  const settings = JSON.stringify([bridges, localnet]);
+  if (scope === "all" || deps.known?.routeLocalnet !== settings) {
+    await applyRouteLocalnet(deps.runner, bridges, localnet).then(
+      () => {
+        if (deps.known) {
+          deps.known.routeLocalnet = settings;
+        }
+      },
+      (error: unknown) => unattributed.push(error instanceof Error ? error.message : String(error)),
+    );
+  }
   clock.lap("apply");
   await deps.afterConverge?.(desired, resolverStateOf(snapshot, live), scope);
   return {

@@ -20,7 +20,7 @@ export interface HostConverger {
  * a converge after a backoff, until its operations run out of attempts (settle.ts).
  */
 export function createHostConverger(options: ConvergeDeps): HostConverger {
-  const deps: ConvergeDeps = { rules: {}, ...options };
+  const deps: ConvergeDeps = { known: {}, ...options };
   const later = createLaterConverge((scope) => loop.request(scope), deps);
 
   const loop = new ConvergeLoop(async (scope) => {

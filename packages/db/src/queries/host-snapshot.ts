@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../client";
 import { networks, nodes } from "../schema";
-import { type IpamConfigRow, ipamConfigsOf } from "./ipam";
+import { type IpamConfigRow, ipamConfigsOfHost } from "./ipam";
 import type { NetworkRow } from "./networks";
-import { endpointsOfNodes, type NodeEndpoint, type NodeRow } from "./nodes";
+import { endpointsOfHost, type NodeEndpoint, type NodeRow } from "./nodes";
 import { type OperationRow, openOperationsOfHost } from "./operations";
 import { livePortMappingsOfHost, type PortMappingRow } from "./port-ledger";
 
@@ -34,22 +34,13 @@ export interface HostSnapshot {
 export async function loadHostSnapshot(db: Database, hostId: string): Promise<HostSnapshot> {
   return db.transaction(
     async (tx) => {
-      const operations = await openOperationsOfHost(tx, hostId);
-      const networkRows = await tx
-        .select()
-        .from(networks)
-        .where(eq(networks.hostId, hostId))
-        .orderBy(networks.createdAt);
-      const nodeRows = await tx.select().from(nodes).where(eq(nodes.hostId, hostId)).orderBy(nodes.createdAt);
-      const [ipamConfigs, endpoints, portMappings] = await Promise.all([
-        ipamConfigsOf(
-          tx,
-          networkRows.map((n) => n.id),
-        ),
-        endpointsOfNodes(
-          tx,
-          nodeRows.map((n) => n.id),
-        ),
+      // Issued together: postgres.js pipelines them on the transaction's connection.
+      const [operations, networkRows, nodeRows, ipamConfigs, endpoints, portMappings] = await Promise.all([
+        openOperationsOfHost(tx, hostId),
+        tx.select().from(networks).where(eq(networks.hostId, hostId)).orderBy(networks.createdAt),
+        tx.select().from(nodes).where(eq(nodes.hostId, hostId)).orderBy(nodes.createdAt),
+        ipamConfigsOfHost(tx, hostId),
+        endpointsOfHost(tx, hostId),
         livePortMappingsOfHost(tx, hostId),
       ]);
       return { operations, networks: networkRows, ipamConfigs, nodes: nodeRows, endpoints, portMappings };
