@@ -1,14 +1,20 @@
+CREATE TABLE "free_address_ranges" (
+	"ipam_config_id" text PRIMARY KEY NOT NULL,
+	"listed_from" "inet" NOT NULL,
+	"listed_until" "inet" NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "free_addresses" (
 	"ipam_config_id" text NOT NULL,
 	"address" "inet" NOT NULL,
 	CONSTRAINT "free_addresses_pkey" PRIMARY KEY("ipam_config_id","address")
 );
 --> statement-breakpoint
-ALTER TABLE "ipam_configs" ADD COLUMN "free_from" "inet";--> statement-breakpoint
-ALTER TABLE "ipam_configs" ADD COLUMN "free_until" "inet";--> statement-breakpoint
 ALTER TABLE "networks" ADD COLUMN "endpoint_count" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "free_address_ranges" ADD CONSTRAINT "free_address_ranges_ipam_config_id_ipam_configs_id_fk" FOREIGN KEY ("ipam_config_id") REFERENCES "public"."ipam_configs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "free_addresses" ADD CONSTRAINT "free_addresses_ipam_config_id_ipam_configs_id_fk" FOREIGN KEY ("ipam_config_id") REFERENCES "public"."ipam_configs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "endpoints_network_idx" ON "endpoints" USING btree ("network_id");--> statement-breakpoint
+CREATE INDEX "ipam_configs_network_idx" ON "ipam_configs" USING btree ("network_id","position");--> statement-breakpoint
 ALTER TABLE "networks" ADD CONSTRAINT "networks_bridge_ports_chk" CHECK ("networks"."endpoint_count" >= 0 AND ("networks"."driver" <> 'bridge' OR "networks"."endpoint_count" <= 1023));--> statement-breakpoint
 -- Hand-written below (drizzle cannot model triggers): the bridge port count and the free
 -- address list stay true however rows change, application code or not.
@@ -37,14 +43,15 @@ CREATE CONSTRAINT TRIGGER "endpoints_count"
 --> statement-breakpoint
 -- A released endpoint address goes back on its config's free list when it lies in the
 -- listed part of the dynamic range (a static address outside it stays off the list;
--- addresses beyond free_until are listed when the list grows). Gateway and aux addresses
--- are only released with their network, whose list goes with it.
+-- addresses beyond it are listed when the list grows). Gateway and aux addresses are only
+-- released with their network, whose list goes with it.
 CREATE FUNCTION "labnet_release_address"() RETURNS trigger AS $$
 BEGIN
   IF OLD."kind" = 'endpoint' THEN
     INSERT INTO "free_addresses" ("ipam_config_id", "address")
-    SELECT c."id", OLD."address" FROM "ipam_configs" c
-    WHERE c."id" = OLD."ipam_config_id" AND OLD."address" >= c."free_from" AND OLD."address" < c."free_until"
+    SELECT r."ipam_config_id", OLD."address" FROM "free_address_ranges" r
+    WHERE r."ipam_config_id" = OLD."ipam_config_id"
+      AND OLD."address" >= r."listed_from" AND OLD."address" < r."listed_until"
     ON CONFLICT DO NOTHING;
   END IF;
   RETURN NULL;

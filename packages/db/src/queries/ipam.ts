@@ -64,10 +64,8 @@ export async function ipamConfigsOfNetwork(db: Db, networkId: string): Promise<I
       gateway: string;
       ip_range: string | null;
       aux_addresses: Record<string, string>;
-      free_from: string | null;
-      free_until: string | null;
     }[]
-  >`SELECT id, network_id, scope, position, subnet, gateway, ip_range, aux_addresses, free_from, free_until
+  >`SELECT id, network_id, scope, position, subnet, gateway, ip_range, aux_addresses
     FROM ipam_configs WHERE network_id = ${networkId} ORDER BY position`;
   return rows.map((r) => ({
     id: r.id,
@@ -78,8 +76,6 @@ export async function ipamConfigsOfNetwork(db: Db, networkId: string): Promise<I
     gateway: r.gateway,
     ipRange: r.ip_range,
     auxAddresses: r.aux_addresses,
-    freeFrom: r.free_from,
-    freeUntil: r.free_until,
   }));
 }
 
@@ -180,31 +176,34 @@ export async function recordEndpoint(
 /**
  * Lists the next chunk of a config's dynamic range `[first, last]` on its free list (the
  * addresses of it without an allocation). False once the whole range is listed. Rare (once
- * per chunk); concurrent callers queue on the config's row (and only on each other, not on
- * attaches) and each lists the chunk after the previous one, which is harmless.
+ * per chunk); concurrent callers queue on the config's `free_address_ranges` row (on each
+ * other only, never on attaches) and each lists the chunk after the previous one, which is
+ * harmless.
  */
 export async function listFreeAddresses(
   tx: Tx,
   config: { networkId: string; ipamConfigId: string; first: string; last: string },
 ): Promise<boolean> {
   const pg = clientOf(tx);
+  // The range row is made once; a second maker waits for the first to commit, then finds it.
+  await pg`
+    INSERT INTO free_address_ranges (ipam_config_id, listed_from, listed_until)
+    VALUES (${config.ipamConfigId}, ${config.first}::inet, ${config.first}::inet)
+    ON CONFLICT DO NOTHING`;
   const rows = await pg<{ n: number }[]>`
     WITH mark AS (
-      -- NO KEY UPDATE: listers queue behind each other, while attaches (whose allocations'
-      -- foreign key holds the row in KEY SHARE mode) neither wait for nor block them.
-      SELECT coalesce(free_until, ${config.first}::inet) AS from_address
-      FROM ipam_configs WHERE id = ${config.ipamConfigId} FOR NO KEY UPDATE
+      SELECT listed_until AS from_address FROM free_address_ranges
+      WHERE ipam_config_id = ${config.ipamConfigId} FOR UPDATE
     ), grown AS (
-      UPDATE ipam_configs c
-      SET free_from = coalesce(c.free_from, ${config.first}::inet),
-        free_until = least(m.from_address + ${FREE_LIST_CHUNK}::int, ${config.last}::inet + 1)
+      UPDATE free_address_ranges r
+      SET listed_until = least(m.from_address + ${FREE_LIST_CHUNK}::int, ${config.last}::inet + 1)
       FROM mark m
-      WHERE c.id = ${config.ipamConfigId} AND m.from_address <= ${config.last}::inet
-      RETURNING m.from_address, c.free_until
+      WHERE r.ipam_config_id = ${config.ipamConfigId} AND m.from_address <= ${config.last}::inet
+      RETURNING m.from_address, r.listed_until
     ), listed AS (
       INSERT INTO free_addresses (ipam_config_id, address)
       SELECT ${config.ipamConfigId}, g.from_address + i
-      FROM grown g, generate_series(0, (g.free_until - g.from_address) - 1) AS i
+      FROM grown g, generate_series(0, (g.listed_until - g.from_address) - 1) AS i
       WHERE NOT EXISTS (
         SELECT 1 FROM allocations a WHERE a.network_id = ${config.networkId} AND a.address = g.from_address + i
       )

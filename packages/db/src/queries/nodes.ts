@@ -1,6 +1,6 @@
 import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import type { PendingQuery, Row } from "postgres";
-import { endpoints, hosts, networks, nodes, type OperationState, type PortProtocol } from "../schema";
+import { endpoints, networks, nodes, type OperationState, type PortProtocol } from "../schema";
 import type { Db } from "../tx";
 import { labelFilter } from "./networks";
 import { clientOf, type SqlClient } from "./prepared";
