@@ -16,7 +16,9 @@ export interface TokenVerifier {
   verify(secret: string): Promise<TokenRow | undefined>;
 }
 
+/** How a {@link TokenVerifier} remembers. */
 export interface TokenVerifierOptions {
+  /** How long a verified token is trusted (default {@link TOKEN_CACHE_TTL_MS}; 0: not at all). */
   ttlMs?: number;
   /** The clock, for tests. */
   now?: () => number;
