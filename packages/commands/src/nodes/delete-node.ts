@@ -1,13 +1,11 @@
 import {
-  getNode,
   latestOperationFor,
+  lockNode,
   type NodeRow,
   nodesSharingNetns,
   type OperationRow,
-  schema,
   setNodeState,
 } from "@labnet/db";
-import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, notFound } from "../errors";
 import { recordNodeOperation } from "../operations/record-operation";
@@ -27,12 +25,7 @@ export async function deleteNode({
 }): Promise<{ node: NodeRow; operation: OperationRow }> {
   const found = await resolveNode(ctx.db, ref);
   const result = await ctx.db.transaction(async (tx) => {
-    await tx
-      .select({ id: schema.nodes.id })
-      .from(schema.nodes)
-      .where(eq(schema.nodes.id, found.id))
-      .for("update");
-    const node = await getNode(tx, found.id);
+    const node = await lockNode(tx, found.id);
     if (!node) {
       throw notFound("node", ref, "path.nodeId");
     }

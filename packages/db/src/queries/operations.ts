@@ -3,6 +3,7 @@ import { newId } from "../ids";
 import type { OperationTargetType, StoredProblem } from "../schema";
 import { operations } from "../schema";
 import type { Db } from "../tx";
+import { clientOf } from "./prepared";
 
 export type OperationRow = typeof operations.$inferSelect;
 
@@ -13,16 +14,35 @@ export interface NewOperation {
   targetId: string;
 }
 
-/** Writes an outbox row; call it in the transaction that records the intent. */
+/**
+ * Writes an outbox row; call it in the transaction that records the intent. On every
+ * creation's hot path, so a statement postgres.js prepares once per connection rather than
+ * one drizzle builds each time (about 0.5 ms of CPU a call).
+ */
 export async function insertOperation(db: Db, input: NewOperation): Promise<OperationRow> {
-  const [row] = await db
-    .insert(operations)
-    .values({ id: newId("operation"), ...input })
-    .returning();
+  const id = newId("operation");
+  const [row] = await clientOf(db)<
+    { state: OperationRow["state"]; attempts: number; created_at: string; updated_at: string }[]
+  >`
+    INSERT INTO operations (id, kind, host_id, target_type, target_id)
+    VALUES (${id}, ${input.kind}, ${input.hostId}, ${input.targetType}, ${input.targetId})
+    RETURNING state, attempts, created_at, updated_at`;
   if (!row) {
     throw new Error("inserting an operation returned no row");
   }
-  return row;
+  return {
+    id,
+    ...input,
+    state: row.state,
+    attempts: row.attempts,
+    progress: null,
+    error: null,
+    dispatchedAt: null,
+    startedAt: null,
+    finishedAt: null,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
 }
 
 export async function getOperation(db: Db, id: string): Promise<OperationRow | undefined> {
