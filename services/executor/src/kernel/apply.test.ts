@@ -26,16 +26,15 @@ describe("applyPlan", () => {
   const cases: { name: string; given: HostPlan; want: RecordedCall[] }[] = [
     { name: "empty plan runs nothing", given: EMPTY_PLAN, want: [] },
     {
-      name: "full plan: one process per step, in order",
+      name: "full plan: one host batch (namespaces added, host lines, namespaces removed), each sandbox, iptables",
       given: FULL_PLAN,
       want: [
         {
           argv: ["ip", "-force", "-batch", "-"],
-          stdin: "netns add ln-aaaaaaaaaaaaaaaa\nnetns add ln-bbbbbbbbbbbbbbbb\n",
-        },
-        {
-          argv: ["ip", "-force", "-batch", "-"],
-          stdin: "link add lnbr-aaaaaaaa mtu 1500 type bridge\nlink set lnbr-aaaaaaaa up\n",
+          stdin:
+            "netns add ln-aaaaaaaaaaaaaaaa\nnetns add ln-bbbbbbbbbbbbbbbb\n" +
+            "link add lnbr-aaaaaaaa mtu 1500 type bridge\nlink set lnbr-aaaaaaaa up\n" +
+            "netns del ln-cccccccccccccccc\n",
         },
         {
           argv: ["nsenter", "--net=/run/netns/ln-aaaaaaaaaaaaaaaa", "--", "ip", "-batch", "-"],
@@ -46,7 +45,6 @@ describe("applyPlan", () => {
           stdin: "link set lo up\nlink set eth0 up\n",
         },
         { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
-        { argv: ["ip", "-force", "-batch", "-"], stdin: "netns del ln-cccccccccccccccc\n" },
       ],
     },
   ];
@@ -58,8 +56,8 @@ describe("applyPlan", () => {
 
   it("goes on past failing lines and steps, and reports each with its line", async () => {
     const runner = createRecordingRunner((call) => {
-      if (call.stdin?.startsWith("link add") === true) {
-        return { code: 1, stderr: 'Error: argument "x" is wrong\nCommand failed -:2\n' };
+      if (call.stdin?.startsWith("netns add") === true) {
+        return { code: 1, stderr: 'Error: argument "x" is wrong\nCommand failed -:4\n' };
       }
       if (call.argv.includes("--net=/run/netns/ln-aaaaaaaaaaaaaaaa")) {
         return { code: 1, stderr: "RTNETLINK answers: File exists\nCommand failed -:1\n" };
@@ -76,8 +74,8 @@ describe("applyPlan", () => {
         message: "RTNETLINK answers: File exists",
       },
     ]);
-    // Every step still ran: the other sandbox, iptables and the deletes.
-    expect(runner.calls).toHaveLength(6);
+    // Every step still ran: the other sandbox and iptables.
+    expect(runner.calls).toHaveLength(4);
     expect(describeFailure(failures[0] ?? { step: "iptables", message: "" })).toBe(
       'host batch failed at "link set lnbr-aaaaaaaa up": Error: argument "x" is wrong',
     );

@@ -1,9 +1,9 @@
 /**
- * Applies a {@link HostPlan} with the fewest processes: one `ip -batch` for all
- * `netns add`, one for the host, one per sandbox, one `iptables-restore --noflush`, one
- * `ip -batch` for all `netns del`.
+ * Applies a {@link HostPlan} with the fewest processes: one `ip -batch` for the host (its
+ * `netns add`, its own lines, its `netns del`), one per sandbox, one
+ * `iptables-restore --noflush`.
  *
- * One bad line must not stop the host: the three host-wide batches run with `ip -force`,
+ * One bad line must not stop the host: the host-wide batch runs with `ip -force`,
  * which goes on past a failing line and reports each one (`Command failed -:N`), and every
  * sandbox batch runs even when another failed. A sandbox's own batch stops at its first
  * failure (its lines build on each other). Failures are returned, not thrown, so the caller
@@ -52,8 +52,8 @@ export function describeFailure(failure: ApplyFailure): string {
 }
 
 /**
- * Runs `plan` through `runner` in order: netns add, host batch, sandbox batches,
- * iptables, netns del. Returns what failed (empty when everything applied).
+ * Runs `plan` through `runner` in order: the host batch (netns add, host lines, netns del),
+ * sandbox batches, iptables. Returns what failed (empty when everything applied).
  *
  * @example
  * const failures = await applyPlan(runner, planHost(desired, observed, { netnsPrefix, prune: true }));
@@ -76,19 +76,32 @@ export async function applyPlan(
     }
   }
   const failures: ApplyFailure[] = [];
+  // One host-wide process: new namespaces first (the veths below go into them), then the
+  // host's own lines, then removed namespaces (nothing later depends on them). A process
+  // costs the executor several milliseconds to start, so a single node's converge runs three.
+  const hostLines = [
+    ...plan.netnsAdd.map((name) => `netns add ${name}`),
+    ...plan.hostBatch,
+    ...plan.netnsDelete.map((name) => `netns del ${name}`),
+  ];
   const notAdded = new Set<string>();
-  if (plan.netnsAdd.length > 0) {
-    const lines = plan.netnsAdd.map((name) => `netns add ${name}`);
-    const failed = await runForcedBatch(runner, "netns add", ["ip", "-force", "-batch", "-"], lines);
-    for (const failure of failed) {
-      notAdded.add(failure.line?.split(" ")[2] ?? "");
+  if (hostLines.length > 0) {
+    for (const failure of await runForcedBatch(
+      runner,
+      "host batch",
+      ["ip", "-force", "-batch", "-"],
+      hostLines,
+    )) {
+      const [verb, object, name] = failure.line?.split(" ") ?? [];
+      if (verb === "netns" && name !== undefined) {
+        if (object === "add") {
+          notAdded.add(name);
+        }
+        failures.push({ ...failure, step: object === "add" ? "netns add" : "netns del" });
+      } else {
+        failures.push(failure);
+      }
     }
-    failures.push(...failed);
-  }
-  if (plan.hostBatch.length > 0) {
-    failures.push(
-      ...(await runForcedBatch(runner, "host batch", ["ip", "-force", "-batch", "-"], plan.hostBatch)),
-    );
   }
   const sandboxes = plan.sandboxBatches.filter((batch) => !notAdded.has(batch.netns));
   await runLimited(sandboxes, options.concurrency ?? 8, async (batch) => {
@@ -110,10 +123,6 @@ export async function applyPlan(
     if (result.code !== 0) {
       failures.push({ step: "iptables", message: commandMessage(argv, result.code, result.stderr) });
     }
-  }
-  if (plan.netnsDelete.length > 0) {
-    const lines = plan.netnsDelete.map((name) => `netns del ${name}`);
-    failures.push(...(await runForcedBatch(runner, "netns del", ["ip", "-force", "-batch", "-"], lines)));
   }
   return failures;
 }
