@@ -26,7 +26,7 @@ describe("applyPlan", () => {
   const cases: { name: string; given: HostPlan; want: RecordedCall[] }[] = [
     { name: "empty plan runs nothing", given: EMPTY_PLAN, want: [] },
     {
-      name: "full plan: one host batch (namespaces added, host lines, namespaces removed), each sandbox, iptables",
+      name: "full plan: one host batch (namespaces added, host lines, namespaces removed), then iptables beside each sandbox",
       given: FULL_PLAN,
       want: [
         {
@@ -36,6 +36,8 @@ describe("applyPlan", () => {
             "link add lnbr-aaaaaaaa mtu 1500 type bridge\nlink set lnbr-aaaaaaaa up\n" +
             "netns del ln-cccccccccccccccc\n",
         },
+        // The restore starts beside the sandbox batches.
+        { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
         {
           argv: ["nsenter", "--net=/run/netns/ln-aaaaaaaaaaaaaaaa", "--", "ip", "-batch", "-"],
           stdin: "link set lo up\n",
@@ -44,7 +46,6 @@ describe("applyPlan", () => {
           argv: ["nsenter", "--net=/run/netns/ln-bbbbbbbbbbbbbbbb", "--", "ip", "-batch", "-"],
           stdin: "link set lo up\nlink set eth0 up\n",
         },
-        { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
       ],
     },
   ];

@@ -52,8 +52,9 @@ export function describeFailure(failure: ApplyFailure): string {
 }
 
 /**
- * Runs `plan` through `runner` in order: the host batch (netns add, host lines, netns del),
- * sandbox batches, iptables. Returns what failed (empty when everything applied).
+ * Runs `plan` through `runner`: the host batch (netns add, host lines, netns del), then the
+ * sandbox batches and the iptables restore side by side. Returns what failed (empty when
+ * everything applied).
  *
  * @example
  * const failures = await applyPlan(runner, planHost(desired, observed, { netnsPrefix, prune: true }));
@@ -104,6 +105,9 @@ export async function applyPlan(
     }
   }
   const sandboxes = plan.sandboxBatches.filter((batch) => !notAdded.has(batch.netns));
+  // The rules depend on no sandbox's interfaces (a DNAT to an address not up yet is harmless
+  // for the moment it lasts), so the restore runs beside the sandbox batches.
+  const rules = applyRules(runner, plan.iptablesRestore);
   await runLimited(sandboxes, options.concurrency ?? 8, async (batch) => {
     const argv = inNetns(batch.netns, ["ip", "-batch", "-"]);
     const result = await runner.run(argv, { stdin: `${batch.lines.join("\n")}\n` });
@@ -117,14 +121,22 @@ export async function applyPlan(
       });
     }
   });
-  if (plan.iptablesRestore !== "") {
-    const argv = ["iptables-restore", "--noflush"];
-    const result = await runner.run(argv, { stdin: plan.iptablesRestore });
-    if (result.code !== 0) {
-      failures.push({ step: "iptables", message: commandMessage(argv, result.code, result.stderr) });
-    }
+  const ruleFailure = await rules;
+  if (ruleFailure) {
+    failures.push(ruleFailure);
   }
   return failures;
+}
+
+async function applyRules(runner: Runner, payload: string): Promise<ApplyFailure | undefined> {
+  if (payload === "") {
+    return undefined;
+  }
+  const argv = ["iptables-restore", "--noflush"];
+  const result = await runner.run(argv, { stdin: payload });
+  return result.code === 0
+    ? undefined
+    : { step: "iptables", message: commandMessage(argv, result.code, result.stderr) };
 }
 
 /** {@link applyPlan} for callers that want all or nothing (tests, benches): throws {@link ApplyError}. */
