@@ -89,6 +89,32 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
     deps.db,
     snapshot.operations.map((op) => op.id),
   );
+  try {
+    return await convergeSnapshot(deps, scope, snapshot, operations, clock);
+  } catch (error) {
+    // The kernel side failed as a whole (a tool missing, a parse error): the operations are
+    // settled with it, so they are retried and finally failed, rather than left running.
+    deps.log.error("converge failed", {
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    return {
+      operations,
+      failures: new Map(),
+      hostFailure: error instanceof Error ? error.message : String(error),
+      departed: false,
+      timings: clock.done("failed"),
+    };
+  }
+}
+
+/** The converge of a loaded snapshot whose operations are started. */
+async function convergeSnapshot(
+  deps: ConvergeDeps,
+  scope: ConvergeScope,
+  snapshot: HostSnapshot,
+  operations: OperationRow[],
+  clock: PhaseClock,
+): Promise<ConvergeReport> {
   const live = liveStateOf(snapshot);
   const { desired, invalid } = dropInvalidTargets(desiredHostOf(snapshot, live), deps.netnsPrefix);
   const failures = new Map(invalid);
@@ -194,8 +220,13 @@ function ownerOf(failure: ApplyFailure, owners: ReadonlyMap<string, Target>): Ta
   return undefined;
 }
 
+interface PhaseClock {
+  lap(phase: string): void;
+  done(phase: string): Record<string, number>;
+}
+
 /** Laps of a converge's phases, in milliseconds. */
-function phaseClock(): { lap(phase: string): void; done(phase: string): Record<string, number> } {
+function phaseClock(): PhaseClock {
   const timings: Record<string, number> = {};
   let last = performance.now();
   const lap = (phase: string) => {
