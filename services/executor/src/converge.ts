@@ -26,6 +26,9 @@ import {
   type Runner,
 } from "./kernel";
 
+/** Sandboxes one reconcile (`all`) looks into, in turn. */
+export const RECONCILE_SANDBOXES = 128;
+
 export interface ConvergeDeps {
   db: Database;
   runner: Runner;
@@ -38,7 +41,12 @@ export interface ConvergeDeps {
    * fails) and the route_localnet settings of its bridges. `all` converges read and set
    * everything (drift repair).
    */
-  known?: { rules?: string | undefined; routeLocalnet?: string | undefined };
+  known?: {
+    rules?: string | undefined;
+    routeLocalnet?: string | undefined;
+    /** Where the next `all` converge's window of sandboxes starts (see RECONCILE_SANDBOXES). */
+    reconcileCursor?: number;
+  };
   /**
    * Runs after every converge with the state it built and the name-resolution state of the
    * same snapshot (names follow what was just built or removed).
@@ -50,7 +58,8 @@ export interface ConvergeDeps {
  * `changed`: serve the open operations; look into the sandboxes of the nodes they name
  * (looking costs a process per sandbox) and do nothing at all when none is open.
  * `host`: the same, but also when nothing is open (prunes what the host still holds).
- * `all`: the reconcile loop; look into every sandbox and repair whatever drifted.
+ * `all`: the reconcile loop; read the host's rules and links again and repair whatever drifted,
+ * looking into the next RECONCILE_SANDBOXES sandboxes in turn.
  */
 export type ConvergeScope = "changed" | "host" | "all";
 
@@ -121,7 +130,15 @@ async function convergeSnapshot(
   clock.lap("snapshot");
 
   const known = scope === "all" ? undefined : deps.known?.rules;
-  const named = scope === "all" ? desired.sandboxes : sandboxesNamedBy(operations, desired);
+  const named =
+    scope === "all"
+      ? [
+          ...new Set([
+            ...reconcileWindow(desired.sandboxes, deps.known),
+            ...sandboxesNamedBy(operations, desired),
+          ]),
+        ]
+      : sandboxesNamedBy(operations, desired);
   const observed = await observeHost(deps.runner, {
     netnsPrefix: deps.netnsPrefix,
     sandboxes: named.map((s) => s.netns),
@@ -180,6 +197,27 @@ async function convergeSnapshot(
     departed: plan.netnsDelete.length > 0 && (desired.departingHostVeths?.length ?? 0) > 0,
     ...(unattributed.length > 0 ? { hostFailure: unattributed.join("; ") } : {}),
   };
+}
+
+/**
+ * Sandboxes a reconcile looks into: looking costs a process each, so a reconcile takes the
+ * next RECONCILE_SANDBOXES of them in turn (a host of 1,000 nodes is gone through every
+ * eight reconciles) rather than all of them every time. Missing namespaces, stray ones and
+ * every host link are still checked on every reconcile.
+ */
+export function reconcileWindow(
+  sandboxes: readonly DesiredSandbox[],
+  known: ConvergeDeps["known"],
+): DesiredSandbox[] {
+  if (sandboxes.length <= RECONCILE_SANDBOXES || !known) {
+    return [...sandboxes];
+  }
+  const start = (known.reconcileCursor ?? 0) % sandboxes.length;
+  known.reconcileCursor = start + RECONCILE_SANDBOXES;
+  const window = sandboxes.slice(start, start + RECONCILE_SANDBOXES);
+  return window.length === RECONCILE_SANDBOXES
+    ? window
+    : [...window, ...sandboxes.slice(0, RECONCILE_SANDBOXES - window.length)];
 }
 
 /** Sandboxes of the nodes that node operations name: only those are looked into. */
