@@ -166,7 +166,7 @@ function printTable(
     "",
     table(["n", "(a) labnet job", "save / render / restore", "(b) iptables per rule (3 procs)", "a/b"], rows),
     "",
-    `(a): the ${last}th port costs ${growth(labnet)}x the ${first}th; every job re-applies the host's whole rule set.`,
+    `(a): the ${last}th port costs ${growth(labnet)}x the ${first}th; every job rewrites its network's chains, here one network holding every mapping (the worst case).`,
     `(b): the ${last}th port costs ${growth(perRule)}x the ${first}th.`,
     "",
     table(
