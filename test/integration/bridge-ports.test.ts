@@ -5,14 +5,13 @@
  * so concurrent requests and raw SQL cannot go past it. The app in process against a test
  * database; no executor.
  */
-import { registerHostWithDefaults } from "@labnet/commands";
 import { constraintViolation, type HostRow, schema } from "@labnet/db";
-import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { eq, like, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
 import { expectProblemChangingNothing, readProblem } from "../helpers/problems";
 import { countRows } from "../helpers/row-counts";
+import { registerTestHost } from "../helpers/test-host";
 
 const { MAX_BRIDGE_PORTS } = schema;
 
@@ -63,15 +62,7 @@ async function removeFillers(from: number, to: number): Promise<void> {
 
 beforeAll(async () => {
   labnet = await startTestLabnet();
-  host = await registerHostWithDefaults({
-    ctx: { db: labnet.db, addressPools: DEFAULT_ADDRESS_POOLS, defaultMtu: 1500 },
-    input: {
-      name: "bp-host",
-      netnsPrefix: "bp-",
-      underlayAddress: null,
-      capabilities: { linkTypes: ["bridge", "veth"], drivers: ["bridge", "host", "none"], iptables: true },
-    },
-  });
+  host = await registerTestHost(labnet.db, { name: "bp-host", netnsPrefix: "bp-" });
   const res = await labnet.request("POST", "/v1/networks", {
     body: { name: "full", host: host.name, ipam: { configs: [{ subnet: "10.77.0.0/16" }] } },
   });

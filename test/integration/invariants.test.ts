@@ -3,43 +3,28 @@
  * the real commands against each other, and go around them with raw SQL, against a real
  * Postgres. No executor is involved.
  */
-import {
-  type CommandContext,
-  createNetwork,
-  createNode,
-  DomainError,
-  registerHostWithDefaults,
-} from "@labnet/commands";
-import { constraintViolation, createDb, type Database, type HostRow, lockNetworks, schema } from "@labnet/db";
-import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
+import { type CommandContext, createNetwork, createNode, DomainError } from "@labnet/commands";
+import { constraintViolation, type Database, type HostRow, lockNetworks, schema } from "@labnet/db";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../helpers/database";
+import { startTestHostDatabase, type TestHostDatabase } from "../helpers/test-host";
 
-let database: TestDatabase;
 let db: Database;
-let close: () => Promise<void>;
 let ctx: CommandContext;
 let host: HostRow;
+let stack: TestHostDatabase;
 
 beforeAll(async () => {
-  database = await createTestDatabase("inv");
-  ({ db, close } = createDb(database.url, { max: 30 }));
-  ctx = { db, addressPools: DEFAULT_ADDRESS_POOLS, defaultMtu: 1500 };
-  host = await registerHostWithDefaults({
-    ctx,
-    input: {
-      name: "inv-host",
-      netnsPrefix: "inv-",
-      underlayAddress: null,
-      capabilities: { linkTypes: ["bridge", "veth"], drivers: ["bridge", "host", "none"], iptables: true },
-    },
-  });
+  stack = await startTestHostDatabase(
+    "inv",
+    { name: "inv-host", netnsPrefix: "inv-" },
+    { maxConnections: 30 },
+  );
+  ({ db, ctx, host } = stack);
 });
 
 afterAll(async () => {
-  await close();
-  await database.drop();
+  await stack?.stop();
 });
 
 async function settle<T>(promises: Promise<T>[]) {

@@ -4,11 +4,10 @@
  * networking lives; the answer to POST, GET by id, GET by name and the list agree.
  */
 import type { Schema } from "@labnet/api";
-import { registerHostWithDefaults } from "@labnet/commands";
 import type { HostRow } from "@labnet/db";
-import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
+import { registerTestHost } from "../helpers/test-host";
 
 type Node = Schema<"Node">;
 
@@ -32,15 +31,10 @@ async function get(ref: string): Promise<Node> {
 
 beforeAll(async () => {
   labnet = await startTestLabnet();
-  host = await registerHostWithDefaults({
-    ctx: { db: labnet.db, addressPools: DEFAULT_ADDRESS_POOLS, defaultMtu: 1500 },
-    input: {
-      name: "nv-host",
-      netnsPrefix: "nv-",
-      netnsPath: "/run/netns/nv-host",
-      underlayAddress: null,
-      capabilities: { linkTypes: ["bridge", "veth"], drivers: ["bridge", "host", "none"], iptables: true },
-    },
+  host = await registerTestHost(labnet.db, {
+    name: "nv-host",
+    netnsPrefix: "nv-",
+    netnsPath: "/run/netns/nv-host",
   });
   for (const body of [
     { name: "web", host: host.name, ipam: { configs: [{ subnet: "10.60.0.0/24" }] } },

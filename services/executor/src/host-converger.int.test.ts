@@ -4,13 +4,12 @@
  * retried and then failed while the rest of the host is ready, and a converge that fails as
  * a whole settles its operations for a retry instead of leaving them running.
  */
-import { type CommandContext, createNetwork, createNode, registerHostWithDefaults } from "@labnet/commands";
-import { createDb, type Database, type HostRow, schema } from "@labnet/db";
-import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
+import { type CommandContext, createNetwork, createNode } from "@labnet/commands";
+import { type Database, type HostRow, schema } from "@labnet/db";
 import { createLogger } from "@labnet/log";
 import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../../test/helpers/database";
+import { startTestHostDatabase, type TestHostDatabase } from "../../../test/helpers/test-host";
 import { createHostConverger } from "./host-converger";
 import { createRecordingRunner, type RecordedResponses } from "./kernel";
 import { MAX_ATTEMPTS } from "./settle";
@@ -18,31 +17,19 @@ import { MAX_ATTEMPTS } from "./settle";
 /** No namespace under /run/netns starts with it: the recording runner plays the whole kernel. */
 const PREFIX = "lnconvergeint-";
 
-let database: TestDatabase;
 let db: Database;
-let close: () => Promise<void>;
 let ctx: CommandContext;
 let host: HostRow;
+let stack: TestHostDatabase;
 
 beforeAll(async () => {
-  database = await createTestDatabase("cvg");
-  ({ db, close } = createDb(database.url, { max: 10 }));
-  ctx = { db, addressPools: DEFAULT_ADDRESS_POOLS, defaultMtu: 1500 };
-  host = await registerHostWithDefaults({
-    ctx,
-    input: {
-      name: "converge-host",
-      netnsPrefix: PREFIX,
-      underlayAddress: null,
-      capabilities: { linkTypes: ["bridge", "veth"], drivers: ["bridge", "host", "none"], iptables: true },
-    },
-  });
+  stack = await startTestHostDatabase("cvg", { name: "converge-host", netnsPrefix: PREFIX });
+  ({ db, ctx, host } = stack);
   await createNetwork({ ctx, input: { name: "lab", host: host.id } });
 });
 
 afterAll(async () => {
-  await close();
-  await database.drop();
+  await stack?.stop();
 });
 
 function converger(responses: RecordedResponses) {
