@@ -111,15 +111,6 @@ export async function setNetworkState(db: Db, id: string, state: NetworkRow["sta
   await db.update(networks).set({ state, updatedAt: sql`now()` }).where(eq(networks.id, id));
 }
 
-/** Networks of a host the executor must build (everything not being removed). */
-export async function liveNetworksOfHost(db: Db, hostId: string): Promise<NetworkRow[]> {
-  return db
-    .select()
-    .from(networks)
-    .where(and(eq(networks.hostId, hostId), ne(networks.state, "deleting")))
-    .orderBy(networks.createdAt);
-}
-
 export async function getNetwork(db: Db, id: string): Promise<NetworkRow | undefined> {
   const [row] = await db.select().from(networks).where(eq(networks.id, id));
   return row;

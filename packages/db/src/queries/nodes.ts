@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { PendingQuery, Row } from "postgres";
 import { endpoints, networks, nodes, type OperationState, type PortProtocol } from "../schema";
 import type { Db } from "../tx";
@@ -66,15 +66,10 @@ export interface NodeEndpoint extends EndpointRow {
   gateway: string | null;
 }
 
-/** Endpoints of nodes in attach order, with what the kernel and the views need of their network. */
-export async function endpointsOfNodes(db: Db, nodeIds: string[]): Promise<NodeEndpoint[]> {
-  if (nodeIds.length === 0) {
-    return [];
-  }
-  return selectNodeEndpoints(db, inArray(endpoints.nodeId, nodeIds));
-}
-
-/** Endpoints of every node of a host, as {@link endpointsOfNodes} returns them (a converge's snapshot). */
+/**
+ * Endpoints of every node of a host in attach order, with what the kernel needs of their
+ * network (a converge's snapshot).
+ */
 export async function endpointsOfHost(db: Db, hostId: string): Promise<NodeEndpoint[]> {
   return selectNodeEndpoints(
     db,
@@ -111,15 +106,6 @@ async function selectNodeEndpoints(db: Db, where: SQL): Promise<NodeEndpoint[]> 
 
 export async function setNodeState(db: Db, id: string, state: NodeRow["state"]): Promise<void> {
   await db.update(nodes).set({ state, updatedAt: sql`now()` }).where(eq(nodes.id, id));
-}
-
-/** Nodes of a host the executor must build (everything not being removed). */
-export async function liveNodesOfHost(db: Db, hostId: string): Promise<NodeRow[]> {
-  return db
-    .select()
-    .from(nodes)
-    .where(and(eq(nodes.hostId, hostId), ne(nodes.state, "deleting")))
-    .orderBy(nodes.createdAt);
 }
 
 export async function getNode(db: Db, id: string): Promise<NodeRow | undefined> {
