@@ -8,6 +8,7 @@
  * | `LABNET_BENCH_SINGLES`          | `20`             | Sequential single calls (`Prefer: wait=30`); 0 skips them   |
  * | `LABNET_BENCH_READ_BURST`       | `300`            | Burst provisioned while reads run; 0 skips the reads        |
  * | `LABNET_BENCH_READ_RATE`        | `300`            | Open-loop read rate, requests per second                    |
+ * | `LABNET_BENCH_CPU_PROFILE`      | unset            | Directory: the gateway and executor write `.cpuprofile`s    |
  */
 
 /** Concurrent HTTP clients of a burst (a lab's worth of scripts). */

@@ -153,7 +153,11 @@ async function startService(
 ): Promise<Service> {
   const logFile = path.join(paths.logs, `${name}.log`);
   const log = openSync(logFile, "a");
-  const child = spawn(process.execPath, ["--import", "tsx", main], {
+  // V8's profiles of the services, for finding where their CPU goes under a burst.
+  const profileDir = process.env.LABNET_BENCH_CPU_PROFILE;
+  // One directory per service: tsx's loader thread writes a profile of its own beside the main one.
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(profileDir, name)}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", main], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", log, log],
