@@ -40,6 +40,29 @@ export interface DesiredEndpoint {
   mtu: number;
 }
 
+/** Modes of a macvlan (`ip link add ... type macvlan mode MODE`), Docker's `macvlan_mode`. */
+export type MacvlanMode = "bridge" | "private" | "vepa" | "passthru";
+
+/**
+ * One endpoint on a macvlan network: a macvlan sub-interface of `parent` (a link of the host
+ * namespace), created straight into the sandbox and renamed `ethN` there. Nothing of it stays
+ * on the host: no bridge, no host veth, no rules.
+ */
+export interface DesiredMacvlanEndpoint {
+  /** Labnet endpoint id (ep_...); the temporary name derives from it (`macvlanTempName`). */
+  endpointId: string;
+  /** Interface name inside the sandbox: eth0, eth1, ... in attach order. */
+  ifName: string;
+  /** The host link it rides on (`eth0` by default, Docker's `parent`). */
+  parent: string;
+  mode: MacvlanMode;
+  /** Address with prefix, e.g. `100.0.0.1/24`. */
+  address: string;
+  /** e.g. `02:42:64:00:00:01`; in passthru mode the kernel gives it the parent's MAC instead. */
+  mac: string;
+  mtu: number;
+}
+
 /** A node's sandbox: a named network namespace. */
 export interface DesiredSandbox {
   /** Labnet node id (nod_...). */
@@ -48,6 +71,8 @@ export interface DesiredSandbox {
   netns: string;
   /** In attach order; empty for network mode `none` (only lo). */
   endpoints: DesiredEndpoint[];
+  /** Endpoints on macvlan networks (their `ifName`s share the sandbox's eth0, eth1, ... with `endpoints`). */
+  macvlanEndpoints?: DesiredMacvlanEndpoint[];
   /** Default route next hop (the first endpoint's network gateway), if any. */
   defaultGateway?: string;
 }

@@ -2,8 +2,10 @@ export type {
   DesiredBridge,
   DesiredEndpoint,
   DesiredHost,
+  DesiredMacvlanEndpoint,
   DesiredPortMapping,
   DesiredSandbox,
+  MacvlanMode,
 } from "./desired";
 export { parseIptablesSave, renderIptablesRestore } from "./iptables";
 export { isRuleSetApplied, minimalRestore, ruleSetAfter } from "./iptables-applied";
@@ -17,6 +19,14 @@ export {
   routeLocalnetBridges,
 } from "./iptables-ports";
 export {
+  DEFAULT_MACVLAN_MODE,
+  DEFAULT_MACVLAN_PARENT,
+  isMacvlanEndpointLink,
+  isMacvlanMode,
+  MACVLAN_MODES,
+  renderMacvlanCreate,
+} from "./macvlan";
+export {
   BRIDGE_CHAIN_KINDS,
   bridgeChainName,
   bridgeName,
@@ -24,11 +34,13 @@ export {
   hostVethName,
   isLabnetBridge,
   isLabnetHostVeth,
+  isLabnetMacvlanTemp,
   isLabnetTempPeer,
   isSandboxIfName,
   isValidIfName,
   isValidNetnsName,
   isValidNetnsPrefix,
+  macvlanTempName,
   NAT_CHAINS,
   RAW_CHAINS,
   sandboxIfName,

@@ -67,12 +67,18 @@ export const BRIDGE_WILDCARD = `${BRIDGE_PREFIX}+`;
 const HOST_VETH_PREFIX = "lnv";
 /** Temporary sandbox-side name of a veth whose final ethN is still taken by a stale link. */
 const TEMP_PEER_PREFIX = "lnt";
+/**
+ * Name a macvlan endpoint has between its creation (in the host batch, straight into the
+ * sandbox) and its rename to `ethN` (in the sandbox batch).
+ */
+const MACVLAN_TEMP_PREFIX = "lns";
 /** Sandbox interfaces follow Docker: eth0, eth1, ... in attach order. */
 const SANDBOX_IF_PREFIX = "eth";
 
 const LABNET_BRIDGE_PATTERN = /^lnbr-[a-z2-7]{8}$/;
 const LABNET_HOST_VETH_PATTERN = /^lnv[a-z2-7]{10}$/;
 const LABNET_TEMP_PEER_PATTERN = /^lnt[a-z2-7]{10}$/;
+const LABNET_MACVLAN_TEMP_PATTERN = /^lns[a-z2-7]{10}$/;
 const SANDBOX_IF_PATTERN = /^eth(0|[1-9][0-9]{0,3})$/;
 
 /** True for a valid Linux interface name: 1-15 bytes of `[a-zA-Z0-9_.-]`, not `.` or `..`. */
@@ -125,6 +131,11 @@ export function isLabnetTempPeer(name: string): boolean {
   return LABNET_TEMP_PEER_PATTERN.test(name);
 }
 
+/** True for the temporary name of a macvlan endpoint not yet renamed to `ethN` (`lns` + 10 id chars). */
+export function isLabnetMacvlanTemp(name: string): boolean {
+  return LABNET_MACVLAN_TEMP_PATTERN.test(name);
+}
+
 /** True for a sandbox interface name of Labnet's `ethN` form. */
 export function isSandboxIfName(name: string): boolean {
   return SANDBOX_IF_PATTERN.test(name);
@@ -150,6 +161,18 @@ export function tempPeerName(hostVeth: string): string {
   }
   return assertIfName(TEMP_PEER_PREFIX + hostVeth.slice(HOST_VETH_PREFIX.length));
 }
+
+/**
+ * Temporary name of an endpoint's macvlan (`lns`, a sub-interface, + first 10 chars of the id's random part):
+ * it is created under this name in the sandbox, where `ethN` may still be held by a stale
+ * link, and renamed once the sandbox batch has freed `ethN`.
+ *
+ * @example macvlanTempName("ep_abcdefghij234567") // "lnsabcdefghij"
+ */
+export function macvlanTempName(endpointId: string): string {
+  return assertIfName(MACVLAN_TEMP_PREFIX + idRandom(endpointId, "ep_").slice(0, 10));
+}
+
 
 /**
  * Network namespace name of a node's sandbox: the executor's prefix + the 16 random chars.

@@ -12,6 +12,8 @@ export interface ObservedLink {
   master?: string;
   /** Bridge ports only: whether the bridge may send frames back out this port (`ip -d`). */
   hairpin?: boolean;
+  /** Macvlans only: `linkinfo.info_data.mode` (bridge, private, vepa, passthru, source). */
+  macvlanMode?: string;
   /** Administratively up (`UP` in flags), regardless of carrier. */
   up: boolean;
   mtu: number;

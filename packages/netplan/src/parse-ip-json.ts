@@ -141,11 +141,23 @@ function toLink(entry: unknown, withAddresses: boolean): ObservedLink {
   if (hairpin !== undefined) {
     link.hairpin = hairpin;
   }
+  const macvlanMode = kind === "macvlan" ? infoDataString(linkinfo, "mode") : undefined;
+  if (macvlanMode !== undefined) {
+    link.macvlanMode = macvlanMode;
+  }
   const peerIndex = optionalNumber(record, "link_index");
   if (peerIndex !== undefined) {
     link.peerIndex = peerIndex;
   }
   return link;
+}
+
+/** A string of `linkinfo.info_data` (`ip -d`), if reported. */
+function infoDataString(linkinfo: Record<string, unknown> | undefined, key: string): string | undefined {
+  if (linkinfo === undefined || linkinfo.info_data === undefined) {
+    return undefined;
+  }
+  return optionalString(asRecord(linkinfo.info_data, "info_data"), key);
 }
 
 /** `linkinfo.info_slave_data.hairpin` of a bridge port (`ip -d`), if reported. */

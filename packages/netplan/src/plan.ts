@@ -9,12 +9,15 @@
 import type { DesiredBridge, DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
 import { renderIptablesRestore } from "./iptables";
 import { minimalRestore } from "./iptables-applied";
+import { isMacvlanEndpointLink, renderMacvlanCreate } from "./macvlan";
 import {
   isLabnetBridge,
   isLabnetHostVeth,
+  isLabnetMacvlanTemp,
   isLabnetTempPeer,
   isSandboxIfName,
   isValidNetnsName,
+  macvlanTempName,
   tempPeerName,
 } from "./names";
 import type { ObservedHost, ObservedLink } from "./observed";
@@ -78,6 +81,7 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
   const bridgeLines: string[] = [];
   const hostVethFixes: string[] = [];
   const vethCreates: string[] = [];
+  const macvlanCreates: string[] = [];
 
   const netnsAdd: string[] = [];
   const sandboxBatches: SandboxBatch[] = [];
@@ -117,7 +121,13 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
     }
     const links = exists && detail !== undefined ? detail.links : [];
     const sandboxLinks = new Map(links.map((link) => [link.name, link]));
-    const desiredIfNames = new Set(sandbox.endpoints.map((endpoint) => endpoint.ifName));
+    const macvlans = sandbox.macvlanEndpoints ?? [];
+    const desiredIfNames = new Set([
+      ...sandbox.endpoints.map((endpoint) => endpoint.ifName),
+      ...macvlans.map((endpoint) => endpoint.ifName),
+    ]);
+    // A desired macvlan's temporary name is its own loop's business (reused or replaced there).
+    const desiredTempNames = new Set(macvlans.map((endpoint) => macvlanTempName(endpoint.endpointId)));
 
     const loLines: string[] = [];
     const sandboxDeletes: string[] = [];
@@ -131,7 +141,11 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
 
     // Disconnected endpoints and leftovers of an interrupted rename.
     for (const link of links) {
-      if (desiredIfNames.has(link.name) || !(isSandboxIfName(link.name) || isLabnetTempPeer(link.name))) {
+      if (
+        desiredIfNames.has(link.name) ||
+        desiredTempNames.has(link.name) ||
+        !(isSandboxIfName(link.name) || isLabnetTempPeer(link.name) || isLabnetMacvlanTemp(link.name))
+      ) {
         continue;
       }
       removeSandboxLink(link, sandboxDeletes);
@@ -174,6 +188,39 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
       );
     }
 
+    for (const endpoint of macvlans) {
+      const link = sandboxLinks.get(endpoint.ifName);
+      if (link !== undefined && isMacvlanEndpointLink(link, endpoint, hostLinks.get(endpoint.parent))) {
+        setup.push(...planSandboxIfDrift(endpoint, link));
+        continue;
+      }
+      linksChanged = true;
+      const tempName = macvlanTempName(endpoint.endpointId);
+      const leftover = sandboxLinks.get(tempName);
+      if (leftover !== undefined && leftover.kind !== "macvlan") {
+        // Not a macvlan Labnet made under this name. The host batch (which creates the
+        // macvlan) runs before the sandbox batch (which frees the name), so the name goes
+        // now and the endpoint comes with the next converge.
+        sandboxDeletes.push(`link del ${tempName}`);
+        continue;
+      }
+      if (link !== undefined) {
+        // Whatever holds ethN goes before the rename (from the host side if it is a veth).
+        removeSandboxLink(link, sandboxDeletes);
+      }
+      // A macvlan left under its temporary name by an interrupted converge is this
+      // endpoint's (same id, same network); it is renamed, and drift fixed later if any.
+      if (leftover === undefined) {
+        macvlanCreates.push(renderMacvlanCreate(endpoint, sandbox.netns));
+      }
+      renames.push(`link set ${tempName} name ${endpoint.ifName}`);
+      setup.push(
+        `link set ${endpoint.ifName} addrgenmode none`,
+        `addr replace ${endpoint.address} dev ${endpoint.ifName}`,
+        `link set ${endpoint.ifName} up`,
+      );
+    }
+
     const routes = planDefaultRoute(sandbox, detail?.defaultGateway, linksChanged);
     const lines = [...loLines, ...sandboxDeletes, ...renames, ...setup, ...routes];
     if (lines.length > 0) {
@@ -204,6 +251,9 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
         }
       } else if (isLabnetBridge(link.name) && !desiredBridges.has(link.name)) {
         bridgeDeletes.add(link.name);
+      } else if (isLabnetMacvlanTemp(link.name)) {
+        // Macvlans are created in their sandbox; one on the host was left there by hand.
+        hostVethDeletes.add(link.name);
       }
     }
   }
@@ -214,6 +264,7 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
     ...bridgeLines,
     ...hostVethFixes,
     ...vethCreates,
+    ...macvlanCreates,
   ];
 
   const rules = renderIptablesRestore(desired.bridges, observed.iptablesSave, desired.portMappings);
@@ -304,7 +355,10 @@ function planHostVethDrift(endpoint: DesiredEndpoint, hostVeth: ObservedLink): s
   return lines;
 }
 
-function planSandboxIfDrift(endpoint: DesiredEndpoint, link: ObservedLink): string[] {
+function planSandboxIfDrift(
+  endpoint: Pick<DesiredEndpoint, "ifName" | "address" | "mtu">,
+  link: ObservedLink,
+): string[] {
   const lines: string[] = [];
   if (link.mtu !== endpoint.mtu) {
     lines.push(`link set ${endpoint.ifName} mtu ${endpoint.mtu}`);

@@ -4,12 +4,15 @@
  * is interpolated into a line must match a narrow pattern, not merely "look right".
  */
 import type { DesiredHost } from "./desired";
+import { isMacvlanMode } from "./macvlan";
 import {
   isLabnetBridge,
   isLabnetHostVeth,
   isSandboxIfName,
+  isValidIfName,
   isValidNetnsName,
   isValidNetnsPrefix,
+  macvlanTempName,
 } from "./names";
 
 const IPV4_PATTERN =
@@ -110,6 +113,33 @@ export function assertValidDesiredHost(desired: DesiredHost, netnsPrefix: string
       hostVeths.add(endpoint.hostVeth);
       if (!bridges.has(endpoint.bridge)) {
         fail(`${at} bridge (not a desired bridge)`, endpoint.bridge);
+      }
+      if (!isIpv4Cidr(endpoint.address)) {
+        fail(`${at} address`, endpoint.address);
+      }
+      if (!isUnicastMac(endpoint.mac)) {
+        fail(`${at} mac`, endpoint.mac);
+      }
+      if (!isValidMtu(endpoint.mtu)) {
+        fail(`${at} mtu`, endpoint.mtu);
+      }
+    }
+    for (const endpoint of sandbox.macvlanEndpoints ?? []) {
+      const at = `${where} macvlan endpoint ${JSON.stringify(endpoint.endpointId)}`;
+      if (!isSandboxIfName(endpoint.ifName) || ifNames.has(endpoint.ifName)) {
+        fail(`${at} ifName`, endpoint.ifName);
+      }
+      ifNames.add(endpoint.ifName);
+      try {
+        macvlanTempName(endpoint.endpointId);
+      } catch {
+        fail(`${at} endpointId`, endpoint.endpointId);
+      }
+      if (!isValidIfName(endpoint.parent)) {
+        fail(`${at} parent`, endpoint.parent);
+      }
+      if (!isMacvlanMode(endpoint.mode)) {
+        fail(`${at} mode`, endpoint.mode);
       }
       if (!isIpv4Cidr(endpoint.address)) {
         fail(`${at} address`, endpoint.address);

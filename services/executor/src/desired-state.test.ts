@@ -116,6 +116,81 @@ describe("desiredHostOf", () => {
   });
 });
 
+describe("desiredHostOf with a macvlan network", () => {
+  const M = "mmmmmmmmmmmmmmmm";
+  const macvlan = (options: Record<string, string>): NetworkRow => ({
+    ...network(M, "ready"),
+    driver: "macvlan",
+    options,
+  });
+  const onMacvlan: NodeEndpoint = {
+    ...endpoint("okayokayokayokay", M, 1, 9, 1),
+    id: "ep_okayokayokayokaz",
+    address: "100.0.0.1/24",
+    mac: "02:42:64:00:00:01",
+    gateway: "100.0.0.254",
+  };
+  const withMacvlan = (options: Record<string, string>, first: "macvlan" | "bridge"): HostSnapshot => {
+    const [onBridge] = snapshot.endpoints;
+    return {
+      ...snapshot,
+      networks: [network(A, "ready"), macvlan(options)],
+      ipamConfigs: [config(A, 0), { ...config(M, 9), subnet: "100.0.0.0/24", gateway: "100.0.0.254" }],
+      nodes: snapshot.nodes.slice(0, 1),
+      endpoints:
+        first === "macvlan"
+          ? [{ ...onMacvlan, ifIndex: 0 }, ...(onBridge ? [{ ...onBridge, ifIndex: 1 }] : [])]
+          : [...(onBridge ? [onBridge] : []), onMacvlan],
+    };
+  };
+
+  it("makes its endpoints macvlans of the parent (no bridge); the first network gives the default route", () => {
+    const desired = desiredHostOf(withMacvlan({ parent: "eth0", macvlan_mode: "vepa" }, "macvlan"));
+    expect(desired.bridges.map((b) => b.bridge)).toEqual(["lnbr-aaaaaaaa"]);
+    expect(desired.sandboxes[0]).toMatchObject({
+      endpoints: [{ ifName: "eth1", bridge: "lnbr-aaaaaaaa" }],
+      macvlanEndpoints: [
+        {
+          endpointId: "ep_okayokayokayokaz",
+          ifName: "eth0",
+          parent: "eth0",
+          mode: "vepa",
+          address: "100.0.0.1/24",
+          mac: "02:42:64:00:00:01",
+          mtu: 1500,
+        },
+      ],
+      defaultGateway: "100.0.0.254",
+    });
+    // Published ports stay on bridges.
+    expect(desired.portMappings.map((m) => m.targetAddress)).toEqual(["172.30.0.2"]);
+  });
+
+  it("defaults to parent eth0 in bridge mode, and routes via the first network's gateway", () => {
+    const [sandbox] = desiredHostOf(withMacvlan({}, "bridge")).sandboxes;
+    expect(sandbox?.macvlanEndpoints?.map((e) => [e.ifName, e.parent, e.mode])).toEqual([
+      ["eth1", "eth0", "bridge"],
+    ]);
+    expect(sandbox?.defaultGateway).toBe("172.30.0.1");
+  });
+
+  it("names the node as the owner of its macvlan's temporary name", () => {
+    expect(kernelOwnersOf(withMacvlan({}, "bridge")).get("lnsokayokayok")).toEqual({
+      type: "node",
+      id: "nod_okayokayokayokay",
+    });
+  });
+
+  it("fails only the node when the recorded mode is not one Labnet builds", () => {
+    const result = dropInvalidTargets(
+      desiredHostOf(withMacvlan({ macvlan_mode: "source" }, "bridge")),
+      "ln-",
+    );
+    expect([...result.invalid.keys()]).toEqual(["nod_okayokayokayokay"]);
+    expect(result.invalid.get("nod_okayokayokayokay")).toContain("mode");
+  });
+});
+
 describe("dropInvalidTargets", () => {
   it("fails the one sandbox that must not reach the kernel and keeps the rest", () => {
     const desired = desiredHostOf(snapshot);

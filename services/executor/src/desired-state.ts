@@ -1,6 +1,15 @@
 import type { HostSnapshot, NetworkRow, NodeEndpoint, NodeRow } from "@labnet/db";
 import { requireCidr } from "@labnet/ipam";
-import type { DesiredBridge, DesiredHost, DesiredSandbox } from "@labnet/netplan";
+import {
+  DEFAULT_MACVLAN_MODE,
+  DEFAULT_MACVLAN_PARENT,
+  type DesiredBridge,
+  type DesiredHost,
+  type DesiredMacvlanEndpoint,
+  type DesiredSandbox,
+  type MacvlanMode,
+  macvlanTempName,
+} from "@labnet/netplan";
 import { desiredPortMappingsOf } from "./desired-ports";
 
 /**
@@ -52,6 +61,9 @@ export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStat
         mtu: n.mtu,
       };
     });
+  const macvlans = new Map(
+    live.networks.filter((n) => n.driver === "macvlan").map((n) => [n.id, macvlanOptionsOf(n)]),
+  );
   const byNode = groupBy(live.endpoints, (e) => e.nodeId);
   const sandboxes: DesiredSandbox[] = live.nodes.flatMap((node) => {
     if (!node.netns) {
@@ -61,18 +73,36 @@ export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStat
     // Like Docker's bridge driver, an internal network gives no default gateway: the
     // default route goes via the first endpoint (attach order) on a network with egress.
     const first = own.find((e) => !e.internal);
+    const macvlanEndpoints: DesiredMacvlanEndpoint[] = own.flatMap((e) => {
+      const options = macvlans.get(e.networkId);
+      return options
+        ? [
+            {
+              endpointId: e.id,
+              ifName: `eth${e.ifIndex}`,
+              ...options,
+              address: e.address,
+              mac: e.mac,
+              mtu: e.mtu,
+            },
+          ]
+        : [];
+    });
     return {
       nodeId: node.id,
       netns: node.netns,
-      endpoints: own.map((e) => ({
-        endpointId: e.id,
-        ifName: `eth${e.ifIndex}`,
-        hostVeth: e.hostVeth,
-        bridge: e.bridgeName,
-        address: e.address,
-        mac: e.mac,
-        mtu: e.mtu,
-      })),
+      endpoints: own
+        .filter((e) => !macvlans.has(e.networkId))
+        .map((e) => ({
+          endpointId: e.id,
+          ifName: `eth${e.ifIndex}`,
+          hostVeth: e.hostVeth,
+          bridge: e.bridgeName,
+          address: e.address,
+          mac: e.mac,
+          mtu: e.mtu,
+        })),
+      ...(macvlanEndpoints.length > 0 ? { macvlanEndpoints } : {}),
       ...(first?.gateway ? { defaultGateway: first.gateway } : {}),
     };
   });
@@ -83,6 +113,19 @@ export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStat
     sandboxes,
     portMappings: desiredPortMappingsOf(snapshot.portMappings, bridges, live.endpoints),
     departingHostVeths: snapshot.endpoints.filter((e) => departing.has(e.nodeId)).map((e) => e.hostVeth),
+  };
+}
+
+/**
+ * The parent and mode of a macvlan network, as its options record them (Docker's names,
+ * `parent` and `macvlan_mode`). A mode that is not one Labnet builds is passed on as it is,
+ * so the planner's checks fail this network's nodes rather than build something else.
+ */
+function macvlanOptionsOf(network: NetworkRow): { parent: string; mode: MacvlanMode } {
+  return {
+    parent: network.options.parent ?? DEFAULT_MACVLAN_PARENT,
+    // Checked with the rest of the sandbox (desired-validate.ts), which fails only its node.
+    mode: (network.options.macvlan_mode ?? DEFAULT_MACVLAN_MODE) as MacvlanMode,
   };
 }
 
@@ -107,10 +150,25 @@ export function kernelOwnersOf(snapshot: HostSnapshot): Map<string, Target> {
       owners.set(node.netns, { type: "node", id: node.id });
     }
   }
+  const macvlanNetworks = new Set(snapshot.networks.filter((n) => n.driver === "macvlan").map((n) => n.id));
   for (const endpoint of snapshot.endpoints) {
     owners.set(endpoint.hostVeth, { type: "node", id: endpoint.nodeId });
+    const temp = macvlanNetworks.has(endpoint.networkId) ? tempNameOf(endpoint.id) : undefined;
+    if (temp) {
+      // The name its macvlan is created under, in the host batch line that may fail.
+      owners.set(temp, { type: "node", id: endpoint.nodeId });
+    }
   }
   return owners;
+}
+
+/** The macvlan temporary name of an endpoint id; undefined for an id no kernel name derives from. */
+function tempNameOf(endpointId: string): string | undefined {
+  try {
+    return macvlanTempName(endpointId);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Items by key, each group in the items' order. */

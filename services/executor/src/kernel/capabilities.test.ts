@@ -5,8 +5,22 @@ import { createRecordingRunner } from "./runner";
 // What this lab host's kernel answers (DESIGN §4): no dummy, vlan or ipvlan.
 const UNSUPPORTED = new Set(["dummy", "vlan", "ipvlan"]);
 
+/** The host's links as `ip -j link show` prints them: lo, a NIC, and Labnet's own. */
+const HOST_LINKS = JSON.stringify(
+  ["lo", "eth0", "lnbr-abcdefgh", "lnvabcdefghij", "uplink0", "lnsabcdefghij"].map((ifname, i) => ({
+    ifindex: i + 1,
+    ifname,
+    flags: ["UP"],
+    mtu: 1500,
+    address: "aa:bb:cc:00:00:01",
+  })),
+);
+
 function kernelLike(options: { iptables: boolean }) {
   return createRecordingRunner((call) => {
+    if (call.argv.join(" ") === "ip -j link show") {
+      return { stdout: HOST_LINKS };
+    }
     const type = call.argv[call.argv.indexOf("type") + 1];
     if (call.argv.includes("link") && type !== undefined && UNSUPPORTED.has(type)) {
       return { code: 2, stderr: "Error: Unknown device type.\n" };
@@ -25,18 +39,29 @@ describe("detectCapabilities", () => {
       linkTypes: ["bridge", "veth", "macvlan", "vxlan"],
       drivers: ["bridge", "host", "none", "macvlan", "overlay"],
       iptables: true,
+      // What a macvlan network may use as its parent: not lo, not Labnet's links.
+      interfaces: ["eth0", "uplink0"],
     });
-    const [add] = runner.calls;
+    // The host's links are only read; everything else runs in the throwaway namespace.
+    const [list, add] = runner.calls;
+    expect(list?.argv).toEqual(["ip", "-j", "link", "show"]);
     const netns = add?.argv[3] ?? "";
     expect(netns).toMatch(/^lt4f2ah1-probe-[0-9a-f]{10}$/);
     expect(add?.argv).toEqual(["ip", "netns", "add", netns]);
     expect(runner.calls.at(-1)?.argv).toEqual(["ip", "netns", "del", netns]);
     // Every probe runs inside the throwaway namespace, never on the host.
-    for (const call of runner.calls.slice(1, -1)) {
+    for (const call of runner.calls.slice(2, -1)) {
       expect(call.argv.join(" ")).toMatch(
         new RegExp(`^ip -n ${netns} |^nsenter --net=/run/netns/${netns} -- `),
       );
     }
+  });
+
+  it("reports no interface list when the host's links cannot be read (any parent is accepted)", async () => {
+    const runner = createRecordingRunner((call) =>
+      call.argv.join(" ") === "ip -j link show" ? { code: 1, stderr: "boom\n" } : undefined,
+    );
+    expect(await detectCapabilities(runner, { netnsPrefix: "ln-" })).not.toHaveProperty("interfaces");
   });
 
   it("reports iptables as unusable when the probe payload fails", async () => {

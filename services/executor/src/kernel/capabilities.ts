@@ -4,7 +4,16 @@
  * driver is refused at the API instead of failing a job later.
  */
 import { randomBytes } from "node:crypto";
-import { isValidNetnsName, isValidNetnsPrefix } from "@labnet/netplan";
+import {
+  isLabnetBridge,
+  isLabnetHostVeth,
+  isLabnetMacvlanTemp,
+  isLabnetTempPeer,
+  isValidIfName,
+  isValidNetnsName,
+  isValidNetnsPrefix,
+  parseIpLinkJson,
+} from "@labnet/netplan";
 import { type Runner, runOrThrow } from "./runner";
 
 /** Link types Labnet may use, in reporting order. */
@@ -19,6 +28,11 @@ export interface Capabilities {
   drivers: string[];
   /** Whether `iptables-restore` works (nat MASQUERADE and conntrack). */
   iptables: boolean;
+  /**
+   * The host's own interfaces (what a macvlan network may name as its `parent`): every link
+   * of the host namespace but lo and Labnet's own, sorted. Absent when they could not be listed.
+   */
+  interfaces?: string[];
 }
 
 export interface DetectOptions {
@@ -51,6 +65,7 @@ export async function detectCapabilities(runner: Runner, options: DetectOptions)
   if (!isValidNetnsPrefix(options.netnsPrefix)) {
     throw new Error(`invalid netns prefix: ${JSON.stringify(options.netnsPrefix)}`);
   }
+  const interfaces = await listHostInterfaces(runner);
   const netns = `${options.netnsPrefix}probe-${randomBytes(5).toString("hex")}`;
   if (!isValidNetnsName(netns)) {
     throw new Error(`invalid probe netns name: ${JSON.stringify(netns)}`);
@@ -59,10 +74,41 @@ export async function detectCapabilities(runner: Runner, options: DetectOptions)
   try {
     const linkTypes = await probeLinkTypes(runner, netns);
     const iptables = await probeIptables(runner, netns);
-    return { linkTypes, drivers: driversFor(linkTypes), iptables };
+    return {
+      linkTypes,
+      drivers: driversFor(linkTypes),
+      iptables,
+      ...(interfaces === undefined ? {} : { interfaces }),
+    };
   } finally {
     await runner.run(["ip", "netns", "del", netns]);
   }
+}
+
+/**
+ * Links of the namespace the runner is in (the host: read only, `ip -j link show`), without
+ * lo and the links Labnet makes; undefined when they cannot be listed, so the API accepts any
+ * parent rather than none.
+ */
+async function listHostInterfaces(runner: Runner): Promise<string[] | undefined> {
+  try {
+    const result = await runner.run(["ip", "-j", "link", "show"]);
+    if (result.code !== 0) {
+      return undefined;
+    }
+    return parseIpLinkJson(result.stdout)
+      .map((link) => link.name)
+      .filter((name) => name !== "lo" && isValidIfName(name) && !isLabnetLink(name))
+      .sort();
+  } catch {
+    return undefined;
+  }
+}
+
+function isLabnetLink(name: string): boolean {
+  return (
+    isLabnetBridge(name) || isLabnetHostVeth(name) || isLabnetTempPeer(name) || isLabnetMacvlanTemp(name)
+  );
 }
 
 async function probeLinkTypes(runner: Runner, netns: string): Promise<LinkType[]> {
