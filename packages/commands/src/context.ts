@@ -6,6 +6,8 @@ export interface CommandContext {
   db: Database;
   /** Where networks without a subnet get one (Docker's default-address-pools). */
   addressPools: readonly AddressPool[];
+  /** Where LANs without a subnet get one (default DEFAULT_LAN_POOLS: 10.0.0.0/24 first). */
+  lanPools?: readonly AddressPool[];
   /** MTU of networks that do not set one. */
   defaultMtu: number;
   /** Called after a transaction that wrote operations commits, to dispatch them at once. */

@@ -5,6 +5,16 @@ export { type DisconnectNodeInput, disconnectNode } from "./endpoints/disconnect
 export { DomainError, type DomainErrorCode, type FieldError, invalidField, notFound } from "./errors";
 export { registerHostWithDefaults } from "./hosts/register-host";
 export {
+  type CreatedMachine,
+  type CreateMachineInput,
+  createMachine,
+  DEFAULT_LAN,
+  DEFAULT_LAN_POOLS,
+  LAN_LABEL,
+  MACHINE_UID_BASE,
+} from "./machines/create-machine";
+export { type DeletedMachine, deleteMachine, finishMachineRemoval } from "./machines/delete-machine";
+export {
   type CreatedNetwork,
   type CreateNetworkInput,
   createNetwork,

@@ -2,6 +2,12 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { convergeDedupId, HostJob, hostQueueName, JOBS } from "./catalog";
 
+/** A machine to converge, and the lab host whose queue carries it (default: the machine itself). */
+export interface ConvergeTarget {
+  hostId: string;
+  queueHostId?: string;
+}
+
 /**
  * Asks lab hosts to converge. One job per host at a time, whatever the number of operations
  * behind it: a request while a converge job waits is absorbed by it, and a request while one
@@ -25,13 +31,18 @@ export class HostQueues {
     return queue;
   }
 
-  /** Requests a converge of each host (deduplicated per host). */
-  async requestConverge(hostIds: Iterable<string>): Promise<void> {
+  /**
+   * Requests a converge of each machine (deduplicated per machine), on the queue of the lab
+   * host whose executor converges it: the machine itself for a lab host, its parent for a
+   * virtual machine.
+   */
+  async requestConverge(targets: Iterable<ConvergeTarget>): Promise<void> {
     const spec = JOBS["host.converge"];
+    const unique = new Map([...targets].map((t) => [t.hostId, t.queueHostId ?? t.hostId]));
     await Promise.all(
-      [...new Set(hostIds)].map((hostId) => {
+      [...unique].map(([hostId, queueHostId]) => {
         const data = HostJob.parse({ hostId });
-        return this.queue(hostId).add("host.converge", data, {
+        return this.queue(queueHostId).add("host.converge", data, {
           deduplication: { id: convergeDedupId(hostId), keepLastIfActive: true },
           attempts: spec.attempts,
           backoff: { type: "exponential", delay: spec.backoffMs },

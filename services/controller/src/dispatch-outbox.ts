@@ -74,7 +74,7 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
       });
       if (due.length > 0) {
         try {
-          await queues.requestConverge(due.map((op) => op.hostId));
+          await queues.requestConverge(due);
           again ||= due.length === CLAIM_LIMIT;
         } catch (error) {
           // Redis away: put them back in the outbox; the next round (or the poll) retries.

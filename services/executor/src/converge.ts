@@ -52,6 +52,11 @@ export interface ConvergeDeps {
    * same snapshot (names follow what was just built or removed).
    */
   afterConverge?: (applied: DesiredHost, resolver: ResolverHost, scope: ConvergeScope) => Promise<void>;
+  /**
+   * False while the machine cannot be converged yet (a virtual machine whose namespace its lab
+   * host has not built): the converge then starts no operation; a later one serves them.
+   */
+  ready?: () => Promise<boolean>;
 }
 
 /**
@@ -93,6 +98,9 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
   const snapshot = await loadHostSnapshot(deps.db, deps.hostId);
   if (scope === "changed" && snapshot.operations.length === 0) {
     return { operations: [], failures: new Map(), departed: false, timings: clock.done("snapshot") };
+  }
+  if (deps.ready && !(await deps.ready())) {
+    return { operations: [], failures: new Map(), departed: false, timings: clock.done("not ready") };
   }
   const operations = await startOperations(
     deps.db,

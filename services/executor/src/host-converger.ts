@@ -1,5 +1,5 @@
 import { settleOperations } from "@labnet/commands";
-import { type ConvergeDeps, type ConvergeScope, convergeHost } from "./converge";
+import { type ConvergeDeps, type ConvergeReport, type ConvergeScope, convergeHost } from "./converge";
 import { ConvergeLoop } from "./converge-loop";
 import { settlementOf } from "./settle";
 
@@ -19,7 +19,12 @@ export interface HostConverger {
  * all the operations of its snapshot in one transaction. A target that failed is retried by
  * a converge after a backoff, until its operations run out of attempts (settle.ts).
  */
-export function createHostConverger(options: ConvergeDeps): HostConverger {
+export function createHostConverger(
+  options: ConvergeDeps & {
+    /** Runs after the operations of a converge were settled (and only then). */
+    afterSettle?: (report: ConvergeReport) => Promise<void>;
+  },
+): HostConverger {
   const deps: ConvergeDeps = { known: {}, ...options };
   const later = createLaterConverge((scope) => loop.request(scope), deps);
 
@@ -58,6 +63,7 @@ export function createHostConverger(options: ConvergeDeps): HostConverger {
     if (settlement.retryInMs !== undefined) {
       later.schedule(settlement.retryInMs, "changed");
     }
+    await options.afterSettle?.(report);
   });
 
   return {

@@ -5,6 +5,7 @@ import { createLogger } from "@labnet/log";
 import { createRedisConnection } from "@labnet/queue";
 import { loadExecutorConfig } from "./config";
 import { createNameService } from "./dns/name-service";
+import { netnsSockets } from "./dns/netns-sockets";
 import { createHostConverger } from "./host-converger";
 import {
   createExecRunner,
@@ -13,6 +14,7 @@ import {
   detectHostNetnsPath,
   enableIpForward,
 } from "./kernel";
+import { createMachineFleet, type MachineFleet } from "./machines";
 import { startWorker } from "./worker";
 
 /**
@@ -52,6 +54,8 @@ async function main(): Promise<void> {
     hostResolvConf: config.LABNET_HOST_RESOLV_CONF,
     forwardTimeoutMs: config.LABNET_DNS_FORWARD_TIMEOUT_MS,
   });
+  // Set once the fleet exists: the lab host's converges may have just built a machine's namespace.
+  let fleet: MachineFleet | undefined;
   const converger = createHostConverger({
     db,
     runner,
@@ -60,9 +64,32 @@ async function main(): Promise<void> {
     log,
     afterConverge: (applied, resolver, scope) =>
       names.sync(applied, resolver, { verifyFiles: scope === "all" }),
+    afterSettle: async () => fleet?.kickMachines(),
   });
+  fleet = createMachineFleet({
+    db,
+    runner,
+    host,
+    hostConverger: converger,
+    log,
+    namesOf: (machine) => {
+      const machineNames = createNameService({
+        netnsPrefix: machine.netnsPrefix,
+        log,
+        hostResolvConf: config.LABNET_HOST_RESOLV_CONF,
+        forwardTimeoutMs: config.LABNET_DNS_FORWARD_TIMEOUT_MS,
+        sockets: netnsSockets(machine.netnsPath ?? ""),
+      });
+      return {
+        afterConverge: (applied, resolver, scope) =>
+          machineNames.sync(applied, resolver, { verifyFiles: scope === "all" }),
+        close: () => machineNames.close(),
+      };
+    },
+  });
+  const machines = fleet;
   const reconcile = () =>
-    converger.request("all").catch((error) => log.error("reconcile failed", { error: String(error) }));
+    machines.requestAll("all").catch((error) => log.error("reconcile failed", { error: String(error) }));
   await reconcile();
   log.info("initial reconcile done");
 
@@ -71,7 +98,7 @@ async function main(): Promise<void> {
     hostId: host.id,
     connection,
     queuePrefix: config.LABNET_QUEUE_PREFIX,
-    converger,
+    convergerOf: (hostId) => machines.converger(hostId),
     log,
   });
   const heartbeat = setInterval(() => {
@@ -90,6 +117,7 @@ async function main(): Promise<void> {
     clearInterval(heartbeat);
     clearInterval(reconcileTimer);
     await worker.close(); // lets the running job finish
+    await machines.close();
     await converger.close();
     await names.close();
     connection.disconnect();

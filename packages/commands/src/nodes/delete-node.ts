@@ -11,6 +11,9 @@ import { DomainError, notFound } from "../errors";
 import { recordNodeOperation } from "../operations/record-operation";
 import { resolveNode } from "../resolve";
 
+/** Label of a lab host's node that is a virtual machine's uplink (its value: the machine id). */
+export const MACHINE_LABEL = "labnet.machine";
+
 /**
  * Marks a node for removal and records the operation that tears its sandbox down. Its
  * addresses stay allocated until the executor has removed the kernel objects that use
@@ -28,6 +31,13 @@ export async function deleteNode({
     const node = await lockNode(tx, found.id);
     if (!node) {
       throw notFound("node", ref, "path.nodeId");
+    }
+    if (node.labels[MACHINE_LABEL] && node.state !== "deleting") {
+      throw new DomainError(
+        "CONFLICT",
+        `node ${node.name} is the uplink of machine ${node.labels[MACHINE_LABEL]}: delete the machine instead`,
+        [{ location: "path.nodeId", message: "a machine's uplink" }],
+      );
     }
     // Nodes in mode container:<this> live in this node's namespace; it goes with the node.
     const sharing = node.state === "deleting" ? [] : await nodesSharingNetns(tx, node.id);

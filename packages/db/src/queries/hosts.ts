@@ -1,7 +1,8 @@
-import { and, count, eq, gt, inArray, ne, sql } from "drizzle-orm";
+import { and, count, eq, gt, inArray, ne, or, sql } from "drizzle-orm";
 import type { HostCapabilities } from "../schema";
 import { hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
+import { labelFilter } from "./networks";
 import { preparedOn } from "./prepared";
 
 export type HostRow = typeof hosts.$inferSelect;
@@ -43,17 +44,36 @@ export async function registerHost(db: Db, input: RegisterHostInput): Promise<Ho
         lastHeartbeatAt: sql`now()`,
         updatedAt: sql`now()`,
       },
+      // A virtual machine's name is not an executor's to take over.
+      setWhere: eq(hosts.kind, "lab"),
     })
     .returning();
   if (!row) {
-    throw new Error(`registering host ${input.name} returned no row`);
+    throw new Error(`cannot register host ${input.name}: the name belongs to a virtual machine`);
   }
   return row;
 }
 
-/** Records a heartbeat. */
+/** Records a heartbeat of a lab host, which its virtual machines share (its executor serves them). */
 export async function touchHost(db: Db, hostId: string): Promise<void> {
-  await db.update(hosts).set({ lastHeartbeatAt: sql`now()` }).where(eq(hosts.id, hostId));
+  await db
+    .update(hosts)
+    .set({ lastHeartbeatAt: sql`now()` })
+    .where(or(eq(hosts.id, hostId), eq(hosts.parentHostId, hostId)));
+}
+
+/** The virtual machines built on lab host `hostId`, by name. */
+export async function virtualMachinesOf(db: Db, hostId: string): Promise<HostRow[]> {
+  return db.select().from(hosts).where(eq(hosts.parentHostId, hostId)).orderBy(hosts.name);
+}
+
+/** Virtual machine `id` if it is built on lab host `parentId`. */
+export async function machineOfHost(db: Db, id: string, parentId: string): Promise<HostRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(hosts)
+    .where(and(eq(hosts.id, id), eq(hosts.parentHostId, parentId)));
+  return row;
 }
 
 function selectHostByRef(db: Db, column: typeof hosts.id | typeof hosts.name) {
@@ -85,8 +105,9 @@ export interface HostUsage {
   nodes: number;
 }
 
+/** Lab hosts (virtual machines are listed as machines). */
 export async function listHosts(db: Db): Promise<HostRow[]> {
-  return db.select().from(hosts).orderBy(hosts.name);
+  return db.select().from(hosts).where(eq(hosts.kind, "lab")).orderBy(hosts.name);
 }
 
 /** Networks and nodes per host (user-visible ones: not being deleted). */
@@ -125,7 +146,12 @@ export async function pickLeastLoadedHost(db: Db): Promise<HostRow | undefined> 
   const online = await db
     .select()
     .from(hosts)
-    .where(gt(hosts.lastHeartbeatAt, sql`now() - make_interval(secs => ${HOST_ONLINE_WINDOW_MS / 1000})`));
+    .where(
+      and(
+        eq(hosts.kind, "lab"),
+        gt(hosts.lastHeartbeatAt, sql`now() - make_interval(secs => ${HOST_ONLINE_WINDOW_MS / 1000})`),
+      ),
+    );
   if (online.length <= 1) {
     return online[0]; // nothing to compare: spare counting every node of the host
   }
@@ -136,4 +162,81 @@ export async function pickLeastLoadedHost(db: Db): Promise<HostRow | undefined> 
   return online.sort(
     (a, b) => (usage.get(a.id)?.nodes ?? 0) - (usage.get(b.id)?.nodes ?? 0) || a.name.localeCompare(b.name),
   )[0];
+}
+
+/** What a machine's view shows beyond its record: its uplink on the LAN and how far it is built. */
+export interface MachineUplink {
+  machineId: string;
+  nodeState: string;
+  lanId: string;
+  lanName: string;
+  subnet: string;
+  gateway: string;
+  /** `eth0`'s address without its prefix. */
+  address: string | null;
+  /** State of the machine's predefined `bridge` network (undefined before it is recorded). */
+  bridgeState: string | null;
+}
+
+/** Uplinks of virtual machines `ids` (one statement). */
+export async function machineUplinks(db: Db, ids: string[]): Promise<Map<string, MachineUplink>> {
+  if (ids.length === 0) {
+    return new Map();
+  }
+  const rows = await db.execute<{
+    machine_id: string;
+    node_state: string;
+    lan_id: string;
+    lan_name: string;
+    subnet: string;
+    gateway: string;
+    address: string | null;
+    bridge_state: string | null;
+  }>(sql`
+    SELECT h.id AS machine_id, n.state AS node_state, net.id AS lan_id, net.name AS lan_name,
+      c.subnet::text AS subnet, host(c.gateway) AS gateway, host(e.address) AS address,
+      (SELECT b.state FROM networks b WHERE b.host_id = h.id AND b.builtin LIMIT 1) AS bridge_state
+    FROM hosts h
+    JOIN nodes n ON n.id = h.uplink_node_id
+    JOIN endpoints e ON e.node_id = n.id
+    JOIN networks net ON net.id = e.network_id
+    JOIN ipam_configs c ON c.network_id = net.id AND c.position = 0
+    WHERE h.id IN ${sql`(${sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    )})`}`);
+  return new Map(
+    rows.map((r) => [
+      r.machine_id,
+      {
+        machineId: r.machine_id,
+        nodeState: r.node_state,
+        lanId: r.lan_id,
+        lanName: r.lan_name,
+        subnet: r.subnet,
+        gateway: r.gateway,
+        address: r.address,
+        bridgeState: r.bridge_state,
+      },
+    ]),
+  );
+}
+
+/** Machines, by name: lab hosts and virtual machines, filtered. */
+export async function listMachines(
+  db: Db,
+  filters: { labHostId?: string; kind?: "lab" | "virtual"; labels?: string[] },
+): Promise<HostRow[]> {
+  const conditions = [
+    filters.labHostId
+      ? or(eq(hosts.id, filters.labHostId), eq(hosts.parentHostId, filters.labHostId))
+      : undefined,
+    filters.kind ? eq(hosts.kind, filters.kind) : undefined,
+    ...(filters.labels ?? []).map((label) => labelFilter(hosts.labels, label)),
+  ].filter((c) => c !== undefined);
+  return db
+    .select()
+    .from(hosts)
+    .where(and(...conditions))
+    .orderBy(hosts.name);
 }

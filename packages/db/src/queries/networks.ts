@@ -1,5 +1,5 @@
 import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
-import { endpoints, networks, nodes } from "../schema";
+import { endpoints, type hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 import { preparedOn } from "./prepared";
 
@@ -60,7 +60,10 @@ export async function listNetworks(db: Db, filters: NetworkFilters = {}): Promis
 }
 
 /** `key` matches any value, `key=value` that value. */
-export function labelFilter(column: typeof networks.labels | typeof nodes.labels, label: string): SQL {
+export function labelFilter(
+  column: typeof networks.labels | typeof nodes.labels | typeof hosts.labels,
+  label: string,
+): SQL {
   const eqAt = label.indexOf("=");
   if (eqAt < 0) {
     return sql`${column} ? ${label}`;

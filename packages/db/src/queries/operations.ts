@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { newId } from "../ids";
 import type { OperationTargetType, StoredProblem } from "../schema";
-import { operations } from "../schema";
+import { hosts, operations } from "../schema";
 import type { Db } from "../tx";
 import { clientOf } from "./prepared";
 
@@ -128,10 +128,11 @@ export async function noteOperationError(db: Db, id: string, problem: StoredProb
 export async function listDispatchable(
   db: Db,
   options: { redispatchAfterMs: number; limit: number },
-): Promise<OperationRow[]> {
+): Promise<DispatchableOperation[]> {
   return db
-    .select()
+    .select({ id: operations.id, hostId: operations.hostId, queueHostId: queueHostOf })
     .from(operations)
+    .innerJoin(hosts, eq(hosts.id, operations.hostId))
     .where(
       and(
         inArray(operations.state, ["queued", "running"]),
@@ -147,6 +148,16 @@ export async function listDispatchable(
     .orderBy(operations.createdAt)
     .limit(options.limit);
 }
+
+/** An operation due for dispatch: its machine, and the lab host whose executor converges it. */
+export interface DispatchableOperation {
+  id: string;
+  hostId: string;
+  queueHostId: string;
+}
+
+/** A virtual machine's work goes to its lab host's queue. */
+const queueHostOf = sql<string>`coalesce(${hosts.parentHostId}, ${hosts.id})`;
 
 export async function markDispatched(db: Db, ids: string[]): Promise<void> {
   if (ids.length === 0) {

@@ -43,6 +43,8 @@ export interface NewPortMapping {
   hostPort: number;
   containerPort: number;
   random: boolean;
+  /** On a lab host: the virtual machine's mapping this one forwards to. */
+  forwardsId?: string | null;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function tryInsertPortMappings(db: Db, rows: NewPortMapping[]): Pro
         bind: bindCidr(row.hostIp),
         hostPort: row.hostPort,
         containerPort: row.containerPort,
+        forwardsId: row.forwardsId ?? null,
         random: row.random,
       })),
     )
@@ -83,9 +86,9 @@ export async function tryInsertPortMapping(db: Db, row: NewPortMapping): Promise
   const bind = bindCidr(row.hostIp);
   // Timestamps arrive as text: drizzle's driver turns postgres.js' date parsing off.
   const [inserted] = await clientOf(db)<{ created_at: string }[]>`
-    INSERT INTO port_mappings (id, host_id, node_id, protocol, bind, host_port, container_port, random)
+    INSERT INTO port_mappings (id, host_id, node_id, protocol, bind, host_port, container_port, random, forwards_id)
     VALUES (${id}, ${row.hostId}, ${row.nodeId}, ${row.protocol}, ${bind}::cidr, ${row.hostPort}::int,
-      ${row.containerPort}::int, ${row.random}::boolean)
+      ${row.containerPort}::int, ${row.random}::boolean, ${row.forwardsId ?? null})
     ON CONFLICT DO NOTHING
     RETURNING created_at`;
   if (!inserted) {
@@ -100,6 +103,7 @@ export async function tryInsertPortMapping(db: Db, row: NewPortMapping): Promise
     hostPort: row.hostPort,
     containerPort: row.containerPort,
     random: row.random,
+    forwardsId: row.forwardsId ?? null,
     createdAt: new Date(inserted.created_at),
   };
 }

@@ -1,4 +1,13 @@
-import { boolean, cidr, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import {
+  type AnyPgColumn,
+  boolean,
+  cidr,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+} from "drizzle-orm/pg-core";
 import { hosts } from "./hosts";
 import { nodes } from "./nodes";
 
@@ -28,7 +37,12 @@ export const portMappings = pgTable(
     containerPort: integer("container_port").notNull(),
     /** The host port was drawn at random (`-P`, `-p 0:80`, `-p 80`). */
     random: boolean("random").notNull().default(false),
+    /**
+     * On a lab host: the virtual machine's published port this one makes reachable from
+     * outside the lab host (to the machine's address and port). Goes with it.
+     */
+    forwardsId: text("forwards_id").references((): AnyPgColumn => portMappings.id, { onDelete: "cascade" }),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [index("port_mappings_node_idx").on(t.nodeId)],
+  (t) => [index("port_mappings_node_idx").on(t.nodeId), index("port_mappings_forwards_idx").on(t.forwardsId)],
 );

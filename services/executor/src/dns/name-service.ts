@@ -4,6 +4,7 @@ import { pruneResolverFiles, writeResolverFiles } from "../kernel/etc-netns";
 import { createForwarder } from "./forward";
 import { readHostResolvConf } from "./host-resolv-conf";
 import { createDnsResponder } from "./responder";
+import type { SocketBinder } from "./sockets";
 import { buildDnsZone } from "./zone";
 
 export interface NameServiceOptions {
@@ -17,6 +18,8 @@ export interface NameServiceOptions {
   etcNetnsDir?: string;
   /** Default 53. */
   dnsPort?: number;
+  /** Where the responder's sockets come from (a virtual machine's namespace); default this process's. */
+  sockets?: SocketBinder;
 }
 
 /** Name resolution of one host: the nodes' resolver files and the DNS responder. */
@@ -40,6 +43,7 @@ export function createNameService(options: NameServiceOptions): NameService {
     log: options.log,
     forward: createForwarder({ timeoutMs: options.forwardTimeoutMs }),
     ...(options.dnsPort !== undefined ? { port: options.dnsPort } : {}),
+    ...(options.sockets ? { sockets: options.sockets } : {}),
   });
   const files = {
     netnsPrefix: options.netnsPrefix,

@@ -1,7 +1,8 @@
-import { createSocket, type Socket } from "node:dgram";
-import { createServer, type Server, type Socket as TcpSocket } from "node:net";
+import type { Socket } from "node:dgram";
+import type { Server, Socket as TcpSocket } from "node:net";
 import type { Logger } from "@labnet/log";
 import { type DnsForwarder, handleDnsMessage } from "./handle-query";
+import { localSockets, type SocketBinder } from "./sockets";
 import { type DnsZone, emptyZone, listenAddressesOf } from "./zone";
 
 const DNS_PORT = 53;
@@ -38,15 +39,18 @@ export function createDnsResponder(options: {
   log: Logger;
   forward: DnsForwarder;
   port?: number;
+  /** Where the sockets come from: this process's namespace unless given (netns-sockets.ts). */
+  sockets?: SocketBinder;
 }): DnsResponder {
   const port = options.port ?? DNS_PORT;
+  const sockets = options.sockets ?? localSockets;
   const listeners = new Map<string, Listener>();
   let zone = emptyZone();
   let closed = false;
 
   async function open(address: string): Promise<Listener> {
     const connections = new Set<TcpSocket>();
-    const udp = createSocket("udp4");
+    const udp = await sockets.udp(address, port);
     udp.on("message", (message, from) => {
       handleDnsMessage(
         zone,
@@ -61,27 +65,15 @@ export function createDnsResponder(options: {
         })
         .catch((error) => options.log.warn("dns query failed", { address, error: String(error) }));
     });
-    const tcp = createServer((connection) => serveTcp(connection, address, connections));
+    udp.on("error", (error) => options.log.warn("dns socket error", { address, error: String(error) }));
+    let tcp: Server;
     try {
-      await new Promise<void>((resolve, reject) => {
-        udp.once("error", reject);
-        udp.bind({ address, port, exclusive: true }, () => {
-          udp.off("error", reject);
-          resolve();
-        });
-      });
-      udp.on("error", (error) => options.log.warn("dns socket error", { address, error: String(error) }));
-      await new Promise<void>((resolve, reject) => {
-        tcp.once("error", reject);
-        tcp.listen({ host: address, port, exclusive: true }, () => {
-          tcp.off("error", reject);
-          resolve();
-        });
-      });
+      tcp = await sockets.tcp(address, port);
     } catch (error) {
-      closeListener({ udp, tcp, connections });
+      udp.close();
       throw error;
     }
+    tcp.on("connection", (connection: TcpSocket) => serveTcp(connection, address, connections));
     return { udp, tcp, connections };
   }
 
@@ -162,6 +154,7 @@ export function createDnsResponder(options: {
     listening: () => [...listeners.keys()].sort(),
     async close() {
       closed = true;
+      sockets.close?.();
       for (const listener of listeners.values()) {
         closeListener(listener);
       }

@@ -18,9 +18,12 @@ const ALLOWED_COMMANDS: ReadonlySet<string> = new Set([
 /** Default upper bound for one command; a batch of hundreds of sandboxes takes ~1 s. */
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-/** The only sysctl form: route_localnet of Labnet bridges (see route-localnet.ts). */
+/**
+ * The only sysctl forms: route_localnet of Labnet bridges (see route-localnet.ts) and a virtual
+ * machine's ip_forward (sysctl.ts), both set inside the namespace the command runs in.
+ */
 const SYSCTL_FLAGS = ["-q", "-e", "-w"];
-const SYSCTL_SETTING_PATTERN = /^net\.ipv4\.conf\.lnbr-[a-z2-7]{8}\.route_localnet=[01]$/;
+const SYSCTL_SETTING_PATTERN = /^(net\.ipv4\.conf\.lnbr-[a-z2-7]{8}\.route_localnet=[01]|net\.ipv4\.ip_forward=1)$/;
 
 const NSENTER_NET_PATTERN = /^--net=(\/run\/netns\/[a-zA-Z0-9_.-]+|\/proc\/[0-9]+\/ns\/net)$/;
 
@@ -85,7 +88,7 @@ export function assertAllowedArgv(argv: readonly string[]): void {
       settings.length === 0 ||
       !settings.every((s) => SYSCTL_SETTING_PATTERN.test(s))
     ) {
-      throw new Error(`refusing sysctl form ${JSON.stringify(argv)}: only route_localnet of Labnet bridges`);
+      throw new Error(`refusing sysctl form ${JSON.stringify(argv)}: only route_localnet of Labnet bridges and ip_forward`);
     }
   }
 }

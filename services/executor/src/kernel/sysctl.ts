@@ -5,6 +5,7 @@
  * namespace unless that namespace is the managed lab host.
  */
 import { readFile, writeFile } from "node:fs/promises";
+import { type Runner, runOrThrow } from "./runner";
 
 /** Per-netns switch for IPv4 forwarding. */
 export const IP_FORWARD_PATH = "/proc/sys/net/ipv4/ip_forward";
@@ -20,4 +21,12 @@ export async function enableIpForward(options: { path?: string } = {}): Promise<
   }
   await writeFile(path, "1\n");
   return true;
+}
+
+/**
+ * Turns IPv4 forwarding on in the namespace `runner` runs in (a virtual machine's: its
+ * /proc/sys/net is not this process's, so the switch is set by a `sysctl` run inside it).
+ */
+export async function enableMachineIpForward(runner: Runner): Promise<void> {
+  await runOrThrow(runner, ["sysctl", "-q", "-e", "-w", "net.ipv4.ip_forward=1"]);
 }

@@ -12,6 +12,7 @@ function row(overrides: Partial<PortMappingRow> = {}): PortMappingRow {
     hostPort: 8080,
     containerPort: 80,
     random: false,
+    forwardsId: null,
     createdAt: new Date("2026-01-01T00:00:00Z"),
     ...overrides,
   };

@@ -1,0 +1,160 @@
+import { existsSync } from "node:fs";
+import { finishMachineRemoval } from "@labnet/commands";
+import { type Database, type HostRow, machineOfHost, virtualMachinesOf } from "@labnet/db";
+import type { Logger } from "@labnet/log";
+import type { ConvergeDeps, ConvergeScope } from "./converge";
+import { createHostConverger, type HostConverger } from "./host-converger";
+import { enableMachineIpForward, type Runner, withNetns } from "./kernel";
+
+/** What a machine's name service needs from the executor (one per machine: its own gateways). */
+export type MachineNames = Pick<ConvergeDeps, "afterConverge"> & { close(): Promise<void> };
+
+export interface FleetOptions {
+  db: Database;
+  runner: Runner;
+  /** The lab host this executor manages, and its converger (the host's own machine). */
+  host: HostRow;
+  hostConverger: HostConverger;
+  log: Logger;
+  /** The name service of a virtual machine, bound inside its namespace. */
+  namesOf(machine: HostRow): MachineNames;
+}
+
+/**
+ * Every machine this executor converges: its lab host's own (the namespace it runs in) and
+ * the virtual machines built on it, each with a converger of its own whose commands run
+ * inside the machine's namespace (`nsenter --net=`), so one machine's converge never plans
+ * another's. A virtual machine's namespace is its uplink node's sandbox on the lab host: until
+ * the lab host has built it, the machine's operations wait (they are not started).
+ */
+export interface MachineFleet {
+  /** The converger of `hostId` if this executor serves it (looked up in Postgres once). */
+  converger(hostId: string): Promise<HostConverger | undefined>;
+  /** Requests a converge of every machine (the reconcile loop), the lab host's first. */
+  requestAll(scope: ConvergeScope): Promise<void>;
+  /** After the lab host converged: machines whose namespace may have just been built. */
+  kickMachines(): void;
+  close(): Promise<void>;
+}
+
+interface Member {
+  machine: HostRow;
+  converger: HostConverger;
+  names: MachineNames;
+}
+
+export function createMachineFleet(options: FleetOptions): MachineFleet {
+  const { db, runner, host, log } = options;
+  const members = new Map<string, Member>();
+  let closed = false;
+
+  const add = (machine: HostRow): Member => {
+    const existing = members.get(machine.id);
+    if (existing) {
+      return existing;
+    }
+    const netnsPath = machine.netnsPath;
+    if (netnsPath === null || !machine.netnsPrefix) {
+      throw new Error(`virtual machine ${machine.name} has no namespace recorded`);
+    }
+    const machineRunner = withNetns(runner, netnsPath);
+    const names = options.namesOf(machine);
+    let forwarding = false;
+    const machineLog = withFields(log, { machine: machine.name });
+    const converger = createHostConverger({
+      db,
+      runner: machineRunner,
+      hostId: machine.id,
+      netnsPrefix: machine.netnsPrefix,
+      log: machineLog,
+      // Built by the lab host's converge of the uplink node; wait for it rather than fail.
+      ready: async () => {
+        if (!existsSync(netnsPath)) {
+          return false;
+        }
+        if (!forwarding) {
+          await enableMachineIpForward(machineRunner);
+          forwarding = true;
+        }
+        return true;
+      },
+      ...(names.afterConverge ? { afterConverge: names.afterConverge } : {}),
+      afterSettle: async () => {
+        // Emptied by a machine removal: its uplink node (and with it the record) goes next.
+        if (await finishMachineRemoval(db, machine.id)) {
+          machineLog.info("machine emptied, removing its namespace");
+          options.hostConverger.request("changed").catch(() => undefined);
+        }
+      },
+    });
+    const member = { machine, converger, names };
+    members.set(machine.id, member);
+    return member;
+  };
+
+  const drop = async (id: string) => {
+    const member = members.get(id);
+    if (member) {
+      members.delete(id);
+      await member.converger.close();
+      await member.names.close();
+    }
+  };
+
+  /** Machines of the lab host now in Postgres: new ones join, removed ones leave. */
+  const refresh = async (): Promise<Member[]> => {
+    const machines = await virtualMachinesOf(db, host.id);
+    const ids = new Set(machines.map((m) => m.id));
+    for (const id of members.keys()) {
+      if (!ids.has(id)) {
+        await drop(id);
+      }
+    }
+    return machines.map(add);
+  };
+
+  return {
+    async converger(hostId) {
+      if (hostId === host.id) {
+        return options.hostConverger;
+      }
+      const known = members.get(hostId);
+      if (known || closed) {
+        return known?.converger;
+      }
+      const machine = await machineOfHost(db, hostId, host.id);
+      return machine ? add(machine).converger : undefined;
+    },
+    async requestAll(scope) {
+      await options.hostConverger.request(scope);
+      const current = await refresh();
+      await Promise.all(
+        current.map((m) =>
+          m.converger
+            .request(scope)
+            .catch((error) =>
+              log.error("machine reconcile failed", { machine: m.machine.name, error: String(error) }),
+            ),
+        ),
+      );
+    },
+    kickMachines() {
+      for (const member of members.values()) {
+        member.converger.request("changed").catch(() => undefined);
+      }
+    },
+    async close() {
+      closed = true;
+      await Promise.all([...members.keys()].map(drop));
+    },
+  };
+}
+
+/** `log` with `fields` on every line (which machine a converge was of). */
+function withFields(log: Logger, fields: Record<string, unknown>): Logger {
+  return {
+    info: (m, f) => log.info(m, { ...fields, ...f }),
+    warn: (m, f) => log.warn(m, { ...fields, ...f }),
+    error: (m, f) => log.error(m, { ...fields, ...f }),
+  };
+}

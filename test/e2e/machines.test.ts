@@ -1,0 +1,153 @@
+/**
+ * Issue 8, machines: virtual machines on one lab host, each a Docker host of its own with the
+ * seeds' exact addresses (docker0's 172.17.0.0/16, `my-net`, centos1 and centos2), its own nat
+ * table and name service, on LANs of the lab host. Everything through the API; real packets.
+ */
+import type { components } from "@labnet/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/kernel-state";
+import type { TestLabnet } from "../helpers/labnet";
+import { execIn, netnsOf, ping, type SimHost } from "../helpers/netns";
+import { startSimHostLabnet } from "../helpers/sim-host-labnet";
+
+type Machine = components["schemas"]["Machine"];
+type Node = components["schemas"]["Node"];
+
+let labnet: TestLabnet;
+let host: SimHost;
+
+beforeAll(async () => {
+  ({ labnet, host } = await startSimHostLabnet("mh", 61));
+});
+
+afterAll(async () => {
+  await labnet?.stop();
+  await host?.destroy();
+});
+
+async function createMachine(body: components["schemas"]["CreateMachineRequest"]): Promise<Machine> {
+  const res = await labnet.waitingClient.POST("/v1/machines", { body });
+  expect(res.response.status, JSON.stringify(res.error)).toBe(201);
+  if (!res.data) {
+    throw new Error("no machine in the answer");
+  }
+  expect(res.data.state).toBe("ready");
+  return res.data;
+}
+
+async function createNetwork(machine: string, name: string): Promise<void> {
+  const res = await labnet.waitingClient.POST("/v1/networks", { body: { name, host: machine } });
+  expect(res.response.status, JSON.stringify(res.error)).toBe(201);
+}
+
+async function createNode(
+  body: components["schemas"]["CreateNodeRequest"],
+): Promise<Node & { netns: string }> {
+  const res = await labnet.waitingClient.POST("/v1/nodes", { body });
+  expect(res.response.status, JSON.stringify(res.error)).toBe(201);
+  if (!res.data) {
+    throw new Error("no node in the answer");
+  }
+  expect(res.data.state).toBe("ready");
+  return { ...res.data, netns: netnsOf(res.data.sandboxKey) };
+}
+
+function machineNetns(machine: Machine): string {
+  return netnsOf(machine.netnsPath ?? undefined);
+}
+
+describe("two machines on one LAN", () => {
+  let bdc01: Machine;
+  let bdc02: Machine;
+
+  it("are built with eth0 on the LAN, a default route through the lab host and docker0's addresses", async () => {
+    bdc01 = await createMachine({ name: "mh-bdc01", hostname: "bdc01", lan: "lan-a", address: "10.0.0.11" });
+    bdc02 = await createMachine({ name: "mh-bdc02", hostname: "bdc02", lan: "lan-a", address: "10.0.0.12" });
+    expect(bdc01.lan).toMatchObject({ name: "lan-a", subnet: "10.0.0.0/24", address: "10.0.0.11" });
+    expect(bdc01.kind).toBe("virtual");
+    const ns = machineNetns(bdc01);
+    const addr = await execIn(ns, ["ip", "-4", "-o", "addr", "show"]);
+    expect(addr.stdout).toContain("eth0    inet 10.0.0.11/24");
+    expect(addr.stdout).toContain("inet 172.17.0.1/16");
+    const route = await execIn(ns, ["ip", "route", "show", "default"]);
+    expect(route.stdout).toContain(`via ${bdc01.lan?.gateway} dev eth0`);
+    expect((await execIn(ns, ["sysctl", "-n", "net.ipv4.ip_forward"])).stdout.trim()).toBe("1");
+    expect(await ping(machineNetns(bdc01), "10.0.0.12")).toBe(true);
+  });
+
+  it("each has its own my-net, centos1 and centos2 at the same addresses; names resolve within a machine", async () => {
+    const nodes: Record<string, Node & { netns: string }> = {};
+    for (const machine of [bdc01, bdc02]) {
+      await createNetwork(machine.name, "my-net");
+      for (const name of ["centos1", "centos2"]) {
+        nodes[`${machine.name}/${name}`] = await createNode({
+          name,
+          host: machine.name,
+          networkMode: "my-net",
+        });
+      }
+    }
+    const address = (key: string) => nodes[key]?.networkSettings.networks["my-net"]?.ipAddress;
+    expect(address("mh-bdc01/centos1")).toBe(address("mh-bdc02/centos1"));
+    expect(address("mh-bdc01/centos2")).toBe(address("mh-bdc02/centos2"));
+    for (const machine of [bdc01, bdc02]) {
+      const centos1 = nodes[`${machine.name}/centos1`];
+      const pinged = await eventually(
+        async () => {
+          const result = await execIn(centos1?.netns ?? "", ["ping", "-c1", "-W1", "centos2"]);
+          return result.code === 0 ? result.stdout : undefined;
+        },
+        10_000,
+        `centos1 to ping centos2 on ${machine.name}`,
+      );
+      expect(pinged).toContain(address(`${machine.name}/centos2`));
+    }
+  });
+
+  it("each machine's nat table holds only its own rules", async () => {
+    const nat1 = (await execIn(machineNetns(bdc01), ["iptables-save", "-t", "nat"])).stdout;
+    const nat2 = (await execIn(machineNetns(bdc02), ["iptables-save", "-t", "nat"])).stdout;
+    expect(nat1).toContain("-A LABNET-POSTROUTING -s 172.17.0.0/16");
+    const bridges = async (machine: Machine) => {
+      const res = await labnet.client.GET("/v1/networks", { params: { query: { host: machine.name } } });
+      return (res.data?.items ?? []).map((n) => n.options.bridgeName ?? "");
+    };
+    for (const bridge of await bridges(bdc02)) {
+      expect(nat1).not.toContain(bridge);
+      expect(nat2).toContain(bridge);
+    }
+    // The lab host's own machine has its own docker0, and none of the virtual machines' bridges.
+    const labNat = (await execIn(host.hostNetns, ["iptables-save", "-t", "nat"])).stdout;
+    for (const bridge of [...(await bridges(bdc01)), ...(await bridges(bdc02))]) {
+      expect(labNat).not.toContain(bridge);
+    }
+  });
+
+  it("are listed as machines of the lab host", async () => {
+    const res = await labnet.client.GET("/v1/machines", { params: { query: { host: host.hostNetns } } });
+    const names = (res.data?.items ?? []).map((m) => `${m.kind}:${m.name}`);
+    expect(names).toEqual(
+      expect.arrayContaining(["virtual:mh-bdc01", "virtual:mh-bdc02", `lab:${host.hostNetns}`]),
+    );
+  });
+
+  it("deleting a machine with force removes everything on it, then the machine", async () => {
+    const res = await labnet.client.DELETE("/v1/machines/{machineId}", {
+      params: { path: { machineId: bdc02.name }, query: { force: true } },
+    });
+    expect(res.response.status).toBe(202);
+    await eventually(
+      async () => {
+        const got = await labnet.client.GET("/v1/machines/{machineId}", {
+          params: { path: { machineId: bdc02.id } },
+        });
+        return got.response.status === 404 ? true : undefined;
+      },
+      30_000,
+      "the machine to be gone",
+    );
+    const left = await execIn(host.hostNetns, ["ip", "netns", "list"]);
+    expect(left.stdout).not.toContain(bdc02.netnsPrefix);
+    expect(left.stdout).not.toContain(machineNetns(bdc02));
+  });
+});
