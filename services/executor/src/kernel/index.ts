@@ -35,4 +35,4 @@ export {
   runOrThrow,
   withNetns,
 } from "./runner";
-export { enableIpForward, IP_FORWARD_PATH } from "./sysctl";
+export { enableIpForward, enableMachineIpForward, IP_FORWARD_PATH } from "./sysctl";
