@@ -1,5 +1,5 @@
 import { type CommandContext, registerHostWithDefaults } from "@labnet/commands";
-import { createDb, type Database, type HostRow } from "@labnet/db";
+import { createDb, type Database, type HostCapabilities, type HostRow } from "@labnet/db";
 import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createTestDatabase } from "./database";
 
@@ -18,14 +18,15 @@ export function testCommandContext(db: Database): CommandContext {
 /**
  * Registers a lab host with no executor behind it (its predefined `bridge` network too), as
  * an executor would at start: for tests of the commands, the API and the converge loop.
+ * `capabilities` replaces {@link TEST_HOST_CAPABILITIES} (a host with macvlan, say).
  */
 export function registerTestHost(
   db: Database,
-  input: { name: string; netnsPrefix: string; netnsPath?: string },
+  input: { name: string; netnsPrefix: string; netnsPath?: string; capabilities?: HostCapabilities },
 ): Promise<HostRow> {
   return registerHostWithDefaults({
     ctx: testCommandContext(db),
-    input: { ...input, underlayAddress: null, capabilities: TEST_HOST_CAPABILITIES },
+    input: { capabilities: TEST_HOST_CAPABILITIES, ...input, underlayAddress: null },
   });
 }
 

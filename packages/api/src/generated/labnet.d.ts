@@ -600,6 +600,14 @@ export interface components {
             iptables: boolean;
             /** @description Whether bridged traffic passes iptables (br_netfilter), which networks with `icc` off need. */
             bridgeNetfilter?: boolean;
+            /**
+             * @description The host's own interfaces (not lo, not Labnet's links): what a macvlan network may name as
+             *     its `parent`. Absent for hosts whose executor does not report them; any valid name is then accepted.
+             * @example [
+             *       "eth0"
+             *     ]
+             */
+            interfaces?: string[];
         };
         HostUsage: {
             /** @description Networks on the host. */
@@ -611,10 +619,12 @@ export interface components {
             items: components["schemas"]["Host"][];
         };
         /**
-         * @description The network driver. Only `bridge` for now; the host must list it in its capabilities.
+         * @description The network driver: `bridge` (a Linux bridge on the host, Docker's default) or `macvlan`
+         *     (each node gets a macvlan sub-interface of the host's `options.parent`, on the parent's
+         *     Ethernet segment). The host must list it in `capabilities.drivers`, else `422 UNSUPPORTED_DRIVER`.
          * @enum {string}
          */
-        NetworkDriver: "bridge";
+        NetworkDriver: "bridge" | "macvlan";
         /**
          * @description `pending`: recorded, the kernel work is queued or running; `ready`: built on its host;
          *     `failed`: the last operation failed (see it for the problem); `deleting`: removal is under way.
@@ -709,6 +719,19 @@ export interface components {
              */
             isolated?: boolean;
             /**
+             * @description macvlan only (Docker's `-o parent=eth0`): the host interface the nodes' macvlans ride on,
+             *     default `eth0`. It must be one of the host's `capabilities.interfaces` (when the host
+             *     reports them), else `422 INVALID_FIELD` naming `body.options.parent`.
+             * @example eth0
+             */
+            parent?: string;
+            /**
+             * @description macvlan only (Docker's `-o macvlan_mode=...`): `bridge` (default), `private`, `vepa` or
+             *     `passthru`; anything else is `422 INVALID_FIELD` naming `body.options.macvlan_mode`.
+             * @example bridge
+             */
+            macvlan_mode?: string;
+            /**
              * @description Docker's name for `icc`, as `docker network create -o` passes it.
              * @enum {string}
              */
@@ -764,18 +787,32 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /**
+         * @description The network's driver options. A bridge network shows its bridge, a macvlan network its
+         *     `parent` and `macvlan_mode` (as `docker network inspect` shows `Options`).
+         */
         NetworkOptions: {
             /**
-             * @description The Linux bridge on the host (`lnbr-<id8>`; `docker0`'s counterpart for the predefined network).
+             * @description Bridge networks only. The Linux bridge on the host (`lnbr-<id8>`; `docker0`'s counterpart for the predefined network).
              * @example lnbr-k3x7q2mz
              */
-            bridgeName: string;
+            bridgeName?: string;
             /** @example 1500 */
             mtu: number;
             /** @description Nodes of the network may talk to each other (Docker's `com.docker.network.bridge.enable_icc`). */
             icc: boolean;
             /** @description Traffic to and from other bridge networks is dropped unless both have isolation off. */
             isolated: boolean;
+            /**
+             * @description macvlan networks only. The host interface the nodes' macvlans ride on.
+             * @example eth0
+             */
+            parent?: string;
+            /**
+             * @description macvlan networks only. The macvlan mode of the nodes' interfaces.
+             * @enum {string}
+             */
+            macvlan_mode?: "bridge" | "private" | "vepa" | "passthru";
         };
         /** @description A node's endpoint on the network, like an entry of `docker network inspect`'s `Containers`. */
         NetworkContainer: {

@@ -16,6 +16,7 @@ import type { CommandContext } from "../context";
 import { DomainError, type FieldError, invalidField } from "../errors";
 import { recordNetworkOperation } from "../operations/record-operation";
 import { resolveHost } from "../resolve";
+import { assertDriverSupported, type NetworkDriver, resolveDriverOptions } from "./driver-options";
 import { type NetworkOptionsInput, resolveNetworkOptions } from "./network-options";
 import { assertIccSwitchable } from "./update-network";
 
@@ -25,7 +26,7 @@ export const RESERVED_NETWORK_NAMES = ["bridge", "host", "none"] as const;
 export interface CreateNetworkInput {
   name: string;
   host?: string;
-  driver?: "bridge";
+  driver?: NetworkDriver;
   internal?: boolean;
   /** Nodes may be connected after creation (default true). */
   attachable?: boolean;
@@ -40,6 +41,9 @@ export interface CreatedNetwork {
   network: NetworkRow;
   operation: OperationRow;
 }
+
+/** A network to write: the input with its driver's options resolved (see driver-options.ts). */
+type NetworkToInsert = CreateNetworkInput & { driverOptions?: Record<string, string> };
 
 /** How often a pool pick is retried when a concurrent request took the same subnet first. */
 const POOL_PICK_TRIES = 8;
@@ -64,11 +68,15 @@ export async function createNetwork({
     );
   }
   const host = await resolveHost(ctx.db, input.host);
+  const driver = input.driver ?? "bridge";
+  assertDriverSupported(host, driver);
+  const driverOptions = resolveDriverOptions(host, driver, input.options);
   const options = resolveNetworkOptions(input.options);
-  if (!options.icc) {
+  // icc is a bridge switch (a macvlan's traffic never passes the host's iptables).
+  if (!options.icc && driver === "bridge") {
     assertIccSwitchable(host, "body.options.icc");
   }
-  return insertNetwork(ctx, host, { ...input, options }, false);
+  return insertNetwork(ctx, host, { ...input, options, driverOptions }, false);
 }
 
 /** The predefined `bridge` network of a host (Docker's docker0), created once. */
@@ -98,15 +106,11 @@ export async function ensureDefaultBridge(ctx: CommandContext, host: HostRow): P
 async function insertNetwork(
   ctx: CommandContext,
   host: HostRow,
-  input: CreateNetworkInput,
+  input: NetworkToInsert,
   builtin: boolean,
 ): Promise<CreatedNetwork> {
   const driver = input.driver ?? "bridge";
-  if (!host.capabilities.drivers.includes(driver)) {
-    throw new DomainError("UNSUPPORTED_DRIVER", `host ${host.name} does not support the ${driver} driver`, [
-      { location: "body.driver", message: `not supported on host ${host.name}` },
-    ]);
-  }
+  assertDriverSupported(host, driver);
   const requested = input.ipam?.configs;
   const fixed = requested ? resolveConfigs(requested) : undefined;
 
@@ -219,7 +223,7 @@ async function writeNetwork(
   tx: Tx,
   ctx: CommandContext,
   host: HostRow,
-  input: CreateNetworkInput,
+  input: NetworkToInsert,
   driver: string,
   configs: IpamConfig[],
   builtin: boolean,
@@ -240,6 +244,7 @@ async function writeNetwork(
       icc: input.options?.icc ?? true,
       isolated: input.options?.isolated ?? true,
       attachable: input.attachable ?? true,
+      options: input.driverOptions ?? {},
       labels: input.labels ?? {},
     })
     .returning();

@@ -1,4 +1,5 @@
 import { DomainError, type FieldError } from "../errors";
+import type { DriverOptionsInput } from "./driver-options";
 
 /** Docker's option names for the same switches (`docker network create -o ...`), accepted as aliases. */
 export const DOCKER_ICC_OPTION = "com.docker.network.bridge.enable_icc";
@@ -8,8 +9,11 @@ export const DOCKER_MTU_OPTION = "com.docker.network.driver.mtu";
 const MTU_MIN = 576;
 const MTU_MAX = 9000;
 
-/** Bridge options as a client may give them: Labnet's names, or Docker's string-valued ones. */
-export interface NetworkOptionsInput {
+/**
+ * Options as a client may give them: the bridge's by Labnet's names or Docker's string-valued
+ * ones, and the drivers' own (`parent`, `macvlan_mode`: see driver-options.ts).
+ */
+export interface NetworkOptionsInput extends DriverOptionsInput {
   mtu?: number;
   icc?: boolean;
   isolated?: boolean;

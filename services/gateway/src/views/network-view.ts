@@ -33,7 +33,7 @@ export async function networkViews(db: Db, rows: NetworkRow[]): Promise<Network[
             ...(Object.keys(c.auxAddresses).length > 0 ? { auxAddresses: c.auxAddresses } : {}),
           })),
       },
-      options: { bridgeName: row.bridgeName, mtu: row.mtu, icc: row.icc, isolated: row.isolated },
+      options: optionsView(row),
       labels: row.labels,
       state: row.state,
       createdAt: row.createdAt.toISOString(),
@@ -48,6 +48,20 @@ export async function networkViews(db: Db, rows: NetworkRow[]): Promise<Network[
       ...(op ? { operation: operationRef(op) } : {}),
     };
   });
+}
+
+/** A bridge network shows its bridge; a macvlan network its parent and mode, as Docker's inspect does. */
+function optionsView(row: NetworkRow): Network["options"] {
+  const common = { mtu: row.mtu, icc: row.icc, isolated: row.isolated };
+  if (row.driver !== "macvlan") {
+    return { bridgeName: row.bridgeName, ...common };
+  }
+  const { parent, macvlan_mode: mode } = row.options;
+  return {
+    ...common,
+    ...(parent ? { parent } : {}),
+    ...(mode ? { macvlan_mode: mode as NonNullable<Network["options"]["macvlan_mode"]> } : {}),
+  };
 }
 
 export async function networkView(db: Db, row: NetworkRow): Promise<Network> {
