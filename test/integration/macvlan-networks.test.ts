@@ -54,7 +54,11 @@ beforeAll(async () => {
   older = await registerTestHost(labnet.db, {
     name: "mv-older",
     netnsPrefix: "mv2-",
-    capabilities: { ...MACVLAN_HOST, interfaces: undefined } as typeof MACVLAN_HOST,
+    capabilities: {
+      ...TEST_HOST_CAPABILITIES,
+      linkTypes: MACVLAN_HOST.linkTypes,
+      drivers: MACVLAN_HOST.drivers,
+    },
   });
   // Has no macvlan at all.
   await registerTestHost(labnet.db, { name: "mv-plain", netnsPrefix: "mv3-" });
