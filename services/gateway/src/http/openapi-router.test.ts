@@ -95,7 +95,7 @@ describe("registerOperation", () => {
       body: { name: "-bad", driver: "overlay" },
       want: [
         { location: "body.name", message: /^must match the pattern/ },
-        { location: "body.driver", message: /^must be one of: bridge$/ },
+        { location: "body.driver", message: /^must be one of: bridge, macvlan$/ },
       ],
     },
     {
@@ -185,7 +185,7 @@ describe("registerOperation", () => {
     { given: "", status: 200, want: {} },
     { given: "?label=a", status: 200, want: { label: ["a"] } },
     { given: "?label=a&label=b%3Dc&name=web", status: 200, want: { label: ["a", "b=c"], name: "web" } },
-    { given: "?driver=macvlan", status: 400, location: "query.driver" },
+    { given: "?driver=overlay", status: 400, location: "query.driver" },
     { given: "?name=a&name=b", status: 400, location: "query.name" },
     { given: "?colour=red", status: 400, location: "query.colour" },
     { given: "?label=", status: 400, location: "query.label[0]" },
