@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/kernel-state";
 import type { TestLabnet } from "../helpers/labnet";
 import { execIn, netnsOf, ping, type SimHost } from "../helpers/netns";
+import { callPeer, startPeer } from "../helpers/peers";
 import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 
 type Machine = components["schemas"]["Machine"];
@@ -121,6 +122,40 @@ describe("two machines on one LAN", () => {
     for (const bridge of [...(await bridges(bdc01)), ...(await bridges(bdc02))]) {
       expect(labNat).not.toContain(bridge);
     }
+  });
+
+  it("-p 8080:80 on both: each answers on its own machine address, and from outside through its external port", async () => {
+    const external: number[] = [];
+    for (const [machine, label] of [
+      [bdc01, "web-on-bdc01"],
+      [bdc02, "web-on-bdc02"],
+    ] as const) {
+      const web = await createNode({
+        name: "web",
+        host: machine.name,
+        networkMode: "my-net",
+        ports: ["8080:80"],
+      });
+      await startPeer(web.netns, { tcpPort: 80, label, name: `peer-${label}` });
+      const ledger = await labnet.client.GET("/v1/machines/{machineId}/ports", {
+        params: { path: { machineId: machine.name } },
+      });
+      const mapping = ledger.data?.items.find((m) => m.nodeName === "web");
+      expect(mapping).toMatchObject({
+        hostPort: 8080,
+        containerPort: 80,
+        external: { hostId: expect.any(String) },
+      });
+      external.push(mapping?.external?.hostPort ?? 0);
+    }
+    // On the machine's own address (宿主机IP:8080), from the other machine on the LAN.
+    expect((await callPeer(machineNetns(bdc02), "10.0.0.11", { port: 8080 }))?.name).toBe("web-on-bdc01");
+    expect((await callPeer(machineNetns(bdc01), "10.0.0.12", { port: 8080 }))?.name).toBe("web-on-bdc02");
+    // From the lab host's outside world, through the lab host's two external ports.
+    const outside = host.outsideNetns ?? "";
+    const uplink = host.uplinkAddress ?? "";
+    expect((await callPeer(outside, uplink, { port: external[0] ?? 0 }))?.name).toBe("web-on-bdc01");
+    expect((await callPeer(outside, uplink, { port: external[1] ?? 0 }))?.name).toBe("web-on-bdc02");
   });
 
   it("are listed as machines of the lab host", async () => {

@@ -2,8 +2,9 @@
 // namespace. It answers every TCP connection and UDP datagram with one JSON line naming the
 // source it saw, which is how tests prove MASQUERADE and DNAT.
 //
-//   node peer.mjs serve [--host 0.0.0.0] [--tcp PORT] [--udp PORT]
-//     prints `ready` once listening; replies {"protocol","address","port","data"}
+//   node peer.mjs serve [--host 0.0.0.0] [--tcp PORT] [--udp PORT] [--name NAME]
+//     prints `ready` once listening; replies {"protocol","address","port","data"} (and "name",
+//     to tell which of several peers behind one address answered)
 //   node peer.mjs call tcp|udp ADDRESS PORT [--timeout MS] [--data TEXT]
 //     prints the reply line and exits 0; exits 1 on error or timeout
 import { createSocket } from "node:dgram";
@@ -19,8 +20,10 @@ if (mode === "serve") {
       host: { type: "string", default: "0.0.0.0" },
       tcp: { type: "string" },
       udp: { type: "string" },
+      name: { type: "string" },
     },
   });
+  const named = values.name === undefined ? {} : { name: values.name };
   const pending = [];
   if (values.tcp) {
     const server = createServer((socket) => {
@@ -34,6 +37,7 @@ if (mode === "serve") {
           address: plain(socket.remoteAddress),
           port: socket.remotePort,
           data,
+          ...named,
         });
         socket.end(`${line}\n`);
       };
@@ -58,6 +62,7 @@ if (mode === "serve") {
         address: rinfo.address,
         port: rinfo.port,
         data: message.toString(),
+        ...named,
       });
       udp.send(`${line}\n`, rinfo.port, rinfo.address);
     });

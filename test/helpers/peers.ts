@@ -16,6 +16,8 @@ export interface PeerReply {
   address: string;
   port: number;
   data: string;
+  /** The peer's `label`, when it was started with one. */
+  name?: string;
 }
 
 /**
@@ -24,11 +26,14 @@ export interface PeerReply {
  */
 export async function startPeer(
   netns: string,
-  options: { tcpPort?: number; udpPort?: number; host?: string; name?: string },
+  options: { tcpPort?: number; udpPort?: number; host?: string; name?: string; label?: string },
 ): Promise<TestProcess> {
   const argv = ["nsenter", `--net=${netnsPath(netns)}`, "--", process.execPath, PEER_SCRIPT, "serve"];
   if (options.host) {
     argv.push("--host", options.host);
+  }
+  if (options.label) {
+    argv.push("--name", options.label);
   }
   if (options.tcpPort !== undefined) {
     argv.push("--tcp", String(options.tcpPort));

@@ -16,6 +16,7 @@ import {
 import { sandboxNetnsName } from "@labnet/netplan";
 import type { CommandContext } from "../context";
 import { DomainError, invalidField } from "../errors";
+import { forwardMachinePorts } from "../machines/forward-ports";
 import { bridgeFullProblem } from "../networks/bridge-ports";
 import { recordNodeOperation } from "../operations/record-operation";
 import { allocatePorts } from "../ports/allocate-ports";
@@ -162,6 +163,7 @@ export async function createNode({
       }
       // In the same transaction: a node never exists without the ports it asked for.
       const portMappings = await allocatePorts(tx, { host, node }, ports.requests);
+      await forwardMachinePorts(tx, host, portMappings);
       const operation = await recordNodeOperation(tx, { id: id, hostId: host.id });
       const details = sharing
         ? undefined

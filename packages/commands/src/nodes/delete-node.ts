@@ -8,6 +8,7 @@ import {
 } from "@labnet/db";
 import type { CommandContext } from "../context";
 import { DomainError, notFound } from "../errors";
+import { unforwardMachinePorts } from "../machines/forward-ports";
 import { recordNodeOperation } from "../operations/record-operation";
 import { resolveNode } from "../resolve";
 
@@ -56,6 +57,7 @@ export async function deleteNode({
       }
     }
     await setNodeState(tx, node.id, "deleting");
+    await unforwardMachinePorts(tx, { nodeId: node.id });
     const operation = await recordNodeOperation(tx, node, "node.remove");
     return { node: { ...node, state: "deleting" as const }, operation, written: true };
   });

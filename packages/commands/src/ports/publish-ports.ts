@@ -11,6 +11,7 @@ import type { PortSpecInput } from "@labnet/netplan";
 import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, invalidField, notFound } from "../errors";
+import { forwardMachinePorts } from "../machines/forward-ports";
 import { recordNodeOperation } from "../operations/record-operation";
 import { resolveNode } from "../resolve";
 import { allocatePorts } from "./allocate-ports";
@@ -77,6 +78,7 @@ export async function publishPorts({
       );
     }
     const added = await allocatePorts(tx, { host, node }, all);
+    await forwardMachinePorts(tx, host, added);
     const operation = await recordNodeOperation(tx, node);
     return { node, added, operation };
   });

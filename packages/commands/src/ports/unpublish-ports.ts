@@ -8,6 +8,7 @@ import {
 } from "@labnet/db";
 import type { CommandContext } from "../context";
 import { DomainError, invalidField } from "../errors";
+import { unforwardMachinePorts } from "../machines/forward-ports";
 import { recordNodeOperation } from "../operations/record-operation";
 import { resolveNode } from "../resolve";
 import { lockLiveNode } from "./publish-ports";
@@ -51,6 +52,7 @@ export async function unpublishPorts({
         { location: "query", message: "no published port matches" },
       ]);
     }
+    await unforwardMachinePorts(tx, { mappingIds: removed.map((m) => m.id) });
     await deletePortMappings(
       tx,
       removed.map((m) => m.id),

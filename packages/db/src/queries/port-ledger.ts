@@ -5,7 +5,9 @@
  * `ON CONFLICT DO NOTHING` and read the answer. A concurrent transaction holding the same
  * port makes the insert wait for its outcome, so two callers never both get one port.
  */
+
 import { and, asc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import { newId } from "../ids";
 import { nodes, type PortProtocol, portMappings } from "../schema";
 import type { Db } from "../tx";
@@ -16,6 +18,8 @@ export type PortMappingRow = typeof portMappings.$inferSelect;
 /** A ledger row with the name of the node holding it. */
 export interface PortMappingWithNode extends PortMappingRow {
   nodeName: string;
+  /** A virtual machine's mapping: the lab host's port that forwards to it. */
+  external?: { hostId: string; hostPort: number };
 }
 
 /** Every address of the host, as requests and views spell it. */
@@ -243,11 +247,24 @@ function filterConditions(filters: PortLedgerFilters): SQL[] {
 }
 
 async function withNodeNames(db: Db, where: SQL[]): Promise<PortMappingWithNode[]> {
+  const forward = alias(portMappings, "forward");
   const rows = await db
-    .select({ mapping: portMappings, nodeName: nodes.name })
+    .select({
+      mapping: portMappings,
+      nodeName: nodes.name,
+      forwardHostId: forward.hostId,
+      forwardHostPort: forward.hostPort,
+    })
     .from(portMappings)
     .innerJoin(nodes, eq(nodes.id, portMappings.nodeId))
+    .leftJoin(forward, eq(forward.forwardsId, portMappings.id))
     .where(and(...where))
     .orderBy(asc(portMappings.protocol), asc(portMappings.hostPort), asc(portMappings.bind));
-  return rows.map((r) => ({ ...r.mapping, nodeName: r.nodeName }));
+  return rows.map((r) => ({
+    ...r.mapping,
+    nodeName: r.nodeName,
+    ...(r.forwardHostId !== null && r.forwardHostPort !== null
+      ? { external: { hostId: r.forwardHostId, hostPort: r.forwardHostPort } }
+      : {}),
+  }));
 }

@@ -1,4 +1,4 @@
-import type { components } from "@labnet/api";
+import type { components, operations } from "@labnet/api";
 import { invalidField, publishPorts, resolveHost, resolveNode, unpublishPorts } from "@labnet/commands";
 import {
   type Db,
@@ -70,9 +70,10 @@ export function registerPortRoutes(app: GatewayApp, deps: AppDeps): void {
     });
   });
 
-  registerOperation(app, "listHostPorts", async (c, input) => {
-    const host = await resolveHost(db, input.params.hostId, "path.hostId");
-    const { node, protocol, hostPort, containerPort, hostIp } = input.query ?? {};
+  /** A machine's ledger: `/v1/hosts/{id}/ports` for a lab host, `/v1/machines/{id}/ports` for any. */
+  const ledgerView = async (ref: string, location: string, query: HostPortsQuery | undefined) => {
+    const host = await resolveHost(db, ref, location);
+    const { node, protocol, hostPort, containerPort, hostIp } = query ?? {};
     const nodeId = node ? (await resolveNode(db, node, host.id, "query.node")).id : undefined;
     const items = await listHostPortMappings(db, host.id, {
       ...(nodeId !== undefined ? { nodeId } : {}),
@@ -81,17 +82,22 @@ export function registerPortRoutes(app: GatewayApp, deps: AppDeps): void {
       ...(containerPort !== undefined ? { containerPort } : {}),
       ...(hostIp !== undefined ? { hostIp: checkHostIp(hostIp) } : {}),
     });
-    return c.json(
-      {
-        hostId: host.id,
-        hostName: host.name,
-        portRange: { start: host.portRangeStart, end: host.portRangeEnd },
-        items: items.map(portMappingView),
-      },
-      200,
-    );
-  });
+    return {
+      hostId: host.id,
+      hostName: host.name,
+      portRange: { start: host.portRangeStart, end: host.portRangeEnd },
+      items: items.map(portMappingView),
+    };
+  };
+  registerOperation(app, "listHostPorts", async (c, input) =>
+    c.json(await ledgerView(input.params.hostId, "path.hostId", input.query), 200),
+  );
+  registerOperation(app, "listMachinePorts", async (c, input) =>
+    c.json(await ledgerView(input.params.machineId, "path.machineId", input.query), 200),
+  );
 }
+
+type HostPortsQuery = operations["listHostPorts"]["parameters"]["query"];
 
 async function nodePortsView(
   db: Db,

@@ -19,6 +19,7 @@ export function portMappingView(row: PortMappingWithNode): PortMapping {
     containerPort: row.containerPort,
     random: row.random,
     display: `${formatPortKey(row.containerPort, row.protocol)} -> ${hostIp}:${row.hostPort}`,
+    external: row.external ?? null,
     createdAt: row.createdAt.toISOString(),
   };
 }
