@@ -9,6 +9,27 @@ export type {
 } from "./desired";
 export { parseIptablesSave, renderIptablesRestore } from "./iptables";
 export { isRuleSetApplied, minimalRestore, ruleSetAfter } from "./iptables-applied";
+export type {
+  KernelAddress,
+  KernelBridge,
+  KernelBridgePort,
+  KernelFdbEntry,
+  KernelInterface,
+  KernelRoute,
+  KernelView,
+  KernelViewOutputs,
+  LabnetRules,
+} from "./kernel-view";
+export {
+  buildKernelView,
+  filterLabnetRules,
+  KERNEL_VIEW_COMMANDS,
+  parseFdbEntries,
+  parseIpForward,
+  parseKernelBridges,
+  parseKernelInterfaces,
+  parseKernelRoutes,
+} from "./kernel-view";
 export {
   assertValidPortMappings,
   renderBridgeDnatRules,

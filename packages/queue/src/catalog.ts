@@ -29,6 +29,12 @@ export const JOBS = {
    * most one more, whatever its size.
    */
   "host.converge": { payload: HostJob, attempts: 5, backoffMs: 500 },
+  /**
+   * Read a machine's kernel (interfaces, routes, bridges, fdb, Labnet's rules) and return it
+   * as the job's value: a request the gateway waits for (see `HostInspector`). Never
+   * deduplicated with the converge job, never retried: an answer that comes late is useless.
+   */
+  "host.inspect": { payload: HostJob, attempts: 1, backoffMs: 0 },
 } as const satisfies Record<string, JobSpec>;
 
 export type JobName = keyof typeof JOBS;
@@ -46,4 +52,12 @@ export function hostQueueName(hostId: string): string {
 /** The deduplication id of a host's converge job: at most one waiting and one active. */
 export function convergeDedupId(hostId: string): string {
   return `converge-${hostId}`;
+}
+
+/**
+ * The id of one kernel inspection of a machine: unique per request (a request is never
+ * absorbed by another), never all digits, no `:`.
+ */
+export function inspectJobId(hostId: string, nonce: string): string {
+  return `inspect-${hostId}-${nonce}`;
 }

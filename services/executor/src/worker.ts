@@ -3,6 +3,8 @@ import { HostJob, hostQueueName, isJobName, JOB_NAMES, type JobName } from "@lab
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { HostConverger } from "./host-converger";
+import { inspectKernel } from "./kernel/inspect";
+import { createExecRunner, type Runner } from "./kernel/runner";
 
 export interface WorkerDeps {
   hostId: string;
@@ -10,10 +12,12 @@ export interface WorkerDeps {
   queuePrefix: string;
   converger: HostConverger;
   log: Logger;
+  /** Where `host.inspect` reads the kernel (default: this process's namespace, the host's). */
+  runner?: Runner;
 }
 
-/** What the executor does for each job of the catalog. */
-export type JobHandlers = Record<JobName, (deps: WorkerDeps, job: HostJob) => Promise<void>>;
+/** What the executor does for each job of the catalog; the value is the job's return value. */
+export type JobHandlers = Record<JobName, (deps: WorkerDeps, job: HostJob) => Promise<unknown>>;
 
 /**
  * One handler per job name. A converge job asks for the next converge of the host and
@@ -22,7 +26,24 @@ export type JobHandlers = Record<JobName, (deps: WorkerDeps, job: HostJob) => Pr
  */
 export const JOB_HANDLERS: JobHandlers = {
   "host.converge": (deps) => deps.converger.request("changed"),
+  "host.inspect": (deps, job) => inspectOwnHost(deps, job),
 };
+
+let defaultRunner: Runner | undefined;
+
+/**
+ * The kernel view of this executor's own host, the job's return value (the gateway waits for
+ * it). Other machines are refused until the executor knows how to enter their namespaces.
+ */
+function inspectOwnHost(deps: WorkerDeps, job: HostJob): Promise<unknown> {
+  if (job.hostId !== deps.hostId) {
+    throw new UnrecoverableError(
+      `host.inspect of ${job.hostId}: this executor inspects only its own host ${deps.hostId}`,
+    );
+  }
+  defaultRunner ??= createExecRunner();
+  return inspectKernel(deps.runner ?? defaultRunner);
+}
 
 /** Refuses to run with a job name that has no handler, or a handler for no job. */
 export function checkHandlers(handlers: Record<string, unknown>): void {
@@ -49,7 +70,7 @@ export function startWorker(deps: WorkerDeps, handlers: JobHandlers = JOB_HANDLE
   return worker;
 }
 
-async function processJob(deps: WorkerDeps, handlers: JobHandlers, job: Job): Promise<void> {
+async function processJob(deps: WorkerDeps, handlers: JobHandlers, job: Job): Promise<unknown> {
   const parsed = HostJob.safeParse(job.data);
   if (!parsed.success || !isJobName(job.name)) {
     throw new UnrecoverableError(`malformed job ${job.name}: ${parsed.error?.message ?? "unknown name"}`);
@@ -57,5 +78,5 @@ async function processJob(deps: WorkerDeps, handlers: JobHandlers, job: Job): Pr
   if (parsed.data.hostId !== deps.hostId) {
     throw new UnrecoverableError(`job for host ${parsed.data.hostId} reached host ${deps.hostId}`);
   }
-  await handlers[job.name](deps, parsed.data);
+  return handlers[job.name](deps, parsed.data);
 }

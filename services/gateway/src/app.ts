@@ -12,6 +12,7 @@ import type { AppDeps } from "./routes/deps";
 import { registerHealthRoutes } from "./routes/health";
 import { registerHostRoutes } from "./routes/hosts";
 import { registerIpamRoutes } from "./routes/ipam";
+import { registerMachineKernelRoutes } from "./routes/machine-kernel";
 import { registerNetworkRoutes } from "./routes/networks";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerOperationRoutes } from "./routes/operations";
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     registerHealthRoutes,
     registerHostRoutes,
     registerIpamRoutes,
+    registerMachineKernelRoutes,
     registerNetworkRoutes,
     registerNodeRoutes,
     registerOperationRoutes,

@@ -3,7 +3,7 @@ import { type OutboxDispatcher, startOutboxDispatcher } from "@labnet/controller
 import type { Database, Sql } from "@labnet/db";
 import type { AddressPool } from "@labnet/ipam";
 import type { Logger } from "@labnet/log";
-import { createRedisConnection, HostQueues } from "@labnet/queue";
+import { createRedisConnection, HostInspector, HostQueues } from "@labnet/queue";
 import { createApp, type GatewayApp } from "./app";
 import { createOperationWaiter } from "./services/operation-waiter";
 
@@ -46,13 +46,14 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
       })
     : undefined;
   const waiter = createOperationWaiter(db, pg);
+  const inspector = new HostInspector(queues, redis, options.queuePrefix);
   const commands: CommandContext = {
     db,
     addressPools: options.addressPools,
     defaultMtu: options.defaultMtu,
     ...(dispatcher ? { onOperationsWritten: dispatcher.kick } : {}),
   };
-  const app = createApp({ db, pg, redis, waiter, log, commands });
+  const app = createApp({ db, pg, redis, waiter, inspector, log, commands });
   return {
     app,
     commands,
@@ -60,6 +61,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     async stop() {
       await dispatcher?.stop();
       await waiter.stop();
+      await inspector.close();
       await queues.close();
       redis.disconnect();
     },

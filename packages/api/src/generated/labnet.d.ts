@@ -102,6 +102,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/machines/{machineId}/kernel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a machine's kernel truth
+         * @description What the course material shows on a Docker host with `ip addr`, `ip route`, `brctl show`,
+         *     `bridge fdb` and `iptables -t nat -nL`, read from the machine's kernel at request time (never
+         *     from Labnet's records): interfaces with their addresses and MTU, the routes of the main table,
+         *     bridges and their ports, forwarding database entries, and Labnet's iptables rules as
+         *     `iptables-save` text. The machine's executor reads it; when no executor answers within 5
+         *     seconds the answer is `503 HOST_UNAVAILABLE`.
+         */
+        get: operations["getMachineKernel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/networks": {
         parameters: {
             query?: never;
@@ -476,10 +501,11 @@ export interface components {
          *     | UNSUPPORTED_MEDIA_TYPE | 415 |
          *     | INVALID_FIELD, UNSUPPORTED_DRIVER, NO_HOST, IDEMPOTENCY_KEY_REUSED | 422 |
          *     | INTERNAL | 500 |
+         *     | HOST_UNAVAILABLE | 503: the lab host's executor did not answer a request that needs it (a kernel view) |
          *     | KERNEL_OPERATION_FAILED | 500: only in a failed operation's `error`: the lab host could not apply the change |
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "NETWORK_FULL" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "INTERNAL" | "KERNEL_OPERATION_FAILED";
+        ProblemCode: "VALIDATION_FAILED" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "NETWORK_FULL" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "INTERNAL" | "HOST_UNAVAILABLE" | "KERNEL_OPERATION_FAILED";
         /** @description One field at fault. */
         ProblemFieldError: {
             /**
@@ -1379,6 +1405,16 @@ export interface components {
             /** @description The host port was drawn at random from the host's range (`-P`, `-p 80`, `-p 0:80`). */
             random: boolean;
             /**
+             * @description On a virtual machine: the lab host's port that forwards to this one, so it is reachable from
+             *     outside the lab host (`<lab host address>:<hostPort>`). Null on a lab host.
+             */
+            external?: {
+                /** @description The lab host. */
+                hostId: string;
+                /** @example 32768 */
+                hostPort: number;
+            } | null;
+            /**
              * @description As `docker port` prints it.
              * @example 80/tcp -> 0.0.0.0:8080
              */
@@ -1439,6 +1475,205 @@ export interface components {
             portRange: components["schemas"]["PortRange"];
             /** @description Ordered by protocol, host port and address. */
             items: components["schemas"]["PortMapping"][];
+        };
+        /**
+         * @description A machine's kernel as its executor read it at `observedAt`: what `ip addr`, `ip route`,
+         *     `brctl show`, `bridge fdb` and `iptables-save` show inside the machine's network namespace.
+         */
+        MachineKernel: {
+            /** @description The machine the view is of. */
+            machine: {
+                /** @example hst_k3x7q2mzd4a5b6c7 */
+                id: string;
+                /** @example lab-host-1 */
+                name: string;
+            };
+            /**
+             * Format: date-time
+             * @description When the gateway received the view.
+             */
+            observedAt: string;
+            /** @description Every interface of the namespace in kernel order (`ip -d addr show`). */
+            interfaces: components["schemas"]["KernelInterface"][];
+            /** @description The IPv4 routes of the main table (`ip route show`). */
+            routes: components["schemas"]["KernelRoute"][];
+            /** @description Bridges and their ports (`brctl show`, `bridge link`). */
+            bridges: components["schemas"]["KernelBridge"][];
+            /**
+             * @description Forwarding database entries (`bridge fdb show`): learned and static ones, and every entry
+             *     with a remote `dst` (vxlan). The permanent entries the kernel keeps for each port's own MAC
+             *     and for multicast groups are left out.
+             */
+            fdb: components["schemas"]["KernelFdbEntry"][];
+            iptables: components["schemas"]["LabnetRules"];
+            sysctls: {
+                /** @description `net.ipv4.ip_forward` of the namespace. */
+                ipForward: boolean;
+            };
+        };
+        /** @description One network interface, as `ip -d addr show` (or `ifconfig`) reports it. */
+        KernelInterface: {
+            /** @example lnbr-abcdefgh */
+            name: string;
+            /** @description The ifindex inside the namespace. */
+            index: number;
+            /**
+             * @description The link type (`bridge`, `veth`, `macvlan`, `vxlan`, ...); absent for `lo` and plain devices.
+             * @example bridge
+             */
+            kind?: string;
+            /** @description Administratively up (the `UP` flag). */
+            up: boolean;
+            /**
+             * @description The operational state in lowercase (`up`, `down`, `unknown`, `lowerlayerdown`, ...).
+             * @example up
+             */
+            operState: string;
+            /** @example 1500 */
+            mtu: number;
+            /**
+             * @description The MAC address in lowercase, for devices that have one.
+             * @example 02:42:ac:12:00:01
+             */
+            mac?: string;
+            /** @description IPv4 and IPv6 addresses in kernel order. */
+            addresses: components["schemas"]["KernelAddress"][];
+            /**
+             * @description The bridge (or other master) the interface is a port of.
+             * @example lnbr-abcdefgh
+             */
+            master?: string;
+            /**
+             * @description The veth peer, or the lower device of a macvlan or vxlan, when it is in the same namespace.
+             * @example eth0
+             */
+            link?: string;
+            /** @description vxlan devices only. */
+            vxlan?: {
+                /** @example 257 */
+                vni: number;
+                /**
+                 * @description The UDP port.
+                 * @example 4789
+                 */
+                port?: number;
+                /**
+                 * @description The underlay device.
+                 * @example eth0
+                 */
+                device?: string;
+            };
+        };
+        /** @description One address of an interface. */
+        KernelAddress: {
+            /** @enum {string} */
+            family: "inet" | "inet6";
+            /** @example 172.18.0.1 */
+            address: string;
+            /** @example 16 */
+            prefixLength: number;
+            /**
+             * @description `global`, `link`, `host`, ...
+             * @example global
+             */
+            scope: string;
+        };
+        /** @description One route of the main table, with the fields `ip -j route show` prints for it. */
+        KernelRoute: {
+            /**
+             * @description `default` or a CIDR or address.
+             * @example 172.18.0.0/16
+             */
+            dst: string;
+            /** @example 10.0.0.1 */
+            gateway?: string;
+            /** @example lnbr-abcdefgh */
+            dev?: string;
+            /**
+             * @description Who added the route (`kernel`, `boot`, `static`, ...), when `ip` prints it.
+             * @example kernel
+             */
+            protocol?: string;
+            /**
+             * @description The scope when not `global` (`link`, `host`).
+             * @example link
+             */
+            scope?: string;
+            /**
+             * @description The preferred source address.
+             * @example 172.18.0.1
+             */
+            prefsrc?: string;
+            metric?: number;
+            /** @description The route type when not `unicast` (`blackhole`, `unreachable`, ...). */
+            type?: string;
+        };
+        /** @description One bridge and its ports, as `brctl show` lists them. */
+        KernelBridge: {
+            /** @example lnbr-abcdefgh */
+            name: string;
+            /**
+             * @description The bridge id as iproute2 prints it.
+             * @example 8000.6e:1:38:21:f3:3d
+             */
+            id?: string;
+            /** @description Whether STP is enabled. */
+            stp: boolean;
+            ports: components["schemas"]["KernelBridgePort"][];
+        };
+        /** @description One port of a bridge (`bridge link`). */
+        KernelBridgePort: {
+            /** @example lnvabcdefghij */
+            name: string;
+            /**
+             * @description The port's STP state (`forwarding`, `disabled`, `blocking`, ...).
+             * @example forwarding
+             */
+            state?: string;
+            /** @description Whether the bridge may send frames back out of this port. */
+            hairpin?: boolean;
+        };
+        /** @description One forwarding database entry (`bridge fdb show`). */
+        KernelFdbEntry: {
+            /** @example 02:42:ac:12:00:02 */
+            mac: string;
+            /**
+             * @description The device the entry is on (a bridge port, or a vxlan device's own table).
+             * @example lnvx-257
+             */
+            device: string;
+            /** @description The bridge, for entries of the bridge's table. */
+            master?: string;
+            /**
+             * @description For vxlan, the underlay address frames for `mac` are sent to.
+             * @example 10.0.0.12
+             */
+            dst?: string;
+            vlan?: number;
+            /**
+             * @description `dynamic` (learned), `static` or `permanent`.
+             * @example dynamic
+             */
+            state: string;
+            /** @description An entry of the device's own table (`self`) rather than of its master bridge. */
+            self: boolean;
+        };
+        /**
+         * @description Labnet's iptables rules as `iptables-save` text, per table: the table line, the declarations
+         *     and rules of Labnet's chains (`LABNET-*`), the rules of built-in chains that jump to them, and
+         *     `COMMIT`. Other programs' chains and rules are left out; a table with none is "".
+         */
+        LabnetRules: {
+            /**
+             * @example *nat
+             *     :LABNET-POSTROUTING - [0:0]
+             *     -A POSTROUTING -j LABNET-POSTROUTING
+             *     -A LABNET-POSTROUTING -s 172.18.0.0/16 ! -o lnbr-abcdefgh -j MASQUERADE
+             *     COMMIT
+             */
+            nat: string;
+            filter: string;
+            raw: string;
         };
     };
     responses: {
@@ -1627,6 +1862,27 @@ export interface components {
                  *       "detail": "An unexpected error occurred. Quote the request id when reporting it.",
                  *       "instance": "/v1/networks",
                  *       "code": "INTERNAL",
+                 *       "requestId": "3f1c9a1e-5b2d-4f7e-8a9b-0c1d2e3f4a5b"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The lab host that would answer did not, or not in time (`HOST_UNAVAILABLE`); retry later. */
+        ServiceUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://labnet.dev/problems/host-unavailable",
+                 *       "title": "Host unavailable",
+                 *       "status": 503,
+                 *       "detail": "the executor of host lab-host-1 did not answer within 5000 ms",
+                 *       "instance": "/v1/machines/lab-host-1/kernel",
+                 *       "code": "HOST_UNAVAILABLE",
                  *       "requestId": "3f1c9a1e-5b2d-4f7e-8a9b-0c1d2e3f4a5b"
                  *     }
                  */
@@ -1949,6 +2205,38 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableContent"];
             500: components["responses"]["InternalServerError"];
+        };
+    };
+    getMachineKernel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The machine's id (`hst_...`) or its name; a lab host is a machine of its own.
+                 * @example lab-host-1
+                 */
+                machineId: components["schemas"]["IdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The machine's kernel view. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MachineKernel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listNetworks: {

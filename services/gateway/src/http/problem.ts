@@ -43,6 +43,7 @@ export const PROBLEM_CODES: Readonly<Record<ProblemCode, { status: ProblemStatus
   NO_HOST: { status: 422, title: "No host" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "Idempotency key reused" },
   INTERNAL: { status: 500, title: "Internal server error" },
+  HOST_UNAVAILABLE: { status: 503, title: "Host unavailable" },
   KERNEL_OPERATION_FAILED: { status: 500, title: "The lab host could not apply the change" },
 };
 

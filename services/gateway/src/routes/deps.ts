@@ -1,6 +1,7 @@
 import type { CommandContext } from "@labnet/commands";
 import type { Database, Sql } from "@labnet/db";
 import type { Logger } from "@labnet/log";
+import type { HostInspector } from "@labnet/queue";
 import type { Redis } from "ioredis";
 import type { OperationWaiter } from "../services/operation-waiter";
 
@@ -10,6 +11,8 @@ export interface AppDeps {
   pg: Sql;
   redis: Redis;
   waiter: OperationWaiter;
+  /** Asks executors for the kernel truth of their machines (request/response on the host queues). */
+  inspector: HostInspector;
   commands: CommandContext;
   log: Logger;
 }
