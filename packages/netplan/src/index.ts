@@ -9,6 +9,15 @@ export type {
 } from "./desired";
 export { parseIptablesSave, renderIptablesRestore } from "./iptables";
 export { isRuleSetApplied, minimalRestore, ruleSetAfter } from "./iptables-applied";
+export {
+  assertValidPortMappings,
+  renderBridgeDnatRules,
+  renderBridgePortAccepts,
+  renderBridgePostRules,
+  renderPortJumps,
+  renderPortRawTable,
+  routeLocalnetBridges,
+} from "./iptables-ports";
 export type {
   KernelAddress,
   KernelBridge,
@@ -30,15 +39,6 @@ export {
   parseKernelInterfaces,
   parseKernelRoutes,
 } from "./kernel-view";
-export {
-  assertValidPortMappings,
-  renderBridgeDnatRules,
-  renderBridgePortAccepts,
-  renderBridgePostRules,
-  renderPortJumps,
-  renderPortRawTable,
-  routeLocalnetBridges,
-} from "./iptables-ports";
 export {
   DEFAULT_MACVLAN_MODE,
   DEFAULT_MACVLAN_PARENT,

@@ -46,6 +46,8 @@ describe("indexOperations", () => {
         "listNetworkAllocations",
         "pruneNetworks",
         "updateNetwork",
+        // Machines (issue 8).
+        "getMachineKernel",
       ].sort(),
     );
   });
@@ -55,6 +57,10 @@ describe("indexOperations", () => {
     { id: "getReadiness", want: { method: "get", honoPath: "/v1/readyz", secured: false } },
     { id: "createNetwork", want: { method: "post", honoPath: "/v1/networks", secured: true } },
     { id: "deleteNode", want: { method: "delete", honoPath: "/v1/nodes/:nodeId", secured: true } },
+    {
+      id: "getMachineKernel",
+      want: { method: "get", honoPath: "/v1/machines/:machineId/kernel", secured: true },
+    },
   ];
   for (const { id, want } of cases) {
     it(`indexes ${id}`, () => {
