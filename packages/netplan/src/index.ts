@@ -61,6 +61,7 @@ export {
   isValidIfName,
   isValidNetnsName,
   isValidNetnsPrefix,
+  machineNetnsPrefix,
   macvlanTempName,
   NAT_CHAINS,
   RAW_CHAINS,

@@ -173,6 +173,21 @@ export function macvlanTempName(endpointId: string): string {
   return assertIfName(MACVLAN_TEMP_PREFIX + idRandom(endpointId, "ep_").slice(0, 10));
 }
 
+/**
+ * The netns prefix of a virtual machine's nodes on a lab host whose own prefix is `labPrefix`:
+ * `ln-` → `lnm<8 id chars>-`. It never starts with `labPrefix` nor with another machine's, so
+ * no converge takes another machine's sandboxes for strays of its own.
+ */
+export function machineNetnsPrefix(labPrefix: string, machineId: string): string {
+  if (!isValidNetnsPrefix(labPrefix)) {
+    throw new Error(`invalid netns prefix: ${JSON.stringify(labPrefix)}`);
+  }
+  const prefix = `${labPrefix.slice(0, -1)}m${idRandom(machineId, "hst_").slice(0, 8)}-`;
+  if (!isValidNetnsPrefix(prefix)) {
+    throw new Error(`machine netns prefix too long: ${JSON.stringify(prefix)}`);
+  }
+  return prefix;
+}
 
 /**
  * Network namespace name of a node's sandbox: the executor's prefix + the 16 random chars.

@@ -7,14 +7,22 @@ import { inspectKernel } from "./kernel/inspect";
 import { createExecRunner, type Runner } from "./kernel/runner";
 
 export interface WorkerDeps {
+  /** The lab host whose queue this is. */
   hostId: string;
   connection: Redis;
   queuePrefix: string;
-  converger: HostConverger;
+  /** The converger of a machine this executor serves: the lab host's own or a virtual one. */
+  convergerOf(hostId: string): Promise<HostConverger | undefined>;
   log: Logger;
   /** Where `host.inspect` reads the kernel (default: this process's namespace, the host's). */
   runner?: Runner;
 }
+
+/**
+ * Jobs of different machines run side by side (each machine's converges stay one at a time,
+ * converge-loop.ts), so thirty students' machines do not wait for each other.
+ */
+const MACHINES_AT_ONCE = 8;
 
 /** What the executor does for each job of the catalog; the value is the job's return value. */
 export type JobHandlers = Record<JobName, (deps: WorkerDeps, job: HostJob) => Promise<unknown>>;
@@ -25,7 +33,15 @@ export type JobHandlers = Record<JobName, (deps: WorkerDeps, job: HostJob) => Pr
  * by then (succeeded, failed, or noted and retried).
  */
 export const JOB_HANDLERS: JobHandlers = {
-  "host.converge": (deps) => deps.converger.request("changed"),
+  "host.converge": async (deps, job) => {
+    const converger = await deps.convergerOf(job.hostId);
+    if (!converger) {
+      throw new UnrecoverableError(
+        `job for machine ${job.hostId} reached lab host ${deps.hostId}, which does not serve it`,
+      );
+    }
+    await converger.request("changed");
+  },
   "host.inspect": (deps, job) => inspectOwnHost(deps, job),
 };
 
@@ -54,13 +70,13 @@ export function checkHandlers(handlers: Record<string, unknown>): void {
   }
 }
 
-/** Consumes this host's queue, one job at a time (a job is a whole converge). */
+/** Consumes this lab host's queue: converge jobs of its machines (a job is a whole converge). */
 export function startWorker(deps: WorkerDeps, handlers: JobHandlers = JOB_HANDLERS): Worker {
   checkHandlers(handlers);
   const worker = new Worker(hostQueueName(deps.hostId), (job) => processJob(deps, handlers, job), {
     connection: deps.connection,
     prefix: deps.queuePrefix,
-    concurrency: 1,
+    concurrency: MACHINES_AT_ONCE,
     // A killed executor's job is picked up again quickly by its successor.
     lockDuration: 15_000,
     stalledInterval: 5_000,
@@ -74,9 +90,6 @@ async function processJob(deps: WorkerDeps, handlers: JobHandlers, job: Job): Pr
   const parsed = HostJob.safeParse(job.data);
   if (!parsed.success || !isJobName(job.name)) {
     throw new UnrecoverableError(`malformed job ${job.name}: ${parsed.error?.message ?? "unknown name"}`);
-  }
-  if (parsed.data.hostId !== deps.hostId) {
-    throw new UnrecoverableError(`job for host ${parsed.data.hostId} reached host ${deps.hostId}`);
   }
   return handlers[job.name](deps, parsed.data);
 }

@@ -13,6 +13,7 @@ import { registerHealthRoutes } from "./routes/health";
 import { registerHostRoutes } from "./routes/hosts";
 import { registerIpamRoutes } from "./routes/ipam";
 import { registerMachineKernelRoutes } from "./routes/machine-kernel";
+import { registerMachineRoutes } from "./routes/machines";
 import { registerNetworkRoutes } from "./routes/networks";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerOperationRoutes } from "./routes/operations";
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     registerHostRoutes,
     registerIpamRoutes,
     registerMachineKernelRoutes,
+    registerMachineRoutes,
     registerNetworkRoutes,
     registerNodeRoutes,
     registerOperationRoutes,

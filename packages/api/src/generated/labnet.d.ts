@@ -102,6 +102,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/machines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List machines
+         * @description Lab hosts (kind `lab`) and the virtual machines built on them (kind `virtual`).
+         */
+        get: operations["listMachines"];
+        put?: never;
+        /**
+         * Create a virtual machine
+         * @description Builds a Docker host of its own on a lab host (DESIGN §8): a network namespace with `lo`, an
+         *     `eth0` on the LAN (`lan`, created when missing) with `address`, a default route through the
+         *     lab host, ip_forward, and its predefined `bridge` network 172.17.0.0/16. Networks, nodes and
+         *     ports are then created on it by naming it as their `host`.
+         *
+         *     Answers `202` with the machine in state `pending`, or, with `Prefer: wait=N` and the machine
+         *     built within N seconds, `201` with the machine `ready`.
+         */
+        post: operations["createMachine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/machines/{machineId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show a machine */
+        get: operations["getMachine"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a virtual machine
+         * @description Removes everything on the machine (its nodes, networks and published ports), then its
+         *     namespace, uplink and external ports; the machine disappears when that is done (follow
+         *     `GET /v1/machines/{machineId}` until `404`). A machine with nodes or user networks is not
+         *     removed (`409 CONFLICT`) unless `force=true`; a lab host's own machine never is.
+         *
+         *     Answers `202` with the machine in state `deleting`.
+         */
+        delete: operations["deleteMachine"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/machines/{machineId}/ports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a machine's port ledger
+         * @description Every published port of the machine (its own ledger: a virtual machine answers them on its
+         *     own address), with the node holding it, `external` the lab host port that forwards to it
+         *     from outside the lab host, and the range for
+         *     random ports. Filters combine (all must match).
+         */
+        get: operations["listMachinePorts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/machines/{machineId}/kernel": {
         parameters: {
             query?: never;
@@ -643,6 +722,99 @@ export interface components {
         };
         HostList: {
             items: components["schemas"]["Host"][];
+        };
+        /**
+         * @description A Docker host (the seeds' 宿主机): networks, nodes, IPAM and published ports belong to one
+         *     machine. Every lab host is a machine of kind `lab` (its own network namespace). A machine of
+         *     kind `virtual` is a network namespace Labnet builds on a lab host to be a complete Docker host
+         *     of its own: `lo`, an `eth0` on a LAN of the lab host, its own predefined `bridge` network
+         *     (172.17.0.0/16, gateway 172.17.0.1), ip_forward, its own iptables and name service. Its
+         *     namespaces belong to a user namespace of its own, mapped to the unprivileged account `uid`.
+         */
+        Machine: {
+            /** @example hst_k3x7q2mzd4a5b6c7 */
+            id: string;
+            /** @example alice-bdc01 */
+            name: string;
+            /** @enum {string} */
+            kind: "lab" | "virtual";
+            /**
+             * @description `ready` once its namespace and its `bridge` network are built.
+             * @enum {string}
+             */
+            state: "pending" | "ready" | "failed" | "deleting";
+            /**
+             * @description What the machine calls itself.
+             * @example bdc01
+             */
+            hostname: string;
+            /** @description The lab host a virtual machine is built on (null for a lab host). */
+            host?: {
+                id: string;
+                name: string;
+            } | null;
+            /** @description The LAN (a network of the lab host) its `eth0` is on, and its address there. */
+            lan?: {
+                id: string;
+                /** @example lan */
+                name: string;
+                /** @example 10.0.0.0/24 */
+                subnet: string;
+                /**
+                 * @description The lab host's address on the LAN, the machine's default gateway.
+                 * @example 10.0.0.1
+                 */
+                gateway: string;
+                /**
+                 * @description The machine's `eth0` address (the seeds' 宿主机IP).
+                 * @example 10.0.0.11
+                 */
+                address: string | null;
+            } | null;
+            /**
+             * @description The machine's network namespace.
+             * @example /run/netns/ln-k3x7q2mzd4a5b6c7
+             */
+            netnsPath?: string | null;
+            /** @description The prefix of the network namespaces of its nodes. */
+            netnsPrefix: string;
+            /** @description The unprivileged account that is root in the machine's user namespace. */
+            uid?: number | null;
+            labels: components["schemas"]["Labels"];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        MachineList: {
+            items: components["schemas"]["Machine"][];
+        };
+        CreateMachineRequest: {
+            /**
+             * @description Unique among machines and lab hosts; a DNS label.
+             * @example alice-bdc01
+             */
+            name: string;
+            /** @description The lab host to build it on (id or name); default the least loaded online one. */
+            host?: string;
+            /**
+             * @description The network of the lab host its `eth0` plugs into (id or name), created with a subnet from
+             *     the LAN pool (10.0.0.0/24 first) when no network of that name exists. Machines on one LAN
+             *     are one Ethernet segment (macvlan, VXLAN between them work); machines on different LANs do
+             *     not reach each other; the lab host routes and masquerades them to the outside.
+             * @default lan
+             */
+            lan?: string;
+            /**
+             * Format: ipv4
+             * @description Its `eth0` address on the LAN (default allocated).
+             * @example 10.0.0.11
+             */
+            address?: string;
+            /**
+             * @description What it calls itself (default its name).
+             * @example bdc01
+             */
+            hostname?: string;
+            labels?: components["schemas"]["Labels"];
         };
         /**
          * @description The network driver: `bridge` (a Linux bridge on the host, Docker's default) or `macvlan`
@@ -1977,6 +2149,11 @@ export interface components {
          *     ]
          */
         PortMappingIdFilter: string[];
+        /**
+         * @description The machine's id (`hst_...`) or its name.
+         * @example alice-bdc01
+         */
+        MachineIdOrName: components["schemas"]["IdOrName"];
     };
     requestBodies: never;
     headers: {
@@ -2185,6 +2362,223 @@ export interface operations {
                  * @example lab-host-1
                  */
                 hostId: components["parameters"]["HostIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ledger. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostPortLedger"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    listMachines: {
+        parameters: {
+            query?: {
+                /** @description Only the machines of this lab host (id or name), the lab host's own included. */
+                host?: string;
+                kind?: "lab" | "virtual";
+                /**
+                 * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
+                 *     (`?label=a&label=b=c`) to require several labels; all must match.
+                 * @example [
+                 *       "course=net101"
+                 *     ]
+                 */
+                label?: components["parameters"]["LabelFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The machines, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MachineList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    createMachine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateMachineRequest"];
+            };
+        };
+        responses: {
+            /** @description Created, and built while the call waited (`Prefer: wait=N`). */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Machine"];
+                };
+            };
+            /** @description Recorded; the machine is `pending` until it is built. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Machine"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getMachine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The machine's id (`hst_...`) or its name.
+                 * @example alice-bdc01
+                 */
+                machineId: components["parameters"]["MachineIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The machine. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Machine"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteMachine: {
+        parameters: {
+            query?: {
+                /** @description Remove the machine with whatever is on it. */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The machine's id (`hst_...`) or its name.
+                 * @example alice-bdc01
+                 */
+                machineId: components["parameters"]["MachineIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removal queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Machine"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    listMachinePorts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only resources of this node (its id or name).
+                 * @example web
+                 */
+                node?: components["parameters"]["NodeFilter"];
+                /**
+                 * @description Only mappings of this protocol.
+                 * @example tcp
+                 */
+                protocol?: components["parameters"]["ProtocolFilter"];
+                /**
+                 * @description Only mappings of this host port.
+                 * @example 8080
+                 */
+                hostPort?: components["parameters"]["HostPortFilter"];
+                /**
+                 * @description Only mappings to this container port (like `docker port NODE 80`).
+                 * @example 80
+                 */
+                containerPort?: components["parameters"]["ContainerPortFilter"];
+                /**
+                 * @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address).
+                 * @example 127.0.0.1
+                 */
+                hostIp?: components["parameters"]["HostIpFilter"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The machine's id (`hst_...`) or its name.
+                 * @example alice-bdc01
+                 */
+                machineId: components["parameters"]["MachineIdOrName"];
             };
             cookie?: never;
         };

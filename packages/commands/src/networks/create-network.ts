@@ -79,17 +79,23 @@ export async function createNetwork({
   return insertNetwork(ctx, host, { ...input, options, driverOptions }, false);
 }
 
-/** The predefined `bridge` network of a host (Docker's docker0), created once. */
-export async function ensureDefaultBridge(ctx: CommandContext, host: HostRow): Promise<void> {
+/**
+ * The predefined `bridge` network of a host (Docker's docker0), created once. Returns it when
+ * this call created it.
+ */
+export async function ensureDefaultBridge(
+  ctx: CommandContext,
+  host: HostRow,
+): Promise<CreatedNetwork | undefined> {
   const [builtinNetwork] = await ctx.db
     .select({ id: schema.networks.id })
     .from(schema.networks)
     .where(and(eq(schema.networks.scope, host.id), eq(schema.networks.builtin, true)));
   if (builtinNetwork) {
-    return;
+    return undefined;
   }
   try {
-    await insertNetwork(
+    return await insertNetwork(
       ctx,
       host,
       { name: "bridge", ipam: { configs: [{ subnet: "172.17.0.0/16", gateway: "172.17.0.1" }] } },
@@ -100,6 +106,7 @@ export async function ensureDefaultBridge(ctx: CommandContext, host: HostRow): P
     if (!(error instanceof DomainError && error.code === "NAME_CONFLICT")) {
       throw error;
     }
+    return undefined;
   }
 }
 
