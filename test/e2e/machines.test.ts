@@ -3,13 +3,16 @@
  * seeds' exact addresses (docker0's 172.17.0.0/16, `my-net`, centos1 and centos2), its own nat
  * table and name service, on LANs of the lab host. Everything through the API; real packets.
  */
+import { rm } from "node:fs/promises";
 import type { components } from "@labnet/api";
+import { runCommand } from "@labnet/devstack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/kernel-state";
 import type { TestLabnet } from "../helpers/labnet";
 import { execIn, netnsOf, ping, type SimHost } from "../helpers/netns";
 import { callPeer, startPeer } from "../helpers/peers";
 import { startSimHostLabnet } from "../helpers/sim-host-labnet";
+import { USERNS_PIN_DIR } from "../helpers/userns-pins";
 
 type Machine = components["schemas"]["Machine"];
 type Node = components["schemas"]["Node"];
@@ -51,6 +54,11 @@ async function createNode(
   }
   expect(res.data.state).toBe("ready");
   return { ...res.data, netns: netnsOf(res.data.sandboxKey) };
+}
+
+/** Runs a command from the test's own namespace (nsenter does the entering), never a shell there. */
+function execInHost(argv: string[]) {
+  return runCommand(argv, { timeoutMs: 30_000 });
 }
 
 function machineNetns(machine: Machine): string {
@@ -156,6 +164,62 @@ describe("two machines on one LAN", () => {
     const uplink = host.uplinkAddress ?? "";
     expect((await callPeer(outside, uplink, { port: external[0] ?? 0 }))?.name).toBe("web-on-bdc01");
     expect((await callPeer(outside, uplink, { port: external[1] ?? 0 }))?.name).toBe("web-on-bdc02");
+  });
+
+  it("root of the machine's user namespace types seed 001 ex1 and seed 003 by hand; not the lab host's", async () => {
+    const ns = machineNetns(bdc01);
+    const pin = `${USERNS_PIN_DIR}/${ns}`;
+    const asMachineRoot = (argv: string[]) =>
+      execInHost(["nsenter", `--user=${pin}`, `--net=/run/netns/${ns}`, "--", ...argv]);
+    const networks = await labnet.client.GET("/v1/networks", { params: { query: { host: bdc01.name } } });
+    const docker0 = networks.data?.items.find((n) => n.name === "bridge")?.options.bridgeName ?? "";
+    // Seed 001 exercise 1 (veth A/B on docker0, B into a namespace as eth0 172.17.42.1/16) and
+    // seed 003 (ns1 on MyDocker0 172.16.0.1/16, MASQUERADE), in a mount namespace of its own
+    // with a tmpfs on /run/netns, as a student shell will have.
+    const script = [
+      "set -e",
+      "mount -t tmpfs tmpfs /run/netns",
+      "ip netns add c1",
+      "ip link add A type veth peer name B",
+      `ip link set A master ${docker0} up`,
+      "ip link set B netns c1",
+      "ip -n c1 link set B name eth0",
+      "ip -n c1 addr add 172.17.42.1/16 dev eth0",
+      "ip -n c1 link set eth0 up",
+      "ip -n c1 route add default via 172.17.0.1",
+      "nsenter --net=/run/netns/c1 ping -c1 -W2 172.17.0.1",
+      "ip netns add ns1",
+      "ip link add MyDocker0 type bridge",
+      "ip addr add 172.16.0.1/16 dev MyDocker0",
+      "ip link set MyDocker0 up",
+      "ip link add veth1 type veth peer name veth1p",
+      "ip link set veth1 master MyDocker0 up",
+      "ip link set veth1p netns ns1",
+      "ip -n ns1 link set veth1p name eth0",
+      "ip -n ns1 addr add 172.16.0.2/16 dev eth0",
+      "ip -n ns1 link set eth0 up",
+      "ip -n ns1 route add default via 172.16.0.1",
+      "iptables -t nat -A POSTROUTING -s 172.16.0.0/16 ! -o MyDocker0 -j MASQUERADE",
+      "nsenter --net=/run/netns/ns1 ping -c1 -W2 172.16.0.1",
+      `nsenter --net=/run/netns/ns1 ping -c1 -W2 ${bdc01.lan?.gateway}`,
+    ].join("\n");
+    const typed = await asMachineRoot(["unshare", "--mount", "--", "sh", "-c", script]);
+    expect(typed.code, `${typed.stdout}${typed.stderr}`).toBe(0);
+    // Its root is the machine's account outside, which owns nothing of the lab host.
+    const id = await asMachineRoot(["cat", "/proc/self/uid_map"]);
+    expect(id.stdout.trim().split(/\s+/)).toEqual(["0", String(bdc01.uid), "1"]);
+    const probe = `/etc/${host.hostNetns}-userns-probe`;
+    try {
+      expect((await asMachineRoot(["touch", probe])).code).not.toBe(0);
+    } finally {
+      await rm(probe, { force: true });
+    }
+    // (nsenter enters the other namespaces with the caller's rights first: enter from inside.)
+    const intoLabHost = await asMachineRoot(["nsenter", `--net=/run/netns/${host.hostNetns}`, "--", "true"]);
+    expect(intoLabHost.code).not.toBe(0);
+    // Labnet still converges the machine: a new node on docker0 pings the hand-made c1's neighbour.
+    const after = await createNode({ name: "after-hand", host: bdc01.name });
+    expect(await ping(after.netns, "172.17.0.1")).toBe(true);
   });
 
   it("are listed as machines of the lab host", async () => {

@@ -13,6 +13,7 @@ import {
   waitForPidGone,
 } from "@labnet/devstack";
 import { removeEtcNetns, sweepStaleEtcNetns } from "../helpers/etc-netns";
+import { removeUsernsPins } from "../helpers/userns-pins";
 
 const RUN_DIR_PARENT = "/tmp";
 const RUN_DIR = /^lt-(\d+)$/;
@@ -51,8 +52,10 @@ export async function removeRunNamespaces(prefix: string): Promise<void> {
     }
     await deleteNetns(name);
   }
-  // Resolver files executors wrote for the run's sandboxes (/etc/netns/<prefix>...).
+  // Resolver files executors wrote for the run's sandboxes (/etc/netns/<prefix>...), and the
+  // pins of its machines' user namespaces.
   await removeEtcNetns(prefix);
+  await removeUsernsPins(prefix);
   await waitForNoNetns(prefix, 10_000);
 }
 

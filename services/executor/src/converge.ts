@@ -22,6 +22,7 @@ import {
   applyPlan,
   applyRouteLocalnet,
   describeFailure,
+  type NetnsOwner,
   observeHost,
   type Runner,
 } from "./kernel";
@@ -57,6 +58,11 @@ export interface ConvergeDeps {
    * host has not built): the converge then starts no operation; a later one serves them.
    */
   ready?: () => Promise<boolean>;
+  /**
+   * Owners of namespaces about to be created that belong to a user namespace (a virtual
+   * machine's and its nodes'); the rest are made by `ip netns add`.
+   */
+  netnsOwners?: (netns: readonly string[]) => Promise<ReadonlyMap<string, NetnsOwner>>;
 }
 
 /**
@@ -164,7 +170,9 @@ async function convergeSnapshot(
       failures.set(owner.id, `sandbox ${netns} cannot be looked into: ${why}`);
     }
   }
-  const applyFailures = await applyPlan(deps.runner, plan);
+  const userOwned =
+    plan.netnsAdd.length > 0 && deps.netnsOwners ? await deps.netnsOwners(plan.netnsAdd) : undefined;
+  const applyFailures = await applyPlan(deps.runner, plan, userOwned ? { owners: userOwned } : {});
   if (deps.known) {
     deps.known.rules = applyFailures.some((f) => f.step === "iptables")
       ? undefined

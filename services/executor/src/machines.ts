@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
+import { basename } from "node:path";
 import { finishMachineRemoval } from "@labnet/commands";
 import { type Database, type HostRow, machineOfHost, virtualMachinesOf } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import type { ConvergeDeps, ConvergeScope } from "./converge";
 import { createHostConverger, type HostConverger } from "./host-converger";
-import { enableMachineIpForward, type Runner, withNetns } from "./kernel";
+import { enableMachineIpForward, type NetnsOwner, type Runner, withNetns } from "./kernel";
 
 /** What a machine's name service needs from the executor (one per machine: its own gateways). */
 export type MachineNames = Pick<ConvergeDeps, "afterConverge"> & { close(): Promise<void> };
@@ -30,6 +31,8 @@ export interface FleetOptions {
 export interface MachineFleet {
   /** The converger of `hostId` if this executor serves it (looked up in Postgres once). */
   converger(hostId: string): Promise<HostConverger | undefined>;
+  /** A runner whose commands run in machine `hostId`'s namespace, if this executor serves it. */
+  runnerOf(hostId: string): Promise<Runner | undefined>;
   /** Requests a converge of every machine (the reconcile loop), the lab host's first. */
   requestAll(scope: ConvergeScope): Promise<void>;
   /** After the lab host converged: machines whose namespace may have just been built. */
@@ -40,6 +43,7 @@ export interface MachineFleet {
 interface Member {
   machine: HostRow;
   converger: HostConverger;
+  runner: Runner;
   names: MachineNames;
 }
 
@@ -58,6 +62,7 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
       throw new Error(`virtual machine ${machine.name} has no namespace recorded`);
     }
     const machineRunner = withNetns(runner, netnsPath);
+    const machineNetns = basename(netnsPath);
     const names = options.namesOf(machine);
     let forwarding = false;
     const machineLog = withFields(log, { machine: machine.name });
@@ -79,6 +84,9 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
         return true;
       },
       ...(names.afterConverge ? { afterConverge: names.afterConverge } : {}),
+      // Its nodes' namespaces belong to the machine's user namespace (kernel/userns.ts).
+      netnsOwners: async (netns) =>
+        new Map(netns.map((name) => [name, { kind: "machine", machineNetns } satisfies NetnsOwner])),
       afterSettle: async () => {
         // Emptied by a machine removal: its uplink node (and with it the record) goes next.
         if (await finishMachineRemoval(db, machine.id)) {
@@ -87,7 +95,7 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
         }
       },
     });
-    const member = { machine, converger, names };
+    const member = { machine, converger, runner: machineRunner, names };
     members.set(machine.id, member);
     return member;
   };
@@ -113,17 +121,24 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
     return machines.map(add);
   };
 
+  const memberOf = async (hostId: string): Promise<Member | undefined> => {
+    const known = members.get(hostId);
+    if (known || closed) {
+      return known;
+    }
+    const machine = await machineOfHost(db, hostId, host.id);
+    return machine ? add(machine) : undefined;
+  };
+
   return {
+    async runnerOf(hostId) {
+      return hostId === host.id ? runner : (await memberOf(hostId))?.runner;
+    },
     async converger(hostId) {
       if (hostId === host.id) {
         return options.hostConverger;
       }
-      const known = members.get(hostId);
-      if (known || closed) {
-        return known?.converger;
-      }
-      const machine = await machineOfHost(db, hostId, host.id);
-      return machine ? add(machine).converger : undefined;
+      return (await memberOf(hostId))?.converger;
     },
     async requestAll(scope) {
       await options.hostConverger.request(scope);
@@ -157,4 +172,24 @@ function withFields(log: Logger, fields: Record<string, unknown>): Logger {
     warn: (m, f) => log.warn(m, { ...fields, ...f }),
     error: (m, f) => log.error(m, { ...fields, ...f }),
   };
+}
+
+/**
+ * Owners of the lab host's new namespaces that are virtual machines' (uplink sandboxes): each
+ * a user namespace of its own, root = the machine's account outside.
+ */
+export async function machineNetnsOwners(
+  db: Database,
+  labHostId: string,
+  netns: readonly string[],
+): Promise<Map<string, NetnsOwner>> {
+  const wanted = new Set(netns);
+  const owners = new Map<string, NetnsOwner>();
+  for (const machine of await virtualMachinesOf(db, labHostId)) {
+    const name = machine.netnsPath ? basename(machine.netnsPath) : undefined;
+    if (name && wanted.has(name) && machine.uid !== null) {
+      owners.set(name, { kind: "account", uid: machine.uid });
+    }
+  }
+  return owners;
 }

@@ -14,7 +14,7 @@ import {
   detectHostNetnsPath,
   enableIpForward,
 } from "./kernel";
-import { createMachineFleet, type MachineFleet } from "./machines";
+import { createMachineFleet, type MachineFleet, machineNetnsOwners } from "./machines";
 import { startWorker } from "./worker";
 
 /**
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     afterConverge: (applied, resolver, scope) =>
       names.sync(applied, resolver, { verifyFiles: scope === "all" }),
     afterSettle: async () => fleet?.kickMachines(),
+    netnsOwners: (netns) => machineNetnsOwners(db, host.id, netns),
   });
   fleet = createMachineFleet({
     db,
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     connection,
     queuePrefix: config.LABNET_QUEUE_PREFIX,
     convergerOf: (hostId) => machines.converger(hostId),
+    runnerOf: (hostId) => machines.runnerOf(hostId),
     log,
   });
   const heartbeat = setInterval(() => {

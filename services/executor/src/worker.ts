@@ -4,7 +4,7 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { HostConverger } from "./host-converger";
 import { inspectKernel } from "./kernel/inspect";
-import { createExecRunner, type Runner } from "./kernel/runner";
+import type { Runner } from "./kernel/runner";
 
 export interface WorkerDeps {
   /** The lab host whose queue this is. */
@@ -14,8 +14,8 @@ export interface WorkerDeps {
   /** The converger of a machine this executor serves: the lab host's own or a virtual one. */
   convergerOf(hostId: string): Promise<HostConverger | undefined>;
   log: Logger;
-  /** Where `host.inspect` reads the kernel (default: this process's namespace, the host's). */
-  runner?: Runner;
+  /** Where `host.inspect` reads a machine's kernel: a runner inside its namespace, if served here. */
+  runnerOf(hostId: string): Promise<Runner | undefined>;
 }
 
 /**
@@ -42,23 +42,16 @@ export const JOB_HANDLERS: JobHandlers = {
     }
     await converger.request("changed");
   },
-  "host.inspect": (deps, job) => inspectOwnHost(deps, job),
+  "host.inspect": (deps, job) => inspectMachine(deps, job),
 };
 
-let defaultRunner: Runner | undefined;
-
-/**
- * The kernel view of this executor's own host, the job's return value (the gateway waits for
- * it). Other machines are refused until the executor knows how to enter their namespaces.
- */
-function inspectOwnHost(deps: WorkerDeps, job: HostJob): Promise<unknown> {
-  if (job.hostId !== deps.hostId) {
-    throw new UnrecoverableError(
-      `host.inspect of ${job.hostId}: this executor inspects only its own host ${deps.hostId}`,
-    );
+/** The kernel view of a machine this executor serves, the job's return value (the gateway waits for it). */
+async function inspectMachine(deps: WorkerDeps, job: HostJob): Promise<unknown> {
+  const runner = await deps.runnerOf(job.hostId);
+  if (!runner) {
+    throw new UnrecoverableError(`host.inspect of ${job.hostId}: lab host ${deps.hostId} does not serve it`);
   }
-  defaultRunner ??= createExecRunner();
-  return inspectKernel(deps.runner ?? defaultRunner);
+  return inspectKernel(runner);
 }
 
 /** Refuses to run with a job name that has no handler, or a handler for no job. */

@@ -13,10 +13,13 @@
 import type { HostPlan } from "@labnet/netplan";
 import { runLimited } from "./run-limited";
 import { inNetns, KernelCommandError, type Runner } from "./runner";
+import { createOwnedNetns, type NetnsOwner, releaseOwnedNetns } from "./userns";
 
 export interface ApplyOptions {
   /** Sandbox batches in flight at once. */
   concurrency?: number;
+  /** Namespaces to create owned by a user namespace (userns.ts) instead of by `netns add`. */
+  owners?: ReadonlyMap<string, NetnsOwner>;
 }
 
 /** The steps of {@link applyPlan}, in order. */
@@ -77,15 +80,31 @@ export async function applyPlan(
     }
   }
   const failures: ApplyFailure[] = [];
+  const notAdded = new Set<string>();
+  const owned = new Map(
+    plan.netnsAdd.flatMap((name) => {
+      const owner = options.owners?.get(name);
+      return owner ? [[name, owner] as const] : [];
+    }),
+  );
+  if (owned.size > 0) {
+    const made = await createOwnedNetns(runner, owned);
+    for (const failure of made.failures) {
+      const name = failure.line?.split(" ")[2];
+      if (name !== undefined) {
+        notAdded.add(name);
+      }
+      failures.push(failure);
+    }
+  }
   // One host-wide process: new namespaces first (the veths below go into them), then the
   // host's own lines, then removed namespaces (nothing later depends on them). A process
   // costs the executor several milliseconds to start, so a single node's converge runs three.
   const hostLines = [
-    ...plan.netnsAdd.map((name) => `netns add ${name}`),
+    ...plan.netnsAdd.filter((name) => !owned.has(name)).map((name) => `netns add ${name}`),
     ...plan.hostBatch,
     ...plan.netnsDelete.map((name) => `netns del ${name}`),
   ];
-  const notAdded = new Set<string>();
   if (hostLines.length > 0) {
     for (const failure of await runForcedBatch(
       runner,
@@ -125,6 +144,10 @@ export async function applyPlan(
   if (ruleFailure) {
     failures.push(ruleFailure);
   }
+  // A removed machine's namespace leaves its user namespace's pin behind.
+  await releaseOwnedNetns(runner, plan.netnsDelete).catch((error: unknown) =>
+    failures.push({ step: "netns del", message: `unpinning user namespaces: ${String(error)}` }),
+  );
   return failures;
 }
 

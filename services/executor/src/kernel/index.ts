@@ -36,3 +36,11 @@ export {
   withNetns,
 } from "./runner";
 export { enableIpForward, enableMachineIpForward, IP_FORWARD_PATH } from "./sysctl";
+export {
+  createOwnedNetns,
+  holderArgv,
+  type NetnsOwner,
+  releaseOwnedNetns,
+  USERNS_DIR,
+  usernsPinPath,
+} from "./userns";

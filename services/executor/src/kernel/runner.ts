@@ -13,7 +13,13 @@ const ALLOWED_COMMANDS: ReadonlySet<string> = new Set([
   "bridge",
   "nsenter",
   "sysctl",
+  "mount",
+  "umount",
 ]);
+
+/** The only mount forms: pinning a machine's user namespace (userns.ts) and releasing it. */
+const USERNS_PIN_PATTERN = /^\/run\/labnet\/userns\/[a-zA-Z0-9_.-]+$/;
+const PROC_USERNS_PATTERN = /^\/proc\/[0-9]+\/ns\/user$/;
 
 /** Default upper bound for one command; a batch of hundreds of sandboxes takes ~1 s. */
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -23,7 +29,8 @@ const DEFAULT_TIMEOUT_MS = 60_000;
  * machine's ip_forward (sysctl.ts), both set inside the namespace the command runs in.
  */
 const SYSCTL_FLAGS = ["-q", "-e", "-w"];
-const SYSCTL_SETTING_PATTERN = /^(net\.ipv4\.conf\.lnbr-[a-z2-7]{8}\.route_localnet=[01]|net\.ipv4\.ip_forward=1)$/;
+const SYSCTL_SETTING_PATTERN =
+  /^(net\.ipv4\.conf\.lnbr-[a-z2-7]{8}\.route_localnet=[01]|net\.ipv4\.ip_forward=1)$/;
 
 const NSENTER_NET_PATTERN = /^--net=(\/run\/netns\/[a-zA-Z0-9_.-]+|\/proc\/[0-9]+\/ns\/net)$/;
 
@@ -80,6 +87,23 @@ export function assertAllowedArgv(argv: readonly string[]): void {
     }
     assertAllowedArgv(rest);
   }
+  if (command === "mount") {
+    const [, flag, source, target, ...extra] = argv;
+    if (
+      flag !== "--bind" ||
+      !PROC_USERNS_PATTERN.test(source ?? "") ||
+      !USERNS_PIN_PATTERN.test(target ?? "") ||
+      extra.length > 0
+    ) {
+      throw new Error(`refusing mount form ${JSON.stringify(argv)}: only pinning a user namespace`);
+    }
+  }
+  if (command === "umount") {
+    const [, target, ...extra] = argv;
+    if (!USERNS_PIN_PATTERN.test(target ?? "") || extra.length > 0) {
+      throw new Error(`refusing umount form ${JSON.stringify(argv)}: only a user namespace pin`);
+    }
+  }
   if (command === "sysctl") {
     const flags = argv.slice(1, 1 + SYSCTL_FLAGS.length);
     const settings = argv.slice(1 + SYSCTL_FLAGS.length);
@@ -88,7 +112,9 @@ export function assertAllowedArgv(argv: readonly string[]): void {
       settings.length === 0 ||
       !settings.every((s) => SYSCTL_SETTING_PATTERN.test(s))
     ) {
-      throw new Error(`refusing sysctl form ${JSON.stringify(argv)}: only route_localnet of Labnet bridges and ip_forward`);
+      throw new Error(
+        `refusing sysctl form ${JSON.stringify(argv)}: only route_localnet of Labnet bridges and ip_forward`,
+      );
     }
   }
 }
