@@ -63,6 +63,31 @@ export interface DesiredMacvlanEndpoint {
   mtu: number;
 }
 
+/**
+ * An overlay network on this machine (one with an endpoint here): its bridge (in
+ * {@link DesiredHost.bridges}, without an address) gets a vxlan device over the underlay link,
+ * and the vxlan's forwarding table sends frames to the other machines' VTEPs, programmed from
+ * Postgres (no multicast, no learning).
+ */
+export interface DesiredOverlay {
+  /** Labnet network id (net_...). */
+  networkId: string;
+  /** The overlay's bridge on this machine (one of the desired bridges). */
+  bridge: string;
+  /** The vxlan device, `lnvx-<vni>` (`vxlanName`). */
+  vxlan: string;
+  /** VXLAN network identifier (Docker's `vxlanid_list`). */
+  vni: number;
+  /** The link VXLAN packets leave by: the machine's `eth0` on its LAN. */
+  underlay: string;
+  /** MTU of the vxlan device (1450: 50 bytes of VXLAN headers inside a 1500 LAN). */
+  mtu: number;
+  /** Underlay addresses of the other machines with endpoints on the overlay (broadcast and ARP go to each). */
+  vteps: string[];
+  /** The other machines' endpoints: frames for `mac` go to the VTEP at `vtep`. */
+  remotes: { mac: string; vtep: string }[];
+}
+
 /** A node's sandbox: a named network namespace. */
 export interface DesiredSandbox {
   /** Labnet node id (nod_...). */
@@ -98,6 +123,8 @@ export interface DesiredHost {
   sandboxes: DesiredSandbox[];
   /** Published ports of the host, in ledger order. */
   portMappings: DesiredPortMapping[];
+  /** Overlay networks with an endpoint on this host (their bridges are in `bridges`). */
+  overlays?: DesiredOverlay[];
   /**
    * Host veths of sandboxes being removed. Deleting a namespace destroys the veth pairs in it,
    * so pruning leaves these to the `netns del` (about 1 ms each) instead of one `link del`

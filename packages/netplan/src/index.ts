@@ -3,6 +3,7 @@ export type {
   DesiredEndpoint,
   DesiredHost,
   DesiredMacvlanEndpoint,
+  DesiredOverlay,
   DesiredPortMapping,
   DesiredSandbox,
   MacvlanMode,
@@ -57,10 +58,12 @@ export {
   isLabnetHostVeth,
   isLabnetMacvlanTemp,
   isLabnetTempPeer,
+  isLabnetVxlan,
   isSandboxIfName,
   isValidIfName,
   isValidNetnsName,
   isValidNetnsPrefix,
+  MAX_VNI,
   machineNetnsPrefix,
   macvlanTempName,
   NAT_CHAINS,
@@ -68,8 +71,26 @@ export {
   sandboxIfName,
   sandboxNetnsName,
   tempPeerName,
+  vxlanName,
 } from "./names";
-export type { ObservedHost, ObservedLink, ObservedRoute, ObservedSandbox } from "./observed";
+export type {
+  ObservedFdbEntry,
+  ObservedHost,
+  ObservedLink,
+  ObservedRoute,
+  ObservedSandbox,
+} from "./observed";
+export type { OverlayLinkPlan } from "./overlay";
+export {
+  assertValidOverlay,
+  desiredFdbOf,
+  FLOOD_MAC,
+  OVERLAY_MTU,
+  parseVxlanFdbJson,
+  planOverlayFdb,
+  planOverlayLink,
+  VXLAN_PORT,
+} from "./overlay";
 export {
   findDefaultGateway,
   parseIpAddrBatchJson,

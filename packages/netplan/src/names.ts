@@ -80,6 +80,11 @@ const LABNET_HOST_VETH_PATTERN = /^lnv[a-z2-7]{10}$/;
 const LABNET_TEMP_PEER_PATTERN = /^lnt[a-z2-7]{10}$/;
 const LABNET_MACVLAN_TEMP_PATTERN = /^lns[a-z2-7]{10}$/;
 const SANDBOX_IF_PATTERN = /^eth(0|[1-9][0-9]{0,3})$/;
+/** An overlay network's vxlan device: `lnvx-` + its VNI in decimal (1-16777215). */
+const VXLAN_PREFIX = "lnvx-";
+const LABNET_VXLAN_PATTERN = /^lnvx-[1-9][0-9]{0,7}$/;
+/** Largest VXLAN network identifier (24 bits). */
+export const MAX_VNI = 16_777_215;
 
 /** True for a valid Linux interface name: 1-15 bytes of `[a-zA-Z0-9_.-]`, not `.` or `..`. */
 export function isValidIfName(name: string): boolean {
@@ -134,6 +139,23 @@ export function isLabnetTempPeer(name: string): boolean {
 /** True for the temporary name of a macvlan endpoint not yet renamed to `ethN` (`lns` + 10 id chars). */
 export function isLabnetMacvlanTemp(name: string): boolean {
   return LABNET_MACVLAN_TEMP_PATTERN.test(name);
+}
+
+/** True for an overlay's vxlan device name Labnet creates (`lnvx-<vni>`). */
+export function isLabnetVxlan(name: string): boolean {
+  return LABNET_VXLAN_PATTERN.test(name) && Number(name.slice(VXLAN_PREFIX.length)) <= MAX_VNI;
+}
+
+/**
+ * The vxlan device of an overlay network with VNI `vni` on a machine: `lnvx-<vni>`.
+ *
+ * @example vxlanName(257) // "lnvx-257"
+ */
+export function vxlanName(vni: number): string {
+  if (!Number.isInteger(vni) || vni < 1 || vni > MAX_VNI) {
+    throw new Error(`invalid VNI: ${vni}`);
+  }
+  return assertIfName(VXLAN_PREFIX + String(vni));
 }
 
 /** True for a sandbox interface name of Labnet's `ethN` form. */

@@ -14,6 +14,8 @@ export interface ObservedLink {
   hairpin?: boolean;
   /** Macvlans only: `linkinfo.info_data.mode` (bridge, private, vepa, passthru, source). */
   macvlanMode?: string;
+  /** vxlan devices only: `linkinfo.info_data.id`, the VNI. */
+  vxlanId?: number;
   /** Administratively up (`UP` in flags), regardless of carrier. */
   up: boolean;
   mtu: number;
@@ -48,6 +50,19 @@ export interface ObservedHost {
   iptablesSave: string;
   /** Detail for the sandboxes the executor chose to observe, keyed by netns name. */
   sandboxes: Record<string, ObservedSandbox>;
+  /**
+   * The own forwarding entries (`bridge -j fdb show dev X`: those with a `dst`, not the
+   * bridge's) of the vxlan devices the executor looked at, by device. A device missing here
+   * was not looked at: the planner then adds every desired entry and removes none.
+   */
+  fdb?: Record<string, ObservedFdbEntry[]>;
+}
+
+/** One entry of a vxlan device's own forwarding table: frames for `mac` go to `dst`. */
+export interface ObservedFdbEntry {
+  /** Lowercase; `00:00:00:00:00:00` for the default (flood) entries. */
+  mac: string;
+  dst: string;
 }
 
 /** One route as `ip -j route show` reports it. */

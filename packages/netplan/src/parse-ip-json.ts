@@ -145,6 +145,12 @@ function toLink(entry: unknown, withAddresses: boolean): ObservedLink {
   if (macvlanMode !== undefined) {
     link.macvlanMode = macvlanMode;
   }
+  if (kind === "vxlan" && linkinfo?.info_data !== undefined) {
+    const id = asRecord(linkinfo.info_data, "info_data").id;
+    if (typeof id === "number") {
+      link.vxlanId = id;
+    }
+  }
   const peerIndex = optionalNumber(record, "link_index");
   if (peerIndex !== undefined) {
     link.peerIndex = peerIndex;

@@ -464,7 +464,7 @@ describe("planHost pruning", () => {
       link("eth0", { index: 60 }),
       link("docker0", { kind: "bridge", index: 61 }),
       link("veth1a2b3c4", { kind: "veth", master: "docker0", index: 62 }),
-      link("lnvx-257", { kind: "vxlan", index: 63 }),
+      link("vxlan257", { kind: "vxlan", index: 63 }),
       link("lnbr-zzzzzzzz", { kind: "bridge", index: 64 }),
       link("lnvzzzzzzzzzz", { kind: "veth", master: "lnbr-zzzzzzzz", index: 65 }),
     );

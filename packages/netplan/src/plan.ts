@@ -15,12 +15,14 @@ import {
   isLabnetHostVeth,
   isLabnetMacvlanTemp,
   isLabnetTempPeer,
+  isLabnetVxlan,
   isSandboxIfName,
   isValidNetnsName,
   macvlanTempName,
   tempPeerName,
 } from "./names";
 import type { ObservedHost, ObservedLink } from "./observed";
+import { planOverlayFdb, planOverlayLink } from "./overlay";
 import { assertValidDesiredHost } from "./validate";
 
 /** Lines for one `ip -n <netns> -batch -` process. */
@@ -45,6 +47,11 @@ export interface HostPlan {
    */
   iptablesRestore: string;
   netnsDelete: string[];
+  /**
+   * Overlays' vxlan forwarding entries to delete and add (`fdb ...` lines for one
+   * `bridge -batch -`), run after the host batch made the devices; absent when none differ.
+   */
+  fdbBatch?: string[];
 }
 
 export interface PlanOptions {
@@ -108,6 +115,18 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
       bridgeDeletes.add(bridge.bridge);
     }
     bridgeLines.push(...planBridge(bridge, existing?.kind === "bridge" ? existing : undefined));
+  }
+
+  // Overlays: a vxlan device on each overlay's bridge (after the bridges), and its entries.
+  const overlayLines: string[] = [];
+  const fdbBatch: string[] = [];
+  for (const overlay of [...(desired.overlays ?? [])].sort((a, b) => compare(a.vxlan, b.vxlan))) {
+    const link = planOverlayLink(overlay, hostLinks.get(overlay.vxlan));
+    for (const line of link.deletes) {
+      bridgeDeletes.add(line.slice("link del ".length));
+    }
+    overlayLines.push(...link.lines);
+    fdbBatch.push(...planOverlayFdb(overlay, link.created ? [] : (observed.fdb?.[overlay.vxlan] ?? [])));
   }
 
   for (const sandbox of sandboxes) {
@@ -235,6 +254,7 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
       desired.sandboxes.flatMap((sandbox) => sandbox.endpoints.map((endpoint) => endpoint.hostVeth)),
     );
     const desiredBridges = new Set(desired.bridges.map((bridge) => bridge.bridge));
+    const desiredVxlans = new Set((desired.overlays ?? []).map((overlay) => overlay.vxlan));
     const departing = new Set(desired.departingHostVeths ?? []);
     for (const netns of [...observed.netns].sort(compare)) {
       // A file name under /run/netns may hold anything, a newline included; only
@@ -251,6 +271,8 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
         }
       } else if (isLabnetBridge(link.name) && !desiredBridges.has(link.name)) {
         bridgeDeletes.add(link.name);
+      } else if (isLabnetVxlan(link.name) && !desiredVxlans.has(link.name)) {
+        bridgeDeletes.add(link.name);
       } else if (isLabnetMacvlanTemp(link.name)) {
         // Macvlans are created in their sandbox; one on the host was left there by hand.
         hostVethDeletes.add(link.name);
@@ -262,6 +284,7 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
     ...[...hostVethDeletes].map((name) => `link del ${name}`),
     ...[...bridgeDeletes].map((name) => `link del ${name}`),
     ...bridgeLines,
+    ...overlayLines,
     ...hostVethFixes,
     ...vethCreates,
     ...macvlanCreates,
@@ -274,6 +297,7 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
     sandboxBatches,
     iptablesRestore: minimalRestore(rules, observed.iptablesSave),
     netnsDelete,
+    ...(fdbBatch.length > 0 ? { fdbBatch } : {}),
   };
 }
 
@@ -283,7 +307,8 @@ export function isIpNoop(plan: HostPlan): boolean {
     plan.netnsAdd.length === 0 &&
     plan.hostBatch.length === 0 &&
     plan.sandboxBatches.length === 0 &&
-    plan.netnsDelete.length === 0
+    plan.netnsDelete.length === 0 &&
+    (plan.fdbBatch?.length ?? 0) === 0
   );
 }
 

@@ -14,6 +14,7 @@ import {
   isValidNetnsPrefix,
   macvlanTempName,
 } from "./names";
+import { assertValidOverlay } from "./overlay";
 
 const IPV4_PATTERN =
   /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
@@ -151,6 +152,15 @@ export function assertValidDesiredHost(desired: DesiredHost, netnsPrefix: string
         fail(`${at} mtu`, endpoint.mtu);
       }
     }
+  }
+
+  const vxlans = new Set<string>();
+  for (const overlay of desired.overlays ?? []) {
+    assertValidOverlay(overlay, bridges);
+    if (vxlans.has(overlay.vxlan)) {
+      fail("overlay vxlan (duplicate)", overlay.vxlan);
+    }
+    vxlans.add(overlay.vxlan);
   }
 
   // Their values are checked where they are rendered (iptables-ports.ts).
