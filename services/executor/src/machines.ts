@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { finishMachineRemoval } from "@labnet/commands";
-import { type Database, type HostRow, machineOfHost, virtualMachinesOf } from "@labnet/db";
+import { type Database, type HostRow, machineOfHost, schema, virtualMachinesOf } from "@labnet/db";
+import { and, eq } from "drizzle-orm";
 import type { Logger } from "@labnet/log";
 import type { ConvergeDeps, ConvergeScope } from "./converge";
 import { createHostConverger, type HostConverger } from "./host-converger";
@@ -65,6 +66,7 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
     const machineNetns = basename(netnsPath);
     const names = options.namesOf(machine);
     let forwarding = false;
+    let built = false;
     const machineLog = withFields(log, { machine: machine.name });
     const converger = createHostConverger({
       db,
@@ -75,6 +77,12 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
       // Built by the lab host's converge of the uplink node; wait for it rather than fail.
       ready: async () => {
         if (!existsSync(netnsPath)) {
+          return false;
+        }
+        // The namespace exists once the lab host applied its plan; its uplink is settled a
+        // moment later, and the machine is not built before that.
+        built ||= await uplinkIsReady(db, machine);
+        if (!built) {
           return false;
         }
         if (!forwarding) {
@@ -118,7 +126,8 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
         await drop(id);
       }
     }
-    return machines.map(add);
+    // A machine being recorded has no namespace yet: it joins on its first job.
+    return machines.filter((m) => m.netnsPath !== null && m.uplinkNodeId !== null).map(add);
   };
 
   const memberOf = async (hostId: string): Promise<Member | undefined> => {
@@ -192,4 +201,15 @@ export async function machineNetnsOwners(
     }
   }
   return owners;
+}
+
+async function uplinkIsReady(db: Database, machine: HostRow): Promise<boolean> {
+  if (!machine.uplinkNodeId) {
+    return false;
+  }
+  const [row] = await db
+    .select({ id: schema.nodes.id })
+    .from(schema.nodes)
+    .where(and(eq(schema.nodes.id, machine.uplinkNodeId), eq(schema.nodes.state, "ready")));
+  return row !== undefined;
 }

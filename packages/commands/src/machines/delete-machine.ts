@@ -1,9 +1,10 @@
-import { type Database, type HostRow, type OperationRow, schema, setNodeState } from "@labnet/db";
+import { type Database, type HostRow, type OperationRow, schema, setNodeState, type Tx } from "@labnet/db";
 import { and, eq, ne } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, notFound } from "../errors";
 import { recordNetworkOperation, recordNodeOperation } from "../operations/record-operation";
 import { resolveHost } from "../resolve";
+import { LAN_LABEL } from "./create-machine";
 
 export interface DeletedMachine {
   machine: HostRow;
@@ -113,6 +114,42 @@ export async function finishMachineRemoval(db: Database, machineId: string): Pro
       return false;
     }
     await recordNodeOperation(tx, uplink, "node.remove");
+    await removeEmptiedLans(tx, uplink.id);
     return true;
   });
+}
+
+/**
+ * A LAN Labnet made for machines (labelled LAN_LABEL) goes with its last machine: marked for
+ * removal in the transaction that removes that machine's uplink, served by the same converge.
+ */
+async function removeEmptiedLans(tx: Tx, uplinkId: string): Promise<void> {
+  const lans = await tx
+    .select({ network: schema.networks })
+    .from(schema.endpoints)
+    .innerJoin(schema.networks, eq(schema.networks.id, schema.endpoints.networkId))
+    .where(eq(schema.endpoints.nodeId, uplinkId))
+    // Two machines of one LAN leaving at once: the second sees the first's uplink leaving.
+    .for("update", { of: schema.networks });
+  for (const { network } of lans) {
+    if (network.labels[LAN_LABEL] !== "true" || network.state === "deleting") {
+      continue;
+    }
+    const [other] = await tx
+      .select({ id: schema.endpoints.id })
+      .from(schema.endpoints)
+      .innerJoin(schema.nodes, eq(schema.nodes.id, schema.endpoints.nodeId))
+      .where(
+        and(
+          eq(schema.endpoints.networkId, network.id),
+          ne(schema.endpoints.nodeId, uplinkId),
+          ne(schema.nodes.state, "deleting"),
+        ),
+      )
+      .limit(1);
+    if (!other) {
+      await tx.update(schema.networks).set({ state: "deleting" }).where(eq(schema.networks.id, network.id));
+      await recordNetworkOperation(tx, network, "network.remove");
+    }
+  }
 }
