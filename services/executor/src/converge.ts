@@ -14,7 +14,7 @@ import {
   routeLocalnetBridges,
   ruleSetAfter,
 } from "@labnet/netplan";
-import { desiredHostOf, kernelOwnersOf, liveStateOf, type Target } from "./desired-state";
+import { desiredHostOf, kernelOwnersOf, liveStateOf, type Target, vxlanNamesOf } from "./desired-state";
 import { dropInvalidTargets } from "./desired-validate";
 import { resolverStateOf } from "./dns/resolver-state";
 import {
@@ -158,6 +158,7 @@ async function convergeSnapshot(
     sandboxes: named.map((s) => s.netns),
     ...(scope === "changed" ? { hostLinks: linksTouched(snapshot, desired, named) } : {}),
     ...(known === undefined ? {} : { knownIptablesSave: known }),
+    ...(desired.overlays ? { vxlans: desired.overlays.map((o) => o.vxlan) } : {}),
   });
   clock.lap("observe");
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
@@ -254,6 +255,7 @@ function linksTouched(
 ): string[] {
   return [
     ...snapshot.networks.map((n) => n.bridgeName),
+    ...vxlanNamesOf(snapshot),
     ...desired.bridges.map((b) => b.bridge),
     ...sandboxes.flatMap((s) => s.endpoints.map((e) => e.hostVeth)),
     ...(desired.departingHostVeths ?? []),

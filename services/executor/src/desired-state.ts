@@ -1,4 +1,4 @@
-import type { HostSnapshot, NetworkRow, NodeEndpoint, NodeRow } from "@labnet/db";
+import type { HostSnapshot, NetworkRow, NodeEndpoint, NodeRow, OverlayPeer } from "@labnet/db";
 import { requireCidr } from "@labnet/ipam";
 import {
   DEFAULT_MACVLAN_MODE,
@@ -6,9 +6,11 @@ import {
   type DesiredBridge,
   type DesiredHost,
   type DesiredMacvlanEndpoint,
+  type DesiredOverlay,
   type DesiredSandbox,
   type MacvlanMode,
   macvlanTempName,
+  vxlanName,
 } from "@labnet/netplan";
 import { desiredPortMappingsOf } from "./desired-ports";
 
@@ -64,6 +66,9 @@ export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStat
   const macvlans = new Map(
     live.networks.filter((n) => n.driver === "macvlan").map((n) => [n.id, macvlanOptionsOf(n)]),
   );
+  const overlays = overlaysOf(live, configs, snapshot.overlayPeers ?? []);
+  bridges.push(...overlays.map((o) => o.bridge));
+  const overlayIds = new Set(live.networks.filter((n) => n.driver === "overlay").map((n) => n.id));
   const byNode = groupBy(live.endpoints, (e) => e.nodeId);
   const sandboxes: DesiredSandbox[] = live.nodes.flatMap((node) => {
     if (!node.netns) {
@@ -71,8 +76,9 @@ export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStat
     }
     const own = byNode.get(node.id) ?? [];
     // Like Docker's bridge driver, an internal network gives no default gateway: the
-    // default route goes via the first endpoint (attach order) on a network with egress.
-    const first = own.find((e) => !e.internal);
+    // default route goes via the first endpoint (attach order) on a network with egress. An
+    // overlay has no gateway on the machine: its nodes leave through docker_gwbridge.
+    const first = own.find((e) => !e.internal && !overlayIds.has(e.networkId));
     const macvlanEndpoints: DesiredMacvlanEndpoint[] = own.flatMap((e) => {
       const options = macvlans.get(e.networkId);
       return options
@@ -113,7 +119,71 @@ export function desiredHostOf(snapshot: HostSnapshot, live: LiveState = liveStat
     sandboxes,
     portMappings: desiredPortMappingsOf(snapshot.portMappings, bridges, live.endpoints),
     departingHostVeths: snapshot.endpoints.filter((e) => departing.has(e.nodeId)).map((e) => e.hostVeth),
+    ...(overlays.length > 0 ? { overlays: overlays.map((o) => o.overlay) } : {}),
   };
+}
+
+/** The underlay link of a virtual machine: its `eth0` on the LAN. */
+const OVERLAY_UNDERLAY = "eth0";
+
+/**
+ * The overlay networks this machine builds: those with an endpoint of a live node here. Each
+ * is a bridge without an address (the overlay's gateway is on no machine, as in Docker) that
+ * confines its traffic (internal: no MASQUERADE, no routing in or out), and a vxlan device
+ * forwarding to the other machines' endpoints ({@link OverlayPeer}s).
+ */
+function overlaysOf(
+  live: LiveState,
+  configs: ReadonlyMap<string, HostSnapshot["ipamConfigs"]>,
+  peers: readonly OverlayPeer[],
+): { bridge: DesiredBridge; overlay: DesiredOverlay }[] {
+  const withEndpoints = new Set(live.endpoints.map((e) => e.networkId));
+  const peersOf = groupBy(peers, (p) => p.networkId);
+  return live.networks
+    .filter((n) => n.driver === "overlay" && n.vni !== null && withEndpoints.has(n.id))
+    .map((n) => {
+      const remote = peersOf.get(n.id) ?? [];
+      const vni = n.vni ?? 0;
+      return {
+        bridge: {
+          networkId: n.id,
+          bridge: n.bridgeName,
+          gateways: [],
+          subnets: (configs.get(n.id) ?? []).map((c) => c.subnet),
+          internal: true,
+          icc: n.icc,
+          isolated: true,
+          mtu: n.mtu,
+        },
+        overlay: {
+          networkId: n.id,
+          bridge: n.bridgeName,
+          vxlan: vxlanNameOrEmpty(vni),
+          vni,
+          underlay: OVERLAY_UNDERLAY,
+          mtu: n.mtu,
+          vteps: [...new Set(remote.map((p) => p.vtep))].sort(),
+          remotes: remote.map((p) => ({ mac: p.mac, vtep: p.vtep })),
+        },
+      };
+    });
+}
+
+/** The vxlan devices of the snapshot's overlay networks (built here or to be pruned here). */
+export function vxlanNamesOf(snapshot: HostSnapshot): string[] {
+  return snapshot.networks.flatMap((n) => {
+    const name = n.vni === null ? "" : vxlanNameOrEmpty(n.vni);
+    return name ? [name] : [];
+  });
+}
+
+/** The vxlan name of `vni`; "" for a VNI no name derives from (the planner's checks fail that network). */
+function vxlanNameOrEmpty(vni: number): string {
+  try {
+    return vxlanName(vni);
+  } catch {
+    return "";
+  }
 }
 
 /**
@@ -144,6 +214,12 @@ export function kernelOwnersOf(snapshot: HostSnapshot): Map<string, Target> {
   const owners = new Map<string, Target>();
   for (const network of snapshot.networks) {
     owners.set(network.bridgeName, { type: "network", id: network.id });
+    if (network.vni !== null) {
+      const vxlan = vxlanNameOrEmpty(network.vni);
+      if (vxlan) {
+        owners.set(vxlan, { type: "network", id: network.id });
+      }
+    }
   }
   for (const node of snapshot.nodes) {
     if (node.netns) {

@@ -48,7 +48,25 @@ export function dropInvalidTargets(desired: DesiredHost, netnsPrefix: string): I
       return false; // the ledger row stays; only its rules are left out
     }
   });
-  const result = { ...desired, bridges, sandboxes, portMappings };
+  const overlays = (desired.overlays ?? []).filter((overlay) => {
+    const bridge = byName.get(overlay.bridge);
+    return (
+      kept.has(overlay.bridge) &&
+      check(overlay.networkId, {
+        bridges: bridge ? [bridge] : [],
+        sandboxes: [],
+        portMappings: [],
+        overlays: [overlay],
+      })
+    );
+  });
+  const result = {
+    ...desired,
+    bridges,
+    sandboxes,
+    portMappings,
+    ...(desired.overlays ? { overlays } : {}),
+  };
   assertValidDesiredHost(result, netnsPrefix);
   return { desired: result, invalid };
 }

@@ -817,12 +817,15 @@ export interface components {
             labels?: components["schemas"]["Labels"];
         };
         /**
-         * @description The network driver: `bridge` (a Linux bridge on the host, Docker's default) or `macvlan`
+         * @description The network driver: `bridge` (a Linux bridge on the host, Docker's default), `macvlan`
          *     (each node gets a macvlan sub-interface of the host's `options.parent`, on the parent's
-         *     Ethernet segment). The host must list it in `capabilities.drivers`, else `422 UNSUPPORTED_DRIVER`.
+         *     Ethernet segment) or `overlay` (a VXLAN network across the virtual machines of one LAN:
+         *     scope `lan`, created by naming any machine of the LAN as `host`; each node on it also gets
+         *     an interface on its machine's `docker_gwbridge` for egress). The host must list it in
+         *     `capabilities.drivers`, else `422 UNSUPPORTED_DRIVER`.
          * @enum {string}
          */
-        NetworkDriver: "bridge" | "macvlan";
+        NetworkDriver: "bridge" | "macvlan" | "overlay";
         /**
          * @description `pending`: recorded, the kernel work is queued or running; `ready`: built on its host;
          *     `failed`: the last operation failed (see it for the problem); `deleting`: removal is under way.
@@ -848,7 +851,11 @@ export interface components {
          */
         CreateNetworkRequest: {
             name: components["schemas"]["ResourceName"];
-            /** @description The host (id or name) to create the network on. Default the only host; required when several hosts are registered (else `422 NO_HOST`). */
+            /**
+             * @description The host (id or name) to create the network on. Default the only host; required when
+             *     several hosts are registered (else `422 NO_HOST`). For an overlay network, any virtual
+             *     machine of the LAN it spans (a machine on no LAN is `422 INVALID_FIELD` naming `body.host`).
+             */
             host?: components["schemas"]["IdOrName"];
             /** @default bridge */
             driver?: components["schemas"]["NetworkDriver"];
@@ -899,10 +906,7 @@ export interface components {
             };
         };
         NetworkOptionsInput: {
-            /**
-             * @description The MTU of the bridge and of every endpoint on it.
-             * @default 1500
-             */
+            /** @description The MTU of the bridge and of every endpoint on it; default 1500 (1450 for overlay networks). */
             mtu?: number;
             /**
              * @description Nodes of the network may talk to each other (Docker's `enable_icc`). Turning it off needs
@@ -934,6 +938,11 @@ export interface components {
              * @enum {string}
              */
             "com.docker.network.bridge.enable_icc"?: "true" | "false";
+            /**
+             * @description overlay only: the VXLAN network identifier (Docker's name, seed 001 shows 257), unique
+             *     among the overlays of the LAN (else `409 CONFLICT`); default the lowest free from 256.
+             */
+            "com.docker.network.driver.overlay.vxlanid_list"?: string;
             /** @description Docker's name for `mtu`, as a string. */
             "com.docker.network.driver.mtu"?: string;
         };
@@ -943,11 +952,29 @@ export interface components {
             id: string;
             /** @example my-net */
             name: string;
-            /** @example hst_k3x7q2mzd4a5b6c7 */
+            /**
+             * @description The machine the network belongs to; "" for an overlay network (it belongs to a LAN, `lanId`).
+             * @example hst_k3x7q2mzd4a5b6c7
+             */
             hostId: string;
             driver: components["schemas"]["NetworkDriver"];
-            /** @enum {string} */
-            scope: "local";
+            /**
+             * @description `local`: one machine's network. `lan`: an overlay network of the machines of one LAN.
+             * @enum {string}
+             */
+            scope: "local" | "lan";
+            /**
+             * @description Overlay networks only. The LAN (a network of the lab host) whose machines the overlay spans.
+             * @example net_k3x7q2mzd4a5b6c7
+             */
+            lanId?: string;
+            /** @description Overlay networks only. The machines with endpoints on it and their VXLAN tunnel endpoints (their `eth0` address on the LAN). */
+            peers?: {
+                hostId: string;
+                name: string;
+                /** @example 10.0.0.11 */
+                address: string;
+            }[];
             internal: boolean;
             /** @description Nodes may be connected after creation. */
             attachable: boolean;
@@ -987,7 +1014,8 @@ export interface components {
         };
         /**
          * @description The network's driver options. A bridge network shows its bridge, a macvlan network its
-         *     `parent` and `macvlan_mode` (as `docker network inspect` shows `Options`).
+         *     `parent` and `macvlan_mode`, an overlay network its bridge (on every machine it reaches)
+         *     and VNI (as `docker network inspect` shows `Options`).
          */
         NetworkOptions: {
             /**
@@ -1011,6 +1039,11 @@ export interface components {
              * @enum {string}
              */
             macvlan_mode?: "bridge" | "private" | "vepa" | "passthru";
+            /**
+             * @description Overlay networks only. The VXLAN network identifier (the vxlan device on each machine is `lnvx-<vni>`).
+             * @example 257
+             */
+            "com.docker.network.driver.overlay.vxlanid_list"?: string;
         };
         /** @description A node's endpoint on the network, like an entry of `docker network inspect`'s `Containers`. */
         NetworkContainer: {

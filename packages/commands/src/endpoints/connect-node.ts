@@ -1,15 +1,24 @@
 import {
   constraintViolation,
+  findHost,
+  type HostRow,
   type NodeRow,
   type OperationRow,
   schema,
   type Tx,
   takeNextIfIndex,
 } from "@labnet/db";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError } from "../errors";
 import { bridgeFullProblem } from "../networks/bridge-ports";
+import {
+  assertOverlayReaches,
+  ensureGatewayBridge,
+  GATEWAY_BRIDGE_NAME,
+  isOverlay,
+  notifyOverlayPeers,
+} from "../networks/overlay-attach";
 import { attach, checkAliases } from "../nodes/attach";
 import { recordNodeOperation } from "../operations/record-operation";
 import { lockAttachment, resolveAttachment } from "./attachment";
@@ -51,12 +60,20 @@ export async function connectNode({
       }
       const inUse = await ifIndexesOf(tx, node.id, network.id, network.name, node.name);
       const ifIndex = await takeNextIfIndex(tx, node, inUse);
+      const host = isOverlay(network) ? await findHost(tx, node.hostId) : undefined;
+      if (host) {
+        await assertOverlayReaches(tx, network, host, "path.networkId");
+      }
       await attach(tx, node, network, {
         ifIndex,
         staticAddress: input.ipv4Address,
         aliases,
         locations: { network: "path.networkId", ipv4Address: "body.ipv4Address" },
       });
+      if (host) {
+        await attachGatewayBridge(tx, ctx, node, host, [...inUse, ifIndex]);
+        await notifyOverlayPeers(tx, [network.id], host.id);
+      }
       const operation = await recordNodeOperation(tx, node);
       return { node, operation };
     });
@@ -68,6 +85,33 @@ export async function connectNode({
     }
     throw (await bridgeFullProblem(ctx.db, error, [{ network, location: "path.networkId" }])) ?? error;
   }
+}
+
+/** Attaches the node to its machine's docker_gwbridge (its overlay egress) unless it is on it. */
+async function attachGatewayBridge(
+  tx: Tx,
+  ctx: CommandContext,
+  node: NodeRow,
+  host: HostRow,
+  inUse: number[],
+): Promise<void> {
+  const gateway = await ensureGatewayBridge(tx, ctx, host);
+  const [onIt] = await tx
+    .select({ id: schema.endpoints.id })
+    .from(schema.endpoints)
+    .where(and(eq(schema.endpoints.nodeId, node.id), eq(schema.endpoints.networkId, gateway.network.id)));
+  if (onIt) {
+    return;
+  }
+  const [row] = await tx.select().from(schema.nodes).where(eq(schema.nodes.id, node.id));
+  const ifIndex = await takeNextIfIndex(tx, row ?? node, inUse);
+  await attach(
+    tx,
+    node,
+    gateway.network,
+    { ifIndex, locations: { network: "path.networkId", ipv4Address: `(${GATEWAY_BRIDGE_NAME})` } },
+    gateway.configs,
+  );
 }
 
 async function ifIndexesOf(

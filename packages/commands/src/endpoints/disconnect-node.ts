@@ -1,6 +1,7 @@
 import { deleteEndpoint, findEndpoint, type NodeRow, type OperationRow } from "@labnet/db";
 import type { CommandContext } from "../context";
 import { DomainError } from "../errors";
+import { isOverlay, leaveOverlays } from "../networks/overlay-attach";
 import { recordNodeOperation } from "../operations/record-operation";
 import { lockAttachment, resolveAttachment } from "./attachment";
 
@@ -33,6 +34,9 @@ export async function disconnectNode({
       throw new DomainError("CONFLICT", message, [{ location: "body.node", message: "not connected" }]);
     }
     await deleteEndpoint(tx, endpoint.id);
+    if (isOverlay(network)) {
+      await leaveOverlays(tx, node, [network.id]);
+    }
     const operation = await recordNodeOperation(tx, node);
     return { node, operation };
   });

@@ -3,6 +3,7 @@ import {
   DatabaseLock,
   type HostRow,
   insertAllocations,
+  machineUplinks,
   type NetworkRow,
   newId,
   type OperationRow,
@@ -10,13 +11,20 @@ import {
   type Tx,
 } from "@labnet/db";
 import { cidrsOverlap, findFreeSubnet, type IpamConfig, requireCidr, resolveIpamConfig } from "@labnet/ipam";
-import { bridgeName } from "@labnet/netplan";
+import { bridgeName, MAX_VNI, OVERLAY_MTU } from "@labnet/netplan";
 import { and, eq, sql } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, type FieldError, invalidField } from "../errors";
 import { recordNetworkOperation } from "../operations/record-operation";
 import { resolveHost } from "../resolve";
-import { assertDriverSupported, type NetworkDriver, resolveDriverOptions } from "./driver-options";
+import {
+  assertDriverSupported,
+  DOCKER_VXLANID_OPTION,
+  FIRST_VNI,
+  type NetworkDriver,
+  requestedVni,
+  resolveDriverOptions,
+} from "./driver-options";
 import { type NetworkOptionsInput, resolveNetworkOptions } from "./network-options";
 import { assertIccSwitchable } from "./update-network";
 
@@ -45,6 +53,19 @@ export interface CreatedNetwork {
 /** A network to write: the input with its driver's options resolved (see driver-options.ts). */
 type NetworkToInsert = CreateNetworkInput & { driverOptions?: Record<string, string> };
 
+/**
+ * Where a network is recorded: a machine's own (scope and host = the machine), or an overlay
+ * of a LAN (scope `lan:<LAN id>`, no host; its VNI given or allocated in the scope), whose
+ * operations the named machine carries out.
+ */
+interface Placement {
+  scope: string;
+  hostId: string | null;
+  /** Said in problems: `host bdc01`, `LAN ov-lan`. */
+  label: string;
+  overlay?: { vni: number | undefined };
+}
+
 /** How often a pool pick is retried when a concurrent request took the same subnet first. */
 const POOL_PICK_TRIES = 8;
 
@@ -71,12 +92,36 @@ export async function createNetwork({
   const driver = input.driver ?? "bridge";
   assertDriverSupported(host, driver);
   const driverOptions = resolveDriverOptions(host, driver, input.options);
+  const vni = requestedVni(driver, input.options);
   const options = resolveNetworkOptions(input.options);
   // icc is a bridge switch (a macvlan's traffic never passes the host's iptables).
-  if (!options.icc && driver === "bridge") {
+  if (!options.icc && (driver === "bridge" || driver === "overlay")) {
     assertIccSwitchable(host, "body.options.icc");
   }
-  return insertNetwork(ctx, host, { ...input, options, driverOptions }, false);
+  const placement = driver === "overlay" ? await overlayPlacement(ctx, host, vni) : undefined;
+  return insertNetwork(ctx, host, { ...input, options, driverOptions }, false, placement);
+}
+
+/**
+ * An overlay network spans the machines of one LAN: it is recorded in the LAN's scope
+ * (`lan:<LAN network id>`), so its name, subnets and VNI are unique among everything the
+ * machines of that LAN share, and every machine on it lists it. A machine on no LAN (a lab
+ * host's own) has no underlay to carry it.
+ */
+async function overlayPlacement(
+  ctx: CommandContext,
+  host: HostRow,
+  vni: number | undefined,
+): Promise<Placement> {
+  const uplink = host.kind === "virtual" ? (await machineUplinks(ctx.db, [host.id])).get(host.id) : undefined;
+  if (!uplink) {
+    throw new DomainError(
+      "INVALID_FIELD",
+      `machine ${host.name} is on no LAN: an overlay network spans the virtual machines of one LAN, so name one of them`,
+      [{ location: "body.host", message: `${host.name} is on no LAN (a lab host's own machine)` }],
+    );
+  }
+  return { scope: `lan:${uplink.lanId}`, hostId: null, label: `LAN ${uplink.lanName}`, overlay: { vni } };
 }
 
 /**
@@ -115,18 +160,21 @@ async function insertNetwork(
   host: HostRow,
   input: NetworkToInsert,
   builtin: boolean,
+  placement: Placement = { scope: host.id, hostId: host.id, label: `host ${host.name}` },
 ): Promise<CreatedNetwork> {
   const driver = input.driver ?? "bridge";
   assertDriverSupported(host, driver);
   const requested = input.ipam?.configs;
   const fixed = requested ? resolveConfigs(requested) : undefined;
+  const givenVni = placement.overlay?.vni;
 
   for (let attempt = 1; ; attempt++) {
     let configs = fixed ?? [];
     try {
       const created = await ctx.db.transaction(async (tx) => {
-        configs = fixed ?? [await pickPoolSubnet(tx, ctx, host.id)];
-        return writeNetwork(tx, ctx, host, input, driver, configs, builtin);
+        configs = fixed ?? [await pickPoolSubnet(tx, ctx, placement.scope)];
+        const vni = placement.overlay ? (givenVni ?? (await pickVni(tx, placement.scope))) : undefined;
+        return writeNetwork(tx, ctx, host, input, driver, configs, builtin, placement, vni);
       });
       ctx.onOperationsWritten?.();
       return created;
@@ -135,15 +183,25 @@ async function insertNetwork(
       if (violation?.constraint === "networks_scope_name_key") {
         throw new DomainError(
           "NAME_CONFLICT",
-          `a network named ${input.name} already exists on host ${host.name}`,
+          `a network named ${input.name} already exists on ${placement.label}`,
           [{ location: "body.name", message: "name already in use" }],
+        );
+      }
+      if (violation?.constraint === "networks_scope_vni_key") {
+        if (givenVni === undefined && attempt < POOL_PICK_TRIES) {
+          continue; // a concurrent request took the VNI we picked; pick again
+        }
+        throw new DomainError(
+          "CONFLICT",
+          `VNI ${givenVni} is taken by another overlay network of ${placement.label}`,
+          [{ location: `body.options.${DOCKER_VXLANID_OPTION}`, message: "VNI already in use" }],
         );
       }
       if (violation?.constraint === "ipam_configs_no_overlap") {
         if (!fixed && attempt < POOL_PICK_TRIES) {
           continue; // a concurrent request took the subnet we picked; pick again
         }
-        throw await overlapError(ctx, host.id, configs);
+        throw await overlapError(ctx, placement.scope, configs);
       }
       if (violation?.constraint === "allocations_pkey") {
         throw invalidField(
@@ -204,6 +262,42 @@ async function pickPoolSubnet(tx: Tx, ctx: CommandContext, scope: string): Promi
   return result.config;
 }
 
+/**
+ * Records a network of `host`'s own (subnet from the pools) inside the caller's transaction,
+ * with its operation: for networks Labnet makes on the way (a machine's `docker_gwbridge`).
+ * The caller serializes makers (the pool lock) and maps constraint violations.
+ */
+export async function insertHostNetworkIn(
+  tx: Tx,
+  ctx: CommandContext,
+  host: HostRow,
+  input: NetworkToInsert,
+): Promise<CreatedNetwork> {
+  const configs = [await pickPoolSubnet(tx, ctx, host.id)];
+  const placement = { scope: host.id, hostId: host.id, label: `host ${host.name}` };
+  return writeNetwork(tx, ctx, host, input, input.driver ?? "bridge", configs, false, placement, undefined);
+}
+
+/**
+ * The lowest VNI from {@link FIRST_VNI} no overlay of the scope has. Concurrent picks queue on
+ * the scope's pool lock (taken by the subnet pick too); the unique constraint has the last word.
+ */
+async function pickVni(tx: Tx, scope: string): Promise<number> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(${DatabaseLock.SubnetPool}, hashtext(${scope}))`);
+  const [row] = await tx.execute<{ vni: number | null }>(sql`
+    SELECT CASE
+      WHEN NOT EXISTS (SELECT 1 FROM networks WHERE scope = ${scope} AND vni = ${FIRST_VNI}) THEN ${FIRST_VNI}::int
+      ELSE (SELECT min(n.vni + 1) FROM networks n
+            WHERE n.scope = ${scope} AND n.vni >= ${FIRST_VNI}
+              AND NOT EXISTS (SELECT 1 FROM networks m WHERE m.scope = ${scope} AND m.vni = n.vni + 1))
+    END AS vni`);
+  const vni = row?.vni ?? null;
+  if (vni === null || vni > MAX_VNI) {
+    throw new DomainError("POOL_EXHAUSTED", "every VNI of the LAN is taken");
+  }
+  return Number(vni);
+}
+
 async function overlapError(ctx: CommandContext, scope: string, configs: IpamConfig[]): Promise<DomainError> {
   const others = await ctx.db
     .select({ subnet: schema.ipamConfigs.subnet, name: schema.networks.name })
@@ -234,6 +328,8 @@ async function writeNetwork(
   driver: string,
   configs: IpamConfig[],
   builtin: boolean,
+  placement: Placement,
+  vni: number | undefined,
 ): Promise<CreatedNetwork> {
   const id = newId("network");
   const [network] = await tx
@@ -241,17 +337,19 @@ async function writeNetwork(
     .values({
       id,
       name: input.name,
-      hostId: host.id,
-      scope: host.id,
+      hostId: placement.hostId,
+      scope: placement.scope,
       driver,
       internal: input.internal ?? false,
       builtin,
       bridgeName: bridgeName(id),
-      mtu: input.options?.mtu ?? ctx.defaultMtu,
+      // Docker's overlay MTU leaves room for the VXLAN headers within the LAN's 1500.
+      mtu: input.options?.mtu ?? (driver === "overlay" ? OVERLAY_MTU : ctx.defaultMtu),
+      vni: vni ?? null,
       icc: input.options?.icc ?? true,
       isolated: input.options?.isolated ?? true,
       attachable: input.attachable ?? true,
-      options: input.driverOptions ?? {},
+      options: vni === undefined ? (input.driverOptions ?? {}) : { [DOCKER_VXLANID_OPTION]: String(vni) },
       labels: input.labels ?? {},
     })
     .returning();
@@ -261,7 +359,7 @@ async function writeNetwork(
   const configRows = configs.map((config, position) => ({
     id: newId("ipamConfig"),
     networkId: id,
-    scope: host.id,
+    scope: placement.scope,
     position,
     subnet: config.subnet,
     gateway: config.gateway,
@@ -281,6 +379,7 @@ async function writeNetwork(
       })),
     ]),
   );
+  // An overlay's is carried out by the machine that named it (it has no host of its own).
   const operation = await recordNetworkOperation(tx, { id: id, hostId: host.id }, "network.ensure");
   return { network, operation };
 }

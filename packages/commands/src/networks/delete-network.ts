@@ -6,9 +6,11 @@ import {
   lockNetworks,
   type NetworkRow,
   type OperationRow,
+  schema,
   setNetworkState,
   type Tx,
 } from "@labnet/db";
+import { asc, eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError } from "../errors";
 import { recordNetworkOperation, recordNodeOperation } from "../operations/record-operation";
@@ -71,10 +73,25 @@ export async function deleteNetwork({
   return { network: result.network, operation: result.operation };
 }
 
-/** Marks a locked network `deleting` and records its `network.remove`. */
+/**
+ * Marks a locked network `deleting` and records its `network.remove`: on its host, or for an
+ * overlay (no host of its own) on the machine that created it.
+ */
 export async function markForRemoval(tx: Tx, network: NetworkRow): Promise<OperationRow> {
   await setNetworkState(tx, network.id, "deleting");
-  return recordNetworkOperation(tx, network, "network.remove");
+  const hostId = network.hostId ?? (await firstOperationHost(tx, network.id));
+  return recordNetworkOperation(tx, { ...network, hostId }, "network.remove");
+}
+
+/** The machine the first operation of a target went to (an overlay's creator). */
+async function firstOperationHost(tx: Tx, targetId: string): Promise<string | null> {
+  const [row] = await tx
+    .select({ hostId: schema.operations.hostId })
+    .from(schema.operations)
+    .where(eq(schema.operations.targetId, targetId))
+    .orderBy(asc(schema.operations.createdAt))
+    .limit(1);
+  return row?.hostId ?? null;
 }
 
 /**

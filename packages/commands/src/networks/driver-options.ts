@@ -5,16 +5,53 @@ import {
   isMacvlanMode,
   isValidIfName,
   MACVLAN_MODES,
+  MAX_VNI,
 } from "@labnet/netplan";
 import { DomainError, type FieldError } from "../errors";
 
 /** Network drivers a client may ask for (`host` and `none` are predefined, not created). */
-export type NetworkDriver = "bridge" | "macvlan";
+export type NetworkDriver = "bridge" | "macvlan" | "overlay";
+
+/** Docker's option naming an overlay's VXLAN network identifier (`docker network inspect` shows it). */
+export const DOCKER_VXLANID_OPTION = "com.docker.network.driver.overlay.vxlanid_list";
+
+/** Overlay VNIs Labnet hands out start here, as Docker's do (seed 001 shows 257). */
+export const FIRST_VNI = 256;
 
 /** Driver options as a client gives them, with Docker's names (`-o parent=eth0 -o macvlan_mode=vepa`). */
 export interface DriverOptionsInput {
   parent?: string;
   macvlan_mode?: string;
+  [DOCKER_VXLANID_OPTION]?: string;
+}
+
+/**
+ * The VNI an overlay network asks for (`-o com.docker.network.driver.overlay.vxlanid_list=257`),
+ * or undefined to have one allocated; refused on other drivers and when not one VNI of 1-16777215.
+ */
+export function requestedVni(
+  driver: NetworkDriver,
+  input: DriverOptionsInput | undefined,
+): number | undefined {
+  const given = input?.[DOCKER_VXLANID_OPTION];
+  if (given === undefined) {
+    return undefined;
+  }
+  const location = `body.options.${DOCKER_VXLANID_OPTION}`;
+  if (driver !== "overlay") {
+    throw new DomainError("INVALID_FIELD", `option ${DOCKER_VXLANID_OPTION} is for overlay networks`, [
+      { location, message: `not an option of ${driver} networks` },
+    ]);
+  }
+  const vni = /^[1-9][0-9]{0,7}$/.test(given) ? Number(given) : Number.NaN;
+  if (!(vni >= 1 && vni <= MAX_VNI)) {
+    throw new DomainError(
+      "INVALID_FIELD",
+      `${DOCKER_VXLANID_OPTION} ${JSON.stringify(given)} is not a VNI (1-${MAX_VNI})`,
+      [{ location, message: "one VNI, 1-16777215" }],
+    );
+  }
+  return vni;
 }
 
 /**

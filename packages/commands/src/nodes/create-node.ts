@@ -12,12 +12,14 @@ import {
   newId,
   type OperationRow,
   type Tx,
+  takeNextIfIndex,
 } from "@labnet/db";
 import { sandboxNetnsName } from "@labnet/netplan";
 import type { CommandContext } from "../context";
 import { DomainError, invalidField } from "../errors";
 import { forwardMachinePorts } from "../machines/forward-ports";
 import { bridgeFullProblem } from "../networks/bridge-ports";
+import { ensureGatewayBridge, isOverlay, notifyOverlayPeers } from "../networks/overlay-attach";
 import { recordNodeOperation } from "../operations/record-operation";
 import { allocatePorts } from "../ports/allocate-ports";
 import { assertCanPublish, type PortInputs, preparePortRequests } from "../ports/port-requests";
@@ -99,8 +101,15 @@ export async function createNode({
     if (networks.some((n) => n.id === network.id)) {
       throw invalidField(location, `network ${network.name} is listed twice`);
     }
-    if (networks[0] && networks[0].hostId !== network.hostId) {
-      throw invalidField(location, `network ${network.name} is on another host than ${networks[0].name}`);
+    if (isOverlay(network) && !hostRef) {
+      throw invalidField(
+        location,
+        `overlay network ${network.name} spans the machines of a LAN: name the machine (body.host)`,
+      );
+    }
+    const firstLocal = networks.find((n) => !isOverlay(n));
+    if (!isOverlay(network) && firstLocal && firstLocal.hostId !== network.hostId) {
+      throw invalidField(location, `network ${network.name} is on another host than ${firstLocal.name}`);
     }
     networks.push(network);
   }
@@ -160,6 +169,32 @@ export async function createNode({
           configs,
         );
         endpoints.push(endpoint);
+      }
+      const overlays = networks.filter(isOverlay);
+      if (overlays.length > 0) {
+        // Docker's overlay egress: the node's next interface is on the machine's docker_gwbridge.
+        const gateway = await ensureGatewayBridge(tx, ctx, host);
+        if (!networks.some((n) => n.id === gateway.network.id)) {
+          const ifIndex = await takeNextIfIndex(
+            tx,
+            node,
+            endpoints.map((e) => e.ifIndex),
+          );
+          endpoints.push(
+            await attach(
+              tx,
+              node,
+              gateway.network,
+              { ifIndex, locations: { network: "body.networks", ipv4Address: "body.networks" } },
+              gateway.configs,
+            ),
+          );
+        }
+        await notifyOverlayPeers(
+          tx,
+          overlays.map((n) => n.id),
+          host.id,
+        );
       }
       // In the same transaction: a node never exists without the ports it asked for.
       const portMappings = await allocatePorts(tx, { host, node }, ports.requests);

@@ -9,6 +9,7 @@ import {
 import type { CommandContext } from "../context";
 import { DomainError, notFound } from "../errors";
 import { unforwardMachinePorts } from "../machines/forward-ports";
+import { notifyOverlayPeers, overlaysOfNode } from "../networks/overlay-attach";
 import { recordNodeOperation } from "../operations/record-operation";
 import { resolveNode } from "../resolve";
 
@@ -58,6 +59,8 @@ export async function deleteNode({
     }
     await setNodeState(tx, node.id, "deleting");
     await unforwardMachinePorts(tx, { nodeId: node.id });
+    // The other machines on its overlays drop its forwarding entries.
+    await notifyOverlayPeers(tx, await overlaysOfNode(tx, node.id), node.hostId);
     const operation = await recordNodeOperation(tx, node, "node.remove");
     return { node: { ...node, state: "deleting" as const }, operation, written: true };
   });

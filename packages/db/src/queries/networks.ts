@@ -1,6 +1,7 @@
-import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, or, type SQL, sql } from "drizzle-orm";
 import { endpoints, type hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
+import { lanScopeOfHost } from "./host-snapshot";
 import { preparedOn } from "./prepared";
 
 export type NetworkRow = typeof networks.$inferSelect;
@@ -13,13 +14,17 @@ function selectNetworksByRef(db: Db, column: typeof networks.id | typeof network
     .where(
       and(
         eq(column, sql.placeholder("ref")),
-        sql`(${hostId}::text IS NULL OR ${networks.hostId} = ${hostId}::text)`,
+        // A machine's networks are its own and the overlays of its LAN.
+        sql`(${hostId}::text IS NULL OR ${networks.hostId} = ${hostId}::text OR ${networks.scope} = ${lanScopeOfHost(sql`${hostId}::text`)})`,
       ),
     )
     .orderBy(networks.createdAt);
 }
 
-/** Networks whose id or name is `ref` (a name may exist on several hosts). */
+/**
+ * Networks whose id or name is `ref` (a name may exist on several hosts); with `hostId`, those
+ * of that machine, its LAN's overlay networks included.
+ */
 export async function findNetworks(db: Db, ref: string, hostId?: string): Promise<NetworkRow[]> {
   const column = ref.startsWith("net_") ? networks.id : networks.name;
   // Every node creation resolves its networks: prepared on the pool, built once.
@@ -44,7 +49,10 @@ export async function listNetworks(db: Db, filters: NetworkFilters = {}): Promis
     where.push(eq(networks.name, filters.name));
   }
   if (filters.hostId) {
-    where.push(eq(networks.hostId, filters.hostId));
+    // Overlay networks of the machine's LAN are listed for every machine on it.
+    where.push(
+      or(eq(networks.hostId, filters.hostId), eq(networks.scope, lanScopeOfHost(filters.hostId))) as SQL,
+    );
   }
   if (filters.driver) {
     where.push(eq(networks.driver, filters.driver));

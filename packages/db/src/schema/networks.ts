@@ -14,8 +14,9 @@ export const MAX_BRIDGE_PORTS = 1023;
 export type ResourceState = "pending" | "ready" | "failed" | "deleting";
 
 /**
- * Networks. `scope` is the host id for local networks (bridge), `global` for overlay;
- * names and subnets are unique within a scope.
+ * Networks. `scope` is the host id for local networks (bridge, macvlan), `lan:<LAN network
+ * id>` for overlay networks (the machines of that LAN join them; `host_id` is null); names,
+ * subnets and VNIs are unique within a scope.
  */
 export const networks = pgTable(
   "networks",
@@ -36,6 +37,11 @@ export const networks = pgTable(
     /** Nodes may be connected to it after creation (always true for bridge). */
     attachable: boolean("attachable").notNull().default(true),
     mtu: integer("mtu").notNull().default(1500),
+    /**
+     * Overlay networks: the VXLAN network identifier (Docker's `vxlanid_list`), unique in the
+     * scope (the LAN) by `networks_scope_vni_key`; null for other drivers.
+     */
+    vni: integer("vni"),
     options: jsonb("options").$type<Record<string, string>>().notNull().default({}),
     labels: labels(),
     state: text("state").$type<ResourceState>().notNull().default("pending"),
@@ -49,6 +55,7 @@ export const networks = pgTable(
   },
   (t) => [
     unique("networks_scope_name_key").on(t.scope, t.name),
+    unique("networks_scope_vni_key").on(t.scope, t.vni),
     check(
       "networks_bridge_ports_chk",
       sql`${t.endpointCount} >= 0 AND (${t.driver} <> 'bridge' OR ${t.endpointCount} <= ${sql.raw(String(MAX_BRIDGE_PORTS))})`,

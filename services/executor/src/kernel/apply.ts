@@ -23,7 +23,7 @@ export interface ApplyOptions {
 }
 
 /** The steps of {@link applyPlan}, in order. */
-export type ApplyStep = "netns add" | "host batch" | "sandbox" | "iptables" | "netns del";
+export type ApplyStep = "netns add" | "host batch" | "fdb" | "sandbox" | "iptables" | "netns del";
 
 /** One thing {@link applyPlan} could not do. */
 export interface ApplyFailure {
@@ -123,6 +123,7 @@ export async function applyPlan(
       }
     }
   }
+  failures.push(...(await applyFdb(runner, plan.fdbBatch ?? [])));
   const sandboxes = plan.sandboxBatches.filter((batch) => !notAdded.has(batch.netns));
   // The rules depend on no sandbox's interfaces (a DNAT to an address not up yet is harmless
   // for the moment it lasts), so the restore runs beside the sandbox batches.
@@ -149,6 +150,20 @@ export async function applyPlan(
     failures.push({ step: "netns del", message: `unpinning user namespaces: ${String(error)}` }),
   );
   return failures;
+}
+
+/**
+ * Overlays' vxlan forwarding entries, in one `bridge -force -batch -` after the host batch (which
+ * made the devices): a failing line does not stop the others.
+ */
+async function applyFdb(runner: Runner, lines: readonly string[]): Promise<ApplyFailure[]> {
+  if (lines.length === 0) {
+    return [];
+  }
+  if (lines.some((line) => /[\n\r\0]/.test(line))) {
+    throw new Error("refusing an fdb batch line with a line break");
+  }
+  return runForcedBatch(runner, "fdb", ["bridge", "-force", "-batch", "-"], lines);
 }
 
 async function applyRules(runner: Runner, payload: string): Promise<ApplyFailure | undefined> {

@@ -6,14 +6,17 @@ import { readdir } from "node:fs/promises";
 import {
   isLabnetBridge,
   isLabnetHostVeth,
+  isLabnetVxlan,
   isValidNetnsName,
   isValidNetnsPrefix,
+  type ObservedFdbEntry,
   type ObservedHost,
   type ObservedLink,
   type ObservedSandbox,
   parseIpAddrBatchJson,
   parseIpAddrJson,
   parseSandboxBatchJson,
+  parseVxlanFdbJson,
   SANDBOX_OBSERVE_BATCH,
 } from "@labnet/netplan";
 import { runLimited } from "./run-limited";
@@ -43,6 +46,11 @@ export interface ObserveOptions {
    * given, `iptables-save` is not run.
    */
   knownIptablesSave?: string;
+  /**
+   * Overlays' vxlan devices whose own forwarding entries to read (`bridge -j fdb show dev X`,
+   * one process each); devices that do not exist are skipped.
+   */
+  vxlans?: readonly string[];
 }
 
 /**
@@ -78,6 +86,7 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
     options.knownIptablesSave ?? runOrThrow(runner, ["iptables-save"]).then((result) => result.stdout),
   ]);
 
+  const fdb = await observeVxlanFdb(runner, options.vxlans ?? [], links);
   const existing = new Set(names);
   const wanted = [...new Set(options.sandboxes)].filter((name) => existing.has(name));
   const sandboxes: Record<string, ObservedSandbox> = {};
@@ -105,7 +114,29 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
     iptablesSave,
     sandboxes,
     unobservable,
+    ...(fdb === undefined ? {} : { fdb }),
   };
+}
+
+/** The own entries of each requested vxlan device that exists among `links`. */
+async function observeVxlanFdb(
+  runner: Runner,
+  vxlans: readonly string[],
+  links: readonly ObservedLink[],
+): Promise<Record<string, ObservedFdbEntry[]> | undefined> {
+  const present = new Set(links.filter((link) => link.kind === "vxlan").map((link) => link.name));
+  const wanted = [...new Set(vxlans)].filter((name) => isLabnetVxlan(name) && present.has(name));
+  if (wanted.length === 0) {
+    return undefined;
+  }
+  const fdb: Record<string, ObservedFdbEntry[]> = {};
+  await Promise.all(
+    wanted.map(async (name) => {
+      const result = await runOrThrow(runner, ["bridge", "-j", "fdb", "show", "dev", name]);
+      fdb[name] = parseVxlanFdbJson(result.stdout);
+    }),
+  );
+  return fdb;
 }
 
 /** What {@link observeHost} saw, and the sandboxes it could not look into (netns → why). */
@@ -115,7 +146,9 @@ export interface ObservedHostResult extends ObservedHost {
 
 /** The named Labnet links that exist, each in full detail; the ones that do not are left out. */
 async function observeLinks(runner: Runner, names: readonly string[]): Promise<ObservedLink[]> {
-  const wanted = [...new Set(names)].filter((name) => isLabnetBridge(name) || isLabnetHostVeth(name));
+  const wanted = [...new Set(names)].filter(
+    (name) => isLabnetBridge(name) || isLabnetHostVeth(name) || isLabnetVxlan(name),
+  );
   if (wanted.length === 0) {
     return [];
   }

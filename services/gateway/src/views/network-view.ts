@@ -1,5 +1,12 @@
 import type { components } from "@labnet/api";
-import { type Db, endpointsOnNetworks, ipamConfigsOf, latestOperationFor, type NetworkRow } from "@labnet/db";
+import {
+  type Db,
+  endpointsOnNetworks,
+  ipamConfigsOf,
+  latestOperationFor,
+  type NetworkRow,
+  overlayMachinesOf,
+} from "@labnet/db";
 import { operationRef } from "./operation-view";
 
 type Network = components["schemas"]["Network"];
@@ -7,10 +14,14 @@ type Network = components["schemas"]["Network"];
 /** Networks as the API shows them (what `docker network inspect` shows), in one query per table. */
 export async function networkViews(db: Db, rows: NetworkRow[]): Promise<Network[]> {
   const ids = rows.map((r) => r.id);
-  const [configs, attached, operations] = await Promise.all([
+  const [configs, attached, operations, peers] = await Promise.all([
     ipamConfigsOf(db, ids),
     endpointsOnNetworks(db, ids),
     latestOperationFor(db, ids),
+    overlayMachinesOf(
+      db,
+      rows.filter((r) => r.driver === "overlay").map((r) => r.id),
+    ),
   ]);
   return rows.map((row) => {
     const op = operations.get(row.id);
@@ -19,7 +30,13 @@ export async function networkViews(db: Db, rows: NetworkRow[]): Promise<Network[
       name: row.name,
       hostId: row.hostId ?? "",
       driver: row.driver as Network["driver"],
-      scope: "local",
+      ...(row.driver === "overlay"
+        ? {
+            scope: "lan" as const,
+            lanId: row.scope.slice("lan:".length),
+            peers: (peers.get(row.id) ?? []).map(({ hostId, name, address }) => ({ hostId, name, address })),
+          }
+        : { scope: "local" as const }),
       internal: row.internal,
       attachable: row.attachable,
       builtin: row.builtin,
@@ -53,6 +70,14 @@ export async function networkViews(db: Db, rows: NetworkRow[]): Promise<Network[
 /** A bridge network shows its bridge; a macvlan network its parent and mode, as Docker's inspect does. */
 function optionsView(row: NetworkRow): Network["options"] {
   const common = { mtu: row.mtu, icc: row.icc, isolated: row.isolated };
+  if (row.driver === "overlay") {
+    const vni = row.options["com.docker.network.driver.overlay.vxlanid_list"];
+    return {
+      bridgeName: row.bridgeName,
+      ...common,
+      ...(vni ? { "com.docker.network.driver.overlay.vxlanid_list": vni } : {}),
+    };
+  }
   if (row.driver !== "macvlan") {
     return { bridgeName: row.bridgeName, ...common };
   }
