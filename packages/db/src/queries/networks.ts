@@ -26,7 +26,8 @@ function selectNetworksByRef(db: Db, column: typeof networks.id | typeof network
  * of that machine, its LAN's overlay networks included.
  */
 export async function findNetworks(db: Db, ref: string, hostId?: string): Promise<NetworkRow[]> {
-  const column = ref.startsWith("net_") ? networks.id : networks.name;
+  // Only a whole id is one: seed 001 names a network `net_overlay`.
+  const column = /^net_[a-z2-7]{16}$/.test(ref) ? networks.id : networks.name;
   // Every node creation resolves its networks: prepared on the pool, built once.
   const prepared = preparedOn(db, `findNetworks.${column.name}`, (pool) =>
     selectNetworksByRef(pool, column).prepare(`find_networks_by_${column.name}`),
