@@ -10,6 +10,7 @@ import {
   waitForNoNetns,
 } from "@labnet/devstack";
 import { removeEtcNetns } from "./etc-netns";
+import { removeUsernsPins } from "./userns-pins";
 
 export { listNetns, waitForNoNetns };
 
@@ -72,16 +73,24 @@ export async function createSimHost(
     exec: (netns, argv, execOptions) => execIn(netns, argv, execOptions),
     destroy: async () => {
       liveHosts.delete(host);
-      // The host's executor names its sandboxes `<hostNetns>-...`: they go with the host.
-      const sandboxes = await listNetns(`${hostNetns}-`);
+      // The host's executor names its sandboxes `<hostNetns>-...` and its virtual machines'
+      // nodes' `<hostNetns>m<8 id chars>-...`: they go with the host.
+      const machineNodes = new RegExp(`^${hostNetns.replace(/[.]/g, "\\.")}m[a-z2-7]{8}-`);
+      const machineSandboxes = (await listNetns(`${hostNetns}m`)).filter((n) => machineNodes.test(n));
+      const sandboxes = [...machineSandboxes, ...(await listNetns(`${hostNetns}-`))];
       const names = [...sandboxes, hostNetns, ...(outsideNetns ? [outsideNetns] : [])];
       // deleteNetns throws if a name is still there afterwards.
       for (const netns of names) {
         await killNetnsProcesses(netns);
         await deleteNetns(netns);
       }
-      // The executor writes its sandboxes' resolver files there; it is gone now.
+      // The executor writes its sandboxes' resolver files there, and pins its machines' user
+      // namespaces (named as the machines' namespaces, `<hostNetns>-...`); it is gone now.
       await removeEtcNetns(`${hostNetns}-`);
+      for (const prefix of new Set(machineSandboxes.map((n) => n.slice(0, n.lastIndexOf("-") + 1)))) {
+        await removeEtcNetns(prefix);
+      }
+      await removeUsernsPins(`${hostNetns}-`);
     },
   };
   liveHosts.add(host);

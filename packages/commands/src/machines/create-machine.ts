@@ -1,9 +1,17 @@
-import { constraintViolation, type HostRow, newId, type OperationRow, schema } from "@labnet/db";
+import {
+  constraintViolation,
+  type HostRow,
+  type NetworkRow,
+  newId,
+  type OperationRow,
+  schema,
+} from "@labnet/db";
 import { machineNetnsPrefix } from "@labnet/netplan";
 import { eq, sql } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, type FieldError, invalidField } from "../errors";
 import { createNetwork, ensureDefaultBridge } from "../networks/create-network";
+import { deleteNetwork } from "../networks/delete-network";
 import { createNode } from "../nodes/create-node";
 import { MACHINE_LABEL } from "../nodes/delete-node";
 import { resolveHost, resolveNetwork } from "../resolve";
@@ -65,16 +73,16 @@ export async function createMachine({
   if (labHost.kind !== "lab") {
     throw invalidField("body.host", `${labHost.name} is a virtual machine: machines are built on lab hosts`);
   }
-  const lan = await ensureLan(ctx, labHost, input.lan ?? DEFAULT_LAN);
-
   const machine = await insertMachineRow(ctx, labHost, input);
+  let lan: { network: NetworkRow; created: boolean } | undefined;
   try {
+    lan = await ensureLan(ctx, labHost, input.lan ?? DEFAULT_LAN);
     const uplink = await createNode({
       ctx,
       input: {
         name: input.name,
         host: labHost.id,
-        networks: [{ network: lan.id, ...(input.address ? { ipv4Address: input.address } : {}) }],
+        networks: [{ network: lan.network.id, ...(input.address ? { ipv4Address: input.address } : {}) }],
         hostname: input.hostname ?? input.name,
         labels: { [MACHINE_LABEL]: machine.id },
       },
@@ -101,14 +109,22 @@ export async function createMachine({
     // Nothing was built yet: the uplink node, if any, goes with the record (on delete cascade
     // from the node), so remove the node's row directly when it exists, else the record.
     await undoMachine(ctx, machine.id);
+    if (lan?.created) {
+      // Made for this machine alone: it goes the way every network goes (its bridge with it).
+      await deleteNetwork({ ctx, ref: lan.network.id, force: false }).catch(() => undefined);
+    }
     throw error;
   }
 }
 
 /** The LAN network `ref` of the lab host, created from the LAN pool when it does not exist. */
-async function ensureLan(ctx: CommandContext, labHost: HostRow, ref: string) {
+async function ensureLan(
+  ctx: CommandContext,
+  labHost: HostRow,
+  ref: string,
+): Promise<{ network: NetworkRow; created: boolean }> {
   try {
-    return await resolveNetwork(ctx.db, ref, labHost.id, "body.lan");
+    return { network: await resolveNetwork(ctx.db, ref, labHost.id, "body.lan"), created: false };
   } catch (error) {
     if (!(error instanceof DomainError && error.code === "NOT_FOUND")) {
       throw error;
@@ -119,11 +135,11 @@ async function ensureLan(ctx: CommandContext, labHost: HostRow, ref: string) {
       ctx: { ...ctx, addressPools: ctx.lanPools ?? DEFAULT_LAN_POOLS },
       input: { name: ref, host: labHost.id, labels: { [LAN_LABEL]: "true" } },
     });
-    return created.network;
+    return { network: created.network, created: true };
   } catch (error) {
     // Two machines creating the same LAN at once: the other one made it.
     if (error instanceof DomainError && error.code === "NAME_CONFLICT") {
-      return resolveNetwork(ctx.db, ref, labHost.id, "body.lan");
+      return { network: await resolveNetwork(ctx.db, ref, labHost.id, "body.lan"), created: false };
     }
     throw relocate(error, "body.lan");
   }

@@ -5,6 +5,7 @@ import { DomainError, notFound } from "../errors";
 import { recordNetworkOperation, recordNodeOperation } from "../operations/record-operation";
 import { resolveHost } from "../resolve";
 import { LAN_LABEL } from "./create-machine";
+import { unforwardMachinePorts } from "./forward-ports";
 
 export interface DeletedMachine {
   machine: HostRow;
@@ -54,6 +55,7 @@ export async function deleteMachine({
     const operations: OperationRow[] = [];
     for (const node of nodes.filter((n) => n.state !== "deleting")) {
       await setNodeState(tx, node.id, "deleting");
+      await unforwardMachinePorts(tx, { nodeId: node.id });
       operations.push(await recordNodeOperation(tx, node, "node.remove"));
     }
     for (const network of networks.filter((n) => n.state !== "deleting")) {

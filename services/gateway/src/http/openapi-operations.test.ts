@@ -47,7 +47,12 @@ describe("indexOperations", () => {
         "pruneNetworks",
         "updateNetwork",
         // Machines (issue 8).
+        "createMachine",
+        "deleteMachine",
+        "getMachine",
         "getMachineKernel",
+        "listMachinePorts",
+        "listMachines",
       ].sort(),
     );
   });
