@@ -222,6 +222,20 @@ describe("two machines on one LAN", () => {
     expect(await ping(after.netns, "172.17.0.1")).toBe(true);
   });
 
+  it("show their kernel truth: eth0 on the LAN, docker0's address, their own nat rules", async () => {
+    const res = await labnet.client.GET("/v1/machines/{machineId}/kernel", {
+      params: { path: { machineId: bdc01.name } },
+    });
+    expect(res.response.status, JSON.stringify(res.error)).toBe(200);
+    const kernel = res.data;
+    const eth0 = kernel?.interfaces.find((i) => i.name === "eth0");
+    expect(eth0?.addresses.map((a) => `${a.address}/${a.prefixLength}`)).toContain("10.0.0.11/24");
+    const addresses = kernel?.interfaces.flatMap((i) => i.addresses.map((a) => a.address)) ?? [];
+    expect(addresses).toContain("172.17.0.1");
+    expect(kernel?.iptables.nat).toContain("-s 172.17.0.0/16");
+    expect(kernel?.sysctls.ipForward).toBe(true);
+  });
+
   it("are listed as machines of the lab host", async () => {
     const res = await labnet.client.GET("/v1/machines", { params: { query: { host: host.hostNetns } } });
     const names = (res.data?.items ?? []).map((m) => `${m.kind}:${m.name}`);

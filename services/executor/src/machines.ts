@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { finishMachineRemoval } from "@labnet/commands";
 import { type Database, type HostRow, machineOfHost, schema, virtualMachinesOf } from "@labnet/db";
-import { and, eq } from "drizzle-orm";
 import type { Logger } from "@labnet/log";
+import { and, eq } from "drizzle-orm";
 import type { ConvergeDeps, ConvergeScope } from "./converge";
 import { createHostConverger, type HostConverger } from "./host-converger";
 import { enableMachineIpForward, type NetnsOwner, type Runner, withNetns } from "./kernel";
@@ -36,8 +36,11 @@ export interface MachineFleet {
   runnerOf(hostId: string): Promise<Runner | undefined>;
   /** Requests a converge of every machine (the reconcile loop), the lab host's first. */
   requestAll(scope: ConvergeScope): Promise<void>;
-  /** After the lab host converged: machines whose namespace may have just been built. */
-  kickMachines(): void;
+  /**
+   * After the lab host settled operations of uplink nodes `nodeIds`: those machines' namespaces
+   * may have just been built, so their waiting operations can go.
+   */
+  kickMachines(nodeIds: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -162,9 +165,12 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
         ),
       );
     },
-    kickMachines() {
+    kickMachines(nodeIds) {
+      const settled = new Set(nodeIds);
       for (const member of members.values()) {
-        member.converger.request("changed").catch(() => undefined);
+        if (member.machine.uplinkNodeId !== null && settled.has(member.machine.uplinkNodeId)) {
+          member.converger.request("changed").catch(() => undefined);
+        }
       }
     },
     async close() {

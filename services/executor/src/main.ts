@@ -13,6 +13,7 @@ import {
   detectCapabilities,
   detectHostNetnsPath,
   enableIpForward,
+  sweepStaleUsernsPins,
 } from "./kernel";
 import { createMachineFleet, type MachineFleet, machineNetnsOwners } from "./machines";
 import { startWorker } from "./worker";
@@ -64,7 +65,10 @@ async function main(): Promise<void> {
     log,
     afterConverge: (applied, resolver, scope) =>
       names.sync(applied, resolver, { verifyFiles: scope === "all" }),
-    afterSettle: async () => fleet?.kickMachines(),
+    afterSettle: async (report) =>
+      fleet?.kickMachines(
+        report.operations.filter((op) => op.targetType === "node").map((op) => op.targetId),
+      ),
     netnsOwners: (netns) => machineNetnsOwners(db, host.id, netns),
   });
   fleet = createMachineFleet({
@@ -90,7 +94,10 @@ async function main(): Promise<void> {
   });
   const machines = fleet;
   const reconcile = () =>
-    machines.requestAll("all").catch((error) => log.error("reconcile failed", { error: String(error) }));
+    machines
+      .requestAll("all")
+      .then(() => sweepStaleUsernsPins(runner, config.LABNET_NETNS_PREFIX))
+      .catch((error) => log.error("reconcile failed", { error: String(error) }));
   await reconcile();
   log.info("initial reconcile done");
 

@@ -41,6 +41,7 @@ export {
   holderArgv,
   type NetnsOwner,
   releaseOwnedNetns,
+  sweepStaleUsernsPins,
   USERNS_DIR,
   usernsPinPath,
 } from "./userns";

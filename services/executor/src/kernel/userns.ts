@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readlink, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readlink, rm, writeFile } from "node:fs/promises";
 import { isValidNetnsName } from "@labnet/netplan";
 import type { ApplyFailure } from "./apply";
 import { type Runner, runOrThrow } from "./runner";
@@ -141,6 +141,18 @@ export async function releaseOwnedNetns(runner: Runner, deleted: readonly string
     await runner.run(["umount", pin]);
     await rm(pin, { force: true });
   }
+}
+
+/**
+ * Releases pins of machines of this lab host (`netnsPrefix`) whose namespace is gone: what a
+ * converge interrupted between `netns del` and the unpin left (the reconcile loop calls it).
+ */
+export async function sweepStaleUsernsPins(runner: Runner, netnsPrefix: string): Promise<string[]> {
+  const stale = (await readdir(USERNS_DIR).catch(() => [] as string[])).filter(
+    (name) => name.startsWith(netnsPrefix) && isValidNetnsName(name) && !existsSync(`/run/netns/${name}`),
+  );
+  await releaseOwnedNetns(runner, stale);
+  return stale;
 }
 
 async function pinUserns(runner: Runner, netns: string, pid: number): Promise<void> {
