@@ -158,6 +158,36 @@ describe("an overlay network", () => {
     expect(ensures).toHaveLength(2); // its creation, and c2's arrival
   });
 
+  it("connects a node later (its docker_gwbridge comes along) and disconnects it (and the gwbridge goes)", async () => {
+    const created = await labnet.request("POST", "/v1/nodes", { body: { name: "c5", host: "ovi-bdc02" } });
+    expect(created.status).toBe(202);
+    const c5 = (await created.json()) as { id: string };
+    type View = { networkSettings: { networks: Record<string, { ipAddress: string }> } };
+    const endpointsOf = async () => {
+      const rows = await labnet.db
+        .select({ ifIndex: schema.endpoints.ifIndex, name: schema.networks.name })
+        .from(schema.endpoints)
+        .innerJoin(schema.networks, eq(schema.networks.id, schema.endpoints.networkId))
+        .where(eq(schema.endpoints.nodeId, c5.id));
+      return rows.sort((a, b) => a.ifIndex - b.ifIndex).map((r) => `eth${r.ifIndex} ${r.name}`);
+    };
+    const connected = await labnet.request("POST", `/v1/networks/${network.id}/connect`, {
+      body: { node: c5.id },
+    });
+    expect(connected.status, await connected.clone().text()).toBe(202);
+    expect(Object.keys(((await connected.json()) as View).networkSettings.networks).sort()).toEqual([
+      "bridge",
+      "docker_gwbridge",
+      "ov_net",
+    ]);
+    expect(await endpointsOf()).toEqual(["eth0 bridge", "eth1 ov_net", "eth2 docker_gwbridge"]);
+    const disconnected = await labnet.request("POST", `/v1/networks/${network.id}/disconnect`, {
+      body: { node: c5.id },
+    });
+    expect(disconnected.status, await disconnected.clone().text()).toBe(202);
+    expect(await endpointsOf()).toEqual(["eth0 bridge"]);
+  });
+
   const cases: (ProblemCase & { name: string })[] = [
     {
       name: "an unknown machine",

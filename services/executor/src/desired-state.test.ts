@@ -221,3 +221,75 @@ describe("dropInvalidTargets", () => {
     expect(result.invalid.get("nod_evil")).toContain("hostVeth");
   });
 });
+
+describe("desiredHostOf with an overlay network", () => {
+  const O = "oooooooooooooooo";
+  const G = "gggggggggggggggg";
+  const overlay: NetworkRow = { ...network(O, "ready"), driver: "overlay", vni: 257, mtu: 1450 };
+  const gwbridge: NetworkRow = { ...network(G, "ready"), name: "docker_gwbridge", icc: false };
+  const onOverlay: NodeEndpoint = {
+    ...endpoint("okayokayokayokay", O, 0, 0, 1),
+    address: "172.16.0.1/24",
+    mac: "02:42:ac:10:00:01",
+    mtu: 1450,
+    gateway: "172.16.0.254",
+  };
+  const given: HostSnapshot = {
+    operations: [],
+    networks: [gwbridge, overlay],
+    ipamConfigs: [config(G, 5), row<IpamConfigRow>({ networkId: `net_${O}`, subnet: "172.16.0.0/24" })],
+    nodes: [node("okayokayokayokay", "ready")],
+    endpoints: [onOverlay, endpoint("okayokayokayokay", G, 1, 5, 2)],
+    portMappings: [],
+    overlayPeers: [
+      {
+        networkId: `net_${O}`,
+        endpointId: "ep_remote",
+        hostId: "hst_bdc02",
+        mac: "02:42:ac:10:00:02",
+        address: "172.16.0.2",
+        vtep: "10.1.0.12",
+      },
+    ],
+  };
+
+  it("builds the overlay's bridge without an address, its vxlan with the remote entries, and egress via docker_gwbridge", () => {
+    const desired = desiredHostOf(given);
+    expect(desired.bridges.find((b) => b.networkId === `net_${O}`)).toEqual({
+      networkId: `net_${O}`,
+      bridge: "lnbr-oooooooo",
+      gateways: [],
+      subnets: ["172.16.0.0/24"],
+      internal: true,
+      icc: true,
+      isolated: true,
+      mtu: 1450,
+    });
+    expect(desired.overlays).toEqual([
+      {
+        networkId: `net_${O}`,
+        bridge: "lnbr-oooooooo",
+        vxlan: "lnvx-257",
+        vni: 257,
+        underlay: "eth0",
+        mtu: 1450,
+        vteps: ["10.1.0.12"],
+        remotes: [{ mac: "02:42:ac:10:00:02", vtep: "10.1.0.12" }],
+      },
+    ]);
+    expect(desired.sandboxes[0]?.endpoints.map((e) => [e.ifName, e.bridge, e.mtu])).toEqual([
+      ["eth0", "lnbr-oooooooo", 1450],
+      ["eth1", "lnbr-gggggggg", 1500],
+    ]);
+    // The overlay's gateway is on no machine: the default route is docker_gwbridge's.
+    expect(desired.sandboxes[0]?.defaultGateway).toBe("172.30.5.1");
+    expect(kernelOwnersOf(given).get("lnvx-257")).toEqual({ type: "network", id: `net_${O}` });
+    expect(dropInvalidTargets(desired, "ln-").desired.overlays).toHaveLength(1);
+  });
+
+  it("builds nothing of an overlay without an endpoint here", () => {
+    const desired = desiredHostOf({ ...given, endpoints: [], nodes: [] });
+    expect(desired.overlays).toBeUndefined();
+    expect(desired.bridges.map((b) => b.networkId)).toEqual([`net_${G}`]);
+  });
+});
