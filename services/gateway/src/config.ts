@@ -1,6 +1,25 @@
+import { DEFAULT_LAN_POOLS } from "@labnet/commands";
 import { parseEnv } from "@labnet/config";
 import { type AddressPool, DEFAULT_ADDRESS_POOLS, parseAddressPools } from "@labnet/ipam";
 import { z } from "zod";
+
+/** An address-pool variable (`base=172.18.0.0/16,size=16;...`), `fallback` when unset. */
+function addressPools(fallback: readonly AddressPool[]) {
+  return z
+    .string()
+    .optional()
+    .transform((spec, ctx): readonly AddressPool[] => {
+      if (spec === undefined) {
+        return fallback;
+      }
+      const parsed = parseAddressPools(spec);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: "custom", message: parsed.message });
+        return z.NEVER;
+      }
+      return parsed.pools;
+    });
+}
 
 /** The gateway's environment. Parsed once at start; every problem is listed before exiting. */
 export const GatewayConfig = z.object({
@@ -15,20 +34,9 @@ export const GatewayConfig = z.object({
   /** An admin token to accept (stored hashed), so automation can start Labnet with a known token. */
   LABNET_ADMIN_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   /** Default address pools, `base=172.18.0.0/16,size=16;base=10.10.0.0/16,size=24`; Docker's by default. */
-  LABNET_ADDRESS_POOLS: z
-    .string()
-    .optional()
-    .transform((spec, ctx): readonly AddressPool[] => {
-      if (spec === undefined) {
-        return DEFAULT_ADDRESS_POOLS;
-      }
-      const parsed = parseAddressPools(spec);
-      if (!parsed.ok) {
-        ctx.addIssue({ code: "custom", message: parsed.message });
-        return z.NEVER;
-      }
-      return parsed.pools;
-    }),
+  LABNET_ADDRESS_POOLS: addressPools(DEFAULT_ADDRESS_POOLS),
+  /** Pools of the LANs made for machines, in the same form; 10.0.0.0/24 first by default. */
+  LABNET_LAN_POOLS: addressPools(DEFAULT_LAN_POOLS),
   /** MTU of networks that do not set one. */
   LABNET_DEFAULT_MTU: z.coerce.number().int().min(576).max(9000).default(1500),
   /** Key prefix of Labnet's BullMQ queues; must match the executors'. */

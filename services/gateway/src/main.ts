@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     redisUrl: config.REDIS_URL,
     queuePrefix: config.LABNET_QUEUE_PREFIX,
     addressPools: config.LABNET_ADDRESS_POOLS,
+    lanPools: config.LABNET_LAN_POOLS,
     defaultMtu: config.LABNET_DEFAULT_MTU,
     log,
     runController: config.LABNET_RUN_CONTROLLER === "true",

@@ -13,6 +13,8 @@ export interface GatewayRuntimeOptions {
   redisUrl: string;
   queuePrefix: string;
   addressPools: readonly AddressPool[];
+  /** Where LANs made for machines get their subnet (default DEFAULT_LAN_POOLS). */
+  lanPools?: readonly AddressPool[];
   defaultMtu: number;
   log: Logger;
   /** Run the outbox dispatcher in this process. */
@@ -50,6 +52,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
   const commands: CommandContext = {
     db,
     addressPools: options.addressPools,
+    ...(options.lanPools ? { lanPools: options.lanPools } : {}),
     defaultMtu: options.defaultMtu,
     ...(dispatcher ? { onOperationsWritten: dispatcher.kick } : {}),
   };
