@@ -150,7 +150,8 @@ export interface paths {
          *     `GET /v1/machines/{machineId}` until `404`). A machine with nodes or user networks is not
          *     removed (`409 CONFLICT`) unless `force=true`; a lab host's own machine never is.
          *
-         *     Answers `202` with the machine in state `deleting`.
+         *     Answers `202` with the machine in state `deleting`, or, with `Prefer: wait=N` and the machine
+         *     gone within N seconds, `204`.
          */
         delete: operations["deleteMachine"];
         options?: never;
@@ -2547,7 +2548,16 @@ export interface operations {
                 /** @description Remove the machine with whatever is on it. */
                 force?: boolean;
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path: {
                 /**
                  * @description The machine's id (`hst_...`) or its name.
@@ -2567,6 +2577,14 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Machine"];
                 };
+            };
+            /** @description Removed while the call waited (`Prefer: wait=N`). */
+            204: {
+                headers: {
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
