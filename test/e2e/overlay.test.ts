@@ -277,5 +277,21 @@ describe("seed 001 exercise 3: an overlay with vxlan id 257", () => {
     expect([a1, a2]).toEqual(["10.0.0.2", "10.0.0.3"]);
     expect((await linkOf(machineNetns(bdc01), "lnvx-257")).data?.id).toBe(257);
     await pingsSoon(hello2.netns, a1, "hello2 to ping hello1 over VNI 257");
+    expect(await fdbOf(bdc01, "lnvx-257")).toEqual([
+      "00:00:00:00:00:00 10.1.0.12",
+      `${hello1.networkSettings.networks.net_overlay?.macAddress} 10.1.0.12`,
+    ]);
+  });
+
+  it("deleting bdc02 takes its VTEP and endpoints out of bdc01's vxlan", async () => {
+    const res = await labnet.waitingClient.DELETE("/v1/machines/{machineId}", {
+      params: { path: { machineId: bdc02.id }, query: { force: true } },
+    });
+    expect([202, 204]).toContain(res.response.status);
+    await eventually(
+      async () => ((await fdbOf(bdc01, "lnvx-257")).length === 0 ? true : undefined),
+      15_000,
+      "bdc02's entries to go from bdc01",
+    );
   });
 });

@@ -188,6 +188,20 @@ describe("an overlay network", () => {
     expect(await endpointsOf()).toEqual(["eth0 bridge"]);
   });
 
+  it("is removed through the machine that created it", async () => {
+    const res = await labnet.request("DELETE", "/v1/networks/ov_third");
+    expect(res.status, await res.clone().text()).toBe(202);
+    const [row] = await labnet.db.select().from(schema.networks).where(eq(schema.networks.name, "ov_third"));
+    expect(row?.state).toBe("deleting");
+    const [op] = await labnet.db
+      .select()
+      .from(schema.operations)
+      .where(
+        and(eq(schema.operations.targetId, row?.id ?? ""), eq(schema.operations.kind, "network.remove")),
+      );
+    expect(op?.hostId).toBe(machines["ovi-bdc02"]?.id);
+  });
+
   const cases: (ProblemCase & { name: string })[] = [
     {
       name: "an unknown machine",

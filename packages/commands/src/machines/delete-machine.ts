@@ -2,6 +2,7 @@ import { type Database, type HostRow, type OperationRow, schema, setNodeState, t
 import { and, eq, ne } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError, notFound } from "../errors";
+import { notifyOverlayPeers, overlaysOfHost } from "../networks/overlay-attach";
 import { recordNetworkOperation, recordNodeOperation } from "../operations/record-operation";
 import { resolveHost } from "../resolve";
 import { LAN_LABEL } from "./create-machine";
@@ -58,6 +59,8 @@ export async function deleteMachine({
       await unforwardMachinePorts(tx, { nodeId: node.id });
       operations.push(await recordNodeOperation(tx, node, "node.remove"));
     }
+    // The other machines on its overlays drop its endpoints' forwarding entries and its VTEP.
+    await notifyOverlayPeers(tx, await overlaysOfHost(tx, machine.id), machine.id);
     for (const network of networks.filter((n) => n.state !== "deleting")) {
       await tx.update(schema.networks).set({ state: "deleting" }).where(eq(schema.networks.id, network.id));
       operations.push(await recordNetworkOperation(tx, network, "network.remove"));

@@ -131,3 +131,12 @@ export async function leaveOverlays(tx: Tx, node: NodeRow, networkIds: readonly 
     await deleteEndpoint(tx, gateway.id);
   }
 }
+
+/** The overlay networks nodes of machine `hostId` have endpoints on. */
+export async function overlaysOfHost(tx: Tx, hostId: string): Promise<string[]> {
+  const rows = await tx.execute<{ network_id: string }>(sql`
+    SELECT DISTINCT e.network_id FROM endpoints e
+    JOIN networks w ON w.id = e.network_id JOIN nodes n ON n.id = e.node_id
+    WHERE n.host_id = ${hostId} AND w.driver = 'overlay' ORDER BY e.network_id`);
+  return rows.map((r) => r.network_id);
+}
