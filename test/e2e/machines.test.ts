@@ -222,6 +222,40 @@ describe("two machines on one LAN", () => {
     expect(await ping(after.netns, "172.17.0.1")).toBe(true);
   });
 
+  it("seed 002's macvlan_1 on both (parent eth0): 100.0.0.1 on bdc01 and 100.0.0.2 on bdc02 ping each other", async () => {
+    const nodes: (Node & { netns: string })[] = [];
+    for (const [machine, address] of [
+      [bdc01, "100.0.0.1"],
+      [bdc02, "100.0.0.2"],
+    ] as const) {
+      const net = await labnet.waitingClient.POST("/v1/networks", {
+        body: {
+          name: "macvlan_1",
+          host: machine.name,
+          driver: "macvlan",
+          ipam: { configs: [{ subnet: "100.0.0.0/24", gateway: "100.0.0.254" }] },
+          options: { parent: "eth0" },
+        },
+      });
+      expect(net.response.status, JSON.stringify(net.error)).toBe(201);
+      nodes.push(
+        await createNode({
+          name: "mv",
+          host: machine.name,
+          networks: [{ network: "macvlan_1", ipv4Address: address }],
+        }),
+      );
+    }
+    expect(await ping(nodes[0]?.netns ?? "", "100.0.0.2")).toBe(true);
+    expect(await ping(nodes[1]?.netns ?? "", "100.0.0.1")).toBe(true);
+    // A parent the machine does not have is a problem naming it, not a stuck operation.
+    const bad = await labnet.request("POST", "/v1/networks", {
+      body: { name: "macvlan_2", host: bdc01.name, driver: "macvlan", options: { parent: "eth1" } },
+    });
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(await bad.json())).toContain("body.options.parent");
+  });
+
   it("show their kernel truth: eth0 on the LAN, docker0's address, their own nat rules", async () => {
     const res = await labnet.client.GET("/v1/machines/{machineId}/kernel", {
       params: { path: { machineId: bdc01.name } },
