@@ -117,6 +117,16 @@ async function fdbOf(machine: Machine, vxlan: string): Promise<string[]> {
     .sort();
 }
 
+/** The vxlan device's permanent neighbour entries on a machine, `address mac` each. */
+async function neighboursOf(machine: Machine, vxlan: string): Promise<string[]> {
+  const res = await execIn(machineNetns(machine), ["ip", "-j", "neigh", "show", "dev", vxlan]);
+  expect(res.code, res.stderr).toBe(0);
+  return (JSON.parse(res.stdout) as { dst: string; lladdr?: string; state: string[] }[])
+    .filter((n) => n.state.includes("PERMANENT"))
+    .map((n) => `${n.dst} ${n.lladdr}`)
+    .sort();
+}
+
 async function pingsSoon(fromNetns: string, address: string, what: string): Promise<void> {
   await eventually(async () => ((await ping(fromNetns, address)) ? true : undefined), 15_000, what);
 }
@@ -182,6 +192,9 @@ describe("seed 002's overlay on bdc01 and bdc02", () => {
       "00:00:00:00:00:00 10.1.0.11",
       "02:42:ac:10:00:01 10.1.0.11",
     ]);
+    // The vxlan answers ARP for the remote endpoints itself (proxy), from Postgres.
+    expect(await neighboursOf(bdc01, "lnvx-256")).toEqual(["172.16.0.2 02:42:ac:10:00:02"]);
+    expect(await neighboursOf(bdc02, "lnvx-256")).toEqual(["172.16.0.1 02:42:ac:10:00:01"]);
     const view = await labnet.client.GET("/v1/networks/{networkId}", {
       params: { path: { networkId: overlay.id } },
     });
@@ -225,6 +238,7 @@ describe("seed 002's overlay on bdc01 and bdc02", () => {
     expect(c3.networkSettings.networks.ov_net?.macAddress).toBe("02:42:ac:10:00:21");
     await pingsSoon(c2.netns, "172.16.0.33", "c2 to reach c3");
     expect(await fdbOf(bdc02, "lnvx-256")).toContain("02:42:ac:10:00:21 10.1.0.11");
+    expect(await neighboursOf(bdc02, "lnvx-256")).toContain("172.16.0.33 02:42:ac:10:00:21");
 
     const removed = await labnet.waitingClient.DELETE("/v1/nodes/{nodeId}", {
       params: { path: { nodeId: c3.id } },
@@ -240,6 +254,7 @@ describe("seed 002's overlay on bdc01 and bdc02", () => {
       "00:00:00:00:00:00 10.1.0.11",
       "02:42:ac:10:00:01 10.1.0.11",
     ]);
+    expect(await neighboursOf(bdc02, "lnvx-256")).toEqual(["172.16.0.1 02:42:ac:10:00:01"]);
     expect(await ping(c2.netns, "172.16.0.1")).toBe(true);
   });
 

@@ -84,8 +84,11 @@ export interface DesiredOverlay {
   mtu: number;
   /** Underlay addresses of the other machines with endpoints on the overlay (broadcast and ARP go to each). */
   vteps: string[];
-  /** The other machines' endpoints: frames for `mac` go to the VTEP at `vtep`. */
-  remotes: { mac: string; vtep: string }[];
+  /**
+   * The other machines' endpoints: frames for `mac` go to the VTEP at `vtep`, and the vxlan
+   * device answers ARP for `address` itself (a permanent neighbour entry, `proxy`).
+   */
+  remotes: { mac: string; vtep: string; address: string }[];
 }
 
 /** A node's sandbox: a named network namespace. */

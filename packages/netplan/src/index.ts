@@ -77,6 +77,7 @@ export type {
   ObservedFdbEntry,
   ObservedHost,
   ObservedLink,
+  ObservedNeighbour,
   ObservedRoute,
   ObservedSandbox,
 } from "./observed";
@@ -87,8 +88,10 @@ export {
   FLOOD_MAC,
   OVERLAY_MTU,
   parseVxlanFdbJson,
+  parseVxlanNeighJson,
   planOverlayFdb,
   planOverlayLink,
+  planOverlayNeighbours,
   VXLAN_PORT,
 } from "./overlay";
 export {

@@ -16,6 +16,8 @@ export interface ObservedLink {
   macvlanMode?: string;
   /** vxlan devices only: `linkinfo.info_data.id`, the VNI. */
   vxlanId?: number;
+  /** vxlan devices only: `linkinfo.info_data.proxy` (it answers ARP from its neighbour table). */
+  vxlanProxy?: boolean;
   /** Administratively up (`UP` in flags), regardless of carrier. */
   up: boolean;
   mtu: number;
@@ -56,6 +58,15 @@ export interface ObservedHost {
    * was not looked at: the planner then adds every desired entry and removes none.
    */
   fdb?: Record<string, ObservedFdbEntry[]>;
+  /** The permanent neighbour entries of the same vxlan devices (`ip -j neigh show dev X`), by device. */
+  neigh?: Record<string, ObservedNeighbour[]>;
+}
+
+/** A permanent neighbour entry of a vxlan device: `address` is at `mac`. */
+export interface ObservedNeighbour {
+  address: string;
+  /** Lowercase. */
+  mac: string;
 }
 
 /** One entry of a vxlan device's own forwarding table: frames for `mac` go to `dst`. */

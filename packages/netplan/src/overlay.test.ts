@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { DesiredHost, DesiredOverlay } from "./desired";
 import { isLabnetVxlan, vxlanName } from "./names";
 import type { ObservedHost, ObservedLink } from "./observed";
-import { parseVxlanFdbJson, planOverlayFdb, planOverlayLink } from "./overlay";
+import {
+  parseVxlanFdbJson,
+  parseVxlanNeighJson,
+  planOverlayFdb,
+  planOverlayLink,
+  planOverlayNeighbours,
+} from "./overlay";
 import { parseIpAddrJson } from "./parse-ip-json";
 import { planHost } from "./plan";
 import { makeBridge } from "./test-fixtures";
@@ -22,7 +28,7 @@ function makeOverlay(overrides: Partial<DesiredOverlay> = {}): DesiredOverlay {
     underlay: "eth0",
     mtu: 1450,
     vteps: ["10.1.0.12"],
-    remotes: [{ mac: "02:42:ac:10:00:02", vtep: "10.1.0.12" }],
+    remotes: [{ mac: "02:42:ac:10:00:02", vtep: "10.1.0.12", address: "172.16.0.2" }],
     ...overrides,
   };
 }
@@ -73,7 +79,7 @@ describe("names", () => {
 
 describe("planOverlayLink", () => {
   const created = [
-    "link add lnvx-257 mtu 1450 type vxlan id 257 dev eth0 dstport 4789 nolearning",
+    "link add lnvx-257 mtu 1450 type vxlan id 257 dev eth0 dstport 4789 nolearning proxy",
     "link set lnvx-257 addrgenmode none",
     "link set lnvx-257 master lnbr-abcdefgh up",
   ];
@@ -130,8 +136,8 @@ describe("planOverlayFdb", () => {
       overlay: {
         vteps: ["10.1.0.13", "10.1.0.12"],
         remotes: [
-          { mac: "02:42:ac:10:00:02", vtep: "10.1.0.12" },
-          { mac: "02:42:ac:10:00:03", vtep: "10.1.0.13" },
+          { mac: "02:42:ac:10:00:02", vtep: "10.1.0.12", address: "172.16.0.2" },
+          { mac: "02:42:ac:10:00:03", vtep: "10.1.0.13", address: "172.16.0.3" },
         ],
       },
       observed: [],
@@ -175,7 +181,10 @@ describe("planOverlayFdb", () => {
     },
     {
       name: "an endpoint moved to another machine: its entry moves",
-      overlay: { vteps: ["10.1.0.13"], remotes: [{ mac: "02:42:ac:10:00:02", vtep: "10.1.0.13" }] },
+      overlay: {
+        vteps: ["10.1.0.13"],
+        remotes: [{ mac: "02:42:ac:10:00:02", vtep: "10.1.0.13", address: "172.16.0.2" }],
+      },
       observed: [
         { mac: "00:00:00:00:00:00", dst: "10.1.0.13" },
         { mac: "02:42:ac:10:00:02", dst: "10.1.0.12" },
@@ -188,6 +197,37 @@ describe("planOverlayFdb", () => {
   ];
   it.each(cases)("$name", ({ overlay, observed, want }) => {
     expect(planOverlayFdb(makeOverlay(overlay), observed)).toEqual(want);
+  });
+});
+
+describe("planOverlayNeighbours", () => {
+  it("adds a permanent entry per remote endpoint and removes the ones that left or moved", () => {
+    const overlay = makeOverlay({
+      remotes: [
+        { mac: "02:42:ac:10:00:02", vtep: "10.1.0.12", address: "172.16.0.2" },
+        { mac: "02:42:ac:10:00:05", vtep: "10.1.0.12", address: "172.16.0.5" },
+      ],
+    });
+    expect(
+      planOverlayNeighbours(overlay, [
+        { address: "172.16.0.2", mac: "02:42:ac:10:00:02" },
+        { address: "172.16.0.5", mac: "02:42:ac:10:00:09" },
+        { address: "172.16.0.33", mac: "02:42:ac:10:00:21" },
+      ]),
+    ).toEqual([
+      "neigh del 172.16.0.33 dev lnvx-257",
+      "neigh replace 172.16.0.5 lladdr 02:42:ac:10:00:05 dev lnvx-257 nud permanent",
+    ]);
+    expect(
+      planOverlayNeighbours(makeOverlay(), [{ address: "172.16.0.2", mac: "02:42:ac:10:00:02" }]),
+    ).toEqual([]);
+  });
+
+  it("reads only permanent IPv4 entries", () => {
+    const text =
+      '[{"dst":"172.16.0.2","lladdr":"02:42:AC:10:00:02","state":["PERMANENT"]},' +
+      '{"dst":"172.16.0.9","lladdr":"02:42:ac:10:00:09","state":["STALE"]},{"dst":"172.16.0.7","state":["FAILED"]}]';
+    expect(parseVxlanNeighJson(text)).toEqual([{ address: "172.16.0.2", mac: "02:42:ac:10:00:02" }]);
   });
 });
 
@@ -215,11 +255,14 @@ describe("planHost with an overlay", () => {
       "link add lnbr-abcdefgh mtu 1450 type bridge",
       "link set lnbr-abcdefgh addrgenmode none",
       "link set lnbr-abcdefgh up",
-      "link add lnvx-257 mtu 1450 type vxlan id 257 dev eth0 dstport 4789 nolearning",
+      "link add lnvx-257 mtu 1450 type vxlan id 257 dev eth0 dstport 4789 nolearning proxy",
       "link set lnvx-257 addrgenmode none",
       "link set lnvx-257 master lnbr-abcdefgh up",
     ]);
-    expect(plan.hostBatch[6]).toMatch(/^link add lnvabcdefghij mtu 1450 master lnbr-abcdefgh up type veth/);
+    expect(plan.hostBatch[6]).toBe(
+      "neigh replace 172.16.0.2 lladdr 02:42:ac:10:00:02 dev lnvx-257 nud permanent",
+    );
+    expect(plan.hostBatch[7]).toMatch(/^link add lnvabcdefghij mtu 1450 master lnbr-abcdefgh up type veth/);
     expect(plan.fdbBatch).toEqual([
       "fdb append 00:00:00:00:00:00 dev lnvx-257 dst 10.1.0.12",
       "fdb replace 02:42:ac:10:00:02 dev lnvx-257 dst 10.1.0.12",
@@ -246,8 +289,8 @@ describe("planHost with an overlay", () => {
     expect(links[0]?.vxlanId).toBe(257);
     const overlay = makeOverlay({
       remotes: [
-        { mac: "02:42:ac:10:00:02", vtep: "10.1.0.12" },
-        { mac: "02:42:ac:10:00:03", vtep: "10.1.0.12" },
+        { mac: "02:42:ac:10:00:02", vtep: "10.1.0.12", address: "172.16.0.2" },
+        { mac: "02:42:ac:10:00:03", vtep: "10.1.0.12", address: "172.16.0.3" },
       ],
     });
     const observed: ObservedHost = {
@@ -259,9 +302,12 @@ describe("planHost with an overlay", () => {
           { mac: "02:42:ac:10:00:02", dst: "10.1.0.12" },
         ],
       },
+      neigh: { "lnvx-257": [{ address: "172.16.0.2", mac: "02:42:ac:10:00:02" }] },
     };
     const plan = planHost({ ...makeDesired(overlay), sandboxes: [] }, observed, OPTIONS);
-    expect(plan.hostBatch.filter((line) => line.includes("lnvx"))).toEqual([]);
+    expect(plan.hostBatch.filter((line) => line.includes("lnvx"))).toEqual([
+      "neigh replace 172.16.0.3 lladdr 02:42:ac:10:00:03 dev lnvx-257 nud permanent",
+    ]);
     expect(plan.fdbBatch).toEqual(["fdb replace 02:42:ac:10:00:03 dev lnvx-257 dst 10.1.0.12"]);
   });
 
@@ -286,7 +332,8 @@ describe("planHost with an overlay", () => {
       { bridge: "lnbr-zzzzzzzz" },
       { underlay: "eth0 dst 1.1.1.1" },
       { vteps: ["10.1.0.12\nfdb flush"] },
-      { remotes: [{ mac: "ff:ff:ff:ff:ff:ff", vtep: "10.1.0.12" }] },
+      { remotes: [{ mac: "ff:ff:ff:ff:ff:ff", vtep: "10.1.0.12", address: "172.16.0.2" }] },
+      { remotes: [{ mac: "02:42:ac:10:00:02", vtep: "10.1.0.12", address: "172.16.0.2 dev eth0" }] },
     ];
     for (const overrides of bad) {
       expect(() => assertValidDesiredHost(makeDesired(makeOverlay(overrides)), PREFIX)).toThrow(

@@ -11,7 +11,7 @@
  */
 import type { DesiredOverlay } from "./desired";
 import { isLabnetBridge, isLabnetVxlan, isValidIfName, vxlanName } from "./names";
-import type { ObservedFdbEntry, ObservedLink } from "./observed";
+import type { ObservedFdbEntry, ObservedLink, ObservedNeighbour } from "./observed";
 import { parseJsonDocuments } from "./parse-ip-json";
 import { isIpv4, isUnicastMac, isValidMtu } from "./validate";
 
@@ -39,7 +39,7 @@ export interface OverlayLinkPlan {
  *
  * @example
  * planOverlayLink(overlay, undefined).lines
- * // ["link add lnvx-257 mtu 1450 type vxlan id 257 dev eth0 dstport 4789 nolearning",
+ * // ["link add lnvx-257 mtu 1450 type vxlan id 257 dev eth0 dstport 4789 nolearning proxy",
  * //  "link set lnvx-257 addrgenmode none", "link set lnvx-257 master lnbr-abcdefgh up"]
  */
 export function planOverlayLink(
@@ -48,12 +48,14 @@ export function planOverlayLink(
 ): OverlayLinkPlan {
   const name = overlay.vxlan;
   const fits =
-    existing?.kind === "vxlan" && (existing.vxlanId === undefined || existing.vxlanId === overlay.vni);
+    existing?.kind === "vxlan" &&
+    (existing.vxlanId === undefined || existing.vxlanId === overlay.vni) &&
+    existing.vxlanProxy !== false;
   if (existing === undefined || !fits) {
     return {
       deletes: existing === undefined ? [] : [`link del ${name}`],
       lines: [
-        `link add ${name} mtu ${overlay.mtu} type vxlan id ${overlay.vni} dev ${overlay.underlay} dstport ${VXLAN_PORT} nolearning`,
+        `link add ${name} mtu ${overlay.mtu} type vxlan id ${overlay.vni} dev ${overlay.underlay} dstport ${VXLAN_PORT} nolearning proxy`,
         `link set ${name} addrgenmode none`,
         `link set ${name} master ${overlay.bridge} up`,
       ],
@@ -104,6 +106,60 @@ export function planOverlayFdb(overlay: DesiredOverlay, observed: readonly Obser
     .filter((e) => !present.has(key(e)))
     .map((e) => `fdb ${e.mac === FLOOD_MAC ? "append" : "replace"} ${e.mac} dev ${dev} dst ${e.dst}`);
   return [...new Set(deletes), ...adds];
+}
+
+/**
+ * Host-batch lines that turn the vxlan device's observed permanent neighbour entries into one
+ * per remote endpoint (`address` at its MAC), so the device answers the local nodes' ARP for
+ * them itself (`proxy`) instead of flooding the request to every VTEP.
+ *
+ * @example
+ * planOverlayNeighbours(overlay, [])
+ * // ["neigh replace 172.16.0.2 lladdr 02:42:ac:10:00:02 dev lnvx-257 nud permanent"]
+ */
+export function planOverlayNeighbours(
+  overlay: DesiredOverlay,
+  observed: readonly ObservedNeighbour[],
+): string[] {
+  const dev = overlay.vxlan;
+  const wanted = new Map(overlay.remotes.map((r) => [r.address, r.mac]));
+  const present = new Map(observed.map((n) => [n.address, n.mac]));
+  const deletes = observed
+    .filter((n) => !wanted.has(n.address))
+    .map((n) => `neigh del ${n.address} dev ${dev}`);
+  const adds = [...wanted]
+    .filter(([address, mac]) => present.get(address) !== mac)
+    .map(([address, mac]) => `neigh replace ${address} lladdr ${mac} dev ${dev} nud permanent`);
+  return [...new Set(deletes), ...adds];
+}
+
+/**
+ * The permanent IPv4 entries of `ip -j neigh show dev <vxlan>` (what Labnet programs there).
+ *
+ * @example parseVxlanNeighJson('[{"dst":"172.16.0.2","lladdr":"02:42:ac:10:00:02","state":["PERMANENT"]}]')
+ * // [{ address: "172.16.0.2", mac: "02:42:ac:10:00:02" }]
+ */
+export function parseVxlanNeighJson(text: string): ObservedNeighbour[] {
+  const entries: ObservedNeighbour[] = [];
+  for (const document of parseJsonDocuments(text)) {
+    if (!Array.isArray(document)) {
+      throw new Error("ip -j neigh show: want an array");
+    }
+    for (const entry of document as unknown[]) {
+      if (typeof entry !== "object" || entry === null) {
+        throw new Error("ip -j neigh show: want objects");
+      }
+      const { dst, lladdr, state } = entry as Record<string, unknown>;
+      if (typeof dst !== "string" || typeof lladdr !== "string" || !Array.isArray(state)) {
+        continue;
+      }
+      const mac = lladdr.toLowerCase();
+      if (state.includes("PERMANENT") && isIpv4(dst) && isUnicastMac(mac)) {
+        entries.push({ address: dst, mac });
+      }
+    }
+  }
+  return entries;
 }
 
 /**
@@ -170,6 +226,9 @@ export function assertValidOverlay(overlay: DesiredOverlay, bridges: ReadonlySet
     }
     if (!isIpv4(remote.vtep)) {
       fail(`${where} remote vtep`, remote.vtep);
+    }
+    if (!isIpv4(remote.address)) {
+      fail(`${where} remote address`, remote.address);
     }
   }
 }

@@ -146,9 +146,12 @@ function toLink(entry: unknown, withAddresses: boolean): ObservedLink {
     link.macvlanMode = macvlanMode;
   }
   if (kind === "vxlan" && linkinfo?.info_data !== undefined) {
-    const id = asRecord(linkinfo.info_data, "info_data").id;
-    if (typeof id === "number") {
-      link.vxlanId = id;
+    const data = asRecord(linkinfo.info_data, "info_data");
+    if (typeof data.id === "number") {
+      link.vxlanId = data.id;
+    }
+    if (typeof data.proxy === "boolean") {
+      link.vxlanProxy = data.proxy;
     }
   }
   const peerIndex = optionalNumber(record, "link_index");

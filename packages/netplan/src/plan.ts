@@ -22,7 +22,7 @@ import {
   tempPeerName,
 } from "./names";
 import type { ObservedHost, ObservedLink } from "./observed";
-import { planOverlayFdb, planOverlayLink } from "./overlay";
+import { planOverlayFdb, planOverlayLink, planOverlayNeighbours } from "./overlay";
 import { assertValidDesiredHost } from "./validate";
 
 /** Lines for one `ip -n <netns> -batch -` process. */
@@ -125,7 +125,10 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
     for (const line of link.deletes) {
       bridgeDeletes.add(line.slice("link del ".length));
     }
-    overlayLines.push(...link.lines);
+    overlayLines.push(
+      ...link.lines,
+      ...planOverlayNeighbours(overlay, link.created ? [] : (observed.neigh?.[overlay.vxlan] ?? [])),
+    );
     fdbBatch.push(...planOverlayFdb(overlay, link.created ? [] : (observed.fdb?.[overlay.vxlan] ?? [])));
   }
 

@@ -274,7 +274,7 @@ describe("desiredHostOf with an overlay network", () => {
         underlay: "eth0",
         mtu: 1450,
         vteps: ["10.1.0.12"],
-        remotes: [{ mac: "02:42:ac:10:00:02", vtep: "10.1.0.12" }],
+        remotes: [{ mac: "02:42:ac:10:00:02", vtep: "10.1.0.12", address: "172.16.0.2" }],
       },
     ]);
     expect(desired.sandboxes[0]?.endpoints.map((e) => [e.ifName, e.bridge, e.mtu])).toEqual([

@@ -163,7 +163,7 @@ function overlaysOf(
           underlay: OVERLAY_UNDERLAY,
           mtu: n.mtu,
           vteps: [...new Set(remote.map((p) => p.vtep))].sort(),
-          remotes: remote.map((p) => ({ mac: p.mac, vtep: p.vtep })),
+          remotes: remote.map((p) => ({ mac: p.mac, vtep: p.vtep, address: p.address })),
         },
       };
     });

@@ -12,11 +12,13 @@ import {
   type ObservedFdbEntry,
   type ObservedHost,
   type ObservedLink,
+  type ObservedNeighbour,
   type ObservedSandbox,
   parseIpAddrBatchJson,
   parseIpAddrJson,
   parseSandboxBatchJson,
   parseVxlanFdbJson,
+  parseVxlanNeighJson,
   SANDBOX_OBSERVE_BATCH,
 } from "@labnet/netplan";
 import { runLimited } from "./run-limited";
@@ -86,7 +88,7 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
     options.knownIptablesSave ?? runOrThrow(runner, ["iptables-save"]).then((result) => result.stdout),
   ]);
 
-  const fdb = await observeVxlanFdb(runner, options.vxlans ?? [], links);
+  const tables = await observeVxlanTables(runner, options.vxlans ?? [], links);
   const existing = new Set(names);
   const wanted = [...new Set(options.sandboxes)].filter((name) => existing.has(name));
   const sandboxes: Record<string, ObservedSandbox> = {};
@@ -114,29 +116,36 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
     iptablesSave,
     sandboxes,
     unobservable,
-    ...(fdb === undefined ? {} : { fdb }),
+    ...(tables ?? {}),
   };
 }
 
-/** The own entries of each requested vxlan device that exists among `links`. */
-async function observeVxlanFdb(
+/** The own forwarding and neighbour entries of each requested vxlan device that exists among `links`. */
+async function observeVxlanTables(
   runner: Runner,
   vxlans: readonly string[],
   links: readonly ObservedLink[],
-): Promise<Record<string, ObservedFdbEntry[]> | undefined> {
+): Promise<
+  { fdb: Record<string, ObservedFdbEntry[]>; neigh: Record<string, ObservedNeighbour[]> } | undefined
+> {
   const present = new Set(links.filter((link) => link.kind === "vxlan").map((link) => link.name));
   const wanted = [...new Set(vxlans)].filter((name) => isLabnetVxlan(name) && present.has(name));
   if (wanted.length === 0) {
     return undefined;
   }
   const fdb: Record<string, ObservedFdbEntry[]> = {};
+  const neigh: Record<string, ObservedNeighbour[]> = {};
   await Promise.all(
-    wanted.map(async (name) => {
-      const result = await runOrThrow(runner, ["bridge", "-j", "fdb", "show", "dev", name]);
-      fdb[name] = parseVxlanFdbJson(result.stdout);
-    }),
+    wanted.flatMap((name) => [
+      runOrThrow(runner, ["bridge", "-j", "fdb", "show", "dev", name]).then((result) => {
+        fdb[name] = parseVxlanFdbJson(result.stdout);
+      }),
+      runOrThrow(runner, ["ip", "-j", "neigh", "show", "dev", name]).then((result) => {
+        neigh[name] = parseVxlanNeighJson(result.stdout);
+      }),
+    ]),
   );
-  return fdb;
+  return { fdb, neigh };
 }
 
 /** What {@link observeHost} saw, and the sandboxes it could not look into (netns → why). */
