@@ -12,6 +12,10 @@ export const ID_PREFIX = {
   endpoint: "ep",
   operation: "op",
   token: "tok",
+  labTemplate: "tpl",
+  lab: "lab",
+  labInstance: "lin",
+  checkRun: "chk",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -4,6 +4,7 @@ export * from "./free-addresses";
 export * from "./hosts";
 export * from "./idempotency-keys";
 export * from "./ipam-configs";
+export * from "./labs";
 export * from "./networks";
 export * from "./nodes";
 export * from "./operations";
