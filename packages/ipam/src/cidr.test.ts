@@ -11,6 +11,7 @@ import {
   lastUsable,
   parseCidr,
   requireCidr,
+  translateAddress,
   withPrefix,
 } from "./cidr";
 import { formatIpv4, requireIpv4 } from "./ipv4";
@@ -139,5 +140,18 @@ describe("withPrefix", () => {
     { addr: -1, prefix: 8 },
   ])("throws on $addr/$prefix", ({ addr, prefix }) => {
     expect(() => withPrefix(addr, prefix)).toThrow(RangeError);
+  });
+});
+
+describe("translateAddress", () => {
+  const from = requireCidr("10.0.0.0/24");
+  it("keeps the host part in another subnet", () => {
+    expect(translateAddress(requireIpv4("10.0.0.11"), from, requireCidr("10.0.7.0/24"))).toBe(
+      requireIpv4("10.0.7.11"),
+    );
+  });
+  it("refuses an address outside the first subnet or a host part the second cannot hold", () => {
+    expect(translateAddress(requireIpv4("10.0.1.11"), from, requireCidr("10.0.7.0/24"))).toBeUndefined();
+    expect(translateAddress(requireIpv4("10.0.0.200"), from, requireCidr("10.0.7.0/25"))).toBeUndefined();
   });
 });

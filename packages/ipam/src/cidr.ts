@@ -120,3 +120,17 @@ export function withPrefix(addr: string | number, prefix: number): string {
   }
   return `${formatIpv4(typeof addr === "number" ? addr : requireIpv4(addr))}/${prefix}`;
 }
+
+/**
+ * `address` moved from subnet `from` into subnet `to` with the same host part (10.0.0.11 of
+ * 10.0.0.0/24 is 10.0.7.11 of 10.0.7.0/24): how a lab's machine keeps the template's `.11` on
+ * a LAN of its own. Undefined when `address` is not in `from` or its host part does not fit `to`.
+ */
+export function translateAddress(address: number, from: Cidr, to: Cidr): number | undefined {
+  if (!cidrContains(from, address)) {
+    return undefined;
+  }
+  const host = (address - from.network) >>> 0;
+  const moved = (to.network + host) >>> 0;
+  return host < cidrSize(to) && isUsable(to, moved) ? moved : undefined;
+}

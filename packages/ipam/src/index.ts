@@ -13,6 +13,7 @@ export {
   maskOf,
   parseCidr,
   requireCidr,
+  translateAddress,
   withPrefix,
 } from "./cidr";
 export type { IpamConfig, IpamConfigInput, IpamFieldError, ResolveIpamConfigResult } from "./ipam-config";
