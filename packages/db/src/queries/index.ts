@@ -8,3 +8,4 @@ export * from "./operations";
 export * from "./port-ledger";
 export * from "./postgres-error";
 export * from "./tokens";
+export * from "./labs";
