@@ -276,6 +276,42 @@ describe("seed 002's overlay on bdc01 and bdc02", () => {
   });
 });
 
+describe("a forced removal of seed 002's overlay", () => {
+  it("clears it from both machines after a node connected again", async () => {
+    const list = await labnet.client.GET("/v1/nodes", { params: { query: { host: bdc02.name } } });
+    const c2 = list.data?.items.find((n) => n.name === "c2");
+    const overlay = (
+      await labnet.client.GET("/v1/networks/{networkId}", { params: { path: { networkId: "ov_net" } } })
+    ).data;
+    expect(c2 && overlay).toBeTruthy();
+    const connected = await labnet.waitingClient.POST("/v1/networks/{networkId}/connect", {
+      params: { path: { networkId: overlay?.id ?? "" } },
+      body: { node: c2?.id ?? "" },
+    });
+    expect(connected.response.status, JSON.stringify(connected.error)).toBe(200);
+    const settings = connected.data?.networkSettings.networks;
+    expect(Object.keys(settings ?? {}).sort()).toEqual(["docker_gwbridge", "ov_net"]);
+    await pingsSoon(netnsOf(c2?.sandboxKey), "172.16.0.1", "c2, connected again, to ping c1");
+
+    const removed = await labnet.waitingClient.DELETE("/v1/networks/{networkId}", {
+      params: { path: { networkId: overlay?.id ?? "" }, query: { force: true } },
+    });
+    expect(removed.response.status).toBe(204);
+    for (const machine of [bdc01, bdc02]) {
+      await eventually(
+        async () => {
+          const links = await execIn(machineNetns(machine), ["ip", "-o", "link", "show"]);
+          const left =
+            links.stdout.includes("lnvx-256") || links.stdout.includes(overlay?.options.bridgeName ?? "-");
+          return left ? undefined : true;
+        },
+        10_000,
+        `ov_net to go from ${machine.name}`,
+      );
+    }
+  });
+});
+
 describe("seed 001 exercise 3: an overlay with vxlan id 257", () => {
   it("is built with VNI 257 and its nodes on the two machines reach each other", async () => {
     const net = await createOverlay({

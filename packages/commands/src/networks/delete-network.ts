@@ -10,11 +10,12 @@ import {
   setNetworkState,
   type Tx,
 } from "@labnet/db";
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import type { CommandContext } from "../context";
 import { DomainError } from "../errors";
 import { recordNetworkOperation, recordNodeOperation } from "../operations/record-operation";
 import { resolveNetwork } from "../resolve";
+import { leaveOverlays } from "./overlay-attach";
 
 /** Names Docker predefines besides `bridge`; Labnet has no such networks, but they are never removable. */
 const PREDEFINED_WITHOUT_RECORD = ["host", "none"];
@@ -61,10 +62,8 @@ export async function deleteNetwork({
         { location: "path.networkId", message: `in use by ${names}` },
       ]);
     }
-    if (attached.length > 0) {
-      await disconnectAll(tx, network);
-    }
-    const operation = await markForRemoval(tx, network);
+    const machines = attached.length > 0 ? await disconnectAll(tx, network) : [];
+    const operation = await markForRemoval(tx, network, machines);
     return { network: { ...network, state: "deleting" as const }, operation, written: true };
   });
   if (result.written) {
@@ -77,10 +76,21 @@ export async function deleteNetwork({
  * Marks a locked network `deleting` and records its `network.remove`: on its host, or for an
  * overlay (no host of its own) on the machine that created it.
  */
-export async function markForRemoval(tx: Tx, network: NetworkRow): Promise<OperationRow> {
+export async function markForRemoval(
+  tx: Tx,
+  network: NetworkRow,
+  /** An overlay's machines that had endpoints on it: each removes its part (see settleOperations). */
+  machines: readonly string[] = [],
+): Promise<OperationRow> {
   await setNetworkState(tx, network.id, "deleting");
   const hostId = network.hostId ?? (await firstOperationHost(tx, network.id));
-  return recordNetworkOperation(tx, { ...network, hostId }, "network.remove");
+  const operation = await recordNetworkOperation(tx, { ...network, hostId }, "network.remove");
+  for (const machine of new Set(machines)) {
+    if (network.hostId === null && machine !== hostId) {
+      await recordNetworkOperation(tx, { ...network, hostId: machine }, "network.remove");
+    }
+  }
+  return operation;
 }
 
 /** The machine the first operation of a target went to (an overlay's creator). */
@@ -99,15 +109,41 @@ async function firstOperationHost(tx: Tx, targetId: string): Promise<string | nu
  * `node.ensure` per affected node, before the network's own removal: each converges the
  * whole host, so the veths go and each node's default route is re-planned.
  */
-async function disconnectAll(tx: Tx, network: NetworkRow): Promise<void> {
+async function disconnectAll(tx: Tx, network: NetworkRow): Promise<string[]> {
   // A local network's nodes are on its host.
   const hostId = network.hostId;
   if (!hostId) {
-    throw new Error(`network ${network.id} has no host`);
+    return disconnectAllFromOverlay(tx, network);
   }
   for (const nodeId of await deleteEndpointsOfNetwork(tx, network.id)) {
     await recordNodeOperation(tx, { id: nodeId, hostId });
   }
+  return [hostId];
+}
+
+/**
+ * The same for an overlay, whose nodes are on several machines: each node also leaves its
+ * docker_gwbridge when this was its last overlay. Returns the machines the nodes are on.
+ */
+async function disconnectAllFromOverlay(tx: Tx, network: NetworkRow): Promise<string[]> {
+  const attached = await tx
+    .select()
+    .from(schema.nodes)
+    .where(
+      inArray(
+        schema.nodes.id,
+        tx
+          .select({ id: schema.endpoints.nodeId })
+          .from(schema.endpoints)
+          .where(eq(schema.endpoints.networkId, network.id)),
+      ),
+    );
+  await deleteEndpointsOfNetwork(tx, network.id);
+  for (const node of attached) {
+    await leaveOverlays(tx, node, [network.id]);
+    await recordNodeOperation(tx, node);
+  }
+  return [...new Set(attached.map((n) => n.hostId))].sort();
 }
 
 function predefined(name: string): DomainError {

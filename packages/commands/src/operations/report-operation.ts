@@ -7,7 +7,7 @@ import {
   schema,
   succeedOperations,
 } from "@labnet/db";
-import { and, eq, inArray, ne } from "drizzle-orm";
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
 
 /** An operation whose target could not be converged, with why. */
 export interface OperationProblem {
@@ -57,9 +57,20 @@ export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promis
     }
     const goneNetworks = ids("network.remove");
     if (goneNetworks.length > 0) {
-      await tx
-        .delete(schema.networks)
-        .where(and(inArray(schema.networks.id, goneNetworks), eq(schema.networks.state, "deleting")));
+      // An overlay is removed by each machine it was on: the record goes with the last of them.
+      const settling = outcome.succeeded.map((op) => op.id);
+      await tx.delete(schema.networks).where(
+        and(
+          inArray(schema.networks.id, goneNetworks),
+          eq(schema.networks.state, "deleting"),
+          sql`NOT EXISTS (SELECT 1 FROM operations o WHERE o.target_id = ${schema.networks.id}
+              AND o.kind = 'network.remove' AND o.state IN ('queued', 'running')
+              AND o.id NOT IN (${sql.join(
+                settling.map((id) => sql`${id}`),
+                sql`, `,
+              )}))`,
+        ),
+      );
     }
     await succeedOperations(
       tx,
