@@ -263,6 +263,15 @@ describe("an overlay network", () => {
       location: `body.options.${VXLANID}`,
     },
     {
+      name: "a change of an overlay's options",
+      method: "PATCH",
+      path: "/v1/networks/net_overlay",
+      body: { options: { isolated: false } },
+      status: 422,
+      code: "INVALID_FIELD",
+      location: "body.options",
+    },
+    {
       name: "a node of another LAN's machine on the overlay",
       method: "POST",
       path: "/v1/nodes",

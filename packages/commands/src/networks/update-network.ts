@@ -37,6 +37,14 @@ export async function updateNetwork({
   input: UpdateNetworkInput;
 }): Promise<{ network: NetworkRow; operation: OperationRow }> {
   const found = await resolveNetwork(ctx.db, ref);
+  if (found.driver === "overlay") {
+    // Its rules are on every machine it reaches; changing them is not supported (yet).
+    throw new DomainError(
+      "INVALID_FIELD",
+      `overlay network ${found.name} keeps the options it was created with`,
+      [{ location: "body.options", message: "not changeable on an overlay network" }],
+    );
+  }
   if (input.options.icc === false && found.hostId) {
     assertIccSwitchable(await resolveHost(ctx.db, found.hostId), "body.options.icc");
   }
