@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ProbeJob } from "./probe";
 
 /**
  * What a converge job carries: the host, nothing else. The job means "this host needs
@@ -14,7 +15,7 @@ export const HostJob = z
 export type HostJob = z.infer<typeof HostJob>;
 
 interface JobSpec {
-  payload: typeof HostJob;
+  payload: z.ZodType;
   /** Tries of the job itself (a converge that could not run at all: database away, ...). */
   attempts: number;
   /** First retry delay; doubles each attempt. */
@@ -35,9 +36,17 @@ export const JOBS = {
    * deduplicated with the converge job, never retried: an answer that comes late is useless.
    */
   "host.inspect": { payload: HostJob, attempts: 1, backoffMs: 0 },
+  /**
+   * Run grading probes (ICMP, TCP, UDP, name lookups) inside the nodes and machines of a lab
+   * host and return their results as the job's value (see `HostProber`). Like an inspection:
+   * a request the gateway waits for, never retried.
+   */
+  "host.probe": { payload: ProbeJob, attempts: 1, backoffMs: 0 },
 } as const satisfies Record<string, JobSpec>;
 
 export type JobName = keyof typeof JOBS;
+/** The payload of job `name`, as its handler receives it (parsed by the catalog's schema). */
+export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]["payload"]>;
 export const JOB_NAMES = Object.keys(JOBS) as JobName[];
 
 export function isJobName(value: string): value is JobName {
@@ -60,4 +69,9 @@ export function convergeDedupId(hostId: string): string {
  */
 export function inspectJobId(hostId: string, nonce: string): string {
   return `inspect-${hostId}-${nonce}`;
+}
+
+/** The id of one probe request: unique per request, like {@link inspectJobId}. */
+export function probeJobId(hostId: string, nonce: string): string {
+  return `probe-${hostId}-${nonce}`;
 }

@@ -16,6 +16,7 @@ import {
   sweepStaleUsernsPins,
 } from "./kernel";
 import { createMachineFleet, type MachineFleet, machineNetnsOwners } from "./machines";
+import { labHostProbeScope } from "./probes";
 import { startWorker } from "./worker";
 
 /**
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
     queuePrefix: config.LABNET_QUEUE_PREFIX,
     convergerOf: (hostId) => machines.converger(hostId),
     runnerOf: (hostId) => machines.runnerOf(hostId),
+    probeScope: () => labHostProbeScope(db, host.id, config.LABNET_NETNS_PREFIX),
     log,
   });
   const heartbeat = setInterval(() => {

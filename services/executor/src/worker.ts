@@ -1,10 +1,20 @@
 import type { Logger } from "@labnet/log";
-import { HostJob, hostQueueName, isJobName, JOB_NAMES, type JobName } from "@labnet/queue";
+import {
+  type HostJob,
+  hostQueueName,
+  isJobName,
+  JOB_NAMES,
+  JOBS,
+  type JobName,
+  type JobPayload,
+  type ProbeJob,
+} from "@labnet/queue";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { HostConverger } from "./host-converger";
 import { inspectKernel } from "./kernel/inspect";
 import type { Runner } from "./kernel/runner";
+import { assertProbesInScope, type ProbeScope, ProbeScopeError, runProbes } from "./probes";
 
 export interface WorkerDeps {
   /** The lab host whose queue this is. */
@@ -16,6 +26,8 @@ export interface WorkerDeps {
   log: Logger;
   /** Where `host.inspect` reads a machine's kernel: a runner inside its namespace, if served here. */
   runnerOf(hostId: string): Promise<Runner | undefined>;
+  /** The namespaces `host.probe` may enter: the lab host's and its machines' (probes/scope.ts). */
+  probeScope(): Promise<ProbeScope>;
 }
 
 /**
@@ -25,7 +37,9 @@ export interface WorkerDeps {
 const MACHINES_AT_ONCE = 8;
 
 /** What the executor does for each job of the catalog; the value is the job's return value. */
-export type JobHandlers = Record<JobName, (deps: WorkerDeps, job: HostJob) => Promise<unknown>>;
+export type JobHandlers = {
+  [N in JobName]: (deps: WorkerDeps, job: JobPayload<N>) => Promise<unknown>;
+};
 
 /**
  * One handler per job name. A converge job asks for the next converge of the host and
@@ -43,6 +57,7 @@ export const JOB_HANDLERS: JobHandlers = {
     await converger.request("changed");
   },
   "host.inspect": (deps, job) => inspectMachine(deps, job),
+  "host.probe": (deps, job) => probeMachines(deps, job),
 };
 
 /** The kernel view of a machine this executor serves, the job's return value (the gateway waits for it). */
@@ -52,6 +67,26 @@ async function inspectMachine(deps: WorkerDeps, job: HostJob): Promise<unknown> 
     throw new UnrecoverableError(`host.inspect of ${job.hostId}: lab host ${deps.hostId} does not serve it`);
   }
   return inspectKernel(runner);
+}
+
+/**
+ * Runs grading probes inside namespaces of this lab host and returns their results, the job's
+ * value. A namespace outside the lab host's machines refuses the whole job; a probe that fails
+ * (a missing namespace included) is only its own `ok: false`.
+ */
+async function probeMachines(deps: WorkerDeps, job: ProbeJob): Promise<unknown> {
+  if (!(await deps.runnerOf(job.hostId))) {
+    throw new UnrecoverableError(`host.probe of ${job.hostId}: lab host ${deps.hostId} does not serve it`);
+  }
+  try {
+    assertProbesInScope(job.probes, await deps.probeScope());
+  } catch (error) {
+    if (error instanceof ProbeScopeError) {
+      throw new UnrecoverableError(`host.probe of ${job.hostId}: ${error.message}`);
+    }
+    throw error;
+  }
+  return runProbes(job.probes);
 }
 
 /** Refuses to run with a job name that has no handler, or a handler for no job. */
@@ -80,9 +115,14 @@ export function startWorker(deps: WorkerDeps, handlers: JobHandlers = JOB_HANDLE
 }
 
 async function processJob(deps: WorkerDeps, handlers: JobHandlers, job: Job): Promise<unknown> {
-  const parsed = HostJob.safeParse(job.data);
-  if (!parsed.success || !isJobName(job.name)) {
-    throw new UnrecoverableError(`malformed job ${job.name}: ${parsed.error?.message ?? "unknown name"}`);
+  if (!isJobName(job.name)) {
+    throw new UnrecoverableError(`malformed job ${job.name}: unknown name`);
   }
-  return handlers[job.name](deps, parsed.data);
+  const parsed = JOBS[job.name].payload.safeParse(job.data);
+  if (!parsed.success) {
+    throw new UnrecoverableError(`malformed job ${job.name}: ${parsed.error.message}`);
+  }
+  // The name picks the schema that parsed the payload, so the handler gets its own payload type.
+  const handler = handlers[job.name] as (deps: WorkerDeps, payload: unknown) => Promise<unknown>;
+  return handler(deps, parsed.data);
 }
