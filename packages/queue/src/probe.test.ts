@@ -61,6 +61,7 @@ describe("Probe", () => {
     { ...base, kind: "tcp", port: 65535, listenIn: "lnmabcdefgh-abcdefghijklmnop" },
     { ...base, kind: "udp", port: 1, listenIn: "ln-x" },
     { ...base, timeoutMs: 10_000 },
+    { ...base, kind: "tcp", port: 8080, listenIn: "ln-x", listenPort: 80 },
   ];
   it.each(good)("accepts %j", (probe) => {
     expect(Probe.safeParse(probe).success).toBe(true);
@@ -83,6 +84,8 @@ describe("Probe", () => {
     ["netns ..", { ...base, from: { netns: ".." } }],
     ["empty netns", { ...base, from: { netns: "" } }],
     ["long netns", { ...base, from: { netns: "a".repeat(65) } }],
+    ["listenPort without listener", { ...base, kind: "tcp", port: 8080, listenPort: 80 }],
+    ["listenPort 0", { ...base, kind: "tcp", port: 8080, listenIn: "ln-x", listenPort: 0 }],
     ["hostile listener", { ...base, kind: "tcp", port: 80, listenIn: "x;id" }],
     ["labHost false", { ...base, from: { labHost: false } }],
     ["both origins", { ...base, from: { netns: "ln-x", labHost: true } }],

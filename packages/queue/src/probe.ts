@@ -67,6 +67,11 @@ export const Probe = z
     target: z.string().refine(isProbeTarget, { message: "not an IPv4 address or DNS name" }),
     port: z.number().int().min(1).max(65_535).optional(),
     listenIn: NetnsName.optional(),
+    /**
+     * The listener's port when it is not `port`: a published port's container port (`-p 8080:80`
+     * probes port 8080 of the host with the listener on 80 in the node). Default: `port`.
+     */
+    listenPort: z.number().int().min(1).max(65_535).optional(),
     timeoutMs: z.number().int().min(MIN_PROBE_TIMEOUT_MS).max(MAX_PROBE_TIMEOUT_MS),
   })
   .strict()
@@ -80,6 +85,9 @@ export const Probe = z
     }
     if (!needsPort && probe.listenIn !== undefined) {
       ctx.addIssue({ code: "custom", path: ["listenIn"], message: `a ${probe.kind} probe has no listener` });
+    }
+    if (probe.listenPort !== undefined && probe.listenIn === undefined) {
+      ctx.addIssue({ code: "custom", path: ["listenPort"], message: "listenPort needs listenIn" });
     }
   });
 export type Probe = z.infer<typeof Probe>;

@@ -124,10 +124,11 @@ async function withListener(
   if (probe.listenIn === undefined) {
     return send(probe, spawner, sendArgv, undefined);
   }
-  const listenArgv = inOrigin({ netns: probe.listenIn }, listenerArgv(protocol, port));
+  const listenPort = probe.listenPort ?? port;
+  const listenArgv = inOrigin({ netns: probe.listenIn }, listenerArgv(protocol, listenPort));
   const listener = spawner.listen(listenArgv, {
     protocol,
-    port,
+    port: listenPort,
     // The listener outlives the probe by the grace of its kill, never more.
     lifetimeMs: probe.timeoutMs + 2 * KILL_GRACE_MS + UDP_SETTLE_MS,
   });

@@ -109,6 +109,16 @@ describe("runProbes", () => {
     expect(fake.listeners.every((l) => l.stopped)).toBe(true);
   });
 
+  it("listens on listenPort and connects to port (a published port)", async () => {
+    const fake = fakeSpawner(() => ({}));
+    const [result] = await runProbes(
+      [probe({ id: "pub", kind: "tcp", from: { labHost: true }, port: 8080, listenIn: B, listenPort: 80 })],
+      { spawner: fake.spawner, netnsExists: () => true },
+    );
+    expect(result?.command).toBe("nc -n -v -z -w 1 10.0.0.2 8080");
+    expect(fake.listeners.map((l) => l.argv.join(" "))).toEqual([`ip netns exec ${B} nc -l -k -d -n 80`]);
+  });
+
   it("fails a UDP probe whose datagram never reached the listener", async () => {
     const fake = fakeSpawner(() => ({ code: 1, output: "nc: Connection refused" }));
     const [result] = await runProbes([probe({ id: "u", kind: "udp", port: 9, listenIn: B })], {

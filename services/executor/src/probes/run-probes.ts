@@ -75,7 +75,7 @@ export async function runProbes(
     const key =
       probe.listenIn === undefined
         ? `probe-${index}`
-        : `listen-${probe.listenIn}-${probe.kind}-${probe.port}`;
+        : `listen-${probe.listenIn}-${probe.kind}-${probe.listenPort ?? probe.port}`;
     units.set(key, [...(units.get(key) ?? []), index]);
   });
   await runLimited([...units.values()], options.limit ?? PROBES_AT_ONCE, async (indexes) => {
