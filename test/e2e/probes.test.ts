@@ -269,6 +269,55 @@ describe("host.probe", () => {
     await expect(refused).rejects.toThrow(/does not serve/);
   });
 
+  it("runs in a virtual machine's namespace and its nodes, routed to the lab host's queue", async () => {
+    const machineRes = await labnet.waitingClient.POST("/v1/machines", {
+      body: { name: "pr-bdc01", hostname: "bdc01", lan: "pr-lan", address: "10.0.0.11" },
+    });
+    expect(machineRes.response.status, JSON.stringify(machineRes.error)).toBe(201);
+    const machine = machineRes.data;
+    const machineNs = netnsOf(machine?.netnsPath ?? undefined);
+    const net = await labnet.waitingClient.POST("/v1/networks", {
+      body: { name: "my-net", host: "pr-bdc01" },
+    });
+    expect(net.response.status, JSON.stringify(net.error)).toBe(201);
+    const m1 = await createNode({ name: "centos1", host: "pr-bdc01", networkMode: "my-net" });
+    const m2 = await createNode({ name: "centos2", host: "pr-bdc01", networkMode: "my-net" });
+    const target = { id: machine?.id ?? "", parentHostId: labHost.id };
+    const probes: Probe[] = [
+      { id: "m-icmp", kind: "icmp", from: from(m1), target: m2.address, timeoutMs: 2_000 },
+      {
+        id: "m-tcp-from-machine",
+        kind: "tcp",
+        from: { netns: machineNs },
+        target: m2.address,
+        port: 22,
+        listenIn: m2.netns,
+        timeoutMs: 2_000,
+      },
+      { id: "m-from-lab-host", kind: "icmp", from: { labHost: true }, target: "10.0.0.11", timeoutMs: 2_000 },
+    ];
+    const results = await prober.probe(target, probes, 30_000);
+    expect(results.map((r) => [r.id, r.ok])).toEqual([
+      ["m-icmp", true],
+      ["m-tcp-from-machine", true],
+      ["m-from-lab-host", true],
+    ]);
+    expect(results[1]?.command).toBe(`ip netns exec ${machineNs} nc -n -v -z -w 2 ${m2.address} 22`);
+    // The machine's name service may take a moment after the node is ready.
+    let resolved: ProbeResult | undefined;
+    for (let i = 0; i < 20 && !resolved?.ok; i++) {
+      [resolved] = await prober.probe(
+        target,
+        [{ id: "m-resolve", kind: "resolve", from: from(m1), target: "centos2", timeoutMs: 2_000 }],
+        15_000,
+      );
+      if (!resolved?.ok) {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    expect(resolved).toMatchObject({ ok: true, address: m2.address });
+  });
+
   it("refuses hostile probes before they reach a queue", async () => {
     const hostile = [
       { id: "h1", kind: "icmp", from: from(pr1), target: "-f", timeoutMs: 1_000 },
