@@ -1,3 +1,4 @@
+import type { Probe as LabsProbe, ProbeResult as LabsProbeResult } from "@labnet/labs";
 import { isValidNetnsName } from "@labnet/netplan";
 import { z } from "zod";
 
@@ -90,7 +91,8 @@ export const Probe = z
       ctx.addIssue({ code: "custom", path: ["listenPort"], message: "listenPort needs listenIn" });
     }
   });
-export type Probe = z.infer<typeof Probe>;
+/** The probe contract of `@labnet/labs` (check planning), which {@link Probe} validates. */
+export type Probe = LabsProbe;
 
 /**
  * What a probe found: `ok`, the address a name resolved to (or ping reached), the command that
@@ -106,7 +108,17 @@ export const ProbeResult = z
     ms: z.number(),
   })
   .strict();
-export type ProbeResult = z.infer<typeof ProbeResult>;
+/** The result contract of `@labnet/labs`, which {@link ProbeResult} validates. */
+export type ProbeResult = LabsProbeResult;
+
+/** True only when `A` and `B` are assignable both ways: the schemas and the contract agree. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Compile-time guards: a field added to or changed in the labs contract without its schema
+// here (or the reverse) fails the typecheck.
+const probeSchemaMatchesContract: Same<z.infer<typeof Probe>, LabsProbe> = true;
+const resultSchemaMatchesContract: Same<z.infer<typeof ProbeResult>, LabsProbeResult> = true;
+void probeSchemaMatchesContract;
+void resultSchemaMatchesContract;
 
 /** A `host.probe` job: the machine (or lab host) asked, and its probes. */
 export const ProbeJob = z
