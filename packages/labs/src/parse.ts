@@ -81,11 +81,12 @@ function readYaml(text: string): Read {
     return {
       ok: false,
       errors: doc.errors.slice(0, 20).map((error) => {
-        const at = error.linePos?.[0];
+        const at = lineCounter.linePos(error.pos[0]);
         return {
           path: "",
           message: `not valid YAML: ${error.message.split("\n")[0]}`,
-          ...(at ? { line: at.line, column: at.col } : {}),
+          line: at.line,
+          column: at.col,
         };
       }),
     };

@@ -430,6 +430,10 @@ class Checker {
         state.networks.add(mode);
       }
     }
+    if (mode === undefined && attachments.length === 0) {
+      // Docker's default: the machine's predefined bridge.
+      state.networks.add(DEFAULT_BRIDGE.name);
+    }
     attachments.forEach(({ attachment, key }) => {
       const at = [...path, "networks", key];
       if (state.networks.has(attachment.network)) {
