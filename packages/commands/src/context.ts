@@ -8,6 +8,11 @@ export interface CommandContext {
   addressPools: readonly AddressPool[];
   /** Where LANs without a subnet get one (default DEFAULT_LAN_POOLS: 10.0.0.0/24 first). */
   lanPools?: readonly AddressPool[];
+  /**
+   * Subnets a pool pick must not overlap besides the scope's own (a lab's LAN avoids the
+   * subnets its machines' networks will use).
+   */
+  avoidSubnets?: readonly string[];
   /** MTU of networks that do not set one. */
   defaultMtu: number;
   /** Called after a transaction that wrote operations commits, to dispatch them at once. */

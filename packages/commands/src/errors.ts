@@ -17,7 +17,9 @@ export type DomainErrorCode =
   | "PORT_RANGE_EXHAUSTED"
   | "UNSUPPORTED_DRIVER"
   | "FORBIDDEN"
-  | "NO_HOST";
+  | "NO_HOST"
+  /** A lab template does not validate: each error names its path in the template. */
+  | "INVALID_TEMPLATE";
 
 export interface FieldError {
   /** Where in the request: `body.ipam.configs[0].gateway`, `path.networkId`. */

@@ -4,6 +4,25 @@ export { type ConnectNodeInput, connectNode } from "./endpoints/connect-node";
 export { type DisconnectNodeInput, disconnectNode } from "./endpoints/disconnect-node";
 export { DomainError, type DomainErrorCode, type FieldError, invalidField, notFound } from "./errors";
 export { registerHostWithDefaults } from "./hosts/register-host";
+export { type CreateLabInput, createLab, MAX_STUDENTS, provisionInstance } from "./labs/create-lab";
+export {
+  deleteLab,
+  namingOf,
+  rebuildInstance,
+  resolveLab,
+  selectInstances,
+  solveInstances,
+  sweepLabs,
+} from "./labs/lab-actions";
+export {
+  BUILTIN_PREFIX,
+  type CreateLabTemplateInput,
+  createLabTemplate,
+  deleteLabTemplate,
+  type ResolvedTemplate,
+  resolveLabTemplate,
+  templateProblem,
+} from "./labs/lab-templates";
 export {
   type CreatedMachine,
   type CreateMachineInput,

@@ -5,3 +5,4 @@ export {
   parseNotification,
   startOutboxDispatcher,
 } from "./dispatch-outbox";
+export { type LabSweeper, startLabSweeper } from "./sweep-labs";

@@ -12,6 +12,7 @@ import type { AppDeps } from "./routes/deps";
 import { registerHealthRoutes } from "./routes/health";
 import { registerHostRoutes } from "./routes/hosts";
 import { registerIpamRoutes } from "./routes/ipam";
+import { registerLabRoutes } from "./routes/labs";
 import { registerMachineKernelRoutes } from "./routes/machine-kernel";
 import { registerMachineRoutes } from "./routes/machines";
 import { registerNetworkRoutes } from "./routes/networks";
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     registerHealthRoutes,
     registerHostRoutes,
     registerIpamRoutes,
+    registerLabRoutes,
     registerMachineKernelRoutes,
     registerMachineRoutes,
     registerNetworkRoutes,

@@ -1,9 +1,9 @@
 import type { CommandContext } from "@labnet/commands";
-import { type OutboxDispatcher, startOutboxDispatcher } from "@labnet/controller";
+import { type OutboxDispatcher, startLabSweeper, startOutboxDispatcher } from "@labnet/controller";
 import type { Database, Sql } from "@labnet/db";
 import type { AddressPool } from "@labnet/ipam";
 import type { Logger } from "@labnet/log";
-import { createRedisConnection, HostInspector, HostQueues } from "@labnet/queue";
+import { createRedisConnection, HostInspector, HostProber, HostQueues } from "@labnet/queue";
 import { createApp, type GatewayApp } from "./app";
 import { createOperationWaiter } from "./services/operation-waiter";
 
@@ -20,9 +20,14 @@ export interface GatewayRuntimeOptions {
   /** Run the outbox dispatcher in this process. */
   runController: boolean;
   redispatchAfterMs: number;
+  /** How often expired and emptied labs are swept (default LAB_SWEEP_MS). */
+  labSweepMs?: number;
   /** Dispatcher's safety-net poll. */
   pollMs?: number;
 }
+
+/** Lab TTLs are checked this often. */
+const LAB_SWEEP_MS = 5_000;
 
 export interface GatewayRuntime {
   app: GatewayApp;
@@ -49,6 +54,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     : undefined;
   const waiter = createOperationWaiter(db, pg);
   const inspector = new HostInspector(queues, redis, options.queuePrefix);
+  const prober = new HostProber(queues, redis, options.queuePrefix);
   const commands: CommandContext = {
     db,
     addressPools: options.addressPools,
@@ -56,15 +62,21 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     defaultMtu: options.defaultMtu,
     ...(dispatcher ? { onOperationsWritten: dispatcher.kick } : {}),
   };
-  const app = createApp({ db, pg, redis, waiter, inspector, log, commands });
+  const app = createApp({ db, pg, redis, waiter, inspector, prober, log, commands });
+  // Lab TTLs and finished teardowns are the controller's too.
+  const labs = options.runController
+    ? startLabSweeper({ ctx: commands, log, intervalMs: options.labSweepMs ?? LAB_SWEEP_MS })
+    : undefined;
   return {
     app,
     commands,
     dispatcher,
     async stop() {
       await dispatcher?.stop();
+      await labs?.stop();
       await waiter.stop();
       await inspector.close();
+      await prober.close();
       await queues.close();
       redis.disconnect();
     },

@@ -102,6 +102,212 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/lab-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List lab templates
+         * @description The stored templates (latest version of each) and the built-in ones of the course material
+         *     (`builtin:<name>`).
+         */
+        get: operations["listLabTemplates"];
+        put?: never;
+        /**
+         * Store a lab template
+         * @description Validates the template (YAML or JSON in `source`) in full and stores it as version 1 of its
+         *     `name`, or as the next version when the name exists. A template with errors answers
+         *     `400 INVALID_TEMPLATE`, each error naming its path in the template and, for YAML, its line;
+         *     nothing is stored.
+         */
+        post: operations["createLabTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/lab-templates/{templateName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a lab template
+         * @description Its latest version, or `?version=N`; `builtin:<name>` shows a built-in one.
+         */
+        get: operations["getLabTemplate"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a lab template
+         * @description Every version goes; labs made from it keep their copy.
+         */
+        delete: operations["deleteLabTemplate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/labs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List labs */
+        get: operations["listLabs"];
+        put?: never;
+        /**
+         * Provision a lab for a class
+         * @description One call: one instance per student (`students`, or `count` students s01, s02, ...), each with
+         *     machines of its own on a LAN of its own, and the template's networks and nodes on them, with
+         *     the template's exact names and addresses. Answers `202` with the lab and its instances
+         *     (`summary.ready` of `summary.total`), or, with `Prefer: wait=N`, once every instance is ready
+         *     or failed (or N seconds passed). A failed instance is reported with its problem and can be
+         *     rebuilt alone (`.../instances/{id}/retry`).
+         */
+        post: operations["createLab"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/labs/{labId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a lab and who is done
+         * @description Per instance: its state, machines, nodes and addresses, external ports and its last check
+         *     result.
+         */
+        get: operations["getLab"];
+        put?: never;
+        post?: never;
+        /**
+         * Tear a lab down
+         * @description Every instance's machines go with everything on them; the lab disappears once they are gone.
+         *     Answers `202` with the lab `deleting`, or `204` with `Prefer: wait=N` when it was gone in time.
+         */
+        delete: operations["deleteLab"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/labs/{labId}/checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grade a lab by running its checks
+         * @description Runs every check of the template in every selected instance (all by default) as real probes
+         *     inside the nodes (ICMP, TCP, UDP, name resolution, published ports from outside), in parallel
+         *     with time limits. Answers `202` with the run, or, with `Prefer: wait=N`, `200` with the matrix
+         *     instance × check: pass/fail, expected and observed, the probe's command and output.
+         */
+        post: operations["runLabChecks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/labs/{labId}/check-runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Show a check run */
+        get: operations["getLabCheckRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/labs/{labId}/solve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply the solution
+         * @description Applies the template's solution steps to the selected instances (all by default): the answer
+         *     key, for the instructor and to test a template. Answers `202` with the lab.
+         */
+        post: operations["solveLab"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/labs/{labId}/instances/{instanceId}/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset one instance to the start
+         * @description Removes the instance's machines with everything on them and builds the template's start state
+         *     again for that student; the other instances are not touched.
+         */
+        post: operations["resetLabInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/labs/{labId}/instances/{instanceId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rebuild a failed instance
+         * @description Like reset, for an instance that failed to build (or any): only that instance is rebuilt.
+         */
+        post: operations["retryLabInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/machines": {
         parameters: {
             query?: never;
@@ -572,6 +778,7 @@ export interface components {
          *     | code | status |
          *     | --- | --- |
          *     | VALIDATION_FAILED | 400: the request does not match this document |
+         *     | INVALID_TEMPLATE | 400: a lab template has errors; each names its path in the template (`template.services.web.networks[1]`) and, for YAML, its line |
          *     | UNAUTHORIZED | 401 |
          *     | FORBIDDEN | 403 |
          *     | NOT_FOUND | 404 |
@@ -585,7 +792,7 @@ export interface components {
          *     | KERNEL_OPERATION_FAILED | 500: only in a failed operation's `error`: the lab host could not apply the change |
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "NETWORK_FULL" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "INTERNAL" | "HOST_UNAVAILABLE" | "KERNEL_OPERATION_FAILED";
+        ProblemCode: "VALIDATION_FAILED" | "INVALID_TEMPLATE" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "NETWORK_FULL" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "INTERNAL" | "HOST_UNAVAILABLE" | "KERNEL_OPERATION_FAILED";
         /** @description One field at fault. */
         ProblemFieldError: {
             /**
@@ -723,6 +930,180 @@ export interface components {
         };
         HostList: {
             items: components["schemas"]["Host"][];
+        };
+        /** @description A lab template (one version), as stored or built in. */
+        LabTemplate: {
+            /** @description Null for a built-in template. */
+            id?: string | null;
+            /** @example seed-001-ex2 */
+            name: string;
+            version: number;
+            /** @description Every stored version of the name. */
+            versions?: number[];
+            builtin: boolean;
+            title?: string | null;
+            /** @enum {string} */
+            format?: "yaml" | "json";
+            /** @description The template as it was sent. */
+            source?: string;
+            /** @description The validated template, normalized (defaults filled in). */
+            spec: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt?: string | null;
+        };
+        LabTemplateList: {
+            items: components["schemas"]["LabTemplate"][];
+        };
+        CreateLabTemplateRequest: {
+            /**
+             * @description The template, YAML or JSON: Docker Compose's `networks` and `services` (the nodes), and
+             *     Labnet's `machines`, `lan`, `solution` and `checks` (see the README, "Labs").
+             */
+            source: string;
+            /**
+             * @description Default from the text (JSON when it starts with `{`).
+             * @enum {string}
+             */
+            format?: "yaml" | "json";
+        };
+        Lab: {
+            /** @example lab_k3x7q2mzd4a5b6c7 */
+            id: string;
+            name: string;
+            template: {
+                name: string;
+                version: number;
+            };
+            /** @enum {string} */
+            state: "active" | "deleting";
+            /** Format: date-time */
+            expiresAt?: string | null;
+            /** @description `ready` of `total` instances (`12/30 ready`). */
+            summary: {
+                total: number;
+                ready: number;
+                provisioning: number;
+                failed: number;
+            };
+            instances: components["schemas"]["LabInstance"][];
+            labels: components["schemas"]["Labels"];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        LabList: {
+            items: components["schemas"]["Lab"][];
+        };
+        /** @description One student's copy of the lab. */
+        LabInstance: {
+            id: string;
+            student: string;
+            /** @enum {string} */
+            state: "provisioning" | "ready" | "failed" | "deleting";
+            /** @description Why it could not be built (a failed resource or a refused step). */
+            problem?: string | null;
+            /** @description How many times it was built (reset and retry count up). */
+            generation: number;
+            hostId?: string;
+            machines: {
+                id: string;
+                name: string;
+                hostname: string;
+                state: string;
+                /** @description Its eth0 address on the instance's LAN. */
+                address?: string | null;
+                netnsPath?: string | null;
+            }[];
+            nodes: {
+                id: string;
+                name: string;
+                /** @description The machine's hostname (as the template names it). */
+                machine: string;
+                state: string;
+                /** @description Network name → address. */
+                addresses: {
+                    [key: string]: string;
+                };
+            }[];
+            ports: {
+                node: string;
+                protocol: string;
+                containerPort: number;
+                /** @description On the machine (its own address). */
+                hostPort: number;
+                /** @description On the lab host, from outside. */
+                externalPort?: number | null;
+            }[];
+            lastCheck?: {
+                runId: string;
+                passed: number;
+                total: number;
+                /** Format: date-time */
+                at?: string;
+            } | null;
+        };
+        CreateLabRequest: {
+            /**
+             * @description Unique; a DNS label (it is part of the machines' names).
+             * @example net101
+             */
+            name: string;
+            /**
+             * @description `builtin:<name>`, `<name>` (its latest version) or `<name>@<version>`.
+             * @example builtin:seed-001-ex2
+             */
+            template: string;
+            /** @description One instance per student (DNS labels of at most 20 characters). */
+            students?: string[];
+            /** @description Instead of `students`, this many students s01, s02, ... */
+            count?: number;
+            /** @description Put every instance on this lab host (default the least loaded one, per instance). */
+            host?: string;
+            /** @description Tear the lab down this long after creation. */
+            ttlSeconds?: number;
+            labels?: components["schemas"]["Labels"];
+        };
+        SelectInstancesRequest: {
+            /** @description Instance ids or students (default every instance). */
+            instances?: string[];
+        };
+        LabCheckRun: {
+            id: string;
+            labId: string;
+            /** @enum {string} */
+            state: "running" | "done" | "failed";
+            problem?: string | null;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt?: string | null;
+            summary: {
+                instances: number;
+                /** @description Checks that passed, over every instance. */
+                passed: number;
+                failed: number;
+            };
+            /** @description The matrix, one row per instance. */
+            results: {
+                instanceId: string;
+                student: string;
+                checks: components["schemas"]["CheckOutcome"][];
+            }[];
+        };
+        /** @description One check in one instance, graded by a real probe. */
+        CheckOutcome: {
+            name: string;
+            passed: boolean;
+            /** @example app_container reaches web_container.app (icmp) */
+            expected: string;
+            observed: string;
+            evidence?: {
+                /** @description The probe's command, as run inside the node. */
+                command: string;
+                output: string;
+                ms: number;
+            } | null;
         };
         /**
          * @description A Docker host (the seeds' 宿主机): networks, nodes, IPAM and published ports belong to one
@@ -2184,6 +2565,21 @@ export interface components {
          */
         PortMappingIdFilter: string[];
         /**
+         * @description The template's name, or `builtin:<name>` for a built-in one.
+         * @example seed-001-ex2
+         */
+        LabTemplateName: string;
+        /**
+         * @description The lab's id (`lab_...`) or its name.
+         * @example net101
+         */
+        LabIdOrName: components["schemas"]["IdOrName"];
+        /**
+         * @description The instance's id (`lin_...`) or its student.
+         * @example s01
+         */
+        LabInstanceRef: string;
+        /**
          * @description The machine's id (`hst_...`) or its name.
          * @example alice-bdc01
          */
@@ -2415,6 +2811,469 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    listLabTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The templates. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabTemplateList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    createLabTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLabTemplateRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabTemplate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getLabTemplate: {
+        parameters: {
+            query?: {
+                version?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The template's name, or `builtin:<name>` for a built-in one.
+                 * @example seed-001-ex2
+                 */
+                templateName: components["parameters"]["LabTemplateName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabTemplate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteLabTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The template's name, or `builtin:<name>` for a built-in one.
+                 * @example seed-001-ex2
+                 */
+                templateName: components["parameters"]["LabTemplateName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    listLabs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The labs, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    createLab: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLabRequest"];
+            };
+        };
+        responses: {
+            /** @description Provisioned while the call waited. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lab"];
+                };
+            };
+            /** @description Recorded; instances are being built. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lab"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getLab: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lab. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lab"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    deleteLab: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removal under way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lab"];
+                };
+            };
+            /** @description Removed while the call waited. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    runLabChecks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelectInstancesRequest"];
+            };
+        };
+        responses: {
+            /** @description Done while the call waited. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabCheckRun"];
+                };
+            };
+            /** @description Running; follow the run. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabCheckRun"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getLabCheckRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabCheckRun"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    solveLab: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelectInstancesRequest"];
+            };
+        };
+        responses: {
+            /** @description Applied; the kernel work follows. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lab"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    resetLabInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+                /**
+                 * @description The instance's id (`lin_...`) or its student.
+                 * @example s01
+                 */
+                instanceId: components["parameters"]["LabInstanceRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rebuilding. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lab"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    retryLabInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+                /**
+                 * @description The instance's id (`lin_...`) or its student.
+                 * @example s01
+                 */
+                instanceId: components["parameters"]["LabInstanceRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rebuilding. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lab"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalServerError"];
         };
     };

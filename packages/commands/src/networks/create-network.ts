@@ -245,10 +245,10 @@ async function pickPoolSubnet(tx: Tx, ctx: CommandContext, scope: string): Promi
     .select({ subnet: schema.ipamConfigs.subnet })
     .from(schema.ipamConfigs)
     .where(eq(schema.ipamConfigs.scope, scope));
-  const subnet = findFreeSubnet(
-    ctx.addressPools,
-    taken.map((t) => t.subnet),
-  );
+  const subnet = findFreeSubnet(ctx.addressPools, [
+    ...taken.map((t) => t.subnet),
+    ...(ctx.avoidSubnets ?? []),
+  ]);
   if (!subnet) {
     throw new DomainError(
       "POOL_EXHAUSTED",

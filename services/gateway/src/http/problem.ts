@@ -23,6 +23,7 @@ export const PROBLEM_TYPE_BASE = "https://labnet.dev/problems/";
  */
 export const PROBLEM_CODES: Readonly<Record<ProblemCode, { status: ProblemStatus; title: string }>> = {
   VALIDATION_FAILED: { status: 400, title: "Validation failed" },
+  INVALID_TEMPLATE: { status: 400, title: "Invalid lab template" },
   UNAUTHORIZED: { status: 401, title: "Unauthorized" },
   FORBIDDEN: { status: 403, title: "Forbidden" },
   NOT_FOUND: { status: 404, title: "Not found" },

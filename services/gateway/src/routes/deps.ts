@@ -1,7 +1,7 @@
 import type { CommandContext } from "@labnet/commands";
 import type { Database, Sql } from "@labnet/db";
 import type { Logger } from "@labnet/log";
-import type { HostInspector } from "@labnet/queue";
+import type { HostInspector, HostProber } from "@labnet/queue";
 import type { Redis } from "ioredis";
 import type { OperationWaiter } from "../services/operation-waiter";
 
@@ -13,6 +13,8 @@ export interface AppDeps {
   waiter: OperationWaiter;
   /** Asks executors for the kernel truth of their machines (request/response on the host queues). */
   inspector: HostInspector;
+  /** Runs labs' grading probes on executors (request/response on the host queues). */
+  prober: HostProber;
   commands: CommandContext;
   log: Logger;
 }

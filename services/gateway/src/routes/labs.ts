@@ -1,0 +1,188 @@
+import {
+  BUILTIN_PREFIX,
+  createLab,
+  createLabTemplate,
+  deleteLab,
+  deleteLabTemplate,
+  notFound,
+  rebuildInstance,
+  resolveLab,
+  selectInstances,
+  solveInstances,
+} from "@labnet/commands";
+import {
+  findLab,
+  findLabTemplate,
+  labTemplateVersions,
+  listLabs,
+  listLabTemplates,
+  schema,
+} from "@labnet/db";
+import { BUILTIN_TEMPLATES } from "@labnet/labs";
+import { and, eq } from "drizzle-orm";
+import type { Context } from "hono";
+import type { GatewayApp } from "../app";
+import { registerOperation } from "../http/openapi-router";
+import { parsePreferWait, preferenceApplied } from "../http/prefer";
+import { requireRole } from "../middleware/auth";
+import { checkRunView, startCheckRun } from "../services/lab-checks";
+import { builtinTemplateView, labTemplateView } from "../views/lab-template-view";
+import { labSettled, labView } from "../views/lab-view";
+import type { AppDeps } from "./deps";
+
+/** How often a waiting call looks at the lab again. */
+const WAIT_POLL_MS = 200;
+
+export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
+  const { db } = deps;
+  const ctx = deps.commands;
+
+  registerOperation(app, "listLabTemplates", async (c) => {
+    const stored = await listLabTemplates(db);
+    const builtins = [...BUILTIN_TEMPLATES.keys()].sort().map((name) => builtinTemplateView(name));
+    return c.json({ items: [...builtins, ...stored.map((row) => labTemplateView(row))] }, 200);
+  });
+
+  registerOperation(app, "createLabTemplate", async (c, input) => {
+    requireRole(c.get("token"), ["admin"]);
+    const row = await createLabTemplate({ ctx, input: input.body });
+    const versions = await labTemplateVersions(db, row.name);
+    c.header("Location", `/v1/lab-templates/${row.name}`);
+    return c.json(labTemplateView(row, versions), 201);
+  });
+
+  registerOperation(app, "getLabTemplate", async (c, input) => {
+    const name = input.params.templateName;
+    if (name.startsWith(BUILTIN_PREFIX)) {
+      if (!BUILTIN_TEMPLATES.has(name.slice(BUILTIN_PREFIX.length))) {
+        throw notFound("built-in template", name, "path.templateName");
+      }
+      return c.json(builtinTemplateView(name.slice(BUILTIN_PREFIX.length)), 200);
+    }
+    const row = await findLabTemplate(db, name, input.query?.version);
+    if (!row) {
+      throw notFound("lab template", name, "path.templateName");
+    }
+    return c.json(labTemplateView(row, await labTemplateVersions(db, name)), 200);
+  });
+
+  registerOperation(app, "deleteLabTemplate", async (c, input) => {
+    requireRole(c.get("token"), ["admin"]);
+    await deleteLabTemplate({ ctx, name: input.params.templateName });
+    return c.body(null, 204);
+  });
+
+  registerOperation(app, "listLabs", async (c) => {
+    const rows = await listLabs(db);
+    return c.json({ items: await Promise.all(rows.map((row) => labView(db, row))) }, 200);
+  });
+
+  registerOperation(app, "createLab", async (c, input) => {
+    requireRole(c.get("token"), ["admin"]);
+    const lab = await createLab({ ctx, input: input.body });
+    c.header("Location", `/v1/labs/${lab.id}`);
+    const view = await waitForLab(c, lab.id);
+    return c.json(view, labSettled(view) && view.summary.failed === 0 ? 201 : 202);
+  });
+
+  registerOperation(app, "getLab", async (c, input) => {
+    const lab = await resolveLab(ctx, input.params.labId);
+    return c.json(await labView(db, lab), 200);
+  });
+
+  registerOperation(app, "deleteLab", async (c, input) => {
+    requireRole(c.get("token"), ["admin"]);
+    const lab = await deleteLab(ctx, await resolveLab(ctx, input.params.labId));
+    const wait = parsePreferWait(c.req.header("prefer"));
+    if (wait !== undefined && wait > 0) {
+      c.header("Preference-Applied", preferenceApplied(wait));
+      const deadline = Date.now() + wait * 1000;
+      while (Date.now() < deadline) {
+        if (!(await findLab(db, lab.id))) {
+          return c.body(null, 204);
+        }
+        await sleep(WAIT_POLL_MS);
+      }
+    }
+    const current = await findLab(db, lab.id);
+    return current ? c.json(await labView(db, current), 202) : c.body(null, 204);
+  });
+
+  registerOperation(app, "solveLab", async (c, input) => {
+    requireRole(c.get("token"), ["admin"]);
+    const lab = await resolveLab(ctx, input.params.labId);
+    const instances = await selectInstances(ctx, lab, input.body.instances);
+    await solveInstances(ctx, lab, instances);
+    return c.json(await labView(db, lab), 202);
+  });
+
+  const rebuild = async (c: Context, labRef: string, instanceRef: string) => {
+    requireRole(c.get("token"), ["admin"]);
+    const lab = await resolveLab(ctx, labRef);
+    const [instance] = await selectInstances(ctx, lab, [instanceRef], "path.instanceId");
+    if (!instance) {
+      throw notFound("lab instance", instanceRef, "path.instanceId");
+    }
+    await rebuildInstance(ctx, lab, instance);
+    return c.json(await labView(db, lab), 202);
+  };
+  registerOperation(app, "resetLabInstance", (c, input) =>
+    rebuild(c, input.params.labId, input.params.instanceId),
+  );
+  registerOperation(app, "retryLabInstance", (c, input) =>
+    rebuild(c, input.params.labId, input.params.instanceId),
+  );
+
+  registerOperation(app, "runLabChecks", async (c, input) => {
+    const lab = await resolveLab(ctx, input.params.labId);
+    const instances = await selectInstances(ctx, lab, input.body.instances);
+    const { run, done } = await startCheckRun(deps, lab, instances);
+    c.header("Location", `/v1/labs/${lab.id}/check-runs/${run.id}`);
+    const wait = parsePreferWait(c.req.header("prefer"));
+    if (wait !== undefined && wait > 0) {
+      c.header("Preference-Applied", preferenceApplied(wait));
+      const finished = await Promise.race([done, sleep(wait * 1000).then(() => undefined)]);
+      if (finished) {
+        return c.json(checkRunView(finished, instances), 200);
+      }
+    }
+    return c.json(checkRunView(run, instances), 202);
+  });
+
+  registerOperation(app, "getLabCheckRun", async (c, input) => {
+    const lab = await resolveLab(ctx, input.params.labId);
+    const [run] = await db
+      .select()
+      .from(schema.labCheckRuns)
+      .where(and(eq(schema.labCheckRuns.id, input.params.runId), eq(schema.labCheckRuns.labId, lab.id)));
+    if (!run) {
+      throw notFound("check run", input.params.runId, "path.runId");
+    }
+    const instances = await selectInstances(ctx, lab, undefined);
+    return c.json(checkRunView(run, instances), 200);
+  });
+
+  /** The lab's view; with `Prefer: wait=N`, once no instance is still being built (or N s). */
+  async function waitForLab(c: Context, labId: string) {
+    const wait = parsePreferWait(c.req.header("prefer"));
+    const deadline = Date.now() + (wait ?? 0) * 1000;
+    if (wait !== undefined && wait > 0) {
+      c.header("Preference-Applied", preferenceApplied(wait));
+    }
+    for (;;) {
+      const lab = await findLab(db, labId);
+      if (!lab) {
+        throw notFound("lab", labId);
+      }
+      const view = await labView(db, lab);
+      if (labSettled(view) || Date.now() >= deadline) {
+        return view;
+      }
+      await sleep(WAIT_POLL_MS);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,159 @@
+/**
+ * Issue 9, labs: seed 001 exercise 2 provisioned for a class in one call, graded by real probes
+ * before and after the solution, reset of one student, isolation between students, teardown.
+ */
+import type { components } from "@labnet/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/kernel-state";
+import type { TestLabnet } from "../helpers/labnet";
+import { listNetns, netnsOf, ping, type SimHost } from "../helpers/netns";
+import { startSimHostLabnet } from "../helpers/sim-host-labnet";
+
+type Lab = components["schemas"]["Lab"];
+type CheckRun = components["schemas"]["LabCheckRun"];
+
+const STUDENTS = Number(process.env.LABNET_TEST_LAB_STUDENTS ?? 6);
+const APP_REACHES_WEB = "app_container reaches web_container.app";
+
+let labnet: TestLabnet;
+let host: SimHost;
+
+beforeAll(async () => {
+  ({ labnet, host } = await startSimHostLabnet("lb", 64));
+});
+
+afterAll(async () => {
+  await labnet?.stop();
+  await host?.destroy();
+});
+
+async function getLab(name: string): Promise<Lab> {
+  const res = await labnet.client.GET("/v1/labs/{labId}", { params: { path: { labId: name } } });
+  if (!res.data) {
+    throw new Error(`no lab ${name}: ${JSON.stringify(res.error)}`);
+  }
+  return res.data;
+}
+
+async function waitReady(name: string): Promise<Lab> {
+  return eventually(
+    async () => {
+      const lab = await getLab(name);
+      return lab.summary.ready === lab.summary.total ? lab : undefined;
+    },
+    60_000,
+    `every instance of ${name} to be ready`,
+  );
+}
+
+async function runChecks(name: string, instances?: string[]): Promise<CheckRun> {
+  const res = await labnet.waitingClient.POST("/v1/labs/{labId}/checks", {
+    params: { path: { labId: name } },
+    body: instances ? { instances } : {},
+  });
+  expect(res.response.status, JSON.stringify(res.error)).toBe(200);
+  if (!res.data) {
+    throw new Error("no run");
+  }
+  expect(res.data.state).toBe("done");
+  return res.data;
+}
+
+function outcome(run: CheckRun, student: string, check: string) {
+  return run.results.find((r) => r.student === student)?.checks.find((c) => c.name === check);
+}
+
+describe(`seed 001 exercise 2 for ${STUDENTS} students`, () => {
+  const students = Array.from({ length: STUDENTS }, (_, i) => `s${String(i + 1).padStart(2, "0")}`);
+  const solved = students.slice(0, Math.ceil(STUDENTS / 3));
+
+  it("provisions with one call: every instance ready, with the template's names and addresses", async () => {
+    const res = await labnet.waitingClient.POST("/v1/labs", {
+      body: { name: "ex2", template: "builtin:seed-001-ex2", count: STUDENTS },
+    });
+    expect([201, 202], JSON.stringify(res.error)).toContain(res.response.status);
+    const lab = await waitReady("ex2");
+    expect(lab.summary).toMatchObject({ total: STUDENTS, ready: STUDENTS, failed: 0 });
+    const addresses = new Set(
+      lab.instances.map((i) => JSON.stringify(i.nodes.map((n) => [n.name, n.addresses]).sort())),
+    );
+    expect(addresses.size).toBe(1);
+  });
+
+  it("before the solution, app_container does not reach web_container.app anywhere, with evidence", async () => {
+    const run = await runChecks("ex2");
+    for (const student of students) {
+      const check = outcome(run, student, APP_REACHES_WEB);
+      expect(check?.passed, JSON.stringify(check)).toBe(false);
+      expect(check?.evidence?.command).toContain("ping");
+      expect(check?.evidence?.output.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("after solve on some, exactly those pass", async () => {
+    const res = await labnet.client.POST("/v1/labs/{labId}/solve", {
+      params: { path: { labId: "ex2" } },
+      body: { instances: solved },
+    });
+    expect(res.response.status, JSON.stringify(res.error)).toBe(202);
+    await waitReady("ex2");
+    const run = await eventually(
+      async () => {
+        const attempt = await runChecks("ex2");
+        return solved.every((s) => outcome(attempt, s, APP_REACHES_WEB)?.passed) ? attempt : undefined;
+      },
+      30_000,
+      "the solved instances to pass",
+    );
+    for (const student of students) {
+      expect(outcome(run, student, APP_REACHES_WEB)?.passed, student).toBe(solved.includes(student));
+    }
+    const lab = await getLab("ex2");
+    const first = lab.instances.find((i) => i.student === students[0]);
+    expect(first?.lastCheck?.runId).toBe(run.id);
+  });
+
+  it("a node of one student reaches nothing of another's", async () => {
+    const lab = await getLab("ex2");
+    const [a, b] = [lab.instances[0], lab.instances[1]];
+    const nodeOf = async (instance: typeof a, name: string) => {
+      const id = instance?.nodes.find((n) => n.name === name)?.id ?? "";
+      const res = await labnet.client.GET("/v1/nodes/{nodeId}", { params: { path: { nodeId: id } } });
+      return netnsOf(res.data?.sandboxKey);
+    };
+    const from = await nodeOf(a, "app_container");
+    for (const machine of b?.machines ?? []) {
+      expect(await ping(from, machine.address ?? "", { timeoutSec: 1 })).toBe(false);
+    }
+  });
+
+  it("reset puts one instance back to the start, the others untouched", async () => {
+    const student = solved[0] ?? "s01";
+    const res = await labnet.client.POST("/v1/labs/{labId}/instances/{instanceId}/reset", {
+      params: { path: { labId: "ex2", instanceId: student } },
+    });
+    expect(res.response.status, JSON.stringify(res.error)).toBe(202);
+    await waitReady("ex2");
+    const run = await runChecks("ex2");
+    expect(outcome(run, student, APP_REACHES_WEB)?.passed).toBe(false);
+    for (const other of solved.slice(1)) {
+      expect(outcome(run, other, APP_REACHES_WEB)?.passed).toBe(true);
+    }
+  });
+
+  it("teardown leaves nothing on the host", async () => {
+    const res = await labnet.waitingClient.DELETE("/v1/labs/{labId}", { params: { path: { labId: "ex2" } } });
+    expect([202, 204]).toContain(res.response.status);
+    await eventually(
+      async () =>
+        (await labnet.client.GET("/v1/labs/{labId}", { params: { path: { labId: "ex2" } } })).response
+          .status === 404
+          ? true
+          : undefined,
+      60_000,
+      "the lab to be gone",
+    );
+    const left = (await listNetns(host.hostNetns)).filter((n) => n !== host.hostNetns);
+    expect(left).toEqual([]);
+  });
+});
