@@ -235,7 +235,7 @@ export function normalizeTemplate(raw: RawTemplate): LabTemplate {
   }
   return {
     name: raw.name,
-    title: raw.title,
+    title: raw.title ?? raw.name,
     ...(raw.description === undefined ? {} : { description: raw.description }),
     machines: machinesOf(raw),
     lan: raw.lan?.subnet === undefined ? {} : { subnet: raw.lan.subnet },

@@ -277,7 +277,7 @@ export const RawTemplate = z.strictObject({
     .string()
     .max(63, { error: "a template name has at most 63 characters" })
     .regex(TEMPLATE_NAME, { error: "a template name is a-z, 0-9 and -, starting with a letter or digit" }),
-  title: line(200),
+  title: line(200).optional(),
   description: z.string().max(20_000, { error: "at most 20000 characters" }).optional(),
   machines: z
     .record(

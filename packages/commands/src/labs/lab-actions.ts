@@ -69,7 +69,12 @@ export async function solveInstances(
       }
       outcome.set(instance.id, undefined);
     } catch (error) {
-      outcome.set(instance.id, error instanceof Error ? error.message : String(error));
+      const problem = `solution: ${error instanceof Error ? error.message : String(error)}`;
+      outcome.set(instance.id, problem);
+      await ctx.db
+        .update(schema.labInstances)
+        .set({ problem, updatedAt: sql`now()` })
+        .where(eq(schema.labInstances.id, instance.id));
     }
   }
   return outcome;

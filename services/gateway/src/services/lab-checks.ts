@@ -150,10 +150,14 @@ function resolveInstance(
     }
   }
   const nodesById = new Map(resources.nodes.map((n) => [n.id, n]));
-  for (const { key, machineKey } of plan.services) {
-    const machineId = machineIds.get(machineKey);
-    const node = resources.nodes.find((n) => n.hostId === machineId && n.name === key);
-    if (!node) {
+  const machineKeys = new Map([...machineIds].map(([key, id]) => [id, key]));
+  // The template's services where the plan put them; those its solution created (or a student
+  // did), by name on the instance's machines.
+  const placed = new Map(plan.services.map((s) => [s.key, machineIds.get(s.machineKey)]));
+  for (const node of resources.nodes) {
+    const machineKey = machineKeys.get(node.hostId);
+    const wanted = placed.get(node.name);
+    if (machineKey === undefined || (wanted !== undefined && wanted !== node.hostId)) {
       continue;
     }
     const owner = node.netnsOwnerId ? nodesById.get(node.netnsOwnerId) : node;
@@ -161,7 +165,7 @@ function resolveInstance(
     if (!netns || !owner) {
       continue;
     }
-    resolved.services[key] = {
+    resolved.services[node.name] = {
       netns,
       addresses: Object.fromEntries(
         resources.endpoints.filter((e) => e.nodeId === owner.id).map((e) => [e.networkName, e.address]),
