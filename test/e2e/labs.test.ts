@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/kernel-state";
 import type { TestLabnet } from "../helpers/labnet";
 import { listNetns, netnsOf, ping, type SimHost } from "../helpers/netns";
+import type { TestProcess } from "../helpers/processes";
 import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 
 type Lab = components["schemas"]["Lab"];
@@ -17,9 +18,10 @@ const APP_REACHES_WEB = "app_container reaches web_container.app";
 
 let labnet: TestLabnet;
 let host: SimHost;
+let executor: TestProcess;
 
 beforeAll(async () => {
-  ({ labnet, host } = await startSimHostLabnet("lb", 64));
+  ({ labnet, host, executor } = await startSimHostLabnet("lb", 64));
 });
 
 afterAll(async () => {
@@ -155,5 +157,49 @@ describe(`seed 001 exercise 2 for ${STUDENTS} students`, () => {
     );
     const left = (await listNetns(host.hostNetns)).filter((n) => n !== host.hostNetns);
     expect(left).toEqual([]);
+  });
+});
+
+describe("a lab's life around its executor and its TTL", () => {
+  it("an instance recorded while the executor was down completes after it returns, and retry rebuilds it alone", async () => {
+    await executor.kill();
+    const res = await labnet.client.POST("/v1/labs", {
+      body: { name: "down", template: "builtin:seed-001-ex1", count: 2 },
+    });
+    expect(res.response.status, JSON.stringify(res.error)).toBe(202);
+    expect(res.data?.summary.provisioning).toBe(2);
+    executor = labnet.startExecutor(host.hostNetns);
+    const retried = await labnet.client.POST("/v1/labs/{labId}/instances/{instanceId}/retry", {
+      params: { path: { labId: "down", instanceId: "s02" } },
+    });
+    expect(retried.response.status, JSON.stringify(retried.error)).toBe(202);
+    const lab = await waitReady("down");
+    expect(lab.instances.map((i) => [i.student, i.generation])).toEqual([
+      ["s01", 1],
+      ["s02", 2],
+    ]);
+    await labnet.waitingClient.DELETE("/v1/labs/{labId}", { params: { path: { labId: "down" } } });
+  });
+
+  it("is torn down when its TTL has passed", async () => {
+    const res = await labnet.client.POST("/v1/labs", {
+      body: { name: "ttl", template: "builtin:seed-001-ex1", count: 1, ttlSeconds: 1 },
+    });
+    expect(res.response.status, JSON.stringify(res.error)).toBe(202);
+    await eventually(
+      async () =>
+        (await labnet.client.GET("/v1/labs/{labId}", { params: { path: { labId: "ttl" } } })).response
+          .status === 404
+          ? true
+          : undefined,
+      60_000,
+      "the expired lab to be gone",
+    );
+    await eventually(
+      async () =>
+        (await listNetns(host.hostNetns)).filter((n) => n !== host.hostNetns).length === 0 ? true : undefined,
+      30_000,
+      "its namespaces to be gone",
+    );
   });
 });
