@@ -3,6 +3,7 @@
  * before and after the solution, reset of one student, isolation between students, teardown.
  */
 import type { components } from "@labnet/api";
+import { runCommandOrThrow } from "@labnet/devstack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/kernel-state";
 import type { TestLabnet } from "../helpers/labnet";
@@ -168,7 +169,8 @@ describe("a lab's life around its executor and its TTL", () => {
     });
     expect(res.response.status, JSON.stringify(res.error)).toBe(202);
     expect(res.data?.summary.provisioning).toBe(2);
-    executor = labnet.startExecutor(host.hostNetns);
+    // Reconciles every 2 s from here on (the drift test below waits for them).
+    executor = labnet.startExecutor(host.hostNetns, { LABNET_RECONCILE_MS: "2000" });
     const retried = await labnet.client.POST("/v1/labs/{labId}/instances/{instanceId}/retry", {
       params: { path: { labId: "down", instanceId: "s02" } },
     });
@@ -201,5 +203,39 @@ describe("a lab's life around its executor and its TTL", () => {
       30_000,
       "its namespaces to be gone",
     );
+  });
+
+  it("a student's change is shown as drift, not undone; reset restores the start", async () => {
+    await labnet.waitingClient.POST("/v1/labs", {
+      body: { name: "drift", template: "builtin:seed-001-ex2", count: 1 },
+    });
+    const lab = await waitReady("drift");
+    const app = lab.instances[0]?.nodes.find((n) => n.name === "app_container");
+    const node = await labnet.client.GET("/v1/nodes/{nodeId}", {
+      params: { path: { nodeId: app?.id ?? "" } },
+    });
+    const netns = netnsOf(node.data?.sandboxKey);
+    // The student flushes app_container's address.
+    await runCommandOrThrow(["ip", "-n", netns, "addr", "flush", "dev", "eth0"]);
+    const drifted = await eventually(
+      async () => {
+        const current = await getLab("drift");
+        const changes = current.instances[0]?.machines.flatMap((m) => m.drift?.changes ?? []) ?? [];
+        return changes.some((c) => c.includes("addr replace")) ? changes : undefined;
+      },
+      20_000,
+      "the drift to be reported",
+    );
+    expect(drifted.join("\n")).toContain(`${netns}: addr replace ${app?.addresses.app}`);
+    // Reconciles went by and the student's change stands.
+    const addr = await runCommandOrThrow(["ip", "-n", netns, "-4", "addr", "show", "dev", "eth0"]);
+    expect(addr.stdout).not.toContain("inet ");
+    await labnet.client.POST("/v1/labs/{labId}/instances/{instanceId}/reset", {
+      params: { path: { labId: "drift", instanceId: "s01" } },
+    });
+    const reset = await waitReady("drift");
+    expect(reset.instances[0]?.generation).toBe(2);
+    expect(reset.instances[0]?.machines.every((m) => m.drift === null)).toBe(true);
+    await labnet.waitingClient.DELETE("/v1/labs/{labId}", { params: { path: { labId: "drift" } } });
   });
 });

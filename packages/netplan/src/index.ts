@@ -105,7 +105,7 @@ export {
   SANDBOX_OBSERVE_BATCH,
 } from "./parse-ip-json";
 export type { HostPlan, PlanOptions, SandboxBatch } from "./plan";
-export { isIpNoop, planHost } from "./plan";
+export { describePlan, isIpNoop, planHost } from "./plan";
 export type {
   ExposedPort,
   ExposedPortResult,

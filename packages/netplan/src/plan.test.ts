@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
 import { ruleSetAfter } from "./iptables-applied";
 import type { ObservedHost, ObservedLink } from "./observed";
-import { type HostPlan, isIpNoop, planHost } from "./plan";
+import { describePlan, type HostPlan, isIpNoop, planHost } from "./plan";
 
 const PREFIX = "lt4f2ah1-";
 const BR = "lnbr-aaaaaaaa";
@@ -642,5 +642,27 @@ describe("planHost refuses desired state that must not reach the kernel", () => 
   ];
   it.each(cases)("$name", ({ given, prefix }) => {
     expect(() => planHost(given, empty, { netnsPrefix: prefix ?? PREFIX, prune: true })).toThrow(/invalid/);
+  });
+});
+
+describe("describePlan", () => {
+  it("names every change of a plan, one line each, with where it happens", () => {
+    expect(
+      describePlan({
+        netnsAdd: ["ln-a"],
+        hostBatch: ["link add lnbr-abcdefgh type bridge"],
+        sandboxBatches: [{ netns: "ln-a", lines: ["addr replace 172.18.0.2/16 dev eth0"] }],
+        iptablesRestore:
+          "*nat\n:LABNET-POSTROUTING - [0:0]\n-A LABNET-POSTROUTING -s 172.18.0.0/16 -j MASQUERADE\nCOMMIT\n",
+        netnsDelete: ["ln-b"],
+      }),
+    ).toEqual([
+      "netns add ln-a",
+      "host: link add lnbr-abcdefgh type bridge",
+      "ln-a: addr replace 172.18.0.2/16 dev eth0",
+      "iptables: :LABNET-POSTROUTING - [0:0]",
+      "iptables: -A LABNET-POSTROUTING -s 172.18.0.0/16 -j MASQUERADE",
+      "netns del ln-b",
+    ]);
   });
 });

@@ -304,6 +304,25 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
   };
 }
 
+/**
+ * What a plan would change, one line per change (`netns add ns1`, `host: link add ...`,
+ * `ns1: addr replace ...`, `iptables: -A LABNET-...`): how far the kernel drifted from the
+ * desired state, for a machine whose drift is reported rather than repaired.
+ */
+export function describePlan(plan: HostPlan): string[] {
+  return [
+    ...plan.netnsAdd.map((name) => `netns add ${name}`),
+    ...plan.hostBatch.map((line) => `host: ${line}`),
+    ...plan.sandboxBatches.flatMap((batch) => batch.lines.map((line) => `${batch.netns}: ${line}`)),
+    ...(plan.fdbBatch ?? []).map((line) => `fdb: ${line}`),
+    ...plan.iptablesRestore
+      .split("\n")
+      .filter((line) => line.startsWith("-A ") || line.startsWith("-X ") || line.startsWith(":LABNET"))
+      .map((line) => `iptables: ${line}`),
+    ...plan.netnsDelete.map((name) => `netns del ${name}`),
+  ];
+}
+
 /** True when the plan has no `ip` work (whatever its iptables payload). */
 export function isIpNoop(plan: HostPlan): boolean {
   return (

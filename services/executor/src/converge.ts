@@ -9,6 +9,7 @@ import type { Logger } from "@labnet/log";
 import {
   type DesiredHost,
   type DesiredSandbox,
+  describePlan,
   planHost,
   type ResolverHost,
   routeLocalnetBridges,
@@ -214,6 +215,24 @@ async function convergeSnapshot(
     departed: plan.netnsDelete.length > 0 && (desired.departingHostVeths?.length ?? 0) > 0,
     ...(unattributed.length > 0 ? { hostFailure: unattributed.join("; ") } : {}),
   };
+}
+
+/**
+ * How far a machine's kernel drifted from its desired state: the changes a full converge would
+ * make (describePlan), found without making them. Undefined while operations are open (their
+ * changes are not drift). A lab machine's reconcile reports this instead of repairing.
+ */
+export async function detectDrift(deps: ConvergeDeps): Promise<string[] | undefined> {
+  const snapshot = await loadHostSnapshot(deps.db, deps.hostId);
+  if (snapshot.operations.length > 0) {
+    return undefined;
+  }
+  const { desired } = dropInvalidTargets(desiredHostOf(snapshot, liveStateOf(snapshot)), deps.netnsPrefix);
+  const observed = await observeHost(deps.runner, {
+    netnsPrefix: deps.netnsPrefix,
+    sandboxes: desired.sandboxes.map((s) => s.netns),
+  });
+  return describePlan(planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true }));
 }
 
 /**

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { finishMachineRemoval } from "@labnet/commands";
-import { type Database, type HostRow, machineOfHost, schema, virtualMachinesOf } from "@labnet/db";
+import { type Database, type HostRow, LAB_LABEL, machineOfHost, schema, virtualMachinesOf } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import { and, eq } from "drizzle-orm";
-import type { ConvergeDeps, ConvergeScope } from "./converge";
+import { type ConvergeDeps, type ConvergeScope, detectDrift } from "./converge";
 import { createHostConverger, type HostConverger } from "./host-converger";
 import { enableMachineIpForward, type NetnsOwner, type Runner, withNetns } from "./kernel";
 
@@ -47,6 +47,8 @@ export interface MachineFleet {
 interface Member {
   machine: HostRow;
   converger: HostConverger;
+  /** What the converger converges with (for drift detection, which plans without applying). */
+  deps: ConvergeDeps;
   runner: Runner;
   names: MachineNames;
 }
@@ -71,7 +73,7 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
     let forwarding = false;
     let built = false;
     const machineLog = withFields(log, { machine: machine.name });
-    const converger = createHostConverger({
+    const deps: ConvergeDeps = {
       db,
       runner: machineRunner,
       hostId: machine.id,
@@ -98,6 +100,9 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
       // Its nodes' namespaces belong to the machine's user namespace (kernel/userns.ts).
       netnsOwners: async (netns) =>
         new Map(netns.map((name) => [name, { kind: "machine", machineNetns } satisfies NetnsOwner])),
+    };
+    const converger = createHostConverger({
+      ...deps,
       afterSettle: async () => {
         // Emptied by a machine removal: its uplink node (and with it the record) goes next.
         if (await finishMachineRemoval(db, machine.id)) {
@@ -106,7 +111,7 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
         }
       },
     });
-    const member = { machine, converger, runner: machineRunner, names };
+    const member = { machine, converger, deps, runner: machineRunner, names };
     members.set(machine.id, member);
     return member;
   };
@@ -133,6 +138,34 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
     return machines.filter((m) => m.netnsPath !== null && m.uplinkNodeId !== null).map(add);
   };
 
+  /**
+   * A lab machine's kernel is the student's to change: its reconcile serves what is open, then
+   * records how far the kernel drifted instead of undoing it (a reset restores). Any other
+   * machine is repaired as the lab host is.
+   */
+  const reconcileMember = async (member: Member, scope: ConvergeScope) => {
+    if (scope !== "all" || member.machine.labels[LAB_LABEL] === undefined) {
+      await member.converger.request(scope);
+      return;
+    }
+    await member.converger.request("changed");
+    const changes = await detectDrift(member.deps);
+    if (changes?.some((line) => line.startsWith("netns add "))) {
+      // Namespaces are gone (the lab host restarted): no student did that, build them again.
+      await member.converger.request("all");
+      return;
+    }
+    if (changes !== undefined) {
+      if (changes.length > 0) {
+        log.info("lab machine drifted", { machine: member.machine.name, changes: changes.length });
+      }
+      await db
+        .update(schema.hosts)
+        .set({ drift: { checkedAt: new Date().toISOString(), changes } })
+        .where(eq(schema.hosts.id, member.machine.id));
+    }
+  };
+
   const memberOf = async (hostId: string): Promise<Member | undefined> => {
     const known = members.get(hostId);
     if (known || closed) {
@@ -157,11 +190,9 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
       const current = await refresh();
       await Promise.all(
         current.map((m) =>
-          m.converger
-            .request(scope)
-            .catch((error) =>
-              log.error("machine reconcile failed", { machine: m.machine.name, error: String(error) }),
-            ),
+          reconcileMember(m, scope).catch((error) =>
+            log.error("machine reconcile failed", { machine: m.machine.name, error: String(error) }),
+          ),
         ),
       );
     },

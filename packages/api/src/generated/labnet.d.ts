@@ -1014,6 +1014,7 @@ export interface components {
                 /** @description Its eth0 address on the instance's LAN. */
                 address?: string | null;
                 netnsPath?: string | null;
+                drift?: components["schemas"]["MachineDrift"];
             }[];
             nodes: {
                 id: string;
@@ -1162,6 +1163,7 @@ export interface components {
             netnsPrefix: string;
             /** @description The unprivileged account that is root in the machine's user namespace. */
             uid?: number | null;
+            drift?: components["schemas"]["MachineDrift"];
             labels: components["schemas"]["Labels"];
             /** Format: date-time */
             createdAt: string;
@@ -1169,6 +1171,22 @@ export interface components {
         MachineList: {
             items: components["schemas"]["Machine"][];
         };
+        /**
+         * @description A lab machine's drift: how its kernel differs from what Labnet built, as the changes a converge
+         *     would make, when last checked (every reconcile). A student's changes in a lab are their work:
+         *     they are shown here, not undone (reset restores the start). Null outside labs (drift there is
+         *     repaired) and before the first check.
+         */
+        MachineDrift: {
+            /** Format: date-time */
+            checkedAt: string;
+            /**
+             * @example [
+             *       "ln-k3x7q2mzd4a5b6c7: addr replace 172.18.0.2/16 dev eth0"
+             *     ]
+             */
+            changes: string[];
+        } | null;
         CreateMachineRequest: {
             /**
              * @description Unique among machines and lab hosts; a DNS label.

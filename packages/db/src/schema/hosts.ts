@@ -26,6 +26,12 @@ export interface HostCapabilities {
  */
 export type MachineKind = "lab" | "virtual";
 
+export interface MachineDrift {
+  checkedAt: string;
+  /** The kernel changes that would restore what Labnet built, as batch lines and rule chains. */
+  changes: string[];
+}
+
 /** Lifecycle of a virtual machine's record; lab hosts are always `ready`. */
 export type MachineState = "ready" | "deleting";
 
@@ -58,6 +64,12 @@ export const hosts = pgTable(
      */
     uid: integer("uid").unique(),
     state: text("state").$type<MachineState>().notNull().default("ready"),
+    /**
+     * A lab machine's drift: what its kernel differs in from what Labnet built (the changes a
+     * converge would make), as of `checkedAt`. A student's changes are their work: a lab
+     * machine's reconcile reports them here instead of undoing them (a reset restores).
+     */
+    drift: jsonb("drift").$type<MachineDrift>(),
     underlayAddress: inet("underlay_address"),
     /** Prefix of the sandbox netns names this host's executor owns (`ln-`). */
     netnsPrefix: text("netns_prefix").notNull(),

@@ -97,6 +97,7 @@ function instanceView(
       state: machineStates[i] ?? "pending",
       address: uplinks.get(m.id)?.address ?? null,
       netnsPath: m.netnsPath,
+      drift: m.drift ?? null,
     })),
     nodes: nodes.map((n) => ({
       id: n.id,

@@ -41,6 +41,7 @@ export async function machineViews(db: Db, rows: HostRow[]): Promise<Machine[]> 
       netnsPath: row.netnsPath,
       netnsPrefix: row.netnsPrefix,
       uid: row.uid,
+      drift: row.drift ?? null,
       labels: row.labels,
       createdAt: row.createdAt.toISOString(),
     };
