@@ -14,7 +14,7 @@ import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 type Lab = components["schemas"]["Lab"];
 type CheckRun = components["schemas"]["LabCheckRun"];
 
-const STUDENTS = Number(process.env.LABNET_TEST_LAB_STUDENTS ?? 6);
+const STUDENTS = Number(process.env.LABNET_TEST_LAB_STUDENTS ?? 30);
 const APP_REACHES_WEB = "app_container reaches web_container.app";
 
 let labnet: TestLabnet;
@@ -68,7 +68,7 @@ function outcome(run: CheckRun, student: string, check: string) {
 
 describe(`seed 001 exercise 2 for ${STUDENTS} students`, () => {
   const students = Array.from({ length: STUDENTS }, (_, i) => `s${String(i + 1).padStart(2, "0")}`);
-  const solved = students.slice(0, Math.ceil(STUDENTS / 3));
+  const solved = students.slice(0, Math.ceil(STUDENTS / 3)); // 10 of 30
 
   it("provisions with one call: every instance ready, with the template's names and addresses", async () => {
     const res = await labnet.waitingClient.POST("/v1/labs", {
