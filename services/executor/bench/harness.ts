@@ -7,7 +7,8 @@
  * makes from inside (sandboxes) start with `lbench<pid>-<name>-` and go with the host.
  */
 import { execFile, spawn } from "node:child_process";
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -94,6 +95,21 @@ async function runOutsideOrInside(options: BenchOptions): Promise<void> {
   }
 }
 
+/** Refuses to run anywhere but in the run's own namespace (the harness re-executes us inside it). */
+export async function assertInside(hostNetns: string): Promise<void> {
+  const [own, made] = await Promise.all([stat("/proc/self/ns/net"), stat(`${NETNS_DIR}/${hostNetns}`)]);
+  if (own.ino !== made.ino || own.dev !== made.dev) {
+    throw new Error(`refusing to run outside the namespace ${hostNetns}`);
+  }
+}
+
+/** What the machine is, for a bench's header: CPUs and load average. */
+export function machine(): string {
+  return `${availableParallelism()} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
+}
+
 /** Named namespaces (machine-wide, under /run/netns) whose name starts with `prefix`. */
 export async function listNetns(prefix: string): Promise<string[]> {
   try {
@@ -154,4 +170,14 @@ export function sum(values: readonly number[]): number {
 /** Milliseconds with two decimals below 10, else one. */
 export function ms(value: number): string {
   return value.toFixed(value < 10 ? 2 : 1);
+}
+
+/** Seconds from milliseconds: two decimals below 10 s, else one. */
+export function seconds(valueMs: number): string {
+  return (valueMs / 1000).toFixed(valueMs < 10_000 ? 2 : 1);
+}
+
+/** A ratio as `1.23x` (one decimal from 10x); `-` when it is not a number. */
+export function ratio(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)}x` : "-";
 }

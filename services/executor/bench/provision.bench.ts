@@ -23,9 +23,8 @@
  * `/tmp/lbench<pid>-provision`), with sandboxes `lbench<pid>-provision-…`; all of it goes
  * afterwards, also on failure or Ctrl-C, and the next run sweeps what a killed one left.
  */
-import { stat } from "node:fs/promises";
-import { availableParallelism, loadavg } from "node:os";
-import { listNetns, runBench } from "./harness";
+import { assertInside, listNetns, machine, runBench } from "./harness";
+import { pings, waitForVethsGone } from "./kernel-tools";
 import { loadBenchConfig, READ_NODES } from "./provision/config";
 import {
   roundTripMs,
@@ -53,12 +52,10 @@ import {
   type Layout,
   layoutOf,
   networkCount,
-  pings,
   prepareChains,
   teardownBatched,
   teardownOneBatched,
   teardownPerCommand,
-  waitForVethsGone,
 } from "./provision/tools";
 
 /** Host ports of the tools' published ports (outside Labnet's random 32768-60999). */
@@ -230,20 +227,6 @@ async function measureReads(stack: LabnetStack, burst: number, rate: number): Pr
   await verifyTeardown(stack);
   await waitForVethsGone();
   return { burst, rate, setupMs: setup.setupMs, load };
-}
-
-/** Refuses to run anywhere but in the run's own namespace (the harness re-executes us inside it). */
-async function assertInside(hostNetns: string): Promise<void> {
-  const [own, made] = await Promise.all([stat("/proc/self/ns/net"), stat(`/run/netns/${hostNetns}`)]);
-  if (own.ino !== made.ino || own.dev !== made.dev) {
-    throw new Error(`refusing to run outside the namespace ${hostNetns}`);
-  }
-}
-
-function machine(): string {
-  return `${availableParallelism()} CPUs, load average ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ")}`;
 }
 
 function progress(message: string): void {

@@ -5,10 +5,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Schema } from "@labnet/api";
 import { listNetns } from "../harness";
+import { pings } from "../kernel-tools";
 import { CLIENTS } from "./config";
 import { type Api, inParallel, operationIdOf, percentile } from "./http";
 import type { LabnetStack } from "./stack";
-import { countDnatRules, networkCount, pings } from "./tools";
+import { countDnatRules, networkCount } from "./tools";
 
 type Node = Schema<"Node">;
 type Network = Schema<"Network">;

@@ -1,16 +1,17 @@
 /**
- * The provision bench's reaper: started detached (its own session, so a terminal's Ctrl-C does
- * not reach it) with the run's host namespace as its argument and a pipe from the run on stdin.
+ * The reaper of a bench that starts a Labnet stack (provision, labs): started detached (its own
+ * session, so a terminal's Ctrl-C does not reach it) with the run's host namespace as its argument
+ * and a pipe from the run on stdin.
  * When the pipe closes without the run having written `done` (the run was killed: the bench
  * harness SIGKILLs it on Ctrl-C), it ends the run's gateway, executor, Redis and Postgres and
  * removes the resolver files the executor wrote; the harness removes the namespaces, and the
  * logs stay for the next run's sweep.
  */
-import { cleanUpRun } from "./run-dir";
+import { cleanUpRun, STACK_RUN } from "./run-dir";
 
 const hostNetns = process.argv[2] ?? "";
-if (!/^lbench[0-9a-z]+-provision$/.test(hostNetns)) {
-  process.stderr.write(`reaper: not a provision bench namespace: ${JSON.stringify(hostNetns)}\n`);
+if (!STACK_RUN.test(hostNetns)) {
+  process.stderr.write(`reaper: not a stack bench namespace: ${JSON.stringify(hostNetns)}\n`);
   process.exit(2);
 }
 

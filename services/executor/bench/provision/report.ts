@@ -1,5 +1,5 @@
 /** The provision bench's tables: times, then ratios (never absolute targets). */
-import { median, ms, table } from "../harness";
+import { median, ms, seconds as s, table, ratio as x } from "../harness";
 import { percentile } from "./http";
 import type { BurstSetup, BurstTeardown, ReadLoad, SingleCalls } from "./labnet";
 
@@ -33,8 +33,6 @@ export interface ReadsResult {
   load: ReadLoad;
 }
 
-const s = (value: number) => (value / 1000).toFixed(value < 10_000 ? 2 : 1);
-const x = (value: number) => (Number.isFinite(value) ? `${value.toFixed(value < 10 ? 2 : 1)}x` : "-");
 const total = (t: ToolTimes) => t.setupMs + t.teardownMs;
 const labnetTotal = (r: SizeResult) => r.setup.setupMs + r.teardown.teardownMs;
 

@@ -1,18 +1,23 @@
 /**
  * The run's directory (`/tmp/<host netns>`: Postgres, Redis, logs, the list of processes it
  * started) and its cleanup, shared by the run itself, its reaper (when the run is killed) and
- * the next run's sweep of runs that died.
+ * the next run's sweep of runs that died. Used by every bench that starts a Labnet stack
+ * (`stack.ts`): the provision and labs benches.
  */
 import { chmod, mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { deleteNetns, killRecordedChildren, stopStalePostgres, stopStaleRedis } from "@labnet/devstack";
+import { createExecRunner, sweepStaleUsernsPins } from "../../src/kernel";
 import { listNetns } from "../harness";
 
 /** Where `ip netns exec` reads a sandbox's resolver files; the executor writes them there. */
 const ETC_NETNS_DIR = "/etc/netns";
 const RUN_DIR_PARENT = "/tmp";
-/** Run directories of this bench: `/tmp/lbench<pid in base 36>-provision`. */
-const RUN_DIR = /^lbench([0-9a-z]+)-provision$/;
+/**
+ * Host namespaces (and run directories `/tmp/<name>`) of the benches that start a Labnet stack:
+ * `lbench<pid in base 36>-provision`, `lbench<pid>-labs`.
+ */
+export const STACK_RUN = /^lbench([0-9a-z]+)-(?:provision|labs)$/;
 
 export interface RunPaths {
   dir: string;
@@ -55,8 +60,10 @@ export interface CleanUpOptions {
 /**
  * Ends what the run started and removes what it left: the recorded processes (PID and start
  * time, so a reused PID is never hit), its Redis and Postgres (found by their pid files in the
- * run directory), the namespaces (if asked) and resolver files with the run's prefix, and the
- * directory (the logs stay when `keepLogs`).
+ * run directory), the namespaces (if asked), the pins of its machines' user namespaces whose
+ * namespace is gone (the executor releases them when it removes a machine, not when it is
+ * killed) and resolver files with the run's prefix, and the directory (the logs stay when
+ * `keepLogs`).
  */
 export async function cleanUpRun(hostNetns: string, options: CleanUpOptions): Promise<void> {
   const paths = runPaths(hostNetns);
@@ -68,6 +75,7 @@ export async function cleanUpRun(hostNetns: string, options: CleanUpOptions): Pr
       await deleteNetns(name);
     }
   }
+  await sweepStaleUsernsPins(createExecRunner(), `${hostNetns}-`);
   for (const entry of await readdir(ETC_NETNS_DIR).catch(() => [] as string[])) {
     if (entry.startsWith(`${hostNetns}-`) || entry.startsWith(`.${hostNetns}-`)) {
       await rm(path.join(ETC_NETNS_DIR, entry), { recursive: true, force: true });
@@ -82,11 +90,11 @@ export async function cleanUpRun(hostNetns: string, options: CleanUpOptions): Pr
   }
 }
 
-/** Cleans up after provision runs whose process (the PID in the name) is gone. */
+/** Cleans up after stack runs (provision, labs) whose process (the PID in the name) is gone. */
 export async function sweepStaleRuns(ownHostNetns: string): Promise<string[]> {
   const swept: string[] = [];
   for (const entry of await readdir(RUN_DIR_PARENT)) {
-    const match = RUN_DIR.exec(entry);
+    const match = STACK_RUN.exec(entry);
     if (match?.[1] === undefined || entry === ownHostNetns || isAlive(Number.parseInt(match[1], 36))) {
       continue;
     }

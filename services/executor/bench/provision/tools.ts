@@ -20,27 +20,26 @@
  * `<tag>nbr<j>`, veths `<tag>nv<i>`) and sandboxes are `<run>-<tag>-<i>`, so the executor running
  * in the same namespace neither owns nor prunes any of it.
  */
-import { runCommand, runCommandOrThrow } from "@labnet/devstack";
+import { runCommandOrThrow } from "@labnet/devstack";
+import {
+  bridgeLines,
+  type Endpoint,
+  ipBatch,
+  type NetworkLayout,
+  restore,
+  runTool as run,
+  SANDBOX_BATCHES_IN_FLIGHT,
+  sandboxLines,
+} from "../kernel-tools";
 import { NODES_PER_NETWORK } from "./config";
 import { inParallel } from "./http";
 
-const CHAINS = { postrouting: "LBENCH-POSTROUTING", dnat: "LBENCH-DNAT", forward: "LBENCH-FORWARD" };
-/** Sandbox batches in flight at once (the executor's own limit). */
-const SANDBOX_BATCHES_IN_FLIGHT = 8;
+/** The bench's own chains (also the labs bench's, for its lab host's MASQUERADE). */
+export const CHAINS = { postrouting: "LBENCH-POSTROUTING", dnat: "LBENCH-DNAT", forward: "LBENCH-FORWARD" };
 const CONTAINER_PORT = 80;
 
-export interface NetworkLayout {
-  bridge: string;
-  /** `10.<a>.<j>.0/24` */
-  subnet: string;
-  gateway: string;
-}
-
-export interface NodeLayout {
-  netns: string;
-  veth: string;
-  address: string;
-  network: NetworkLayout;
+/** A sandbox on a `10.<a>.<j>.0/24` network, with one published port. */
+export interface NodeLayout extends Endpoint {
   hostPort: number;
 }
 
@@ -108,36 +107,13 @@ export async function prepareChains(): Promise<void> {
   );
 }
 
-const masquerade = (net: NetworkLayout) =>
+/** A MASQUERADE rule (without `-A`) for `net` leaving through anything but its bridge. */
+export const masquerade = (net: NetworkLayout) =>
   `${CHAINS.postrouting} -s ${net.subnet} ! -o ${net.bridge} -j MASQUERADE`;
 const dnat = (node: NodeLayout) =>
   `${CHAINS.dnat} -p tcp --dport ${node.hostPort} -j DNAT --to-destination ${node.address}:${CONTAINER_PORT}`;
 const forward = (node: NodeLayout) =>
   `${CHAINS.forward} -d ${node.address}/32 -o ${node.network.bridge} -p tcp --dport ${CONTAINER_PORT} -j ACCEPT`;
-
-function hostLines(networks: readonly NetworkLayout[], nodes: readonly NodeLayout[]): string[] {
-  return [
-    ...networks.flatMap((net) => [
-      `link add ${net.bridge} type bridge`,
-      `addr add ${net.gateway}/24 dev ${net.bridge}`,
-      `link set ${net.bridge} up`,
-    ]),
-    ...nodes.flatMap((node) => [
-      `link add ${node.veth} type veth peer name eth0 netns ${node.netns}`,
-      `link set ${node.veth} master ${node.network.bridge}`,
-      `link set ${node.veth} up`,
-    ]),
-  ];
-}
-
-function sandboxLines(node: NodeLayout): string[] {
-  return [
-    "link set lo up",
-    `addr add ${node.address}/24 dev eth0`,
-    "link set eth0 up",
-    `route add default via ${node.network.gateway}`,
-  ];
-}
 
 function ruleLines(networks: readonly NetworkLayout[], nodes: readonly NodeLayout[]): string {
   return [
@@ -154,7 +130,7 @@ function ruleLines(networks: readonly NetworkLayout[], nodes: readonly NodeLayou
 /** Builds `networks` and `nodes` with batched tools (networks may be empty: they exist). */
 export async function buildBatched(networks: readonly NetworkLayout[], nodes: readonly NodeLayout[]) {
   await ipBatch(nodes.map((node) => `netns add ${node.netns}`));
-  await ipBatch(hostLines(networks, nodes));
+  await ipBatch(bridgeLines(networks, nodes));
   await inParallel(nodes.length, SANDBOX_BATCHES_IN_FLIGHT, (i) => {
     const node = nodes[i];
     return node === undefined ? Promise.resolve() : ipBatch(sandboxLines(node), node.netns);
@@ -230,63 +206,8 @@ export async function emptyChains(): Promise<void> {
   );
 }
 
-/** True when `from`'s namespace gets an answer from `address` (one ping, three tries). */
-export async function pings(fromNetnsPath: string, address: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const result = await runCommand(["nsenter", `--net=${fromNetnsPath}`, "ping", "-c1", "-W1", address], {
-      timeoutMs: 5_000,
-    });
-    if (result.code === 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
 /** DNAT rules in the namespace's nat table, in any chain. */
 export async function countDnatRules(): Promise<number> {
   const { stdout } = await runCommandOrThrow(["iptables-save", "-t", "nat"]);
   return stdout.split("\n").filter((line) => line.startsWith("-A ") && line.includes(" -j DNAT")).length;
-}
-
-/** Names of the veths in the namespace. */
-async function vethNames(): Promise<string[]> {
-  const { stdout } = await runCommandOrThrow(["ip", "-j", "link", "show", "type", "veth"]);
-  return (JSON.parse(stdout || "[]") as { ifname?: string }[]).map((link) => link.ifname ?? "");
-}
-
-/**
- * Waits (untimed, up to 2 minutes) until the namespace holds no veth: deleting a namespace
- * returns before the kernel has destroyed its veth pair, and that work would otherwise land in
- * the next measurement. (Bridges go synchronously with `link del`.)
- */
-export async function waitForVethsGone(): Promise<void> {
-  const deadline = performance.now() + 120_000;
-  for (;;) {
-    const left = await vethNames();
-    if (left.length === 0) {
-      return;
-    }
-    if (performance.now() > deadline) {
-      throw new Error(`veths still there after 2 minutes: ${left.slice(0, 5).join(", ")}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** One `ip -batch -`, in the namespace `netns` when given (entered with `nsenter --net`). */
-async function ipBatch(lines: readonly string[], netns?: string): Promise<void> {
-  if (lines.length === 0) {
-    return;
-  }
-  const enter = netns === undefined ? [] : ["nsenter", `--net=/run/netns/${netns}`, "--"];
-  await run([...enter, "ip", "-batch", "-"], `${lines.join("\n")}\n`);
-}
-
-async function restore(payload: string): Promise<void> {
-  await run(["iptables-restore", "--noflush"], `${payload}\n`);
-}
-
-async function run(argv: readonly string[], input?: string): Promise<void> {
-  await runCommandOrThrow(argv, input === undefined ? {} : { input });
 }
