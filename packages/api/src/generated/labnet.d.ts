@@ -258,7 +258,9 @@ export interface paths {
         /**
          * Apply the solution
          * @description Applies the template's solution steps to the selected instances (all by default): the answer
-         *     key, for the instructor and to test a template. Answers `202` with the lab.
+         *     key, for the instructor and to test a template. Answers `202` with the lab (its instances
+         *     `provisioning` while the kernel work runs), or, with `Prefer: wait=N` and every instance
+         *     built again within N seconds, `200`.
          */
         post: operations["solveLab"];
         delete?: never;
@@ -3189,7 +3191,16 @@ export interface operations {
     solveLab: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 * @example wait=30
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
             path: {
                 /**
                  * @description The lab's id (`lab_...`) or its name.
@@ -3205,6 +3216,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Applied and built while the call waited. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lab"];
+                };
+            };
             /** @description Applied; the kernel work follows. */
             202: {
                 headers: {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import {
   endpoints,
@@ -9,6 +9,7 @@ import {
   labTemplates,
   networks,
   nodes,
+  operations,
   portMappings,
 } from "../schema";
 import type { Db } from "../tx";
@@ -105,12 +106,14 @@ export interface LabResources {
   nodes: NodeRow[];
   endpoints: LabEndpoint[];
   ports: LabPort[];
+  /** Machine id → its operations still open (kernel work under way: a solve, a connect). */
+  openOperations: Map<string, number>;
 }
 
 /** The resources of instances `instanceIds` (their machines carry LAB_INSTANCE_LABEL). */
 export async function labResources(db: Db, instanceIds: readonly string[]): Promise<LabResources> {
   if (instanceIds.length === 0) {
-    return { machines: [], networks: [], nodes: [], endpoints: [], ports: [] };
+    return { machines: [], networks: [], nodes: [], endpoints: [], ports: [], openOperations: new Map() };
   }
   const machines = await db
     .select()
@@ -119,10 +122,10 @@ export async function labResources(db: Db, instanceIds: readonly string[]): Prom
     .orderBy(asc(hosts.name));
   const machineIds = machines.map((m) => m.id);
   if (machineIds.length === 0) {
-    return { machines, networks: [], nodes: [], endpoints: [], ports: [] };
+    return { machines, networks: [], nodes: [], endpoints: [], ports: [], openOperations: new Map() };
   }
   const forward = alias(portMappings, "forward");
-  const [networkRows, nodeRows, endpointRows, portRows] = await Promise.all([
+  const [networkRows, nodeRows, endpointRows, portRows, open] = await Promise.all([
     db.select().from(networks).where(inArray(networks.hostId, machineIds)).orderBy(asc(networks.createdAt)),
     db.select().from(nodes).where(inArray(nodes.hostId, machineIds)).orderBy(asc(nodes.createdAt)),
     db
@@ -149,8 +152,20 @@ export async function labResources(db: Db, instanceIds: readonly string[]): Prom
       .from(portMappings)
       .leftJoin(forward, eq(forward.forwardsId, portMappings.id))
       .where(inArray(portMappings.hostId, machineIds)),
+    db
+      .select({ hostId: operations.hostId, n: count() })
+      .from(operations)
+      .where(and(inArray(operations.hostId, machineIds), inArray(operations.state, ["queued", "running"])))
+      .groupBy(operations.hostId),
   ]);
-  return { machines, networks: networkRows, nodes: nodeRows, endpoints: endpointRows, ports: portRows };
+  return {
+    machines,
+    networks: networkRows,
+    nodes: nodeRows,
+    endpoints: endpointRows,
+    ports: portRows,
+    openOperations: new Map(open.map((o) => [o.hostId, o.n])),
+  };
 }
 
 /** The latest check run of each of the lab's instances (the newest run that covered it). */

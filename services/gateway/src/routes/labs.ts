@@ -113,7 +113,8 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
     const lab = await resolveLab(ctx, input.params.labId);
     const instances = await selectInstances(ctx, lab, input.body.instances);
     await solveInstances(ctx, lab, instances);
-    return c.json(await labView(db, lab), 202);
+    const view = await waitForLab(c, lab.id);
+    return c.json(view, labSettled(view) && view.summary.failed === 0 && c.req.header("prefer") ? 200 : 202);
   });
 
   const rebuild = async (c: Context, labRef: string, instanceRef: string) => {

@@ -75,10 +75,12 @@ function instanceView(
     return uplink?.nodeState === "ready" && uplink.bridgeState === "ready" ? "ready" : "pending";
   });
   const states = [...machineStates, ...nodes.map((n) => n.state), ...networks.map((n) => n.state)];
+  // Kernel work still open on its machines (a solve, a connect) means it is not built yet.
+  const busy = machines.some((m) => (resources.openOperations.get(m.id) ?? 0) > 0);
   const state: LabInstance["state"] =
     instance.problem !== null || states.includes("failed")
       ? "failed"
-      : machines.length > 0 && states.every((s) => s === "ready")
+      : machines.length > 0 && !busy && states.every((s) => s === "ready")
         ? "ready"
         : "provisioning";
   const run = runs.find((r) => r.state === "done" && r.instanceIds.includes(instance.id));
