@@ -10,6 +10,7 @@ export {
   type JobPayload,
   probeJobId,
 } from "./catalog";
+export { HostRequestError, type HostRequestFailure, HostRequests } from "./host-request";
 export { HostInspectError, HostInspector, type InspectFailure, type InspectTarget } from "./inspect";
 export {
   isIpv4Address,

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { type Job, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import { hostQueueName, JOBS, probeJobId } from "./catalog";
+import { JOBS, probeJobId } from "./catalog";
+import { HostRequestError, type HostRequestFailure, HostRequests } from "./host-request";
 import { type Probe, ProbeJob, ProbeResult } from "./probe";
 import type { HostQueues } from "./producer";
 
@@ -12,24 +12,14 @@ export interface ProbeHost {
   parentHostId?: string | null;
 }
 
-/** Why probes got no answer: as for an inspection (see `HostInspectError`). */
-export type ProbeFailure = "unreachable" | "timeout" | "failed";
+/** Why probes got no answer (see {@link HostRequestError}). */
+export type ProbeFailure = HostRequestFailure;
 
 /**
- * The executor did not answer a probe request: the queue could not take it (`unreachable`),
- * nobody answered in time (`timeout`), or the executor refused or failed the job (`failed`,
- * e.g. a namespace that is not its own). A probe that merely fails is not an error: it is a
- * result with `ok: false`.
+ * The executor did not answer a probe request. A probe that merely fails is not an error: it
+ * is a result with `ok: false`.
  */
-export class HostProbeError extends Error {
-  readonly failure: ProbeFailure;
-
-  constructor(failure: ProbeFailure, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "HostProbeError";
-    this.failure = failure;
-  }
-}
+export { HostRequestError as HostProbeError };
 
 const ProbeResults = z.array(ProbeResult);
 
@@ -46,17 +36,15 @@ const ProbeResults = z.array(ProbeResult);
  * ], 15_000);
  */
 export class HostProber {
-  readonly #events = new Map<string, QueueEvents>();
+  readonly #requests: HostRequests;
 
-  constructor(
-    private readonly queues: HostQueues,
-    private readonly connection: Redis,
-    private readonly prefix = "labnet",
-  ) {}
+  constructor(queues: HostQueues, connection: Redis, prefix = "labnet") {
+    this.#requests = new HostRequests(queues, connection, prefix);
+  }
 
   /**
    * The results of `probes` run from `host`'s lab host (routed to `parentHostId ?? id`); waits
-   * at most `timeoutMs` for them. Throws {@link HostProbeError}, or a zod error for bad probes.
+   * at most `timeoutMs` for them. Throws {@link HostRequestError}, or a zod error for bad probes.
    */
   async probe(host: ProbeHost, probes: readonly Probe[], timeoutMs: number): Promise<ProbeResult[]> {
     const data = ProbeJob.parse({ hostId: host.id, probes });
@@ -64,31 +52,20 @@ export class HostProber {
       return [];
     }
     const queueHostId = host.parentHostId ?? host.id;
-    const spec = JOBS["host.probe"];
-    let job: Job;
-    try {
-      job = await this.queues.queue(queueHostId).add("host.probe", data, {
+    const answer = await this.#requests.ask(
+      {
+        queueHostId,
+        name: "host.probe",
+        data,
         jobId: probeJobId(host.id, randomUUID()),
-        attempts: spec.attempts,
-        // Jumps the waiting converges, like an inspection: a grading run waits for nobody's queue.
-        lifo: true,
-        removeOnComplete: { age: 60, count: 100 },
-        removeOnFail: { age: 3600, count: 100 },
-      });
-    } catch (error) {
-      throw new HostProbeError("unreachable", `the queue of host ${queueHostId} is unreachable`, {
-        cause: error,
-      });
-    }
-    let answer: unknown;
-    try {
-      answer = await job.waitUntilFinished(this.#eventsOf(queueHostId), timeoutMs);
-    } catch (error) {
-      answer = await this.#settleUnanswered(job, queueHostId, timeoutMs, error);
-    }
+        attempts: JOBS["host.probe"].attempts,
+        what: "the probes",
+      },
+      timeoutMs,
+    );
     const results = ProbeResults.safeParse(answer);
     if (!results.success) {
-      throw new HostProbeError("failed", `the executor of host ${queueHostId} answered probes unreadably`, {
+      throw new HostRequestError("failed", `the executor of host ${queueHostId} answered probes unreadably`, {
         cause: results.error,
       });
     }
@@ -96,54 +73,7 @@ export class HostProber {
   }
 
   /** Closes the event listeners (the queues belong to their {@link HostQueues}). */
-  async close(): Promise<void> {
-    await Promise.all([...this.#events.values()].map((events) => events.close()));
-    this.#events.clear();
-  }
-
-  #eventsOf(queueHostId: string): QueueEvents {
-    let events = this.#events.get(queueHostId);
-    if (!events) {
-      // A blocking reader of its own (options, not an instance): the producers' connection fails fast.
-      events = new QueueEvents(hostQueueName(queueHostId), {
-        connection: {
-          ...(this.connection.options as Record<string, unknown>),
-          maxRetriesPerRequest: null,
-          enableOfflineQueue: true,
-        },
-        prefix: this.prefix,
-      });
-      events.on("error", () => undefined);
-      this.#events.set(queueHostId, events);
-    }
-    return events;
-  }
-
-  /** As `HostInspector`: a late answer is used, a failure reported, a waiting job removed. */
-  async #settleUnanswered(
-    job: Job,
-    queueHostId: string,
-    timeoutMs: number,
-    error: unknown,
-  ): Promise<unknown> {
-    const state = await job.getState().catch(() => "unknown");
-    if (state === "completed") {
-      const finished = await this.queues.queue(queueHostId).getJob(job.id ?? "");
-      if (finished) {
-        return finished.returnvalue;
-      }
-    }
-    if (state === "failed") {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new HostProbeError("failed", `the executor of host ${queueHostId} failed the probes: ${reason}`, {
-        cause: error,
-      });
-    }
-    await job.remove().catch(() => undefined);
-    throw new HostProbeError(
-      "timeout",
-      `the executor of host ${queueHostId} did not answer within ${timeoutMs} ms`,
-      { cause: error },
-    );
+  close(): Promise<void> {
+    return this.#requests.close();
   }
 }

@@ -29,6 +29,7 @@ import { checkRunView, startCheckRun } from "../services/lab-checks";
 import { builtinTemplateView, labTemplateView } from "../views/lab-template-view";
 import { labSettled, labView } from "../views/lab-view";
 import type { AppDeps } from "./deps";
+import { waitUntilGone } from "./respond";
 
 /** How often a waiting call looks at the lab again. */
 const WAIT_POLL_MS = 200;
@@ -93,16 +94,8 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
   registerOperation(app, "deleteLab", async (c, input) => {
     requireRole(c.get("token"), ["admin"]);
     const lab = await deleteLab(ctx, await resolveLab(ctx, input.params.labId));
-    const wait = parsePreferWait(c.req.header("prefer"));
-    if (wait !== undefined && wait > 0) {
-      c.header("Preference-Applied", preferenceApplied(wait));
-      const deadline = Date.now() + wait * 1000;
-      while (Date.now() < deadline) {
-        if (!(await findLab(db, lab.id))) {
-          return c.body(null, 204);
-        }
-        await sleep(WAIT_POLL_MS);
-      }
+    if (await waitUntilGone(c, async () => !(await findLab(db, lab.id)), WAIT_POLL_MS)) {
+      return c.body(null, 204);
     }
     const current = await findLab(db, lab.id);
     return current ? c.json(await labView(db, current), 202) : c.body(null, 204);

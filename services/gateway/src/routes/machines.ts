@@ -2,14 +2,10 @@ import { createMachine, deleteMachine, resolveHost } from "@labnet/commands";
 import { findHost, listMachines } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
-import { parsePreferWait, preferenceApplied } from "../http/prefer";
 import { requireRole } from "../middleware/auth";
 import { machineViews } from "../views/machine-view";
 import type { AppDeps } from "./deps";
-import { respondToOperation } from "./respond";
-
-/** How often a waiting removal looks whether the machine is gone. */
-const REMOVAL_POLL_MS = 100;
+import { respondToOperation, waitUntilGone } from "./respond";
 
 export function registerMachineRoutes(app: GatewayApp, deps: AppDeps): void {
   const { db } = deps;
@@ -53,18 +49,9 @@ export function registerMachineRoutes(app: GatewayApp, deps: AppDeps): void {
       ref: input.params.machineId,
       force: input.query?.force === true,
     });
-    // Removal is several converges (what is on the machine, then its namespace): with
-    // `Prefer: wait=N`, wait for the record to go.
-    const wait = parsePreferWait(c.req.header("prefer"));
-    if (wait !== undefined && wait > 0) {
-      c.header("Preference-Applied", preferenceApplied(wait));
-      const deadline = Date.now() + wait * 1000;
-      while (Date.now() < deadline) {
-        if (!(await findHost(db, machine.id))) {
-          return c.body(null, 204);
-        }
-        await new Promise((r) => setTimeout(r, REMOVAL_POLL_MS));
-      }
+    // Removal is several converges (what is on the machine, then its namespace).
+    if (await waitUntilGone(c, async () => !(await findHost(db, machine.id)))) {
+      return c.body(null, 204);
     }
     const current = (await findHost(db, machine.id)) ?? machine;
     const [view] = await machineViews(db, [current]);

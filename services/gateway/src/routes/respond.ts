@@ -52,3 +52,27 @@ export async function respondToOperation<T>(
   }
   return c.json(resource ?? { operation: options.operation.id }, 202);
 }
+
+/**
+ * For removals that take several converges (a machine, a lab): with `Prefer: wait=N`, polls
+ * `gone` until it is true or N seconds passed. True when the resource went within the wait.
+ */
+export async function waitUntilGone(
+  c: Context,
+  gone: () => Promise<boolean>,
+  pollMs = 100,
+): Promise<boolean> {
+  const wait = parsePreferWait(c.req.header("prefer"));
+  if (wait === undefined || wait <= 0) {
+    return false;
+  }
+  c.header("Preference-Applied", preferenceApplied(wait));
+  const deadline = Date.now() + wait * 1000;
+  while (Date.now() < deadline) {
+    if (await gone()) {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return false;
+}
