@@ -121,6 +121,10 @@ describe("parseTemplate: normalization of Compose forms", () => {
     ]);
   });
 
+  it("titles a template by its name when it has no title", () => {
+    expect(ok("name: t\n").title).toBe("t");
+  });
+
   it("reads JSON as well, with lines", () => {
     const template = ok(JSON.stringify({ name: "j", title: "J", networks: { web: {} } }));
     expect(Object.keys(template.networks)).toEqual(["web"]);
@@ -152,7 +156,6 @@ describe("parseTemplate: errors with paths and lines", () => {
       `${HEAD}services:\n  s:\n    netwrks: [web]\n`,
       { path: "services.s.netwrks", message: 'unknown key "netwrks"', line: 5 },
     ],
-    ["a missing title", "name: t\n", { path: "title", message: "required" }],
     ["a bad template name", "name: Bad Name\ntitle: T\n", { path: "name", line: 1, column: 7 }],
     [
       "an address outside its subnet",

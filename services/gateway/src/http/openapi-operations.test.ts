@@ -53,6 +53,20 @@ describe("indexOperations", () => {
         "getMachineKernel",
         "listMachinePorts",
         "listMachines",
+        // Labs (issue 9).
+        "createLab",
+        "createLabTemplate",
+        "deleteLab",
+        "deleteLabTemplate",
+        "getLab",
+        "getLabCheckRun",
+        "getLabTemplate",
+        "listLabs",
+        "listLabTemplates",
+        "resetLabInstance",
+        "retryLabInstance",
+        "runLabChecks",
+        "solveLab",
       ].sort(),
     );
   });
