@@ -1,5 +1,6 @@
 export * from "./allocations";
 export * from "./endpoints";
+export * from "./events";
 export * from "./free-addresses";
 export * from "./hosts";
 export * from "./idempotency-keys";

@@ -1,0 +1,34 @@
+import { bigserial, index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+/**
+ * What changed, recorded by triggers (migration 0010) in the same transaction as the change:
+ * creations, state changes and removals of machines, networks, nodes, operations, labs, lab
+ * instances and check runs. `id` is the Server-Sent Events id of `GET /v1/events`: a client
+ * that reconnects with `Last-Event-ID` replays from here. Every insert NOTIFYs
+ * `labnet_events` with the new id. Kept for a while (the controller prunes old rows).
+ */
+export const events = pgTable(
+  "events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /** `node.state`, `network.created`, `operation.state`, `check_run.done`, ... */
+    type: text("type").notNull(),
+    /** `machine`, `network`, `node`, `operation`, `lab`, `lab_instance`, `check_run`. */
+    resourceType: text("resource_type").notNull(),
+    resourceId: text("resource_id").notNull(),
+    /** The lab, instance and machine the resource belongs to, when known (labels, columns). */
+    labId: text("lab_id"),
+    instanceId: text("instance_id"),
+    machineId: text("machine_id"),
+    /** The row's id, name and state (and for check runs the instance's outcomes). */
+    data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [
+    index("events_lab_idx").on(t.labId, t.id),
+    index("events_instance_idx").on(t.instanceId, t.id),
+    index("events_machine_idx").on(t.machineId, t.id),
+    index("events_resource_idx").on(t.resourceType, t.id),
+    index("events_at_idx").on(t.at),
+  ],
+);
