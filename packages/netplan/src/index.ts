@@ -25,19 +25,25 @@ export type {
   KernelBridgePort,
   KernelFdbEntry,
   KernelInterface,
+  KernelNeighbour,
   KernelRoute,
   KernelView,
   KernelViewOutputs,
   LabnetRules,
+  NodeKernelView,
+  NodeKernelViewOutputs,
 } from "./kernel-view";
 export {
   buildKernelView,
+  buildNodeKernelView,
   filterLabnetRules,
   KERNEL_VIEW_COMMANDS,
+  NODE_KERNEL_VIEW_COMMANDS,
   parseFdbEntries,
   parseIpForward,
   parseKernelBridges,
   parseKernelInterfaces,
+  parseKernelNeighbours,
   parseKernelRoutes,
 } from "./kernel-view";
 export {

@@ -10,6 +10,7 @@ import {
   parseIpForward,
   parseKernelBridges,
   parseKernelInterfaces,
+  parseKernelNeighbours,
   parseKernelRoutes,
 } from "./kernel-view";
 
@@ -347,5 +348,19 @@ describe("buildKernelView", () => {
     expect(view.fdb).toHaveLength(4);
     expect(view.iptables.nat).toContain("MASQUERADE");
     expect(view.sysctls).toEqual({ ipForward: true });
+  });
+});
+
+describe("parseKernelNeighbours", () => {
+  it("reads ip -j neigh show: address, device, MAC and states", () => {
+    const text = JSON.stringify([
+      { dst: "172.18.0.1", dev: "eth0", lladdr: "02:42:AC:12:00:01", state: ["REACHABLE"] },
+      { dst: "172.18.0.9", dev: "eth0", state: ["FAILED"] },
+    ]);
+    expect(parseKernelNeighbours(text)).toEqual([
+      { address: "172.18.0.1", dev: "eth0", mac: "02:42:ac:12:00:01", state: ["reachable"] },
+      { address: "172.18.0.9", dev: "eth0", state: ["failed"] },
+    ]);
+    expect(parseKernelNeighbours("")).toEqual([]);
   });
 });

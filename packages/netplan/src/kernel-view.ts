@@ -129,6 +129,68 @@ export const KERNEL_VIEW_COMMANDS: Readonly<Record<keyof KernelViewOutputs, read
   netconf: ["ip", "-4", "-j", "netconf", "show"],
 };
 
+/** One neighbour (ARP) entry (`ip -j neigh show`, what `arp -n` shows). */
+export interface KernelNeighbour {
+  address: string;
+  dev?: string;
+  /** Lowercase MAC; absent for an entry still resolving or failed. */
+  mac?: string;
+  /** NUD states in lowercase: `reachable`, `stale`, `permanent`, `failed`, ... */
+  state: string[];
+}
+
+/** The kernel truth of one node (a sandbox): interfaces, routes, neighbours. */
+export interface NodeKernelView {
+  interfaces: KernelInterface[];
+  routes: KernelRoute[];
+  neighbours: KernelNeighbour[];
+}
+
+/** What the commands of {@link NODE_KERNEL_VIEW_COMMANDS} printed. */
+export interface NodeKernelViewOutputs {
+  addr: string;
+  route: string;
+  neigh: string;
+}
+
+/** The read-only argv whose stdout {@link buildNodeKernelView} reads, run inside the node. */
+export const NODE_KERNEL_VIEW_COMMANDS: Readonly<Record<keyof NodeKernelViewOutputs, readonly string[]>> = {
+  addr: KERNEL_VIEW_COMMANDS.addr,
+  route: KERNEL_VIEW_COMMANDS.route,
+  neigh: ["ip", "-j", "neigh", "show"],
+};
+
+/** The view of a node from the outputs of {@link NODE_KERNEL_VIEW_COMMANDS}. */
+export function buildNodeKernelView(outputs: NodeKernelViewOutputs): NodeKernelView {
+  return {
+    interfaces: parseKernelInterfaces(outputs.addr),
+    routes: parseKernelRoutes(outputs.route),
+    neighbours: parseKernelNeighbours(outputs.neigh),
+  };
+}
+
+/** Entries of `ip -j neigh show`. */
+export function parseKernelNeighbours(text: string): KernelNeighbour[] {
+  const documents = parseJsonDocuments(text);
+  if (documents.length === 0) {
+    return [];
+  }
+  return records(documents[0], "neighbours").flatMap((record) => {
+    const address = str(record, "dst");
+    if (address === undefined) {
+      return [];
+    }
+    const state = Array.isArray(record.state)
+      ? record.state.filter((s): s is string => typeof s === "string").map((s) => s.toLowerCase())
+      : [];
+    const entry: KernelNeighbour = { address, state };
+    assignDefined(entry, "dev", str(record, "dev"));
+    const mac = str(record, "lladdr");
+    assignDefined(entry, "mac", mac?.toLowerCase());
+    return [entry];
+  });
+}
+
 /** Labnet's chains, in every table (names.ts builds them; iptables-applied.ts matches them the same way). */
 const LABNET_CHAIN = /^LABNET-/;
 

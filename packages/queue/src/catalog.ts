@@ -1,4 +1,6 @@
+import { isValidNetnsName } from "@labnet/netplan";
 import { z } from "zod";
+import { ExecJob } from "./exec-job";
 import { ProbeJob } from "./probe";
 
 /**
@@ -13,6 +15,18 @@ export const HostJob = z
   })
   .strict();
 export type HostJob = z.infer<typeof HostJob>;
+
+/**
+ * An inspection: a machine's kernel, or with `netns` the kernel of one of its nodes (a
+ * sandbox under /run/netns on the machine's lab host), with the node's resolver files.
+ */
+export const InspectJob = HostJob.extend({
+  netns: z
+    .string()
+    .refine((v) => isValidNetnsName(v) && /^[A-Za-z0-9]/.test(v), { message: "not a valid netns name" })
+    .optional(),
+}).strict();
+export type InspectJob = z.infer<typeof InspectJob>;
 
 interface JobSpec {
   payload: z.ZodType;
@@ -35,13 +49,19 @@ export const JOBS = {
    * as the job's value: a request the gateway waits for (see `HostInspector`). Never
    * deduplicated with the converge job, never retried: an answer that comes late is useless.
    */
-  "host.inspect": { payload: HostJob, attempts: 1, backoffMs: 0 },
+  "host.inspect": { payload: InspectJob, attempts: 1, backoffMs: 0 },
   /**
    * Run grading probes (ICMP, TCP, UDP, name lookups) inside the nodes and machines of a lab
    * host and return their results as the job's value (see `HostProber`). Like an inspection:
    * a request the gateway waits for, never retried.
    */
   "host.probe": { payload: ProbeJob, attempts: 1, backoffMs: 0 },
+  /**
+   * Run one allow-listed diagnostics command (exec-argv.ts) inside a node or a machine and
+   * return its exit code and output as the job's value (see `HostExecutor`), its output
+   * published on a channel of the request while it runs. A request, never retried.
+   */
+  "host.exec": { payload: ExecJob, attempts: 1, backoffMs: 0 },
 } as const satisfies Record<string, JobSpec>;
 
 export type JobName = keyof typeof JOBS;

@@ -2,6 +2,7 @@ export {
   convergeDedupId,
   HostJob,
   hostQueueName,
+  InspectJob,
   inspectJobId,
   isJobName,
   JOB_NAMES,
@@ -10,6 +11,32 @@ export {
   type JobPayload,
   probeJobId,
 } from "./catalog";
+export { type ExecRequest, HostExecutor } from "./exec";
+export {
+  checkExecArgv,
+  describeExecRefusal,
+  EXEC_PROGRAMS,
+  type ExecPlace,
+  type ExecProgram,
+  type ExecRefusal,
+  execSpawnArgv,
+  isAllowedExecArgv,
+  MAX_EXEC_ARG_LENGTH,
+  MAX_EXEC_ARGS,
+} from "./exec-argv";
+export {
+  DEFAULT_EXEC_TIMEOUT_MS,
+  type ExecChunk,
+  ExecJob,
+  ExecResult,
+  ExecTarget,
+  execChannel,
+  execJobId,
+  execPlaceOf,
+  MAX_EXEC_OUTPUT_BYTES,
+  MAX_EXEC_TIMEOUT_MS,
+  MIN_EXEC_TIMEOUT_MS,
+} from "./exec-job";
 export { HostRequestError, type HostRequestFailure, HostRequests } from "./host-request";
 export { HostInspectError, HostInspector, type InspectFailure, type InspectTarget } from "./inspect";
 export {

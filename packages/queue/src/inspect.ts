@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { HostJob, inspectJobId, JOBS } from "./catalog";
+import { InspectJob, inspectJobId, JOBS } from "./catalog";
 import { HostRequestError, type HostRequestFailure, HostRequests } from "./host-request";
 import type { HostQueues } from "./producer";
 
@@ -8,6 +8,8 @@ import type { HostQueues } from "./producer";
 export interface InspectTarget {
   hostId: string;
   queueHostId?: string;
+  /** A node's sandbox on that machine: the node's kernel instead of the machine's. */
+  netns?: string;
 }
 
 /** Why an inspection got no answer (see {@link HostRequestError}). */
@@ -39,7 +41,11 @@ export class HostInspector {
       {
         queueHostId: target.queueHostId ?? target.hostId,
         name: "host.inspect",
-        data: HostJob.parse({ hostId: target.hostId }),
+        data: InspectJob.parse(
+          target.netns === undefined
+            ? { hostId: target.hostId }
+            : { hostId: target.hostId, netns: target.netns },
+        ),
         jobId: inspectJobId(target.hostId, randomUUID()),
         attempts: JOBS["host.inspect"].attempts,
         what: "the inspection",

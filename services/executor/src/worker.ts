@@ -1,7 +1,8 @@
 import type { Logger } from "@labnet/log";
 import {
-  type HostJob,
+  type ExecJob,
   hostQueueName,
+  type InspectJob,
   isJobName,
   JOB_NAMES,
   JOBS,
@@ -11,10 +12,11 @@ import {
 } from "@labnet/queue";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { ExecScopeError, runExec } from "./exec";
 import type { HostConverger } from "./host-converger";
-import { inspectKernel } from "./kernel/inspect";
+import { inspectKernel, inspectNodeKernel } from "./kernel/inspect";
 import type { Runner } from "./kernel/runner";
-import { assertProbesInScope, type ProbeScope, ProbeScopeError, runProbes } from "./probes";
+import { assertProbesInScope, inScope, type ProbeScope, ProbeScopeError, runProbes } from "./probes";
 
 export interface WorkerDeps {
   /** The lab host whose queue this is. */
@@ -58,15 +60,55 @@ export const JOB_HANDLERS: JobHandlers = {
   },
   "host.inspect": (deps, job) => inspectMachine(deps, job),
   "host.probe": (deps, job) => probeMachines(deps, job),
+  "host.exec": (deps, job) => execInMachine(deps, job),
 };
 
-/** The kernel view of a machine this executor serves, the job's return value (the gateway waits for it). */
-async function inspectMachine(deps: WorkerDeps, job: HostJob): Promise<unknown> {
+/**
+ * The kernel view of a machine this executor serves, or with `netns` of one of the lab host's
+ * nodes (its own or a virtual machine's, in the probes' scope): the job's return value.
+ */
+async function inspectMachine(deps: WorkerDeps, job: InspectJob): Promise<unknown> {
   const runner = await deps.runnerOf(job.hostId);
   if (!runner) {
     throw new UnrecoverableError(`host.inspect of ${job.hostId}: lab host ${deps.hostId} does not serve it`);
   }
-  return inspectKernel(runner);
+  if (job.netns === undefined) {
+    return inspectKernel(runner);
+  }
+  if (!inScope(job.netns, await deps.probeScope())) {
+    throw new UnrecoverableError(
+      `host.inspect of ${job.netns}: not a namespace lab host ${deps.hostId} serves`,
+    );
+  }
+  // Node namespaces live under the lab host's /run/netns: entered from the lab host's runner.
+  const labHostRunner = await deps.runnerOf(deps.hostId);
+  if (!labHostRunner) {
+    throw new UnrecoverableError(`host.inspect: lab host ${deps.hostId} has no runner`);
+  }
+  return inspectNodeKernel(labHostRunner, job.netns);
+}
+
+/** One allow-listed diagnostics command inside a node or machine of this lab host (exec/). */
+async function execInMachine(deps: WorkerDeps, job: ExecJob): Promise<unknown> {
+  if (!(await deps.runnerOf(job.hostId))) {
+    throw new UnrecoverableError(`host.exec of ${job.hostId}: lab host ${deps.hostId} does not serve it`);
+  }
+  try {
+    return await runExec(
+      {
+        labHostId: deps.hostId,
+        queuePrefix: deps.queuePrefix,
+        inScope: async (netns) => inScope(netns, await deps.probeScope()),
+        publish: (channel, message) => deps.connection.publish(channel, message),
+      },
+      job,
+    );
+  } catch (error) {
+    if (error instanceof ExecScopeError) {
+      throw new UnrecoverableError(`host.exec of ${job.hostId}: ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 /**
