@@ -19,6 +19,7 @@ import { registerNetworkRoutes } from "./routes/networks";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerOperationRoutes } from "./routes/operations";
 import { registerPortRoutes } from "./routes/ports";
+import { registerTopologyRoutes } from "./routes/topology";
 
 /** Largest request body the API reads. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     registerNodeRoutes,
     registerOperationRoutes,
     registerPortRoutes,
+    registerTopologyRoutes,
   ]) {
     register(app, deps);
   }

@@ -206,6 +206,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/labs/{labId}/topology": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Draw a whole lab's topology
+         * @description A picture of every instance of the lab, each a box of its own holding the student's
+         *     machines, LAN, networks, nodes and published ports, packed into rows. At most 40 instances
+         *     are drawn; the others are named in one summary box and under the title (each has its own
+         *     picture at `/v1/labs/{labId}/instances/{instanceId}/topology`).
+         */
+        get: operations["getLabTopology"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/labs/{labId}/checks": {
         parameters: {
             query?: never;
@@ -310,6 +333,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/labs/{labId}/instances/{instanceId}/topology": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Draw one lab instance's topology
+         * @description A picture of one student's instance: its machines (hostname, LAN address), their LAN, the
+         *     networks (name, driver, subnets) and nodes (addresses per interface) on each, published
+         *     ports with their external ports, and overlay and macvlan links across machines (an overlay
+         *     network is drawn once, linked to its nodes on each machine).
+         */
+        get: operations["getLabInstanceTopology"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/machines": {
         parameters: {
             query?: never;
@@ -407,6 +453,31 @@ export interface paths {
          *     seconds the answer is `503 HOST_UNAVAILABLE`.
          */
         get: operations["getMachineKernel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/machines/{machineId}/topology": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Draw a machine's topology
+         * @description A picture of one machine as Labnet records it (not read from the kernel): the machine with
+         *     its hostname and LAN address, its LAN, its networks (name, driver, subnets; overlay networks
+         *     of its LAN it has nodes on), its nodes with the address of each interface, and published
+         *     ports (the machine's port and, for a virtual machine, the lab host's external port). Laid
+         *     out by ELK's layered algorithm; a machine draws at most 60 nodes and 40 networks and says
+         *     how many it left out.
+         */
+        get: operations["getMachineTopology"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3101,6 +3172,46 @@ export interface operations {
             500: components["responses"]["InternalServerError"];
         };
     };
+    getLabTopology: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `svg` (the default; also chosen by `Accept: image/svg+xml`) or `mermaid` (Mermaid
+                 *     flowchart text, `text/plain`; also chosen by an `Accept` that names `text/plain` and not
+                 *     `image/svg+xml`). The query wins over `Accept`.
+                 * @example mermaid
+                 */
+                format?: "svg" | "mermaid";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The picture, as an SVG document or as Mermaid flowchart text. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
     runLabChecks: {
         parameters: {
             query?: never;
@@ -3306,6 +3417,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Lab"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getLabInstanceTopology: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `svg` (the default; also chosen by `Accept: image/svg+xml`) or `mermaid` (Mermaid
+                 *     flowchart text, `text/plain`; also chosen by an `Accept` that names `text/plain` and not
+                 *     `image/svg+xml`). The query wins over `Accept`.
+                 * @example mermaid
+                 */
+                format?: "svg" | "mermaid";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+                /**
+                 * @description The instance's id (`lin_...`) or its student.
+                 * @example s01
+                 */
+                instanceId: components["parameters"]["LabInstanceRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The picture, as an SVG document or as Mermaid flowchart text. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                    "text/plain": string;
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3579,6 +3735,46 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getMachineTopology: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `svg` (the default; also chosen by `Accept: image/svg+xml`) or `mermaid` (Mermaid
+                 *     flowchart text, `text/plain`; also chosen by an `Accept` that names `text/plain` and not
+                 *     `image/svg+xml`). The query wins over `Accept`.
+                 * @example mermaid
+                 */
+                format?: "svg" | "mermaid";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The machine's id (`hst_...`) or its name; a lab host is a machine of its own.
+                 * @example alice-bdc01
+                 */
+                machineId: components["schemas"]["IdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The picture, as an SVG document or as Mermaid flowchart text. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listNetworks: {
