@@ -67,6 +67,10 @@ describe("indexOperations", () => {
         "retryLabInstance",
         "runLabChecks",
         "solveLab",
+        // Topology pictures (issue 10).
+        "getLabInstanceTopology",
+        "getLabTopology",
+        "getMachineTopology",
       ].sort(),
     );
   });
