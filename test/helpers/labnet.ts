@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createLabnetClient, type LabnetClient } from "@labnet/api";
 import { createDb, createToken, type Database } from "@labnet/db";
-import { createGatewayRuntime, type GatewayApp } from "@labnet/gateway";
+import { createGatewayRuntime, type EventStreamLimits, type GatewayApp } from "@labnet/gateway";
 import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
 import { inject } from "vitest";
@@ -34,6 +34,8 @@ export interface TestLabnet {
 export interface StartTestLabnetOptions {
   /** Open operations dispatched longer ago than this are dispatched again (default 30 s). */
   redispatchAfterMs?: number;
+  /** Limits of `GET /v1/events` streams (default the gateway's). */
+  eventStreamLimits?: EventStreamLimits;
 }
 
 export async function startTestLabnet(options: StartTestLabnetOptions = {}): Promise<TestLabnet> {
@@ -53,6 +55,7 @@ export async function startTestLabnet(options: StartTestLabnetOptions = {}): Pro
     runController: true,
     redispatchAfterMs: options.redispatchAfterMs ?? 30_000,
     pollMs: 500,
+    ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
   });
   const { app } = runtime;
   const fetch = (request: Request) => app.fetch(request);

@@ -8,4 +8,6 @@ export enum DatabaseLock {
   Sweep = 7_301_003,
   /** Per scope (with the scope's hash as second key): picking a subnet from the default pools. */
   SubnetPool = 7_301_004,
+  /** The controller's events retention round. */
+  EventPrune = 7_301_005,
 }

@@ -5,4 +5,10 @@ export {
   parseNotification,
   startOutboxDispatcher,
 } from "./dispatch-outbox";
+export {
+  EVENT_RETENTION_MS,
+  EVENT_RETENTION_ROWS,
+  type EventPruner,
+  startEventPruner,
+} from "./prune-events";
 export { type LabSweeper, startLabSweeper } from "./sweep-labs";

@@ -9,6 +9,7 @@ import { type RequestIdVariables, readRequestId, requestIdMiddleware } from "./h
 import { type AuthVariables, authenticate } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
 import type { AppDeps } from "./routes/deps";
+import { registerEventRoutes } from "./routes/events";
 import { registerHealthRoutes } from "./routes/health";
 import { registerHostRoutes } from "./routes/hosts";
 import { registerIpamRoutes } from "./routes/ipam";
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use("/v1/*", idempotency(deps.db));
 
   for (const register of [
+    registerEventRoutes,
     registerHealthRoutes,
     registerHostRoutes,
     registerIpamRoutes,

@@ -2,4 +2,6 @@ export { createApp, type GatewayApp, type GatewayEnv } from "./app";
 export { GatewayConfig, loadGatewayConfig } from "./config";
 export type { AppDeps } from "./routes/deps";
 export { createGatewayRuntime, type GatewayRuntime, type GatewayRuntimeOptions } from "./runtime";
+export { type EventHub, startEventHub } from "./services/event-hub";
+export { DEFAULT_EVENT_STREAM_LIMITS, type EventStreamLimits } from "./services/event-stream";
 export { createOperationWaiter, type OperationWaiter } from "./services/operation-waiter";

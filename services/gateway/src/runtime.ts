@@ -1,10 +1,17 @@
 import type { CommandContext } from "@labnet/commands";
-import { type OutboxDispatcher, startLabSweeper, startOutboxDispatcher } from "@labnet/controller";
+import {
+  type OutboxDispatcher,
+  startEventPruner,
+  startLabSweeper,
+  startOutboxDispatcher,
+} from "@labnet/controller";
 import type { Database, Sql } from "@labnet/db";
 import type { AddressPool } from "@labnet/ipam";
 import type { Logger } from "@labnet/log";
 import { createRedisConnection, HostInspector, HostProber, HostQueues } from "@labnet/queue";
 import { createApp, type GatewayApp } from "./app";
+import { startEventHub } from "./services/event-hub";
+import type { EventStreamLimits } from "./services/event-stream";
 import { createOperationWaiter } from "./services/operation-waiter";
 
 export interface GatewayRuntimeOptions {
@@ -24,10 +31,14 @@ export interface GatewayRuntimeOptions {
   labSweepMs?: number;
   /** Dispatcher's safety-net poll. */
   pollMs?: number;
+  /** Limits of each `GET /v1/events` stream (tests make them small). */
+  eventStreamLimits?: EventStreamLimits;
 }
 
 /** Lab TTLs are checked this often. */
 const LAB_SWEEP_MS = 5_000;
+/** Old events are pruned this often. */
+const EVENT_PRUNE_MS = 10 * 60_000;
 
 export interface GatewayRuntime {
   app: GatewayApp;
@@ -62,10 +73,26 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     defaultMtu: options.defaultMtu,
     ...(dispatcher ? { onOperationsWritten: dispatcher.kick } : {}),
   };
-  const app = createApp({ db, pg, redis, waiter, inspector, prober, log, commands });
+  const events = startEventHub({ db, pg, log });
+  const app = createApp({
+    db,
+    pg,
+    redis,
+    waiter,
+    inspector,
+    prober,
+    log,
+    commands,
+    events,
+    ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
+  });
   // Lab TTLs and finished teardowns are the controller's too.
   const labs = options.runController
     ? startLabSweeper({ ctx: commands, log, intervalMs: options.labSweepMs ?? LAB_SWEEP_MS })
+    : undefined;
+  // Events are kept for a while (EVENT_RETENTION_MS / _ROWS), pruned in the controller's round.
+  const pruner = options.runController
+    ? startEventPruner({ db, log, intervalMs: EVENT_PRUNE_MS })
     : undefined;
   return {
     app,
@@ -74,6 +101,8 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     async stop() {
       await dispatcher?.stop();
       await labs?.stop();
+      await pruner?.stop();
+      await events.stop();
       await waiter.stop();
       await inspector.close();
       await prober.close();

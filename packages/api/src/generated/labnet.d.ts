@@ -333,6 +333,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/labs/{labId}/instances/{instanceId}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What happened in one instance
+         * @description The instance's events in order: what was created, connected, reset and checked, when, with
+         *     the check results. Page with `after` and `limit`.
+         */
+        get: operations["getLabInstanceTimeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/labs/{labId}/instances/{instanceId}/topology": {
         parameters: {
             query?: never;
@@ -798,6 +819,40 @@ export interface paths {
          * @description The state, attempts, timings, progress and (on failure) the problem of asynchronous kernel work.
          */
         get: operations["getOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow changes (Server-Sent Events), or read them a page at a time
+         * @description Every creation, state change and removal of machines, networks, nodes, operations, labs, lab
+         *     instances and check runs, in the order they were recorded (each in the transaction of its
+         *     change), filtered by the query parameters (within one parameter any value matches; across
+         *     parameters all must).
+         *
+         *     As `text/event-stream` (the default): each event is a message with `id` (the event id),
+         *     `event` (its type) and `data` (the Event as JSON). With `Last-Event-ID` (what browsers send
+         *     when they reconnect) or `after`, everything after that id is replayed from the database first,
+         *     in order, then live events follow: a client that reconnects loses nothing and receives nothing
+         *     twice, also across a gateway restart (events are kept 7 days, at most the last 1,000,000).
+         *     Without either, only new events come. A comment line (`: heartbeat`) comes every 15 s. A
+         *     client that reads slower than events arrive is disconnected once 10,000 events wait for it;
+         *     it reconnects with `Last-Event-ID` and replays the rest.
+         *
+         *     With `format=json`: a page of events after `after` as JSON, and the `next` page's `after`.
+         */
+        get: operations["listEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2353,6 +2408,62 @@ export interface components {
             filter: string;
             raw: string;
         };
+        /**
+         * @description One change, recorded in the same transaction as the change itself. `type` is
+         *     `<resource>.<what>`: `machine|network|node.created|state|deleted`, `operation.state`,
+         *     `lab.created|state|deleted`, `lab_instance.created|reset|problem|deleted`,
+         *     `check_run.started|done|failed` (one per instance the run covers, with its outcomes).
+         */
+        Event: {
+            /**
+             * @description Increasing; the Server-Sent Events id (`Last-Event-ID`) and the `after` of a page.
+             * @example 1042
+             */
+            id: number;
+            /** Format: date-time */
+            at: string;
+            /** @example node.state */
+            type: string;
+            resourceType: components["schemas"]["EventResourceType"];
+            resourceId: string;
+            /** @description The lab the resource belongs to, when it belongs to one. */
+            labId: string | null;
+            instanceId: string | null;
+            /** @description The machine the resource is on (a machine's own events carry its id). */
+            machineId: string | null;
+            /**
+             * @description The resource as it was: its `id`, `name` and `state` (and `kind`, `driver`,
+             *     `networkMode`, `targetId`, ... by type); for `check_run.done` the instance's `summary`
+             *     (`total`, `passed`, `failed`) and `checks` (name, passed, expected, observed).
+             */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description The kind of resource an event is about.
+         * @enum {string}
+         */
+        EventResourceType: "machine" | "network" | "node" | "operation" | "lab" | "lab_instance" | "check_run";
+        EventPage: {
+            /** @description Events after `after`, oldest first. */
+            items: components["schemas"]["Event"][];
+            /** @description The `after` of the next page (nothing is skipped or doubled between pages). */
+            next: number;
+        };
+        /**
+         * @description What happened in one student's instance, oldest first: machines, networks and nodes
+         *     created, their states, operations (a solve's connects), resets, and check runs with the
+         *     instance's outcomes. Who made a change is not recorded yet.
+         */
+        LabInstanceTimeline: {
+            labId: string;
+            instanceId: string;
+            student: string;
+            items: components["schemas"]["Event"][];
+            /** @description The `after` of the next page. */
+            next: number;
+        };
     };
     responses: {
         /** @description The request does not match this document: a field, parameter or header is missing, has the wrong type or shape, is unknown, or the body is not valid JSON (`VALIDATION_FAILED`). */
@@ -3417,6 +3528,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Lab"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getLabInstanceTimeline: {
+        parameters: {
+            query?: {
+                /** @description Events after this id. */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+                /**
+                 * @description The instance's id (`lin_...`) or its student.
+                 * @example s01
+                 */
+                instanceId: components["parameters"]["LabInstanceRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The timeline. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabInstanceTimeline"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -4701,6 +4852,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Operation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of these labs (ids or names). */
+                lab?: components["schemas"]["IdOrName"][];
+                /** @description Only events of these lab instances (`lin_...`). */
+                instance?: string[];
+                /** @description Only events on these machines (ids or names). */
+                machine?: components["schemas"]["IdOrName"][];
+                /** @description Only events about these kinds of resource. */
+                resourceType?: components["schemas"]["EventResourceType"][];
+                /**
+                 * @description Only these event types; `node.*` matches every type starting `node.`.
+                 * @example [
+                 *       "node.state",
+                 *       "check_run.*"
+                 *     ]
+                 */
+                type?: string[];
+                /** @description Events after this id (takes precedence over `Last-Event-ID`). */
+                after?: number;
+                /** @description `sse` (a stream, the default) or `json` (one page). */
+                format?: "sse" | "json";
+                /** @description With `format=json`, the most events in the page. */
+                limit?: number;
+            };
+            header?: {
+                /** @description The id of the last event the client received (sent by browsers on reconnecting). */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream (`text/event-stream`), or with `format=json` a page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 1000
+                     *
+                     *     event: node.state
+                     *     data: {"id":1042,"at":"2025-01-01T10:00:00.000Z","type":"node.state","resourceType":"node","resourceId":"nod_k3x...","labId":null,"instanceId":null,"machineId":"hst_...","data":{"id":"nod_k3x...","name":"centos1","state":"ready"}}
+                     *     id: 1042
+                     *
+                     *     : heartbeat
+                     */
+                    "text/event-stream": string;
+                    "application/json": components["schemas"]["EventPage"];
                 };
             };
             400: components["responses"]["BadRequest"];

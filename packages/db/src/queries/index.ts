@@ -1,4 +1,5 @@
 export * from "./endpoints";
+export * from "./events";
 export * from "./host-snapshot";
 export * from "./hosts";
 export * from "./ipam";

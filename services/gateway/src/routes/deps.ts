@@ -3,6 +3,8 @@ import type { Database, Sql } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import type { HostInspector, HostProber } from "@labnet/queue";
 import type { Redis } from "ioredis";
+import type { EventHub } from "../services/event-hub";
+import type { EventStreamLimits } from "../services/event-stream";
 import type { OperationWaiter } from "../services/operation-waiter";
 
 /** Everything routes use, built once in main.ts (or by a test) and passed in. */
@@ -16,5 +18,9 @@ export interface AppDeps {
   /** Runs labs' grading probes on executors (request/response on the host queues). */
   prober: HostProber;
   commands: CommandContext;
+  /** The events table as streams see it (LISTEN labnet_events), for `GET /v1/events`. */
+  events: EventHub;
+  /** Per-stream limits (buffer, heartbeat); default DEFAULT_EVENT_STREAM_LIMITS. */
+  eventStreamLimits?: EventStreamLimits;
   log: Logger;
 }

@@ -1,0 +1,178 @@
+import { type AnyColumn, and, asc, eq, gt, inArray, like, lte, or, type SQL, sql } from "drizzle-orm";
+import type { Database } from "../client";
+import { events } from "../schema";
+import type { Db } from "../tx";
+
+export type EventRow = typeof events.$inferSelect;
+
+/** Channel the events triggers NOTIFY with each new id (migration 0010). */
+export const EVENTS_CHANNEL = "labnet_events";
+
+/**
+ * Which events a reader wants: within a dimension any value matches, across dimensions all
+ * must. A type ending in `.*` matches its prefix (`node.*`).
+ */
+export interface EventFilter {
+  labIds?: readonly string[];
+  instanceIds?: readonly string[];
+  machineIds?: readonly string[];
+  resourceTypes?: readonly string[];
+  types?: readonly string[];
+}
+
+/** Whether `row` passes `filter` (the in-memory twin of {@link eventFilterSql}). */
+export function matchesEventFilter(filter: EventFilter, row: EventRow): boolean {
+  const within = (values: readonly string[] | undefined, value: string | null) =>
+    values === undefined || values.length === 0 || (value !== null && values.includes(value));
+  return (
+    within(filter.labIds, row.labId) &&
+    within(filter.instanceIds, row.instanceId) &&
+    within(filter.machineIds, row.machineId) &&
+    within(filter.resourceTypes, row.resourceType) &&
+    (filter.types === undefined ||
+      filter.types.length === 0 ||
+      filter.types.some((t) => (t.endsWith(".*") ? row.type.startsWith(t.slice(0, -1)) : row.type === t)))
+  );
+}
+
+function eventFilterSql(filter: EventFilter): SQL[] {
+  const conditions: SQL[] = [];
+  const some = (values: readonly string[] | undefined, column: AnyColumn) => {
+    if (values && values.length > 0) {
+      conditions.push(inArray(column, [...values]));
+    }
+  };
+  some(filter.labIds, events.labId);
+  some(filter.instanceIds, events.instanceId);
+  some(filter.machineIds, events.machineId);
+  some(filter.resourceTypes, events.resourceType);
+  if (filter.types && filter.types.length > 0) {
+    const alternatives = filter.types.map((t) =>
+      t.endsWith(".*")
+        ? like(events.type, `${t.slice(0, -1).replace(/[\\%_]/g, "\\$&")}%`)
+        : eq(events.type, t),
+    );
+    const any = or(...alternatives);
+    if (any) {
+      conditions.push(any);
+    }
+  }
+  return conditions;
+}
+
+/** Events after id `after` (up to `upTo` when given) that pass `filter`, oldest first. */
+export async function listEvents(
+  db: Db,
+  input: { after: number; upTo?: number; filter?: EventFilter; limit: number },
+): Promise<EventRow[]> {
+  return db
+    .select()
+    .from(events)
+    .where(
+      and(
+        gt(events.id, input.after),
+        input.upTo === undefined ? undefined : lte(events.id, input.upTo),
+        ...eventFilterSql(input.filter ?? {}),
+      ),
+    )
+    .orderBy(asc(events.id))
+    .limit(input.limit);
+}
+
+/** What {@link readCommittedEvents} saw: rows and the snapshot they were read in. */
+export interface CommittedEvents {
+  rows: EventRow[];
+  /** The reading snapshot (`pg_snapshot` text), to ask later whether its open transactions ended. */
+  snapshot: string;
+  /** Whether every transaction open in `since` has ended (true when none was given). */
+  sinceSettled: boolean;
+}
+
+/**
+ * Rows after `after` as one snapshot sees them, with that snapshot. Ids are taken when a
+ * transaction writes its event but become visible when it commits, so a higher id can be
+ * visible before a lower one: a reader that must never skip an id delivers up to the first
+ * missing one, and treats that gap as permanent (a rollback) only once every transaction that
+ * was open when it saw the gap has ended (`since`, checked in the same snapshot as the rows).
+ */
+export async function readCommittedEvents(
+  db: Database,
+  input: { after: number; limit: number; since?: string },
+): Promise<CommittedEvents> {
+  return db.transaction(
+    async (tx) => {
+      const [head] = await tx.execute<{ snapshot: string; settled: boolean }>(sql`
+        SELECT pg_current_snapshot()::text AS snapshot,
+          ${settledSince(input.since)} AS settled`);
+      const rows = await listEvents(tx, { after: input.after, limit: input.limit });
+      return { rows, snapshot: head?.snapshot ?? "", sinceSettled: head?.settled ?? false };
+    },
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
+}
+
+/**
+ * The highest visible event id and the snapshot it was read in, and whether every transaction
+ * open in `since` has ended: once that holds for the snapshot of an earlier head, no event up
+ * to that head's id can appear any more (see {@link readCommittedEvents}). `quiet`: no
+ * transaction was open at all, so this head is settled already.
+ */
+export async function readEventsHead(
+  db: Database,
+  since?: string,
+): Promise<{ lastId: number; snapshot: string; sinceSettled: boolean; quiet: boolean }> {
+  return db.transaction(
+    async (tx) => {
+      const [head] = await tx.execute<{
+        snapshot: string;
+        settled: boolean;
+        quiet: boolean;
+        last_id: string | null;
+      }>(sql`
+        SELECT pg_current_snapshot()::text AS snapshot, ${settledSince(since)} AS settled,
+          NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot())) AS quiet,
+          (SELECT max(${events.id}) FROM ${events}) AS last_id`);
+      return {
+        lastId: head?.last_id ? Number(head.last_id) : 0,
+        snapshot: head?.snapshot ?? "",
+        sinceSettled: head?.settled ?? false,
+        quiet: head?.quiet ?? false,
+      };
+    },
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
+}
+
+function settledSince(since: string | undefined): SQL {
+  return since === undefined
+    ? sql`true`
+    : sql`NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(${since}::pg_snapshot) x
+            WHERE NOT pg_visible_in_snapshot(x, pg_current_snapshot()))`;
+}
+
+/** The highest event id, 0 without events. */
+export async function lastEventId(db: Db): Promise<number> {
+  const [row] = await db.select({ id: sql<string | null>`max(${events.id})` }).from(events);
+  return row?.id ? Number(row.id) : 0;
+}
+
+/**
+ * Removes events older than `maxAgeMs` and those beyond the newest `maxRows`, at most `batch`
+ * rows per call (so the delete never holds many locks for long); returns how many went. Ids
+ * and times grow together, so both limits become one cutoff id, found through the indexes.
+ */
+export async function pruneEvents(
+  db: Db,
+  input: { maxAgeMs: number; maxRows: number; batch: number },
+): Promise<number> {
+  const removed = await db.execute<{ id: string }>(sql`
+    WITH cutoff AS (
+      SELECT greatest(
+        (SELECT max(id) FROM ${events}) - ${input.maxRows},
+        (SELECT id FROM ${events} WHERE at < now() - make_interval(secs => ${input.maxAgeMs / 1000})
+           ORDER BY at DESC LIMIT 1)) AS id)
+    DELETE FROM ${events} WHERE ${events.id} IN (
+      SELECT e.id FROM ${events} e, cutoff WHERE e.id <= cutoff.id ORDER BY e.id LIMIT ${input.batch})
+    RETURNING ${events.id}`);
+  return removed.length;
+}

@@ -1,0 +1,69 @@
+import { type Database, DatabaseLock, pruneEvents } from "@labnet/db";
+import type { Logger } from "@labnet/log";
+import { sql } from "drizzle-orm";
+
+/** Events are kept this long (7 days)... */
+export const EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** ...and at most this many (the newest). */
+export const EVENT_RETENTION_ROWS = 1_000_000;
+/** Rows one delete removes; a round deletes batches until nothing is due. */
+const PRUNE_BATCH = 10_000;
+
+export interface EventPruner {
+  stop(): Promise<void>;
+}
+
+/**
+ * The controller's events retention, every `intervalMs`: events older than `maxAgeMs` or
+ * beyond the newest `maxRows` are deleted in batches. A client whose `Last-Event-ID` is older
+ * than what is kept replays from the oldest event left. One gateway prunes at a time (an
+ * advisory lock); one round at a time.
+ */
+export function startEventPruner(options: {
+  db: Database;
+  log: Logger;
+  intervalMs: number;
+  maxAgeMs?: number;
+  maxRows?: number;
+}): EventPruner {
+  const limits = {
+    maxAgeMs: options.maxAgeMs ?? EVENT_RETENTION_MS,
+    maxRows: options.maxRows ?? EVENT_RETENTION_ROWS,
+    batch: PRUNE_BATCH,
+  };
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const prune = async () => {
+    let total = 0;
+    for (;;) {
+      const removed = await options.db.transaction(async (tx) => {
+        const [lock] = await tx.execute<{ locked: boolean }>(
+          sql`SELECT pg_try_advisory_xact_lock(${DatabaseLock.EventPrune}) AS locked`,
+        );
+        return lock?.locked ? pruneEvents(tx, limits) : 0;
+      });
+      total += removed;
+      if (removed < PRUNE_BATCH || stopped) {
+        break;
+      }
+    }
+    if (total > 0) {
+      options.log.info("events pruned", { events: total });
+    }
+  };
+  const round = () => {
+    running ??= prune()
+      .catch((error) => options.log.error("event pruning failed", { error: String(error) }))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(round, options.intervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

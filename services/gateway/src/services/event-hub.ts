@@ -1,0 +1,255 @@
+import {
+  type Database,
+  EVENTS_CHANNEL,
+  type EventRow,
+  lastEventId,
+  readCommittedEvents,
+  readEventsHead,
+  type Sql,
+} from "@labnet/db";
+import type { Logger } from "@labnet/log";
+
+/** Receives every event the hub delivers, in id order, once each (synchronously). */
+export interface EventListener {
+  deliver(rows: readonly EventRow[]): void;
+  /** The hub is stopping: end the stream. */
+  close(): void;
+}
+
+/**
+ * The gateway's view of the events table: the delivery horizon and the live fan-out to
+ * streams. Every id up to {@link EventHub.horizon} is settled: its event is visible in the
+ * table or will never exist (a rolled-back transaction). Replays read the table up to the
+ * horizon; live listeners get everything after it, each event once, in id order.
+ */
+export interface EventHub {
+  /** Resolves once the horizon is known (the hub has started). */
+  ready(): Promise<void>;
+  /**
+   * Resolves once the horizon has reached every event committed before the call (or after
+   * `timeoutMs`, default 5 s): what a page or a new stream starts from.
+   */
+  settle(timeoutMs?: number): Promise<void>;
+  horizon(): number;
+  subscribe(listener: EventListener): () => void;
+  stop(): Promise<void>;
+}
+
+export interface EventHubOptions {
+  db: Database;
+  /** LISTEN runs on a dedicated connection of this client (postgres.js keeps one for listeners). */
+  pg: Sql;
+  log: Logger;
+  /** Safety net for a missed NOTIFY (a LISTEN reconnecting); default 1 s. */
+  pollMs?: number;
+}
+
+/** Rows one round reads. */
+const PAGE = 1_000;
+/** Rounds start at most this often during a burst (each NOTIFY asks for one). */
+const MIN_ROUND_GAP_MS = 20;
+/** While a gap waits for the transactions that may still fill it, look again this often. */
+const GAP_CHECK_MS = 50;
+/**
+ * A gap left open longer than this (a transaction idle for minutes) is given up on, so one
+ * stuck session cannot stop every stream; logged, since a late event would then be missed.
+ */
+const MAX_GAP_WAIT_MS = 60_000;
+
+/**
+ * Starts the hub: LISTEN `labnet_events` (the triggers NOTIFY every new id at commit), and on
+ * each notification read what follows the horizon.
+ *
+ * Ids are taken when a transaction writes its event but become visible when it commits, so
+ * id 11 can be visible while id 10's transaction is still open: delivering 11 would make a
+ * client that reconnects with `Last-Event-ID: 11` miss 10 forever. So the horizon stops at
+ * the first missing id and passes it only once every transaction open when the gap was seen
+ * has ended (then 10 is visible, or rolled back for good). Writers pay nothing for this.
+ * With no listener, rounds only move the horizon (the head id, no rows read).
+ */
+export function startEventHub(options: EventHubOptions): EventHub {
+  const { db, pg, log } = options;
+  const listeners = new Set<EventListener>();
+  let horizon = 0;
+  /** The first missing id and the snapshot it was seen in. */
+  let gap: { fromId: number; snapshot: string; seenAt: number } | undefined;
+  /** Idle rounds: the last head seen, adopted once its snapshot's transactions have ended. */
+  let head: { lastId: number; snapshot: string } | undefined;
+  let isStarted = false;
+  let running = false;
+  let again = false;
+  let stopped = false;
+  let lastRound = Number.NEGATIVE_INFINITY;
+  let delayed: NodeJS.Timeout | undefined;
+
+  const advanceIdle = async () => {
+    const now = await readEventsHead(db, head?.snapshot);
+    if (head && now.sinceSettled) {
+      horizon = Math.max(horizon, head.lastId);
+      gap = undefined;
+    }
+    if (now.quiet) {
+      horizon = Math.max(horizon, now.lastId);
+      gap = undefined;
+    }
+    head = now.lastId > horizon ? { lastId: now.lastId, snapshot: now.snapshot } : undefined;
+    if (head) {
+      later(GAP_CHECK_MS);
+    }
+  };
+
+  const advance = async () => {
+    head = undefined;
+    const read = await readCommittedEvents(db, { after: horizon, limit: PAGE, since: gap?.snapshot });
+    const delivered: EventRow[] = [];
+    let expected = horizon + 1;
+    for (const row of read.rows) {
+      if (row.id !== expected) {
+        const settled = gap?.fromId === expected && read.sinceSettled;
+        const overdue = gap?.fromId === expected && Date.now() - gap.seenAt > MAX_GAP_WAIT_MS;
+        if (!settled && !overdue) {
+          if (gap?.fromId !== expected) {
+            gap = { fromId: expected, snapshot: read.snapshot, seenAt: Date.now() };
+          }
+          break;
+        }
+        if (overdue && !settled) {
+          log.warn("event ids skipped: their transactions are still open", {
+            from: expected,
+            to: row.id - 1,
+          });
+        }
+      }
+      delivered.push(row);
+      expected = row.id + 1;
+    }
+    if (gap && gap.fromId < expected) {
+      gap = undefined;
+    }
+    horizon = expected - 1;
+    if (delivered.length > 0) {
+      for (const listener of listeners) {
+        listener.deliver(delivered);
+      }
+    }
+    if (gap) {
+      later(GAP_CHECK_MS);
+    } else if (read.rows.length === PAGE) {
+      again = true;
+    }
+  };
+
+  const round = async (): Promise<void> => {
+    if (!isStarted) {
+      return;
+    }
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    lastRound = performance.now();
+    try {
+      await (listeners.size > 0 ? advance() : advanceIdle());
+    } catch (error) {
+      log.error("event round failed", { error: describeError(error) });
+    } finally {
+      running = false;
+    }
+    if (again) {
+      again = false;
+      kick();
+    }
+  };
+
+  function later(ms: number) {
+    if (stopped || delayed) {
+      return;
+    }
+    delayed = setTimeout(() => {
+      delayed = undefined;
+      void round();
+    }, ms);
+  }
+
+  function kick() {
+    if (stopped) {
+      return;
+    }
+    const wait = lastRound + MIN_ROUND_GAP_MS - performance.now();
+    if (wait <= 0 && !delayed) {
+      void round();
+    } else {
+      later(Math.max(wait, 0));
+    }
+  }
+
+  const subscription = pg
+    .listen(
+      EVENTS_CHANNEL,
+      () => kick(),
+      () => kick(),
+    )
+    .catch((error: unknown) => {
+      log.error("LISTEN labnet_events failed", { error: String(error) });
+      return undefined;
+    });
+
+  // The start: every id up to the head is settled once the transactions open at that moment
+  // have ended (any of them may hold a lower id than the head).
+  const started = (async () => {
+    await subscription;
+    const first = await readEventsHead(db);
+    let settled = first.lastId === 0;
+    while (!settled && !stopped) {
+      settled = (await readEventsHead(db, first.snapshot)).sinceSettled;
+      if (!settled) {
+        await new Promise((resolve) => setTimeout(resolve, GAP_CHECK_MS));
+      }
+    }
+    horizon = first.lastId;
+    isStarted = true;
+  })();
+  started.catch((error: unknown) => log.error("event hub failed to start", { error: describeError(error) }));
+  const poll = setInterval(kick, options.pollMs ?? 1_000);
+
+  return {
+    ready: () => started,
+    async settle(timeoutMs = 5_000) {
+      await started;
+      const target = await lastEventId(db);
+      const deadline = Date.now() + timeoutMs;
+      while (horizon < target && !stopped && Date.now() < deadline) {
+        kick();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+    horizon: () => horizon,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(poll);
+      if (delayed) {
+        clearTimeout(delayed);
+      }
+      for (const listener of [...listeners]) {
+        listener.close();
+      }
+      listeners.clear();
+      await started.catch(() => undefined);
+      const listening = await subscription;
+      await listening?.unlisten();
+    },
+  };
+}
+
+/** A failed query's message with its cause (drizzle wraps the driver's error). */
+function describeError(error: unknown): string {
+  const cause = error instanceof Error && error.cause !== undefined ? `: ${String(error.cause)}` : "";
+  return `${String(error)}${cause}`;
+}
