@@ -67,6 +67,9 @@ describe("indexOperations", () => {
         "retryLabInstance",
         "runLabChecks",
         "solveLab",
+        // Events and a lab instance's timeline (issue 10).
+        "getLabInstanceTimeline",
+        "listEvents",
         // Topology pictures (issue 10).
         "getLabInstanceTopology",
         "getLabTopology",
