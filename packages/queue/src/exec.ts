@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { JOBS } from "./catalog";
-import { ExecJob, ExecResult, type ExecTarget, execJobId } from "./exec-job";
+import { ExecJob, ExecResult, type ExecTarget, execChannel, execJobId } from "./exec-job";
 import { HostRequestError, HostRequests } from "./host-request";
 import type { HostQueues } from "./producer";
 
@@ -33,9 +33,16 @@ const ANSWER_GRACE_MS = 10_000;
  */
 export class HostExecutor {
   readonly #requests: HostRequests;
+  readonly #prefix: string;
 
   constructor(queues: HostQueues, connection: Redis, prefix = "labnet") {
     this.#requests = new HostRequests(queues, connection, prefix);
+    this.#prefix = prefix;
+  }
+
+  /** The channel a streamed request's output is published on (subscribe before `exec`). */
+  channelOf(requestId: string): string {
+    return execChannel(this.#prefix, requestId);
   }
 
   /** Throws {@link HostRequestError}, or a zod error for a refused command. */

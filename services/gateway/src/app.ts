@@ -10,6 +10,7 @@ import { type AuthVariables, authenticate } from "./middleware/auth";
 import { idempotency } from "./middleware/idempotency";
 import type { AppDeps } from "./routes/deps";
 import { registerEventRoutes } from "./routes/events";
+import { registerExecRoutes } from "./routes/exec";
 import { registerHealthRoutes } from "./routes/health";
 import { registerHostRoutes } from "./routes/hosts";
 import { registerIpamRoutes } from "./routes/ipam";
@@ -17,6 +18,7 @@ import { registerLabRoutes } from "./routes/labs";
 import { registerMachineKernelRoutes } from "./routes/machine-kernel";
 import { registerMachineRoutes } from "./routes/machines";
 import { registerNetworkRoutes } from "./routes/networks";
+import { registerNodeKernelRoutes } from "./routes/node-kernel";
 import { registerNodeRoutes } from "./routes/nodes";
 import { registerOperationRoutes } from "./routes/operations";
 import { registerPortRoutes } from "./routes/ports";
@@ -62,6 +64,7 @@ export function createApp(deps: AppDeps): GatewayApp {
 
   for (const register of [
     registerEventRoutes,
+    registerExecRoutes,
     registerHealthRoutes,
     registerHostRoutes,
     registerIpamRoutes,
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     registerMachineKernelRoutes,
     registerMachineRoutes,
     registerNetworkRoutes,
+    registerNodeKernelRoutes,
     registerNodeRoutes,
     registerOperationRoutes,
     registerPortRoutes,

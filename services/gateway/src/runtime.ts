@@ -8,7 +8,7 @@ import {
 import type { Database, Sql } from "@labnet/db";
 import type { AddressPool } from "@labnet/ipam";
 import type { Logger } from "@labnet/log";
-import { createRedisConnection, HostInspector, HostProber, HostQueues } from "@labnet/queue";
+import { createRedisConnection, HostExecutor, HostInspector, HostProber, HostQueues } from "@labnet/queue";
 import { createApp, type GatewayApp } from "./app";
 import { startEventHub } from "./services/event-hub";
 import type { EventStreamLimits } from "./services/event-stream";
@@ -66,6 +66,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
   const waiter = createOperationWaiter(db, pg);
   const inspector = new HostInspector(queues, redis, options.queuePrefix);
   const prober = new HostProber(queues, redis, options.queuePrefix);
+  const executor = new HostExecutor(queues, redis, options.queuePrefix);
   const commands: CommandContext = {
     db,
     addressPools: options.addressPools,
@@ -81,6 +82,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     waiter,
     inspector,
     prober,
+    executor,
     log,
     commands,
     events,
@@ -106,6 +108,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
       await waiter.stop();
       await inspector.close();
       await prober.close();
+      await executor.close();
       await queues.close();
       redis.disconnect();
     },

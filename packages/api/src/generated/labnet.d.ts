@@ -333,27 +333,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/labs/{labId}/instances/{instanceId}/timeline": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * What happened in one instance
-         * @description The instance's events in order: what was created, connected, reset and checked, when, with
-         *     the check results. Page with `after` and `limit`.
-         */
-        get: operations["getLabInstanceTimeline"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/labs/{labId}/instances/{instanceId}/topology": {
         parameters: {
             query?: never;
@@ -369,6 +348,27 @@ export interface paths {
          *     network is drawn once, linked to its nodes on each machine).
          */
         get: operations["getLabInstanceTopology"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/labs/{labId}/instances/{instanceId}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What happened in one instance
+         * @description The instance's events in order: what was created, connected, reset and checked, when, with
+         *     the check results. Page with `after` and `limit`.
+         */
+        get: operations["getLabInstanceTimeline"];
         put?: never;
         post?: never;
         delete?: never;
@@ -501,6 +501,31 @@ export interface paths {
         get: operations["getMachineTopology"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/machines/{machineId}/exec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a diagnostics command in a machine
+         * @description Runs one allow-listed diagnostics command (see `ExecRequest`) inside the machine's network namespace (where also read-only `iptables` runs), as an argv array
+         *     (never a shell), and answers with its exit code, output and duration once it ends. With
+         *     `Accept: text/event-stream` the output streams as Server-Sent Events while it runs: `stdout`
+         *     and `stderr` events (one line each), then one `exit` event whose data is the `ExecResult`.
+         *     A refused command is a 422 naming the argument (`body.argv[2]`); nothing runs. When no
+         *     executor answers the answer is `503 HOST_UNAVAILABLE`.
+         */
+        post: operations["execInMachine"];
         delete?: never;
         options?: never;
         head?: never;
@@ -802,6 +827,56 @@ export interface paths {
          *     the operation finished within N seconds, `204`. `404` when no mapping matches.
          */
         delete: operations["unpublishNodePorts"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/nodes/{nodeId}/kernel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show a node's kernel truth
+         * @description What the course material shows inside a container with `ip addr`, `ip route`, `arp -n` and `cat
+         *     /etc/resolv.conf /etc/hosts`, read from the node's namespace at request time by its lab host's
+         *     executor, and `drift`: where it differs from what Labnet recorded (a veth deleted behind
+         *     Labnet's back shows as `eth1 missing`). When no executor answers within 5 seconds the answer is
+         *     `503 HOST_UNAVAILABLE`; a node without a namespace of its own (mode `host`, `container:` shares
+         *     another's) is shown through the namespace it uses.
+         */
+        get: operations["getNodeKernel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/nodes/{nodeId}/exec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a diagnostics command in a node
+         * @description Runs one allow-listed diagnostics command (see `ExecRequest`) inside the node's network namespace (`ip netns exec`, so it sees the node's resolv.conf and hosts), as an argv array
+         *     (never a shell), and answers with its exit code, output and duration once it ends. With
+         *     `Accept: text/event-stream` the output streams as Server-Sent Events while it runs: `stdout`
+         *     and `stderr` events (one line each), then one `exit` event whose data is the `ExecResult`.
+         *     A refused command is a 422 naming the argument (`body.argv[2]`); nothing runs. When no
+         *     executor answers the answer is `503 HOST_UNAVAILABLE`.
+         */
+        post: operations["execInNode"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2244,6 +2319,95 @@ export interface components {
                 ipForward: boolean;
             };
         };
+        /**
+         * @description A node's kernel as its lab host's executor read it at `observedAt`: what `ip addr`, `ip
+         *     route`, `ip neigh` (`arp -n`) and `cat /etc/resolv.conf /etc/hosts` show inside the node, and
+         *     how that differs from what Labnet built (`drift`).
+         */
+        NodeKernel: {
+            node: {
+                id: string;
+                name: string;
+            };
+            /** @description The machine the node is on. */
+            machine: {
+                id: string;
+                name: string;
+            };
+            /** Format: date-time */
+            observedAt: string;
+            interfaces: components["schemas"]["KernelInterface"][];
+            routes: components["schemas"]["KernelRoute"][];
+            neighbours: components["schemas"]["KernelNeighbour"][];
+            /** @description The node's resolv.conf (its `/etc/netns/<netns>/resolv.conf`, else the lab host's). */
+            resolvConf: string;
+            /** @description The node's hosts file (its `/etc/netns/<netns>/hosts`, else the lab host's). */
+            hosts: string;
+            /**
+             * @description Where the kernel differs from Postgres: per endpoint, its `ethN` interface, its address and
+             *     MAC; the default route via the first network with egress. Empty when they agree.
+             */
+            drift: {
+                /** @enum {string} */
+                kind: "interface-missing" | "address-missing" | "mac-mismatch" | "default-route";
+                interface?: string;
+                expected?: string;
+                actual?: string | null;
+                /** @example eth1 missing */
+                message: string;
+            }[];
+        };
+        /** @description One neighbour (ARP) entry, as `ip neigh show` (`arp -n`) shows it. */
+        KernelNeighbour: {
+            /** @example 172.18.0.1 */
+            address: string;
+            dev?: string;
+            /** @description Lowercase; absent while resolving or after a failure. */
+            mac?: string;
+            /** @description NUD states in lowercase (`reachable`, `stale`, `permanent`, `failed`, ...). */
+            state: string[];
+        };
+        /**
+         * @description One diagnostics command, as an argv array (never a shell). Only the allow-list runs, every
+         *     argument checked by a strict pattern: `ping` (`-c N` up to 20, `-W`, `-i` from 0.2, `-s`, `-n`,
+         *     `-q`, target), `traceroute`/`tracepath` (`-n`, `-m` up to 30, target), `curl` (`-s -S -I -m`,
+         *     `http(s)://<address or name>[:port][/path]`), `nc` (`-z -v -w -u -n`, target, port), `getent
+         *     hosts|ahosts|ahostsv4 NAME`, `nslookup NAME [SERVER]`, `dig [+short] NAME [@SERVER]` (when
+         *     installed), `ip [-4|-6|-j|-d|-s|-br] addr|link|route|neigh [show [dev X]]`, `bridge [-j]
+         *     link|fdb [show]`, `ss` with `-tunaplse4` flags, and on a machine only, read-only, `iptables [-t
+         *     TABLE] -S [CHAIN]` and `iptables [-t TABLE] -L` with `-n -v -x`. Anything else is a 422
+         *     `INVALID_FIELD` naming the argument (`body.argv[2]`), and nothing runs.
+         */
+        ExecRequest: {
+            /**
+             * @example [
+             *       "ping",
+             *       "-c",
+             *       "1",
+             *       "web"
+             *     ]
+             */
+            argv: string[];
+            /**
+             * @description The command is killed (SIGKILL) past this, and the answer says `timedOut`.
+             * @default 10000
+             */
+            timeoutMs?: number;
+        };
+        /**
+         * @description How a diagnostics command ended. Each stream keeps at most 64 KiB; the rest is cut and
+         *     `truncated` says so.
+         */
+        ExecResult: {
+            argv: string[];
+            /** @description Null when it did not exit by itself (killed at its time limit) or could not start. */
+            exitCode: number | null;
+            stdout: string;
+            stderr: string;
+            durationMs: number;
+            timedOut: boolean;
+            truncated: boolean;
+        };
         /** @description One network interface, as `ip -d addr show` (or `ifconfig`) reports it. */
         KernelInterface: {
             /** @example lnbr-abcdefgh */
@@ -3537,46 +3701,6 @@ export interface operations {
             500: components["responses"]["InternalServerError"];
         };
     };
-    getLabInstanceTimeline: {
-        parameters: {
-            query?: {
-                /** @description Events after this id. */
-                after?: number;
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                /**
-                 * @description The lab's id (`lab_...`) or its name.
-                 * @example net101
-                 */
-                labId: components["parameters"]["LabIdOrName"];
-                /**
-                 * @description The instance's id (`lin_...`) or its student.
-                 * @example s01
-                 */
-                instanceId: components["parameters"]["LabInstanceRef"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The timeline. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LabInstanceTimeline"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            500: components["responses"]["InternalServerError"];
-        };
-    };
     getLabInstanceTopology: {
         parameters: {
             query?: {
@@ -3613,6 +3737,46 @@ export interface operations {
                 content: {
                     "image/svg+xml": string;
                     "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getLabInstanceTimeline: {
+        parameters: {
+            query?: {
+                /** @description Events after this id. */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The lab's id (`lab_...`) or its name.
+                 * @example net101
+                 */
+                labId: components["parameters"]["LabIdOrName"];
+                /**
+                 * @description The instance's id (`lin_...`) or its student.
+                 * @example s01
+                 */
+                instanceId: components["parameters"]["LabInstanceRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The timeline. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabInstanceTimeline"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3926,6 +4090,42 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalServerError"];
+        };
+    };
+    execInMachine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The machine's id (`hst_...`) or its name; a lab host is a machine of its own. */
+                machineId: components["schemas"]["IdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExecRequest"];
+            };
+        };
+        responses: {
+            /** @description How the command ended (or, with `Accept: text/event-stream`, its output as it comes). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecResult"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listNetworks: {
@@ -4828,6 +5028,78 @@ export interface operations {
             409: components["responses"]["Conflict"];
             422: components["responses"]["UnprocessableContent"];
             500: components["responses"]["InternalServerError"];
+        };
+    };
+    getNodeKernel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The node's id (`nod_...`) or its name, like `docker inspect` accepts either.
+                 * @example centos1
+                 */
+                nodeId: components["parameters"]["NodeIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node's kernel view. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeKernel"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    execInNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The node's id (`nod_...`) or its name, like `docker inspect` accepts either.
+                 * @example centos1
+                 */
+                nodeId: components["parameters"]["NodeIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExecRequest"];
+            };
+        };
+        responses: {
+            /** @description How the command ended (or, with `Accept: text/event-stream`, its output as it comes). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecResult"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getOperation: {

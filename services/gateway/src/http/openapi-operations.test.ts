@@ -67,6 +67,10 @@ describe("indexOperations", () => {
         "retryLabInstance",
         "runLabChecks",
         "solveLab",
+        // Diagnostics: exec and the kernel truth of a node (issue 10).
+        "execInMachine",
+        "execInNode",
+        "getNodeKernel",
         // Events and a lab instance's timeline (issue 10).
         "getLabInstanceTimeline",
         "listEvents",

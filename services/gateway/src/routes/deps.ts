@@ -1,7 +1,7 @@
 import type { CommandContext } from "@labnet/commands";
 import type { Database, Sql } from "@labnet/db";
 import type { Logger } from "@labnet/log";
-import type { HostInspector, HostProber } from "@labnet/queue";
+import type { HostExecutor, HostInspector, HostProber } from "@labnet/queue";
 import type { Redis } from "ioredis";
 import type { EventHub } from "../services/event-hub";
 import type { EventStreamLimits } from "../services/event-stream";
@@ -17,6 +17,8 @@ export interface AppDeps {
   inspector: HostInspector;
   /** Runs labs' grading probes on executors (request/response on the host queues). */
   prober: HostProber;
+  /** Runs allow-listed diagnostics commands in nodes and machines (request/response, `host.exec`). */
+  executor: HostExecutor;
   commands: CommandContext;
   /** The events table as streams see it (LISTEN labnet_events), for `GET /v1/events`. */
   events: EventHub;

@@ -46,7 +46,7 @@ export function registerMachineKernelRoutes(app: GatewayApp, deps: AppDeps): voi
 }
 
 /** The machine by id or name; 404 names it a machine (a lab host is a machine of its own). */
-async function resolveMachine(deps: AppDeps, ref: string): Promise<HostRow> {
+export async function resolveMachine(deps: Pick<AppDeps, "db">, ref: string): Promise<HostRow> {
   try {
     return await resolveHost(deps.db, ref, "path.machineId");
   } catch (error) {
