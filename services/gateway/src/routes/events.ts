@@ -42,8 +42,15 @@ export function registerEventRoutes(app: GatewayApp, deps: AppDeps): void {
       const next = rows.length === limit ? (rows.at(-1)?.id ?? start) : Math.max(start, upTo);
       return c.json({ items: rows.map(eventView), next }, 200);
     }
+    // The stream starts where the answer is given: a client that has its headers back sees
+    // everything recorded after that (a lab it creates next, say), replayed if need be.
+    let start = after;
+    if (start === undefined) {
+      await hub.settle();
+      start = hub.horizon();
+    }
     return streamSSE(c, (stream) =>
-      serveEventStream({ stream, hub, db, log: deps.log, after, filter, limits }),
+      serveEventStream({ stream, hub, db, log: deps.log, after: start, filter, limits }),
     );
   });
 

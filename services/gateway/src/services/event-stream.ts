@@ -9,8 +9,9 @@ type Event = components["schemas"]["Event"];
 /** Limits of one event stream. */
 export interface EventStreamLimits {
   /**
-   * Live events one client may have waiting to be written. A client that reads slower than
-   * events come is dropped when its queue passes this (the stream ends): it reconnects with
+   * Live events one client may have waiting behind a write it has not taken yet. A client
+   * that reads slower than events come is dropped when its queue passes this (the stream
+   * ends): it reconnects with
    * `Last-Event-ID` and replays from the table, so nothing is lost and no client holds
    * memory without bound. Default 10,000 (a few MiB).
    */
@@ -44,6 +45,21 @@ export function eventView(row: EventRow): Event {
 }
 
 /**
+ * The SSE message of a row (`event`, `data`, `id`), built once however many streams send it:
+ * the hub hands the same row objects to every listener.
+ */
+const messages = new WeakMap<EventRow, string>();
+function sseMessage(row: EventRow): string {
+  let text = messages.get(row);
+  if (text === undefined) {
+    // JSON.stringify never emits a raw newline, so the data is one `data:` line.
+    text = `event: ${row.type}\ndata: ${JSON.stringify(eventView(row))}\nid: ${row.id}\n\n`;
+    messages.set(row, text);
+  }
+  return text;
+}
+
+/**
  * Serves one `GET /v1/events` stream: replays the table after `after` (paged, each page
  * written before the next is read, so a replay holds one page), then switches to the hub's
  * live events with nothing missed or doubled: the switch happens in one synchronous step
@@ -61,7 +77,7 @@ export async function serveEventStream(input: {
   limits: EventStreamLimits;
 }): Promise<void> {
   const { stream, hub, db, filter, limits } = input;
-  await hub.settle();
+  await hub.ready();
   let cursor = input.after ?? hub.horizon();
   let live = false;
   let closed = false;
@@ -84,7 +100,9 @@ export async function serveEventStream(input: {
         }
       }
       cursor = Math.max(cursor, rows.at(-1)?.id ?? cursor);
-      if (queue.length > limits.maxBufferedEvents) {
+      // Waiting behind a write the client has not taken yet: a client that keeps up takes each
+      // batch whole (at most one hub round, bounded), one that does not fills its queue.
+      if (writing && queue.length > limits.maxBufferedEvents) {
         // Too slow: drop it rather than buffer without bound. Its Last-Event-ID replays the rest.
         input.log.warn("event stream dropped: client too slow", {
           buffered: queue.length,
@@ -103,8 +121,16 @@ export async function serveEventStream(input: {
   });
   stream.onAbort(close);
 
-  const write = (row: EventRow) =>
-    stream.writeSSE({ id: String(row.id), event: row.type, data: JSON.stringify(eventView(row)) });
+  // Many rows per write: one chunk through the stream and the socket for a burst of events.
+  let writing = false;
+  const write = async (rows: readonly EventRow[]) => {
+    writing = true;
+    try {
+      await stream.write(rows.map(sseMessage).join(""));
+    } finally {
+      writing = false;
+    }
+  };
 
   try {
     await stream.write(`retry: ${RETRY_MS}\n\n`);
@@ -116,18 +142,14 @@ export async function serveEventStream(input: {
         break;
       }
       const page = await listEvents(db, { after: cursor, upTo, filter, limit: REPLAY_PAGE });
-      for (const row of page) {
-        if (closed) {
-          break;
-        }
-        await write(row);
+      if (page.length > 0 && !closed) {
+        await write(page);
       }
       cursor = page.length < REPLAY_PAGE ? upTo : (page.at(-1)?.id ?? upTo);
     }
     while (!closed) {
-      const row = queue.shift();
-      if (row) {
-        await write(row);
+      if (queue.length > 0) {
+        await write(queue.splice(0, queue.length));
         continue;
       }
       const woken = await new Promise<boolean>((resolve) => {
