@@ -290,6 +290,8 @@ describe("concurrency", () => {
       expect(Date.now() - started).toBeLessThan(15_000);
       const ok = results.filter((r) => r.status === 202);
       const refused = results.filter((r) => r.status === 409);
+      const other = results.filter((r) => r.status !== 202 && r.status !== 409);
+      expect(await Promise.all(other.map((r) => r.text()))).toEqual([]);
       expect(ok).toHaveLength(5);
       expect(refused).toHaveLength(7);
       const problem = await readProblem(refused[0] as Response);
