@@ -4,10 +4,9 @@ export { type ConnectNodeInput, connectNode } from "./endpoints/connect-node";
 export { type DisconnectNodeInput, disconnectNode } from "./endpoints/disconnect-node";
 export { DomainError, type DomainErrorCode, type FieldError, invalidField, notFound } from "./errors";
 export { registerHostWithDefaults } from "./hosts/register-host";
-export { type CreateLabInput, createLab, MAX_STUDENTS, provisionInstance } from "./labs/create-lab";
+export { type CreateLabInput, createLab, MAX_STUDENTS, namingOf, provisionInstance } from "./labs/create-lab";
 export {
   deleteLab,
-  namingOf,
   rebuildInstance,
   resolveLab,
   selectInstances,

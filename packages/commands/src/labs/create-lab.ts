@@ -1,6 +1,7 @@
 import {
   constraintViolation,
   type HostRow,
+  ipamConfigsOfNetwork,
   LAB_INSTANCE_LABEL,
   LAB_LABEL,
   type LabInstanceRow,
@@ -114,6 +115,20 @@ export async function createLab({
 }
 
 /**
+ * The naming of an instance's current generation: a reset's new machines are named apart from
+ * the old ones being removed (`<lab>-g2-<student>-<machine>`).
+ */
+export function namingOf(
+  lab: Pick<LabRow, "name">,
+  instance: Pick<LabInstanceRow, "generation" | "student">,
+): InstanceNaming {
+  return {
+    lab: instance.generation > 1 ? `${lab.name}-g${instance.generation}` : lab.name,
+    student: instance.student,
+  };
+}
+
+/**
  * Records one instance's machines, networks and nodes (its generation names them, so a reset
  * builds new machines beside the old ones being removed). A failure is stored on the instance
  * (its `problem`), never thrown: the other students' instances are not held up.
@@ -125,10 +140,7 @@ export async function provisionInstance(
   labHost: HostRow,
   template: LabTemplate,
 ): Promise<void> {
-  const naming: InstanceNaming = {
-    lab: instance.generation > 1 ? `${lab.name}-g${instance.generation}` : lab.name,
-    student: instance.student,
-  };
+  const naming = namingOf(lab, instance);
   const labels = { [LAB_LABEL]: lab.id, [LAB_INSTANCE_LABEL]: instance.id };
   try {
     const plan = expandInstance(template, naming);
@@ -138,7 +150,7 @@ export async function provisionInstance(
       ctx: { ...ctx, addressPools: ctx.lanPools ?? DEFAULT_LAN_POOLS, avoidSubnets: plan.lan.avoid },
       input: { name: plan.lan.name, host: labHost.id, labels: { ...labels, [LAN_LABEL]: "true" } },
     });
-    const lanSubnet = await firstSubnet(ctx, lan.network.id);
+    const lanSubnet = (await ipamConfigsOfNetwork(ctx.db, lan.network.id))[0]?.subnet;
     const templateLan = requireCidr(plan.lan.subnet ?? TEMPLATE_LAN);
     for (const { request } of plan.machines) {
       const address =
@@ -175,16 +187,6 @@ export async function provisionInstance(
       .set({ problem, updatedAt: sql`now()` })
       .where(eq(schema.labInstances.id, instance.id));
   }
-}
-
-async function firstSubnet(ctx: CommandContext, networkId: string): Promise<string | undefined> {
-  const [config] = await ctx.db
-    .select({ subnet: schema.ipamConfigs.subnet })
-    .from(schema.ipamConfigs)
-    .where(eq(schema.ipamConfigs.networkId, networkId))
-    .orderBy(schema.ipamConfigs.position)
-    .limit(1);
-  return config?.subnet;
 }
 
 function studentsOf(input: CreateLabInput): string[] {

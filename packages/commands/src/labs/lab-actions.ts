@@ -22,7 +22,7 @@ import { deleteNetwork } from "../networks/delete-network";
 import { createNode } from "../nodes/create-node";
 import { deleteNode } from "../nodes/delete-node";
 import { publishPorts } from "../ports/publish-ports";
-import { provisionInstance } from "./create-lab";
+import { namingOf, provisionInstance } from "./create-lab";
 
 /** The lab `ref` names, refused while it is being removed. */
 export async function resolveLab(ctx: CommandContext, ref: string, location = "path.labId"): Promise<LabRow> {
@@ -172,17 +172,6 @@ async function removeInstanceMachines(ctx: CommandContext, instance: LabInstance
       await deleteMachine({ ctx, ref: machine.id, force: true });
     }
   }
-}
-
-/** The naming of an instance's current generation (what provisionInstance used). */
-export function namingOf(
-  lab: Pick<LabRow, "name">,
-  instance: Pick<LabInstanceRow, "generation" | "student">,
-) {
-  return {
-    lab: instance.generation > 1 ? `${lab.name}-g${instance.generation}` : lab.name,
-    student: instance.student,
-  };
 }
 
 /** One solution step through the commands, names resolved on the step's machine. */

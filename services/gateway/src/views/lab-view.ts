@@ -11,6 +11,7 @@ import {
   latestCheckRuns,
   machineUplinks,
 } from "@labnet/db";
+import { machineStateOf } from "./machine-view";
 
 type Lab = components["schemas"]["Lab"];
 type LabInstance = components["schemas"]["LabInstance"];
@@ -67,13 +68,9 @@ function instanceView(
   const nodes = resources.nodes.filter((n) => machineIds.has(n.hostId));
   const networks = resources.networks.filter((n) => n.hostId !== null && machineIds.has(n.hostId));
   const nodeNames = new Map(nodes.map((n) => [n.id, n.name]));
-  const machineStates = machines.map((m) => {
-    const uplink = uplinks.get(m.id);
-    if (uplink?.nodeState === "failed" || uplink?.bridgeState === "failed") {
-      return "failed";
-    }
-    return uplink?.nodeState === "ready" && uplink.bridgeState === "ready" ? "ready" : "pending";
-  });
+  const machineStates = machines.map((m) =>
+    machineStateOf(m, uplinks.get(m.id)?.nodeState, uplinks.get(m.id)?.bridgeState),
+  );
   const states = [...machineStates, ...nodes.map((n) => n.state), ...networks.map((n) => n.state)];
   // Kernel work still open on its machines (a solve, a connect) means it is not built yet.
   const busy = machines.some((m) => (resources.openOperations.get(m.id) ?? 0) > 0);

@@ -26,7 +26,7 @@ export async function machineViews(db: Db, rows: HostRow[]): Promise<Machine[]> 
       id: row.id,
       name: row.name,
       kind: row.kind,
-      state: stateOf(row, uplink?.nodeState, uplink?.bridgeState),
+      state: machineStateOf(row, uplink?.nodeState, uplink?.bridgeState),
       hostname: row.hostname ?? row.name,
       host: parent ? { id: parent.id, name: parent.name } : null,
       lan: uplink
@@ -49,7 +49,7 @@ export async function machineViews(db: Db, rows: HostRow[]): Promise<Machine[]> 
 }
 
 /** Built when both its namespace (the uplink node) and its `bridge` network are. */
-function stateOf(
+export function machineStateOf(
   row: HostRow,
   nodeState: string | undefined,
   bridgeState: string | null | undefined,
