@@ -12,6 +12,7 @@ export const ID_PREFIX = {
   endpoint: "ep",
   operation: "op",
   token: "tok",
+  account: "acc",
   labTemplate: "tpl",
   lab: "lab",
   labInstance: "lin",

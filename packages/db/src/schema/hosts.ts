@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type AnyPgColumn, check, inet, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { accounts } from "./accounts";
 import { labels, timestamps } from "./columns";
 import { nodes } from "./nodes";
 
@@ -64,6 +65,8 @@ export const hosts = pgTable(
      */
     uid: integer("uid").unique(),
     state: text("state").$type<MachineState>().notNull().default("ready"),
+    /** The account a virtual machine belongs to (its instructor's, for a lab's machines); null for lab hosts and an admin's. */
+    ownerId: text("owner_id").references((): AnyPgColumn => accounts.id, { onDelete: "restrict" }),
     /**
      * A lab machine's drift: what its kernel differs in from what Labnet built (the changes a
      * converge would make), as of `checkedAt`. A student's changes are their work: a lab

@@ -1,4 +1,6 @@
+export * from "./accounts";
 export * from "./allocations";
+export * from "./audit-log";
 export * from "./endpoints";
 export * from "./events";
 export * from "./free-addresses";

@@ -1,4 +1,5 @@
 import { index, integer, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+import { accounts } from "./accounts";
 import { labels, timestamps } from "./columns";
 import { hosts } from "./hosts";
 
@@ -17,9 +18,11 @@ export const labTemplates = pgTable(
     format: text("format").$type<"yaml" | "json">().notNull(),
     source: text("source").notNull(),
     spec: jsonb("spec").$type<Record<string, unknown>>().notNull(),
+    /** The instructor's account that wrote it (null: an admin's, visible to every instructor). */
+    ownerId: text("owner_id").references(() => accounts.id, { onDelete: "restrict" }),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [unique("lab_templates_name_version_key").on(t.name, t.version)],
+  (t) => [unique("lab_templates_owner_name_version_key").on(t.ownerId, t.name, t.version).nullsNotDistinct()],
 );
 
 /** Lifecycle of a lab as a whole. */
@@ -29,21 +32,28 @@ export type LabState = "active" | "deleting";
  * A lab: one template version provisioned once per student. The template's spec is copied in,
  * so a built-in template (`builtin:<name>`) or a later version never changes a running lab.
  */
-export const labs = pgTable("labs", {
-  id: text("id").primaryKey(),
-  name: text("name").notNull().unique(),
-  /** `<name>` of a stored template or `builtin:<name>`. */
-  templateName: text("template_name").notNull(),
-  templateVersion: integer("template_version").notNull(),
-  spec: jsonb("spec").$type<Record<string, unknown>>().notNull(),
-  /** The lab host its instances go to, when the request named one. */
-  hostId: text("host_id"),
-  state: text("state").$type<LabState>().notNull().default("active"),
-  /** Torn down by the controller once past (TTL). */
-  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
-  labels: labels(),
-  ...timestamps,
-});
+export const labs = pgTable(
+  "labs",
+  {
+    id: text("id").primaryKey(),
+    /** Unique per owner: two instructors may both call a lab `week1`. */
+    name: text("name").notNull(),
+    /** The account that owns it (its instructor; null: made by an admin without an account). */
+    ownerId: text("owner_id").references(() => accounts.id, { onDelete: "restrict" }),
+    /** `<name>` of a stored template or `builtin:<name>`. */
+    templateName: text("template_name").notNull(),
+    templateVersion: integer("template_version").notNull(),
+    spec: jsonb("spec").$type<Record<string, unknown>>().notNull(),
+    /** The lab host its instances go to, when the request named one. */
+    hostId: text("host_id"),
+    state: text("state").$type<LabState>().notNull().default("active"),
+    /** Torn down by the controller once past (TTL). */
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
+    labels: labels(),
+    ...timestamps,
+  },
+  (t) => [unique("labs_owner_name_key").on(t.ownerId, t.name).nullsNotDistinct()],
+);
 
 /**
  * One student's copy of a lab: its machines are hosts rows labelled `labnet.lab-instance` with

@@ -7,7 +7,11 @@ const admin: TokenRow = {
   name: "admin",
   role: "admin",
   tokenHash: "h",
+  accountId: "acc_a",
+  instanceId: null,
+  createdBy: null,
   createdAt: new Date(0),
+  expiresAt: null,
   lastUsedAt: null,
   revokedAt: null,
 };
