@@ -27,8 +27,6 @@ CREATE TABLE "audit_log" (
 	CONSTRAINT "audit_log_request_id_unique" UNIQUE("request_id")
 );
 --> statement-breakpoint
-ALTER TABLE "lab_templates" DROP CONSTRAINT "lab_templates_name_version_key";--> statement-breakpoint
-ALTER TABLE "labs" DROP CONSTRAINT "labs_name_unique";--> statement-breakpoint
 ALTER TABLE "hosts" ADD COLUMN "owner_id" text;--> statement-breakpoint
 ALTER TABLE "lab_templates" ADD COLUMN "owner_id" text;--> statement-breakpoint
 ALTER TABLE "labs" ADD COLUMN "owner_id" text;--> statement-breakpoint
@@ -46,8 +44,6 @@ ALTER TABLE "tokens" ADD CONSTRAINT "tokens_account_id_accounts_id_fk" FOREIGN K
 ALTER TABLE "tokens" ADD CONSTRAINT "tokens_instance_id_lab_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "public"."lab_instances"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "tokens_account_idx" ON "tokens" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "tokens_instance_idx" ON "tokens" USING btree ("instance_id");--> statement-breakpoint
-ALTER TABLE "lab_templates" ADD CONSTRAINT "lab_templates_owner_name_version_key" UNIQUE NULLS NOT DISTINCT("owner_id","name","version");--> statement-breakpoint
-ALTER TABLE "labs" ADD CONSTRAINT "labs_owner_name_key" UNIQUE NULLS NOT DISTINCT("owner_id","name");--> statement-breakpoint
 -- Tokens made before accounts existed: each admin or instructor token becomes an account of its own; a student token without an instance never had a scope and goes.
 INSERT INTO "accounts" ("id", "name", "role") SELECT 'acc_' || substr("id", 5), "name", "role" FROM "tokens" WHERE "role" IN ('admin', 'instructor');--> statement-breakpoint
 UPDATE "tokens" SET "account_id" = 'acc_' || substr("id", 5) WHERE "role" IN ('admin', 'instructor');--> statement-breakpoint

@@ -22,7 +22,7 @@ export const labTemplates = pgTable(
     ownerId: text("owner_id").references(() => accounts.id, { onDelete: "restrict" }),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [unique("lab_templates_owner_name_version_key").on(t.ownerId, t.name, t.version).nullsNotDistinct()],
+  (t) => [unique("lab_templates_name_version_key").on(t.name, t.version)],
 );
 
 /** Lifecycle of a lab as a whole. */
@@ -32,28 +32,24 @@ export type LabState = "active" | "deleting";
  * A lab: one template version provisioned once per student. The template's spec is copied in,
  * so a built-in template (`builtin:<name>`) or a later version never changes a running lab.
  */
-export const labs = pgTable(
-  "labs",
-  {
-    id: text("id").primaryKey(),
-    /** Unique per owner: two instructors may both call a lab `week1`. */
-    name: text("name").notNull(),
-    /** The account that owns it (its instructor; null: made by an admin without an account). */
-    ownerId: text("owner_id").references(() => accounts.id, { onDelete: "restrict" }),
-    /** `<name>` of a stored template or `builtin:<name>`. */
-    templateName: text("template_name").notNull(),
-    templateVersion: integer("template_version").notNull(),
-    spec: jsonb("spec").$type<Record<string, unknown>>().notNull(),
-    /** The lab host its instances go to, when the request named one. */
-    hostId: text("host_id"),
-    state: text("state").$type<LabState>().notNull().default("active"),
-    /** Torn down by the controller once past (TTL). */
-    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
-    labels: labels(),
-    ...timestamps,
-  },
-  (t) => [unique("labs_owner_name_key").on(t.ownerId, t.name).nullsNotDistinct()],
-);
+export const labs = pgTable("labs", {
+  id: text("id").primaryKey(),
+  /** Unique across owners: it is part of the machines' names, which are global. */
+  name: text("name").notNull().unique(),
+  /** The account that owns it (its instructor; null: made by an admin without an account). */
+  ownerId: text("owner_id").references(() => accounts.id, { onDelete: "restrict" }),
+  /** `<name>` of a stored template or `builtin:<name>`. */
+  templateName: text("template_name").notNull(),
+  templateVersion: integer("template_version").notNull(),
+  spec: jsonb("spec").$type<Record<string, unknown>>().notNull(),
+  /** The lab host its instances go to, when the request named one. */
+  hostId: text("host_id"),
+  state: text("state").$type<LabState>().notNull().default("active"),
+  /** Torn down by the controller once past (TTL). */
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
+  labels: labels(),
+  ...timestamps,
+});
 
 /**
  * One student's copy of a lab: its machines are hosts rows labelled `labnet.lab-instance` with
