@@ -87,7 +87,7 @@ export async function createLab({
     }
     lab = row;
   } catch (error) {
-    if (constraintViolation(error)?.constraint === "labs_owner_name_key") {
+    if (constraintViolation(error)?.constraint === "labs_name_unique") {
       throw new DomainError("NAME_CONFLICT", `a lab named ${input.name} exists`, [
         { location: "body.name", message: "name taken" },
       ]);

@@ -63,7 +63,7 @@ export async function createLabTemplate({
       }
       return row;
     } catch (error) {
-      if (constraintViolation(error)?.constraint === "lab_templates_owner_name_version_key" && attempt < 5) {
+      if (constraintViolation(error)?.constraint === "lab_templates_name_version_key" && attempt < 5) {
         continue;
       }
       throw error;
