@@ -148,3 +148,5 @@ export {
   renderResolverFiles,
 } from "./resolver-files";
 export { assertValidDesiredHost, isIpv4, isIpv4Cidr, isUnicastMac, isValidMtu } from "./validate";
+export type { TextRules } from "./text";
+export { isCleanText, textProblem } from "./text";

@@ -1162,7 +1162,9 @@ export interface components {
         CreateLabTemplateRequest: {
             /**
              * @description The template, YAML or JSON: Docker Compose's `networks` and `services` (the nodes), and
-             *     Labnet's `machines`, `lan`, `solution` and `checks` (see the README, "Labs").
+             *     Labnet's `machines`, `lan`, `solution` and `checks` (see the README, "Labs"). The one
+             *     string of the API that may hold tabs and line breaks; like every other, no other control
+             *     character and no invalid Unicode (`400 VALIDATION_FAILED`).
              */
             source: string;
             /**

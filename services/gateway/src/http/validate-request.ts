@@ -5,6 +5,7 @@ import addFormats from "ajv-formats";
 import type { Context } from "hono";
 import type { OperationSpec, ParameterLocation, ParameterSpec } from "./openapi-operations";
 import { badRequest, ProblemError, type ProblemFieldError } from "./problem";
+import { findTextProblems, formatLocation, multilinePaths } from "./text-fields";
 
 /** The request as validated against the operation: what a handler receives. */
 export interface ValidatedRequest {
@@ -73,8 +74,6 @@ function compileParameters(ajv: Ajv2020, parameters: ParameterSpec[]): ValidateF
   });
 }
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -94,24 +93,16 @@ function locate(root: string, data: unknown, pointer: string, extraKey?: string)
   if (extraKey !== undefined) {
     segments.push(extraKey);
   }
-  let location = root;
   let node = data;
-  segments.forEach((segment, index) => {
+  const typed = segments.map((segment) => {
     if (Array.isArray(node)) {
-      location += `[${segment}]`;
       node = node[Number(segment)];
-      return;
+      return Number(segment);
     }
-    // Parameter names are shown as declared (`header.Idempotency-Key`); body keys as JS would access them.
-    location +=
-      root !== "body" && index === 0
-        ? `.${segment}`
-        : IDENTIFIER.test(segment)
-          ? `.${segment}`
-          : `[${JSON.stringify(segment)}]`;
     node = isRecord(node) ? node[segment] : undefined;
+    return segment;
   });
-  return location;
+  return formatLocation(root, typed);
 }
 
 function describeAllowed(values: unknown): string {
@@ -238,8 +229,22 @@ function collectParameters(
   return values;
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The body as text; bytes that are not UTF-8 are a 400, not silently U+FFFD. */
+async function readBodyText(c: Context): Promise<string> {
+  const bytes = await c.req.arrayBuffer();
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw badRequest("The request body is not valid UTF-8.", [
+      { location: "body", message: "is not valid UTF-8" },
+    ]);
+  }
+}
+
 async function readJsonBody(c: Context, required: boolean): Promise<{ present: boolean; value: unknown }> {
-  const text = await c.req.text();
+  const text = await readBodyText(c);
   if (text.trim() === "") {
     if (required) {
       throw badRequest("The request body is required.", [{ location: "body", message: "is required" }]);
@@ -276,6 +281,7 @@ export function createRequestValidator(
   }));
   const bodySpec = spec.requestBody;
   const validateBody = bodySpec ? compilers.body.compile(refTo(bodySpec.schemaPointer)) : undefined;
+  const multiline = bodySpec ? multilinePaths(document, bodySpec.schemaPointer) : [];
 
   return async (c) => {
     let body: unknown;
@@ -293,10 +299,28 @@ export function createRequestValidator(
       }
     }
 
+    if (!bodySpec && (await readBodyText(c)).trim() !== "") {
+      // A body the operation does not read is refused, not ignored (a DELETE with fields, say).
+      throw badRequest("This operation takes no request body.", [
+        { location: "body", message: "is not taken by this operation" },
+      ]);
+    }
+
     const errors: ProblemFieldError[] = [];
     const input: ValidatedRequest = { params: {}, query: {}, headers: {}, body };
-    for (const check of checks) {
-      const values = collectParameters(c, check.location, check.parameters, errors);
+    const collected = checks.map((check) => ({
+      check,
+      values: collectParameters(c, check.location, check.parameters, errors),
+    }));
+    // Control characters and invalid Unicode first: no schema, handler or query sees them.
+    const textErrors = [
+      ...collected.flatMap(({ check, values }) => findTextProblems(check.location, values)),
+      ...(bodyPresent ? findTextProblems("body", body, multiline) : []),
+    ];
+    if (textErrors.length > 0) {
+      throw badRequest(describe(textErrors), textErrors.slice(0, MAX_FIELD_ERRORS));
+    }
+    for (const { check, values } of collected) {
       if (check.validate && !check.validate(values)) {
         errors.push(...toFieldErrors(check.location, values, check.validate.errors ?? []));
       }
