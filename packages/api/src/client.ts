@@ -1,5 +1,5 @@
 import createClient, { type Client } from "openapi-fetch";
-import type { paths } from "./generated/labnet";
+import type { paths } from "./generated/labnet.js";
 
 /** A typed client for the Labnet API: `client.GET("/v1/networks/{networkId}", { params: { path: { networkId } } })`. */
 export type LabnetClient = Client<paths>;
