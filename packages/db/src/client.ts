@@ -24,12 +24,28 @@ export interface CreateDbOptions {
   applicationName?: string;
 }
 
+/**
+ * Seconds before a connection that closed or failed to open is tried again, by attempt. The
+ * driver's default grows to 20 s, so after an outage queries would wait that long for a server
+ * that is back; a second at most keeps recovery quick and costs an idle retry a second.
+ */
+export function reconnectDelaySeconds(attempt: number): number {
+  return Math.min(0.05 * 2 ** attempt, 1);
+}
+
+/** A connection attempt that has not completed in this many seconds fails (and is retried). */
+export const CONNECT_TIMEOUT_SECONDS = 5;
+
 /** Opens a pooled connection and the typed drizzle handle over it. */
 export function createDb(url: string, options: CreateDbOptions = {}) {
   const { url: cleanUrl, host } = connectionOptions(url);
   const sql = postgres(cleanUrl, {
     ...(host ? { host } : {}),
     max: options.max ?? 10,
+    // A server that is down answers queries with an error at once (503 at the API), not after
+    // the driver's 30 s default.
+    connect_timeout: CONNECT_TIMEOUT_SECONDS,
+    backoff: reconnectDelaySeconds,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? "labnet" },
   });
