@@ -29,5 +29,7 @@ export {
   findFreeSubnet,
   parseAddressPools,
 } from "./pools";
+export type { ReservedBlock } from "./reserved";
+export { RESERVED_BLOCKS, reservedSubnetProblem } from "./reserved";
 export type { AddressUsage, PoolUsage } from "./usage";
 export { addressUsage, poolUsage } from "./usage";

@@ -12,6 +12,7 @@ import {
   withPrefix,
 } from "./cidr";
 import { formatIpv4, parseIpv4, requireIpv4 } from "./ipv4";
+import { reservedSubnetProblem } from "./reserved";
 
 /** One IPAM config of a network as a client asks for it. */
 export interface IpamConfigInput {
@@ -51,7 +52,8 @@ export type ResolveIpamConfigResult =
 /**
  * Validates an IPAM config the way Docker does and fills in the gateway.
  *
- * - `subnet` must be canonical CIDR (`172.18.0.1/16` is refused: "it should be 172.18.0.0/16").
+ * - `subnet` must be canonical CIDR (`172.18.0.1/16` is refused: "it should be 172.18.0.0/16")
+ *   and clear of the address space no lab host may route to a bridge (reserved.ts).
  * - `gateway` defaults to the subnet's first usable address; a given one must lie in the
  *   subnet and be neither its network nor its broadcast address.
  * - `ipRange` must be canonical CIDR inside the subnet with at least one usable address.
@@ -64,10 +66,13 @@ export type ResolveIpamConfigResult =
 export function resolveIpamConfig(input: IpamConfigInput): ResolveIpamConfigResult {
   const errors: IpamFieldError[] = [];
   const parsed = parseCidr(input.subnet, "subnet");
+  const reserved = parsed.ok ? reservedSubnetProblem(parsed.cidr) : undefined;
   if (!parsed.ok) {
     errors.push({ field: "subnet", message: parsed.message });
+  } else if (reserved !== undefined) {
+    errors.push({ field: "subnet", message: `invalid subnet ${input.subnet}: ${reserved}` });
   }
-  const subnet = parsed.ok ? parsed.cidr : undefined;
+  const subnet = parsed.ok && reserved === undefined ? parsed.cidr : undefined;
 
   if (input.gateway !== undefined) {
     const problem = checkAddress(input.gateway, subnet, { hostOnly: true });

@@ -1,5 +1,6 @@
 import type { Cidr } from "./cidr";
 import { cidrSize, cidrsOverlap, formatCidr, parseCidr, requireCidr } from "./cidr";
+import { reservedSubnetProblem } from "./reserved";
 
 /** A pool networks are carved from: `base` split into subnets of prefix length `size`. */
 export interface AddressPool {
@@ -80,6 +81,10 @@ function parseAddressPool(part: string): AddressPool | string {
   const parsed = parseCidr(base, "base");
   if (!parsed.ok) {
     return parsed.message;
+  }
+  const reserved = reservedSubnetProblem(parsed.cidr);
+  if (reserved !== undefined) {
+    return `base ${base}: ${reserved}`;
   }
   const size = /^[0-9]{1,2}$/.test(sizeText) ? Number(sizeText) : Number.NaN;
   if (!(size >= parsed.cidr.prefix && size <= 32)) {

@@ -408,6 +408,25 @@ describe("parseTemplate: hostile input is refused with a path", () => {
     ],
     ["an all-digit service", `${HEAD}services:\n  "123": {}\n`, "services"],
     ["a YAML tag", `${HEAD}description: !!binary aGVsbG8=\n`, "description"],
+    ["a NUL escape in a label", `${HEAD}networks:\n  n: { labels: { a: "x\\0y" } }\n`, "networks.n.labels.a"],
+    ["a JSON NUL escape", '{"name":"t","title":"T","description":"a\\u0000b"}', "description"],
+    ["a lone surrogate", `${HEAD}services:\n  s: { image: "\\ud800" }\n`, "services.s.image"],
+    [
+      "an escape sequence in a key",
+      `${HEAD}networks:\n  n: { labels: { "\\e[2J": x } }\n`,
+      "networks.n.labels",
+    ],
+    [
+      "a loopback subnet",
+      `${HEAD}networks:\n  n: { ipam: { config: [{ subnet: 127.0.0.0/8 }] } }\n`,
+      "networks.n.ipam.config[0].subnet",
+    ],
+    ["a multicast LAN", `${HEAD}lan: { subnet: 224.0.0.0/24 }\n`, "lan.subnet"],
+    [
+      "a 0/8 subnet",
+      `${HEAD}networks:\n  n: { ipam: { config: [{ subnet: 0.0.0.0/8 }] } }\n`,
+      "networks.n.ipam.config[0].subnet",
+    ],
   ])("%s", (_, text, path) => {
     const found = errors(text);
     expect(found.length).toBeGreaterThan(0);
@@ -418,6 +437,17 @@ describe("parseTemplate: hostile input is refused with a path", () => {
     const bomb = `a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c]\n${HEAD}`;
     expect(errors(bomb)[0]?.path).toBe("");
     expect(errors(`${HEAD}description: ${"x".repeat(600 * 1024)}\n`)[0]?.message).toMatch(/at most/);
+  });
+
+  it("lets the description and a pasted command span lines, nothing else", () => {
+    expect(
+      parseTemplate(`${HEAD}description: "line 1\\nline 2\\tx"\nservices:\n  s: { command: "a\\nb" }\n`),
+    ).toMatchObject({
+      ok: true,
+    });
+    expect(errors(`${HEAD}services:\n  s: { image: "a\\nb" }\n`).map((e) => e.message)).toEqual([
+      "must not contain control characters (U+000A at index 1)",
+    ]);
   });
 
   it("never passes a refused value on: the result has no template", () => {

@@ -3,6 +3,7 @@
  * template's words and, for text the YAML parser reads (YAML, and JSON, which is YAML's flow
  * style), the line and column of the node at fault.
  */
+import { textProblem } from "@labnet/netplan";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { formatPath, quote } from "./names";
@@ -162,9 +163,26 @@ function rangeAt(root: Node | null, path: readonly PropertyKey[]): number | unde
   return offset;
 }
 
+/**
+ * Where a template's text may span lines: its description and a pasted Compose `command`
+ * (ignored, but kept as written). Every other string is one line.
+ */
+function isMultiline(path: readonly PropertyKey[]): boolean {
+  return path[0] === "description" || path.includes("command");
+}
+
+/**
+ * Prototype keys, nesting past {@link MAX_DEPTH}, and strings (keys and values) with control
+ * characters or invalid Unicode: YAML's and JSON's escapes (`"\0"`, `"\u0000"`, `"\ud800"`)
+ * make them out of clean text, and Postgres refuses them in the stored template.
+ */
 function findHostileKeys(value: unknown, path: PropertyKey[], depth: number): PathedError[] {
   if (depth > MAX_DEPTH) {
     return [{ path, message: `nested deeper than ${MAX_DEPTH} levels` }];
+  }
+  if (typeof value === "string") {
+    const problem = textProblem(value, { multiline: isMultiline(path) });
+    return problem === undefined ? [] : [{ path, message: problem }];
   }
   if (Array.isArray(value)) {
     return value.flatMap((item, i) => findHostileKeys(item, [...path, i], depth + 1));
@@ -173,11 +191,16 @@ function findHostileKeys(value: unknown, path: PropertyKey[], depth: number): Pa
     if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
       return [{ path, message: "not a plain mapping" }];
     }
-    return Object.keys(value).flatMap((key) =>
-      PROTOTYPE_KEYS.has(key)
-        ? [{ path: [...path, key], message: `key ${quote(key)} is not allowed` }]
-        : findHostileKeys((value as Record<string, unknown>)[key], [...path, key], depth + 1),
-    );
+    return Object.keys(value).flatMap((key) => {
+      if (PROTOTYPE_KEYS.has(key)) {
+        return [{ path: [...path, key], message: `key ${quote(key)} is not allowed` }];
+      }
+      const problem = textProblem(key);
+      if (problem !== undefined) {
+        return [{ path: [...path, key], message: `key ${quote(key)} ${problem}` }];
+      }
+      return findHostileKeys((value as Record<string, unknown>)[key], [...path, key], depth + 1);
+    });
   }
   return [];
 }

@@ -4,7 +4,7 @@
  * (`networks` as a list or a map, `dns` as a string or a list, ...) are accepted here and
  * normalized later (normalize.ts); cross-references are checked in validate.ts.
  */
-import { isIpv4, parseCidr } from "@labnet/ipam";
+import { isIpv4, parseCidr, reservedSubnetProblem } from "@labnet/ipam";
 import { z } from "zod";
 import { DNS_LABEL, isAllDigits, isDnsName, LABEL_KEY, RESOURCE_NAME, TEMPLATE_NAME } from "./names";
 
@@ -52,6 +52,11 @@ const cidr = z
     const parsed = parseCidr(value);
     if (!parsed.ok) {
       ctx.addIssue({ code: "custom", message: parsed.message });
+      return;
+    }
+    const reserved = reservedSubnetProblem(parsed.cidr);
+    if (reserved !== undefined) {
+      ctx.addIssue({ code: "custom", message: `invalid subnet ${value}: ${reserved}` });
     }
   });
 

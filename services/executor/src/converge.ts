@@ -36,6 +36,11 @@ export interface ConvergeDeps {
   runner: Runner;
   hostId: string;
   netnsPrefix: string;
+  /**
+   * The host's own IPv4 addresses with prefix (its uplink's, as detected at start): a bridge
+   * overlapping one is failed instead of built (the API refuses such subnets already).
+   */
+  ownAddresses?: readonly string[];
   log: Logger;
   /**
    * What the last converge left in the kernel, so a converge that serves operations need not
@@ -140,7 +145,11 @@ async function convergeSnapshot(
   clock: PhaseClock,
 ): Promise<ConvergeReport> {
   const live = liveStateOf(snapshot);
-  const { desired, invalid } = dropInvalidTargets(desiredHostOf(snapshot, live), deps.netnsPrefix);
+  const { desired, invalid } = dropInvalidTargets(
+    desiredHostOf(snapshot, live),
+    deps.netnsPrefix,
+    deps.ownAddresses,
+  );
   const failures = new Map(invalid);
   clock.lap("snapshot");
 
@@ -227,7 +236,11 @@ export async function detectDrift(deps: ConvergeDeps): Promise<string[] | undefi
   if (snapshot.operations.length > 0) {
     return undefined;
   }
-  const { desired } = dropInvalidTargets(desiredHostOf(snapshot, liveStateOf(snapshot)), deps.netnsPrefix);
+  const { desired } = dropInvalidTargets(
+    desiredHostOf(snapshot, liveStateOf(snapshot)),
+    deps.netnsPrefix,
+    deps.ownAddresses,
+  );
   const observed = await observeHost(deps.runner, {
     netnsPrefix: deps.netnsPrefix,
     sandboxes: desired.sandboxes.map((s) => s.netns),

@@ -63,6 +63,10 @@ async function main(): Promise<void> {
     runner,
     hostId: host.id,
     netnsPrefix: config.LABNET_NETNS_PREFIX,
+    ownAddresses: [
+      ...(capabilities.addresses ?? []).map((a) => a.address),
+      ...(config.LABNET_UNDERLAY_ADDRESS ? [`${config.LABNET_UNDERLAY_ADDRESS}/32`] : []),
+    ],
     log,
     afterConverge: (applied, resolver, scope) =>
       names.sync(applied, resolver, { verifyFiles: scope === "all" }),

@@ -1124,6 +1124,23 @@ export interface components {
              *     ]
              */
             interfaces?: string[];
+            /**
+             * @description The IPv4 addresses of those interfaces, with their prefix: the host's uplink and whatever
+             *     else it is plugged into. No bridge or overlay network of the host may overlap their subnets
+             *     (`422 INVALID_FIELD` naming the subnet), and pool subnets avoid them. Absent for hosts whose
+             *     executor does not report them.
+             * @example [
+             *       {
+             *         "interface": "eth0",
+             *         "address": "198.18.0.1/24"
+             *       }
+             *     ]
+             */
+            addresses?: {
+                interface: string;
+                /** @description `a.b.c.d/p` */
+                address: string;
+            }[];
         };
         HostUsage: {
             /** @description Networks on the host. */
@@ -1486,7 +1503,11 @@ export interface components {
             /**
              * @description The IPv4 subnet in CIDR notation (`172.18.0.0/16`). The server checks it (a valid CIDR
              *     with its host bits zero, no overlap with another network on the host) and answers `422
-             *     INVALID_FIELD` or `409 SUBNET_OVERLAP` with Docker's wording.
+             *     INVALID_FIELD` or `409 SUBNET_OVERLAP` with Docker's wording. Never on address space a
+             *     lab host must not route to a bridge (0.0.0.0/8, loopback 127.0.0.0/8, link-local
+             *     169.254.0.0/16, multicast 224.0.0.0/4, reserved 240.0.0.0/4 with 255.255.255.255), nor,
+             *     for a bridge or overlay network, overlapping a subnet of the machine's own interfaces (a lab
+             *     host's uplink, a virtual machine's LAN): `422 INVALID_FIELD` naming the conflict.
              * @example 172.18.0.0/16
              */
             subnet: string;

@@ -10,7 +10,14 @@ import {
   schema,
   type Tx,
 } from "@labnet/db";
-import { cidrsOverlap, findFreeSubnet, type IpamConfig, requireCidr, resolveIpamConfig } from "@labnet/ipam";
+import {
+  cidrsOverlap,
+  findFreeSubnet,
+  formatCidr,
+  type IpamConfig,
+  requireCidr,
+  resolveIpamConfig,
+} from "@labnet/ipam";
 import { bridgeName, MAX_VNI, OVERLAY_MTU } from "@labnet/netplan";
 import { and, eq, sql } from "drizzle-orm";
 import type { CommandContext } from "../context";
@@ -26,6 +33,7 @@ import {
   resolveDriverOptions,
 } from "./driver-options";
 import { type NetworkOptionsInput, resolveNetworkOptions } from "./network-options";
+import { type OwnSubnet, ownSubnetConflicts, ownSubnetsOf } from "./own-subnets";
 import { assertIccSwitchable } from "./update-network";
 
 /** Names Docker predefines; users cannot create networks with them. */
@@ -99,7 +107,9 @@ export async function createNetwork({
     assertIccSwitchable(host, "body.options.icc");
   }
   const placement = driver === "overlay" ? await overlayPlacement(ctx, host, vni) : undefined;
-  return insertNetwork(ctx, host, { ...input, options, driverOptions }, false, placement);
+  // A macvlan rides on its parent's segment: sharing the parent's subnet is what it is for.
+  const own = driver === "macvlan" ? [] : await ownSubnetsOf(ctx.db, host);
+  return insertNetwork(ctx, host, { ...input, options, driverOptions }, false, placement, own);
 }
 
 /**
@@ -161,18 +171,32 @@ async function insertNetwork(
   input: NetworkToInsert,
   builtin: boolean,
   placement: Placement = { scope: host.id, hostId: host.id, label: `host ${host.name}` },
+  own: readonly OwnSubnet[] = [],
 ): Promise<CreatedNetwork> {
   const driver = input.driver ?? "bridge";
   assertDriverSupported(host, driver);
   const requested = input.ipam?.configs;
   const fixed = requested ? resolveConfigs(requested) : undefined;
+  if (fixed) {
+    const conflicts = ownSubnetConflicts(
+      fixed.map((c) => c.subnet),
+      own,
+      (i) => `body.ipam.configs[${i}].subnet`,
+      `${host.kind === "virtual" ? "machine" : "lab host"} ${host.name}`,
+    );
+    const [first] = conflicts;
+    if (first) {
+      throw new DomainError("INVALID_FIELD", first.message, conflicts);
+    }
+  }
+  const avoid = own.map((o) => formatCidr(o.cidr));
   const givenVni = placement.overlay?.vni;
 
   for (let attempt = 1; ; attempt++) {
     let configs = fixed ?? [];
     try {
       const created = await ctx.db.transaction(async (tx) => {
-        configs = fixed ?? [await pickPoolSubnet(tx, ctx, placement.scope)];
+        configs = fixed ?? [await pickPoolSubnet(tx, ctx, placement.scope, avoid)];
         const vni = placement.overlay ? (givenVni ?? (await pickVni(tx, placement.scope))) : undefined;
         return writeNetwork(tx, ctx, host, input, driver, configs, builtin, placement, vni);
       });
@@ -239,7 +263,12 @@ function resolveConfigs(requested: NonNullable<CreateNetworkInput["ipam"]>["conf
  * lock, so twenty networks created at once get twenty subnets instead of all retrying on
  * the same one; the exclusion constraint still has the last word.
  */
-async function pickPoolSubnet(tx: Tx, ctx: CommandContext, scope: string): Promise<IpamConfig> {
+async function pickPoolSubnet(
+  tx: Tx,
+  ctx: CommandContext,
+  scope: string,
+  avoid: readonly string[],
+): Promise<IpamConfig> {
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${DatabaseLock.SubnetPool}, hashtext(${scope}))`);
   const taken = await tx
     .select({ subnet: schema.ipamConfigs.subnet })
@@ -248,6 +277,7 @@ async function pickPoolSubnet(tx: Tx, ctx: CommandContext, scope: string): Promi
   const subnet = findFreeSubnet(ctx.addressPools, [
     ...taken.map((t) => t.subnet),
     ...(ctx.avoidSubnets ?? []),
+    ...avoid,
   ]);
   if (!subnet) {
     throw new DomainError(
@@ -273,7 +303,15 @@ export async function insertHostNetworkIn(
   host: HostRow,
   input: NetworkToInsert,
 ): Promise<CreatedNetwork> {
-  const configs = [await pickPoolSubnet(tx, ctx, host.id)];
+  const own = await ownSubnetsOf(tx, host);
+  const configs = [
+    await pickPoolSubnet(
+      tx,
+      ctx,
+      host.id,
+      own.map((o) => formatCidr(o.cidr)),
+    ),
+  ];
   const placement = { scope: host.id, hostId: host.id, label: `host ${host.name}` };
   return writeNetwork(tx, ctx, host, input, input.driver ?? "bridge", configs, false, placement, undefined);
 }

@@ -18,6 +18,12 @@ export interface HostCapabilities {
    * a virtual machine has `eth0`. Absent in records of older executors.
    */
   interfaces?: string[];
+  /**
+   * The IPv4 addresses (`a.b.c.d/p`) of those interfaces: the host's uplink and whatever else
+   * it is plugged into, which no bridge network of the host may overlap. Absent in records of
+   * older executors.
+   */
+  addresses?: { interface: string; address: string }[];
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   isValidIfName,
   isValidNetnsName,
   isValidNetnsPrefix,
-  parseIpLinkJson,
+  parseIpAddrJson,
 } from "@labnet/netplan";
 import { type Runner, runOrThrow } from "./runner";
 
@@ -33,6 +33,18 @@ export interface Capabilities {
    * of the host namespace but lo and Labnet's own, sorted. Absent when they could not be listed.
    */
   interfaces?: string[];
+  /**
+   * The IPv4 addresses of those interfaces with their prefix (`198.18.0.1/24` on the uplink):
+   * no bridge of the host may overlap their subnets. Absent when they could not be listed.
+   */
+  addresses?: HostAddress[];
+}
+
+/** One IPv4 address of one of the host's own interfaces. */
+export interface HostAddress {
+  interface: string;
+  /** With its prefix, `a.b.c.d/p`. */
+  address: string;
 }
 
 export interface DetectOptions {
@@ -65,7 +77,7 @@ export async function detectCapabilities(runner: Runner, options: DetectOptions)
   if (!isValidNetnsPrefix(options.netnsPrefix)) {
     throw new Error(`invalid netns prefix: ${JSON.stringify(options.netnsPrefix)}`);
   }
-  const interfaces = await listHostInterfaces(runner);
+  const own = await listHostInterfaces(runner);
   const netns = `${options.netnsPrefix}probe-${randomBytes(5).toString("hex")}`;
   if (!isValidNetnsName(netns)) {
     throw new Error(`invalid probe netns name: ${JSON.stringify(netns)}`);
@@ -78,7 +90,7 @@ export async function detectCapabilities(runner: Runner, options: DetectOptions)
       linkTypes,
       drivers: driversFor(linkTypes),
       iptables,
-      ...(interfaces === undefined ? {} : { interfaces }),
+      ...(own === undefined ? {} : own),
     };
   } finally {
     await runner.run(["ip", "netns", "del", netns]);
@@ -86,20 +98,27 @@ export async function detectCapabilities(runner: Runner, options: DetectOptions)
 }
 
 /**
- * Links of the namespace the runner is in (the host: read only, `ip -j link show`), without
- * lo and the links Labnet makes; undefined when they cannot be listed, so the API accepts any
- * parent rather than none.
+ * Links of the namespace the runner is in (the host: read only, `ip -j addr show`), without
+ * lo and the links Labnet makes, and their IPv4 addresses; undefined when they cannot be
+ * listed, so the API accepts any parent rather than none.
  */
-async function listHostInterfaces(runner: Runner): Promise<string[] | undefined> {
+async function listHostInterfaces(
+  runner: Runner,
+): Promise<{ interfaces: string[]; addresses: HostAddress[] } | undefined> {
   try {
-    const result = await runner.run(["ip", "-j", "link", "show"]);
+    const result = await runner.run(["ip", "-j", "addr", "show"]);
     if (result.code !== 0) {
       return undefined;
     }
-    return parseIpLinkJson(result.stdout)
-      .map((link) => link.name)
-      .filter((name) => name !== "lo" && isValidIfName(name) && !isLabnetLink(name))
-      .sort();
+    const links = parseIpAddrJson(result.stdout)
+      .filter((link) => link.name !== "lo" && isValidIfName(link.name) && !isLabnetLink(link.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return {
+      interfaces: links.map((link) => link.name),
+      addresses: links.flatMap((link) =>
+        link.addresses.map((address) => ({ interface: link.name, address })),
+      ),
+    };
   } catch {
     return undefined;
   }
