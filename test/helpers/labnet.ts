@@ -36,10 +36,17 @@ export interface StartTestLabnetOptions {
   redispatchAfterMs?: number;
   /** Limits of `GET /v1/events` streams (default the gateway's). */
   eventStreamLimits?: EventStreamLimits;
+  /** Idempotency-Key lifetimes (default the gateway's: kept 24 h, leased 30 s). */
+  idempotencyTtlMs?: number;
+  idempotencyLeaseMs?: number;
+  /** A database to use instead of a fresh clone of the template (a private Postgres's). */
+  databaseUrl?: string;
 }
 
 export async function startTestLabnet(options: StartTestLabnetOptions = {}): Promise<TestLabnet> {
-  const database = await createTestDatabase("e2e");
+  const database = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => {} }
+    : await createTestDatabase("e2e");
   const queuePrefix = `lnq${randomBytes(4).toString("hex")}`;
   const { db, sql, close } = createDb(database.url, { max: 20 });
   const adminToken = `lnt_test_${randomBytes(16).toString("hex")}`;
@@ -56,6 +63,8 @@ export async function startTestLabnet(options: StartTestLabnetOptions = {}): Pro
     redispatchAfterMs: options.redispatchAfterMs ?? 30_000,
     pollMs: 500,
     ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
+    ...(options.idempotencyTtlMs ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
+    ...(options.idempotencyLeaseMs ? { idempotencyLeaseMs: options.idempotencyLeaseMs } : {}),
   });
   const { app } = runtime;
   const fetch = (request: Request) => app.fetch(request);

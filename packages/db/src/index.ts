@@ -1,9 +1,18 @@
-export { type CreateDbOptions, connectionOptions, createDb, type Database, type Sql } from "./client";
+export {
+  CONNECT_TIMEOUT_SECONDS,
+  type CreateDbOptions,
+  connectionOptions,
+  createDb,
+  type Database,
+  reconnectDelaySeconds,
+  type Sql,
+} from "./client";
 export { ID_PREFIX, type IdKind, newId } from "./ids";
 export { DatabaseLock } from "./locks";
 export { migrate } from "./migrate";
 export * from "./queries";
 export type {
+  AccountQuotas,
   AllocationKind,
   HostCapabilities,
   NodeDns,
@@ -15,4 +24,5 @@ export type {
   StoredProblem,
 } from "./schema";
 export * as schema from "./schema";
+export { noteOperationWritten, type TransactionWrites, withBeforeCommit } from "./transaction-hooks";
 export type { Db, Tx } from "./tx";

@@ -11,4 +11,5 @@ export {
   type EventPruner,
   startEventPruner,
 } from "./prune-events";
+export { type IdempotencyKeyPruner, startIdempotencyKeyPruner } from "./prune-idempotency-keys";
 export { type LabSweeper, startLabSweeper } from "./sweep-labs";

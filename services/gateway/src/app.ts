@@ -7,7 +7,7 @@ import { getOperationSpec, listOperationIds } from "./http/openapi-router";
 import { ProblemError } from "./http/problem";
 import { type RequestIdVariables, readRequestId, requestIdMiddleware } from "./http/request-id";
 import { type AuthVariables, authenticate } from "./middleware/auth";
-import { idempotency } from "./middleware/idempotency";
+import { type IdempotencyOptions, idempotency } from "./middleware/idempotency";
 import type { AppDeps } from "./routes/deps";
 import { registerEventRoutes } from "./routes/events";
 import { registerExecRoutes } from "./routes/exec";
@@ -38,11 +38,19 @@ function mapDomainError(error: unknown): ProblemError | undefined {
   return undefined;
 }
 
+/** Settings of the app itself (not clients). */
+export interface AppOptions {
+  /** Idempotency-Key lifetimes (defaults: kept 24 h, leased 30 s). */
+  idempotency?: Pick<IdempotencyOptions, "ttlMs" | "leaseMs">;
+}
+
 /**
  * The HTTP API: request id first, then the public docs, authentication, idempotency,
  * and one route per operation of openapi/labnet.yaml (checked: none may be missing).
+ * `deps.db` should be the runtime's request database (see `createGatewayRuntime`), whose
+ * transactions mark idempotency keys committed.
  */
-export function createApp(deps: AppDeps): GatewayApp {
+export function createApp(deps: AppDeps, options: AppOptions = {}): GatewayApp {
   const app: GatewayApp = new Hono<GatewayEnv>();
   app.use("*", requestIdMiddleware());
   app.route("/", createDocsApp());
@@ -60,7 +68,17 @@ export function createApp(deps: AppDeps): GatewayApp {
     }),
   );
   app.use("/v1/*", authenticate(deps.db));
-  app.use("/v1/*", idempotency(deps.db));
+  app.use(
+    "/v1/*",
+    idempotency(deps.db, {
+      ...options.idempotency,
+      fetch: (request) => app.fetch(request),
+      onStoreError: (error) =>
+        deps.log.warn("idempotency key not updated", {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    }),
+  );
 
   for (const register of [
     registerEventRoutes,

@@ -48,6 +48,17 @@ export const GatewayConfig = z.object({
   LABNET_RUN_CONTROLLER: z.enum(["true", "false"]).default("true"),
   /** Open operations dispatched longer ago than this are dispatched again (Redis may have lost them). */
   LABNET_REDISPATCH_AFTER_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** How long an Idempotency-Key is remembered (its answer replayed); a day by default. */
+  LABNET_IDEMPOTENCY_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(24 * 60 * 60 * 1000),
+  /**
+   * How long a claimed Idempotency-Key outlives its request's last renewal (every third of it):
+   * after a crash, a retry takes the key over this long after.
+   */
+  LABNET_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

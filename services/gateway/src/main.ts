@@ -24,6 +24,8 @@ async function main(): Promise<void> {
     log,
     runController: config.LABNET_RUN_CONTROLLER === "true",
     redispatchAfterMs: config.LABNET_REDISPATCH_AFTER_MS,
+    idempotencyTtlMs: config.LABNET_IDEMPOTENCY_TTL_MS,
+    idempotencyLeaseMs: config.LABNET_IDEMPOTENCY_LEASE_MS,
   });
 
   const server = serve(

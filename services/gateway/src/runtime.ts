@@ -2,14 +2,16 @@ import type { CommandContext } from "@labnet/commands";
 import {
   type OutboxDispatcher,
   startEventPruner,
+  startIdempotencyKeyPruner,
   startLabSweeper,
   startOutboxDispatcher,
 } from "@labnet/controller";
-import type { Database, Sql } from "@labnet/db";
+import { type Database, type Sql, withBeforeCommit } from "@labnet/db";
 import type { AddressPool } from "@labnet/ipam";
 import type { Logger } from "@labnet/log";
 import { createRedisConnection, HostExecutor, HostInspector, HostProber, HostQueues } from "@labnet/queue";
 import { createApp, type GatewayApp } from "./app";
+import { fenceIdempotentCommit } from "./middleware/idempotency";
 import { startEventHub } from "./services/event-hub";
 import type { EventStreamLimits } from "./services/event-stream";
 import { createOperationWaiter } from "./services/operation-waiter";
@@ -33,11 +35,15 @@ export interface GatewayRuntimeOptions {
   pollMs?: number;
   /** Limits of each `GET /v1/events` stream (tests make them small). */
   eventStreamLimits?: EventStreamLimits;
+  /** How long Idempotency-Keys are remembered (default 24 h). */
+  idempotencyTtlMs?: number;
+  /** How long a claimed key outlives its request's last renewal (default 30 s). */
+  idempotencyLeaseMs?: number;
 }
 
 /** Lab TTLs are checked this often. */
 const LAB_SWEEP_MS = 5_000;
-/** Old events are pruned this often. */
+/** Old events and expired Idempotency-Keys are pruned this often. */
 const EVENT_PRUNE_MS = 10 * 60_000;
 
 export interface GatewayRuntime {
@@ -50,12 +56,15 @@ export interface GatewayRuntime {
 
 /** Wires the app to its clients: Redis, host queues, dispatcher, operation waiter, commands. */
 export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRuntime {
-  const { db, pg, log } = options;
+  const { db: pool, pg, log } = options;
+  // What requests write through: a transaction run for a request with an Idempotency-Key
+  // marks the key committed in itself. Background loops use the pool as it is.
+  const db = withBeforeCommit(pool, fenceIdempotentCommit);
   const redis = createRedisConnection(options.redisUrl, "producer");
   const queues = new HostQueues(redis, options.queuePrefix);
   const dispatcher = options.runController
     ? startOutboxDispatcher({
-        db,
+        db: pool,
         pg,
         queues,
         log,
@@ -63,7 +72,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
         ...(options.pollMs ? { pollMs: options.pollMs } : {}),
       })
     : undefined;
-  const waiter = createOperationWaiter(db, pg);
+  const waiter = createOperationWaiter(pool, pg);
   const inspector = new HostInspector(queues, redis, options.queuePrefix);
   const prober = new HostProber(queues, redis, options.queuePrefix);
   const executor = new HostExecutor(queues, redis, options.queuePrefix);
@@ -74,27 +83,38 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     defaultMtu: options.defaultMtu,
     ...(dispatcher ? { onOperationsWritten: dispatcher.kick } : {}),
   };
-  const events = startEventHub({ db, pg, log });
-  const app = createApp({
-    db,
-    pg,
-    redis,
-    waiter,
-    inspector,
-    prober,
-    executor,
-    log,
-    commands,
-    events,
-    ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
-  });
+  const events = startEventHub({ db: pool, pg, log });
+  const app = createApp(
+    {
+      db,
+      pg,
+      redis,
+      waiter,
+      inspector,
+      prober,
+      executor,
+      log,
+      commands,
+      events,
+      ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
+    },
+    {
+      idempotency: {
+        ...(options.idempotencyTtlMs ? { ttlMs: options.idempotencyTtlMs } : {}),
+        ...(options.idempotencyLeaseMs ? { leaseMs: options.idempotencyLeaseMs } : {}),
+      },
+    },
+  );
   // Lab TTLs and finished teardowns are the controller's too.
   const labs = options.runController
     ? startLabSweeper({ ctx: commands, log, intervalMs: options.labSweepMs ?? LAB_SWEEP_MS })
     : undefined;
   // Events are kept for a while (EVENT_RETENTION_MS / _ROWS), pruned in the controller's round.
   const pruner = options.runController
-    ? startEventPruner({ db, log, intervalMs: EVENT_PRUNE_MS })
+    ? startEventPruner({ db: pool, log, intervalMs: EVENT_PRUNE_MS })
+    : undefined;
+  const keyPruner = options.runController
+    ? startIdempotencyKeyPruner({ db: pool, log, intervalMs: EVENT_PRUNE_MS })
     : undefined;
   return {
     app,
@@ -104,6 +124,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
       await dispatcher?.stop();
       await labs?.stop();
       await pruner?.stop();
+      await keyPruner?.stop();
       await events.stop();
       await waiter.stop();
       await inspector.close();

@@ -2,6 +2,7 @@ export * from "./endpoints";
 export * from "./events";
 export * from "./host-snapshot";
 export * from "./hosts";
+export * from "./idempotency-keys";
 export * from "./ipam";
 export * from "./labs";
 export * from "./networks";

@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { newId } from "../ids";
 import type { OperationTargetType, StoredProblem } from "../schema";
 import { hosts, operations } from "../schema";
+import { noteOperationWritten } from "../transaction-hooks";
 import type { Db } from "../tx";
 import { clientOf } from "./prepared";
 
@@ -30,6 +31,7 @@ export async function insertOperation(db: Db, input: NewOperation): Promise<Oper
   if (!row) {
     throw new Error("inserting an operation returned no row");
   }
+  noteOperationWritten(id);
   return {
     id,
     ...input,
