@@ -8,3 +8,6 @@ const code = await runCli(
   { completion: true },
 );
 process.exitCode = code;
+// The command is done: an idle keep-alive socket or a library's timer must not hold the shell
+// prompt (stdout and stderr are synchronous on Linux ttys, files and pipes, so nothing is lost).
+setTimeout(() => process.exit(code), 1_000).unref();
