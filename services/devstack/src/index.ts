@@ -45,5 +45,11 @@ export {
 export { pingRedis, type RedisServer, type StartRedisOptions, startRedis, stopStaleRedis } from "./redis";
 export { type CommandResult, type RunCommandOptions, runCommand, runCommandOrThrow } from "./run-command";
 export { assertSocketPathFits } from "./socket-path";
-export { type SupervisedProcess, Supervisor, type SupervisorOptions } from "./supervisor";
+export {
+  type RestartPolicy,
+  restartDelayMs,
+  type SupervisedProcess,
+  Supervisor,
+  type SupervisorOptions,
+} from "./supervisor";
 export { ensureSystemUser, findSystemUser, type SystemUser } from "./system-user";

@@ -59,6 +59,12 @@ const supervisor = new Supervisor({
     say(`${name} exited unexpectedly (${describeExit(status)}); stopping the whole stack`);
     void shutdown(1);
   },
+  // The gateway and the executor recover state from Postgres: a crash costs a restart, not the stack.
+  onRestart: (name, status, delayMs, failures) => {
+    say(
+      `${name} exited unexpectedly (${describeExit(status)}); restarting it in ${Math.round(delayMs / 1000)} s${failures > 1 ? ` (${failures} crashes in a row)` : ""}`,
+    );
+  },
 });
 
 async function shutdown(exitCode: number): Promise<void> {
@@ -201,8 +207,8 @@ async function startStack(config: DevstackConfig): Promise<void> {
     say("LABNET_HOST_MODE=root: the executor manages this machine's own network namespace");
   }
 
-  supervisor.start("gateway", [...node, GATEWAY_MAIN], { env, cwd: REPO_ROOT });
-  supervisor.start("executor", executorArgv, { env, cwd: REPO_ROOT });
+  supervisor.start("gateway", [...node, GATEWAY_MAIN], { env, cwd: REPO_ROOT, restart: {} });
+  supervisor.start("executor", executorArgv, { env, cwd: REPO_ROOT, restart: {} });
 
   const probeHost = config.listenHost === "0.0.0.0" ? "127.0.0.1" : config.listenHost;
   if (await waitForTcp(probeHost, config.port, 60_000)) {
