@@ -17,6 +17,8 @@ export type DomainErrorCode =
   | "PORT_RANGE_EXHAUSTED"
   | "UNSUPPORTED_DRIVER"
   | "FORBIDDEN"
+  /** An account quota or a student's limit in their instance would be passed. */
+  | "QUOTA_EXCEEDED"
   | "NO_HOST"
   /** A lab template does not validate: each error names its path in the template. */
   | "INVALID_TEMPLATE";

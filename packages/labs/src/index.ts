@@ -26,9 +26,10 @@ export {
   type SolutionStep,
 } from "./expand";
 export { DEFAULT_BRIDGE, DEFAULT_MACHINE_KEY, PREDEFINED_NETWORKS } from "./names";
+export { DEFAULT_STUDENT_HEADROOM, studentsOf } from "./normalize";
 export { type ParseTemplateResult, parseTemplate } from "./parse";
 export type { Probe, ProbeResult } from "./probe";
-export { LIMITS } from "./schema";
+export { LIMITS, STUDENT_ACTIONS } from "./schema";
 export type {
   ConnectNodeRequestShape,
   CreateMachineInputShape,
@@ -41,6 +42,7 @@ export type {
   CheckOrigin,
   LabTemplate,
   NetworkDriver,
+  StudentAction,
   TemplateAttachment,
   TemplateCheck,
   TemplateError,
@@ -49,4 +51,5 @@ export type {
   TemplateNetwork,
   TemplateService,
   TemplateStep,
+  TemplateStudents,
 } from "./template";

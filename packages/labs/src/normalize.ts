@@ -3,7 +3,14 @@
  * Runs only on templates validate.ts accepted, so it does not check again.
  */
 import { DEFAULT_MACHINE_KEY } from "./names";
-import type { RawIpamConfig, RawNetwork, RawService, RawStep, RawTemplate } from "./schema";
+import {
+  type RawIpamConfig,
+  type RawNetwork,
+  type RawService,
+  type RawStep,
+  type RawTemplate,
+  STUDENT_ACTIONS,
+} from "./schema";
 import type {
   CheckOrigin,
   LabTemplate,
@@ -14,6 +21,7 @@ import type {
   TemplateNetwork,
   TemplateService,
   TemplateStep,
+  TemplateStudents,
 } from "./template";
 
 /** The machines of a template: its own, or the one default machine. */
@@ -233,15 +241,49 @@ export function normalizeTemplate(raw: RawTemplate): LabTemplate {
   for (const [name, service] of Object.entries(raw.services ?? {})) {
     services[name] = normalizeService(raw, service, fallback);
   }
+  const machines = machinesOf(raw);
   return {
     name: raw.name,
     title: raw.title ?? raw.name,
     ...(raw.description === undefined ? {} : { description: raw.description }),
-    machines: machinesOf(raw),
+    machines,
     lan: raw.lan?.subnet === undefined ? {} : { subnet: raw.lan.subnet },
     networks,
     services,
     solution: (raw.solution ?? []).map((step) => normalizeStep(raw, step)),
     checks: (raw.checks ?? []).map(normalizeCheck),
+    students: studentsOf({ machines, networks, services }, raw.students),
+  };
+}
+
+/** A student may add this many of each per machine beyond what the template builds, unless it says otherwise. */
+export const DEFAULT_STUDENT_HEADROOM = { networks: 10, nodes: 10, ports: 20 } as const;
+
+/**
+ * What students may do: by default everything an exercise of the course does (connect,
+ * disconnect, create and remove networks and nodes, publish ports) on their own machines,
+ * with room for a few more of each than the template builds. Also what a lab stored before
+ * templates had `students` is given.
+ */
+export function studentsOf(
+  template: Pick<LabTemplate, "machines" | "networks" | "services">,
+  declared?: RawTemplate["students"],
+): TemplateStudents {
+  const machines = Math.max(1, Object.keys(template.machines).length);
+  // Every machine has its predefined networks; they are not counted.
+  const services = Object.values(template.services);
+  const built = {
+    networks: Object.keys(template.networks).length,
+    nodes: services.length,
+    ports: services.reduce((n, s) => n + s.ports.length, 0),
+  };
+  const limits = declared?.limits;
+  return {
+    may: [...(declared?.may ?? STUDENT_ACTIONS)],
+    limits: {
+      networks: limits?.networks ?? built.networks + DEFAULT_STUDENT_HEADROOM.networks * machines,
+      nodes: limits?.nodes ?? built.nodes + DEFAULT_STUDENT_HEADROOM.nodes * machines,
+      ports: limits?.ports ?? built.ports + DEFAULT_STUDENT_HEADROOM.ports * machines,
+    },
   };
 }

@@ -9,6 +9,9 @@ import { z } from "zod";
 import { DNS_LABEL, isAllDigits, isDnsName, LABEL_KEY, RESOURCE_NAME, TEMPLATE_NAME } from "./names";
 
 /** Limits of one template. */
+/** What a student token may change in its instance (on its own machines): the template's `students.may`. */
+export const STUDENT_ACTIONS = ["connect", "disconnect", "networks", "nodes", "ports"] as const;
+
 export const LIMITS = {
   machines: 16,
   networks: 64,
@@ -300,6 +303,21 @@ export const RawTemplate = z.strictObject({
   checks: z
     .array(RawCheck)
     .max(LIMITS.checks, { error: `at most ${LIMITS.checks} checks` })
+    .optional(),
+  students: z
+    .strictObject({
+      may: z
+        .array(z.enum(STUDENT_ACTIONS, { error: `a student action: ${STUDENT_ACTIONS.join(", ")}` }))
+        .max(STUDENT_ACTIONS.length)
+        .optional(),
+      limits: z
+        .strictObject({
+          networks: z.int().min(0).max(100).optional(),
+          nodes: z.int().min(0).max(200).optional(),
+          ports: z.int().min(0).max(1000).optional(),
+        })
+        .optional(),
+    })
     .optional(),
 });
 

@@ -1,3 +1,4 @@
+import type { STUDENT_ACTIONS } from "./schema";
 /**
  * A template after parsing: defaults filled in and Compose's alternative forms normalized
  * (a service's networks as ordered attachments, `dns` as a list, `extra_hosts` as a map,
@@ -119,6 +120,17 @@ export interface LabTemplate {
   services: Record<string, TemplateService>;
   solution: TemplateStep[];
   checks: TemplateCheck[];
+  /** What students may change in their instance, and how much they may add. */
+  students: TemplateStudents;
+}
+
+/** What a student may change in their instance: one of STUDENT_ACTIONS. */
+export type StudentAction = (typeof STUDENT_ACTIONS)[number];
+
+export interface TemplateStudents {
+  may: StudentAction[];
+  /** At most this many networks, nodes and published ports in an instance (the template's own included). */
+  limits: { networks: number; nodes: number; ports: number };
 }
 
 /** A problem in a template, said in the template's own vocabulary. */

@@ -1,6 +1,9 @@
 import { DomainError } from "@labnet/commands";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { auditedDatabase, auditRequests } from "./access/audit";
+import { rateLimitPerToken } from "./access/rate-limit";
 import { createDocsApp } from "./http/docs";
 import { createErrorHandler, handleNotFound } from "./http/error-handler";
 import { getOperationSpec, listOperationIds } from "./http/openapi-router";
@@ -8,6 +11,7 @@ import { ProblemError } from "./http/problem";
 import { type RequestIdVariables, readRequestId, requestIdMiddleware } from "./http/request-id";
 import { type AuthVariables, authenticate } from "./middleware/auth";
 import { type IdempotencyOptions, idempotency } from "./middleware/idempotency";
+import { registerAccessRoutes } from "./routes/access";
 import type { AppDeps } from "./routes/deps";
 import { registerEventRoutes } from "./routes/events";
 import { registerExecRoutes } from "./routes/exec";
@@ -50,7 +54,10 @@ export interface AppOptions {
  * `deps.db` should be the runtime's request database (see `createGatewayRuntime`), whose
  * transactions mark idempotency keys committed.
  */
-export function createApp(deps: AppDeps, options: AppOptions = {}): GatewayApp {
+export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp {
+  // Routes change things through a database whose transactions carry the audit entry and the quota check.
+  const audited = auditedDatabase(given.db);
+  const deps: AppDeps = { ...given, db: audited, commands: { ...given.commands, db: audited } };
   const app: GatewayApp = new Hono<GatewayEnv>();
   app.use("*", requestIdMiddleware());
   app.route("/", createDocsApp());
@@ -67,7 +74,38 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): GatewayApp {
       },
     }),
   );
-  app.use("/v1/*", authenticate(deps.db));
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) {
+    // A web console on another origin: preflights answer before authentication.
+    app.use(
+      "/v1/*",
+      cors({
+        origin: [...deps.corsOrigins],
+        allowHeaders: [
+          "Authorization",
+          "Content-Type",
+          "Idempotency-Key",
+          "Prefer",
+          "Last-Event-ID",
+          "X-Request-Id",
+        ],
+        exposeHeaders: [
+          "Location",
+          "Operation-Location",
+          "Preference-Applied",
+          "Idempotent-Replayed",
+          "X-Request-Id",
+          "Retry-After",
+        ],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use(
+    "/v1/*",
+    authenticate(deps.db, { pg: deps.pg, log: deps.log, ...(deps.quotas ? { quotas: deps.quotas } : {}) }),
+  );
+  app.use("/v1/*", rateLimitPerToken(deps.rateLimits));
+  app.use("/v1/*", auditRequests(deps.db, deps.log));
   app.use(
     "/v1/*",
     idempotency(deps.db, {
@@ -81,6 +119,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): GatewayApp {
   );
 
   for (const register of [
+    registerAccessRoutes,
     registerEventRoutes,
     registerExecRoutes,
     registerHealthRoutes,

@@ -44,6 +44,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API tokens
+         * @description The tokens this token may see: an admin's, all; an instructor's, their account's and their
+         *     students'; a student's, its own. Never a secret.
+         */
+        get: operations["listTokens"];
+        put?: never;
+        /**
+         * Create an API token
+         * @description Creates a token and answers its secret once (only a hash is kept). Who may create which
+         *     token: see `CreateTokenRequest`. A student token is limited to its instance and goes with it.
+         */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show an API token
+         * @description One token (never its secret).
+         */
+        get: operations["getToken"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API token
+         * @description The token is refused from now on, on every gateway (it stays listed, with `revokedAt`).
+         *     Revoking the token that makes the call is allowed.
+         */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the calling token
+         * @description The token that makes the call, its account (quotas and usage) and what it reaches.
+         */
+        get: operations["whoami"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/accounts/{accountId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show an account
+         * @description An account with its quotas in effect and what it holds (admins: any; instructors: their own).
+         */
+        get: operations["getAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an account's name or quotas
+         * @description Admins only. Lowering a quota below what the account holds removes nothing; it only stops new creations.
+         */
+        patch: operations["updateAccount"];
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the audit log
+         * @description Every mutation asked of the API, oldest first: who (token, account, role), what (operation,
+         *     method, path, target), when, the outcome and the request id. Admins read everything;
+         *     instructors their own account's requests and those about their labs (their students'
+         *     included). A committed change's entry was written in the same transaction as the change.
+         */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/hosts": {
         parameters: {
             query?: never;
@@ -983,19 +1101,20 @@ export interface components {
          *     | VALIDATION_FAILED | 400: the request does not match this document |
          *     | INVALID_TEMPLATE | 400: a lab template has errors; each names its path in the template (`template.services.web.networks[1]`) and, for YAML, its line |
          *     | UNAUTHORIZED | 401 |
-         *     | FORBIDDEN | 403 |
+         *     | FORBIDDEN, QUOTA_EXCEEDED | 403 (QUOTA_EXCEEDED: an account quota or a student limit would be passed) |
          *     | NOT_FOUND | 404 |
          *     | CONFLICT, NAME_CONFLICT, SUBNET_OVERLAP, ADDRESS_IN_USE, NETWORK_IN_USE, POOL_EXHAUSTED, NETWORK_FULL, PORT_IN_USE, PORT_RANGE_EXHAUSTED | 409 |
          *     | PRECONDITION_FAILED | 412 |
          *     | PAYLOAD_TOO_LARGE | 413: the body is over 1 MiB |
          *     | UNSUPPORTED_MEDIA_TYPE | 415 |
          *     | INVALID_FIELD, UNSUPPORTED_DRIVER, NO_HOST, IDEMPOTENCY_KEY_REUSED | 422 |
+         *     | RATE_LIMITED | 429: too many requests with this token; `Retry-After` says when to try again |
          *     | INTERNAL | 500 |
          *     | HOST_UNAVAILABLE | 503: the lab host's executor did not answer a request that needs it (a kernel view) |
          *     | KERNEL_OPERATION_FAILED | 500: only in a failed operation's `error`: the lab host could not apply the change |
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "INVALID_TEMPLATE" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "NETWORK_FULL" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "INTERNAL" | "HOST_UNAVAILABLE" | "KERNEL_OPERATION_FAILED";
+        ProblemCode: "VALIDATION_FAILED" | "INVALID_TEMPLATE" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "QUOTA_EXCEEDED" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "NETWORK_FULL" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "RATE_LIMITED" | "INTERNAL" | "HOST_UNAVAILABLE" | "KERNEL_OPERATION_FAILED";
         /** @description One field at fault. */
         ProblemFieldError: {
             /**
@@ -1213,6 +1332,14 @@ export interface components {
             labels: components["schemas"]["Labels"];
             /** Format: date-time */
             createdAt: string;
+            /** @description The account that owns the lab (its instructor's). */
+            owner?: string | null;
+            /** @description Only in the answer to `POST /v1/labs` with `studentTokens`; one token per instance, its secret shown this once. */
+            studentTokens?: {
+                student: string;
+                instance: string;
+                token: components["schemas"]["CreatedToken"];
+            }[];
         };
         LabList: {
             items: components["schemas"]["Lab"][];
@@ -1286,6 +1413,14 @@ export interface components {
             /** @description Tear the lab down this long after creation. */
             ttlSeconds?: number;
             labels?: components["schemas"]["Labels"];
+            /**
+             * @description Also create one student token per instance, answered once in `studentTokens` of this
+             *     answer (only hashes are kept), for the instructor to hand out.
+             */
+            studentTokens?: {
+                /** @description Default the lab's TTL, else never. */
+                expiresInSeconds?: number;
+            };
         };
         SelectInstancesRequest: {
             /** @description Instance ids or students (default every instance). */
@@ -2651,6 +2786,154 @@ export interface components {
             /** @description The `after` of the next page. */
             next: number;
         };
+        /**
+         * @description `admin`: everything, lab hosts and every template. `instructor`: their own templates, labs
+         *     (and the labs' machines), and tokens for their own students. `student`: one lab instance:
+         *     read it, exec diagnostics in its nodes and machines, run its checks, reset it, and change
+         *     what the lab's template allows students to change (`students.may`) on its machines.
+         * @enum {string}
+         */
+        Role: "admin" | "instructor" | "student";
+        /** @description An API token as anyone but its creator sees it (never its secret). */
+        Token: {
+            /** @example tok_k3x7q2mzd4a5b6c7 */
+            id: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            /** @description The account it speaks for (a student token's is its instructor's). */
+            account: string | null;
+            /** @description A student token's one lab instance. */
+            instance: string | null;
+            /** @description The lab of a student token's instance. */
+            lab: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+        };
+        TokenList: {
+            items: components["schemas"]["Token"][];
+        };
+        /**
+         * @description What an instructor's account may hold at once: labs, lab instances, machines, nodes and
+         *     published ports (each counts everything the account owns, its students' additions
+         *     included). A limit left out takes the gateway's default (LABNET_QUOTA_*). Creations past a
+         *     limit answer `403 QUOTA_EXCEEDED` and change nothing.
+         */
+        AccountQuotas: {
+            labs?: number;
+            instances?: number;
+            machines?: number;
+            nodes?: number;
+            ports?: number;
+        };
+        /**
+         * @description An admin creates tokens of any role; an instructor, more tokens of their own account and
+         *     student tokens for instances of their own labs; a student, none. A new instructor token
+         *     without `account` opens a new account (a new instructor).
+         */
+        CreateTokenRequest: {
+            /** @example alice's laptop */
+            name: string;
+            role: components["schemas"]["Role"];
+            /** @description Another token for this existing account (admin or instructor tokens). */
+            account?: string;
+            /** @description A student token's lab instance (required for, and only for, `student`). */
+            instance?: string;
+            /** @description The token stops working this long after creation (default never; a student token's default is its lab's expiry). */
+            expiresInSeconds?: number;
+            quotas?: components["schemas"]["AccountQuotas"];
+        };
+        /** @description A token just created, with its secret (shown this once; only its hash is kept). */
+        CreatedToken: components["schemas"]["Token"] & {
+            /**
+             * @description Send as `Authorization: Bearer <secret>`.
+             * @example lnt_3q2mzd4a5b6c7k3x7q2mzd4a5b6c7
+             */
+            secret: string;
+        };
+        /** @description An admin's or an instructor's account, its quotas in effect and what it holds. */
+        Account: {
+            /** @example acc_k3x7q2mzd4a5b6c7 */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            role: "admin" | "instructor";
+            /** @description The limits in effect (the account's own, else the gateway's defaults); an admin's are not enforced. */
+            quotas: {
+                labs: number;
+                instances: number;
+                machines: number;
+                nodes: number;
+                ports: number;
+            };
+            usage: {
+                labs: number;
+                instances: number;
+                machines: number;
+                nodes: number;
+                ports: number;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        Whoami: {
+            token: components["schemas"]["Token"];
+            account: components["schemas"]["Account"] | null;
+            /** @description What the token reaches. A student's is one instance and its machines. */
+            scope: {
+                /** @description An admin token reaches everything. */
+                all: boolean;
+                lab: string | null;
+                instance: string | null;
+                /** @description A student token's machines (ids). */
+                machines: string[];
+                /** @description What a student may change in their instance (the template's `students.may`). */
+                may?: string[];
+            };
+        };
+        UpdateAccountRequest: {
+            name?: string;
+            quotas?: components["schemas"]["AccountQuotas"];
+        };
+        AuditEntry: {
+            id: number;
+            /** Format: date-time */
+            at: string;
+            requestId: string;
+            token: string | null;
+            tokenName: string | null;
+            account: string | null;
+            role: string;
+            /** @example createNode */
+            operationId: string;
+            method: string;
+            path: string;
+            target: null | {
+                type: string;
+                id: string;
+            };
+            lab: string | null;
+            instance: string | null;
+            /**
+             * @description `committed`: it changed something (recorded in the same transaction as the change); `refused`: answered 4xx before any change; `failed`: a 5xx before any change.
+             * @enum {string}
+             */
+            outcome: "committed" | "refused" | "failed";
+            /** @description The HTTP status answered (null while a committed request is still being answered). */
+            status: number | null;
+            /** @description The problem code of a refused or failed request. */
+            problem: string | null;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `after` for the next page; null when this is the last. */
+            next: number | null;
+        };
     };
     responses: {
         /** @description The request does not match this document: a field, parameter or header is missing, has the wrong type or shape, is unknown, or the body is not valid JSON (`VALIDATION_FAILED`). */
@@ -2954,6 +3237,16 @@ export interface components {
          */
         PortMappingIdFilter: string[];
         /**
+         * @description The token's id (never its secret).
+         * @example tok_k3x7q2mzd4a5b6c7
+         */
+        TokenId: string;
+        /**
+         * @description The account's id.
+         * @example acc_k3x7q2mzd4a5b6c7
+         */
+        AccountId: string;
+        /**
          * @description The template's name, or `builtin:<name>` for a built-in one.
          * @example seed-001-ex2
          */
@@ -3088,6 +3381,242 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is in this answer only. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedToken"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The token's id (never its secret).
+                 * @example tok_k3x7q2mzd4a5b6c7
+                 */
+                tokenId: components["parameters"]["TokenId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The token's id (never its secret).
+                 * @example tok_k3x7q2mzd4a5b6c7
+                 */
+                tokenId: components["parameters"]["TokenId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    whoami: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Whoami"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    getAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The account's id.
+                 * @example acc_k3x7q2mzd4a5b6c7
+                 */
+                accountId: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    updateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The account's id.
+                 * @example acc_k3x7q2mzd4a5b6c7
+                 */
+                accountId: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description The account. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalServerError"];
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                /** @description Entries after this id (the previous page's `next`). */
+                after?: number;
+                limit?: number;
+                /** @description Only entries about this lab (id). */
+                lab?: string;
+                /** @description Only requests made by this account's tokens. */
+                account?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalServerError"];
         };
     };
     listHosts: {

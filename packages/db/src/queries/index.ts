@@ -1,3 +1,5 @@
+export * from "./access";
+export * from "./audit";
 export * from "./endpoints";
 export * from "./events";
 export * from "./host-snapshot";

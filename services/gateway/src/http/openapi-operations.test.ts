@@ -78,6 +78,15 @@ describe("indexOperations", () => {
         "getLabInstanceTopology",
         "getLabTopology",
         "getMachineTopology",
+        // Access: tokens, accounts, the audit log (issue 11).
+        "createToken",
+        "getAccount",
+        "getToken",
+        "listAuditEntries",
+        "listTokens",
+        "revokeToken",
+        "updateAccount",
+        "whoami",
       ].sort(),
     );
   });

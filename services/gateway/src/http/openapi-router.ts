@@ -87,6 +87,25 @@ export function registerOperation<E extends Env, S extends Schema, B extends str
       }
       throw error;
     }
+    if (spec.secured) {
+      // Every operation that needs a token passes the access gate before its handler; with
+      // no gate in place (no authentication ran) nothing is let through.
+      const admit = (c.var as { admit?: OperationGate }).admit;
+      if (!admit) {
+        throw new ProblemError({ code: "UNAUTHORIZED", detail: "this operation needs an API token" });
+      }
+      await admit(operationId, input as unknown as GateInput);
+    }
     return handler(c, input);
   });
 }
+
+/** The validated input as the access gate reads (and narrows) it. */
+export interface GateInput {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  body: unknown;
+}
+
+/** Applies the access rules to one operation's request (set per request by authentication). */
+export type OperationGate = (operationId: OperationId, input: GateInput) => Promise<void>;

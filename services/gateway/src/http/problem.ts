@@ -26,6 +26,7 @@ export const PROBLEM_CODES: Readonly<Record<ProblemCode, { status: ProblemStatus
   INVALID_TEMPLATE: { status: 400, title: "Invalid lab template" },
   UNAUTHORIZED: { status: 401, title: "Unauthorized" },
   FORBIDDEN: { status: 403, title: "Forbidden" },
+  QUOTA_EXCEEDED: { status: 403, title: "Quota exceeded" },
   NOT_FOUND: { status: 404, title: "Not found" },
   CONFLICT: { status: 409, title: "Conflict" },
   NAME_CONFLICT: { status: 409, title: "Name conflict" },
@@ -43,8 +44,10 @@ export const PROBLEM_CODES: Readonly<Record<ProblemCode, { status: ProblemStatus
   UNSUPPORTED_DRIVER: { status: 422, title: "Unsupported driver" },
   NO_HOST: { status: 422, title: "No host" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "Idempotency key reused" },
+  RATE_LIMITED: { status: 429, title: "Too many requests" },
   INTERNAL: { status: 500, title: "Internal server error" },
   HOST_UNAVAILABLE: { status: 503, title: "Host unavailable" },
+  DATABASE_UNAVAILABLE: { status: 503, title: "Database unavailable" },
   KERNEL_OPERATION_FAILED: { status: 500, title: "The lab host could not apply the change" },
 };
 
@@ -57,6 +60,8 @@ export interface ProblemInit {
   title?: string;
   /** The fields at fault. */
   errors?: ProblemFieldError[];
+  /** Headers the answer carries (`WWW-Authenticate`, `Retry-After`). */
+  headers?: Record<string, string>;
   cause?: unknown;
 }
 
@@ -73,6 +78,7 @@ export class ProblemError extends Error {
   readonly title: string;
   readonly detail: string;
   readonly errors: ProblemFieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
 
   constructor(init: ProblemInit) {
     super(init.detail, init.cause === undefined ? undefined : { cause: init.cause });
@@ -83,6 +89,7 @@ export class ProblemError extends Error {
     this.title = init.title ?? defaults.title;
     this.detail = init.detail;
     this.errors = init.errors;
+    this.headers = init.headers;
   }
 }
 
@@ -138,6 +145,7 @@ export function problemResponse(
 ): Response {
   const error = problem instanceof ProblemError ? problem : new ProblemError(problem);
   return c.body(JSON.stringify(toProblem(c, error)), error.status, {
+    ...error.headers,
     ...headers,
     "content-type": PROBLEM_CONTENT_TYPE,
   });

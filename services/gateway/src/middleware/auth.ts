@@ -1,5 +1,10 @@
-import { type Database, findActiveToken, type TokenRow } from "@labnet/db";
+import { type Database, findActiveToken, type Sql, TOKENS_CHANNEL, type TokenWithLab } from "@labnet/db";
+import type { Logger } from "@labnet/log";
 import type { MiddlewareHandler } from "hono";
+import { type Access, createAccess } from "../access/gate";
+import { operationGate } from "../access/operation-gate";
+import { DEFAULT_QUOTAS, type Quotas } from "../access/quotas";
+import type { OperationGate } from "../http/openapi-router";
 import { ProblemError } from "../http/problem";
 import { createTokenVerifier, type TokenVerifierOptions } from "./token-cache";
 
@@ -7,18 +12,34 @@ import { createTokenVerifier, type TokenVerifierOptions } from "./token-cache";
 const PUBLIC_PATHS = new Set(["/v1/healthz", "/v1/readyz", "/openapi.json"]);
 
 export interface AuthVariables {
-  token: TokenRow;
+  token: TokenWithLab;
+  /** What the token reaches (access/gate.ts), for the gate and the lists. */
+  access: Access;
+  /** The access gate of this request (access/operation-gate.ts), called by the router. */
+  admit: OperationGate;
+}
+
+export interface AuthOptions extends TokenVerifierOptions {
+  /** LISTEN for revocations here (every gateway forgets a revoked token at once). */
+  pg?: Sql;
+  log?: Logger;
+  /** An instructor's quotas unless their account sets its own. */
+  quotas?: Quotas;
 }
 
 /**
  * Bearer-token authentication against the hashed tokens in Postgres; a verified token is
- * trusted for a few seconds without asking again (see `createTokenVerifier`).
+ * trusted for a few seconds without asking again (see `createTokenVerifier`), except that a
+ * revocation (NOTIFY labnet_tokens) or an expiry takes effect at once.
  */
 export function authenticate(
   db: Database,
-  options: TokenVerifierOptions = {},
+  options: AuthOptions = {},
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   const tokens = createTokenVerifier((secret) => findActiveToken(db, secret), options);
+  options.pg
+    ?.listen(TOKENS_CHANNEL, (tokenId) => tokens.forget(tokenId))
+    .catch((error: unknown) => options.log?.error("LISTEN labnet_tokens failed", { error: String(error) }));
   return async (c, next) => {
     if (PUBLIC_PATHS.has(c.req.path) || c.req.path === "/docs" || c.req.path.startsWith("/docs/")) {
       return next();
@@ -26,32 +47,25 @@ export function authenticate(
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) {
-      throw new ProblemError({
-        status: 401,
-        code: "UNAUTHORIZED",
-        detail: "send an API token as `Authorization: Bearer <token>`",
-      });
+      throw unauthorized("send an API token as `Authorization: Bearer <token>`");
     }
     const token = await tokens.verify(match[1]);
     if (!token) {
-      throw new ProblemError({
-        status: 401,
-        code: "UNAUTHORIZED",
-        detail: "the API token is unknown or revoked",
-      });
+      throw unauthorized("the API token is unknown, expired or revoked");
     }
     c.set("token", token);
+    const access = createAccess(db, token);
+    c.set("access", access);
+    c.set("admit", operationGate(db, access, options.quotas ?? DEFAULT_QUOTAS));
     return next();
   };
 }
 
-/** Only admins may change lab hosts' networking for now; instructors and students come with labs. */
-export function requireRole(token: TokenRow, roles: TokenRow["role"][]): void {
-  if (!roles.includes(token.role)) {
-    throw new ProblemError({
-      status: 403,
-      code: "FORBIDDEN",
-      detail: `this needs one of the roles: ${roles.join(", ")}`,
-    });
-  }
+function unauthorized(detail: string): ProblemError {
+  return new ProblemError({
+    status: 401,
+    code: "UNAUTHORIZED",
+    detail,
+    headers: { "WWW-Authenticate": 'Bearer realm="labnet"' },
+  });
 }

@@ -1,8 +1,8 @@
-import type { TokenRow } from "@labnet/db";
+import type { TokenWithLab } from "@labnet/db";
 import { describe, expect, it } from "vitest";
 import { createTokenVerifier } from "./token-cache";
 
-const admin: TokenRow = {
+const admin: TokenWithLab = {
   id: "tok_a",
   name: "admin",
   role: "admin",
@@ -12,12 +12,13 @@ const admin: TokenRow = {
   createdBy: null,
   createdAt: new Date(0),
   expiresAt: null,
+  labId: null,
   lastUsedAt: null,
   revokedAt: null,
 };
 
 /** A lookup over a mutable table of secrets, counting its calls. */
-function fakeLookup(table: Map<string, TokenRow>) {
+function fakeLookup(table: Map<string, TokenWithLab>) {
   const calls: string[] = [];
   return {
     calls,
@@ -45,7 +46,7 @@ describe("createTokenVerifier", () => {
   });
 
   it("does not remember unknown tokens, so a token created meanwhile works at once", async () => {
-    const table = new Map<string, TokenRow>();
+    const table = new Map<string, TokenWithLab>();
     const { calls, lookup } = fakeLookup(table);
     const tokens = createTokenVerifier(lookup);
     expect(await tokens.verify("lnt_new")).toBeUndefined();

@@ -1,4 +1,6 @@
-import { hashToken, type TokenRow } from "@labnet/db";
+import { hashToken, type TokenWithLab } from "@labnet/db";
+
+type TokenRow = TokenWithLab;
 
 /**
  * How long a verified token is trusted without asking Postgres again. A revocation (or a
@@ -14,6 +16,8 @@ const MAX_ENTRIES = 1_000;
 export interface TokenVerifier {
   /** The active token with this secret, or undefined when there is none (or it was revoked). */
   verify(secret: string): Promise<TokenRow | undefined>;
+  /** Forgets a token at once (it was revoked, here or on another gateway). */
+  forget(tokenId: string): void;
 }
 
 /** How a {@link TokenVerifier} remembers. */
@@ -43,7 +47,8 @@ export function createTokenVerifier(
     async verify(secret) {
       const key = hashToken(secret);
       const hit = verified.get(key);
-      if (hit && hit.until > now()) {
+      // An expiry passes at its own time, not when the cache next asks Postgres.
+      if (hit && hit.until > now() && !(hit.token.expiresAt && hit.token.expiresAt.getTime() <= now())) {
         return hit.token;
       }
       verified.delete(key);
@@ -68,6 +73,13 @@ export function createTokenVerifier(
         return await found;
       } finally {
         pending.delete(key);
+      }
+    },
+    forget(tokenId) {
+      for (const [key, entry] of verified) {
+        if (entry.token.id === tokenId) {
+          verified.delete(key);
+        }
       }
     },
   };

@@ -3,6 +3,8 @@ import type { Database, Sql } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import type { HostExecutor, HostInspector, HostProber } from "@labnet/queue";
 import type { Redis } from "ioredis";
+import type { Quotas } from "../access/quotas";
+import type { RateLimits } from "../access/rate-limit";
 import type { EventHub } from "../services/event-hub";
 import type { EventStreamLimits } from "../services/event-stream";
 import type { OperationWaiter } from "../services/operation-waiter";
@@ -25,4 +27,10 @@ export interface AppDeps {
   /** Per-stream limits (buffer, heartbeat); default DEFAULT_EVENT_STREAM_LIMITS. */
   eventStreamLimits?: EventStreamLimits;
   log: Logger;
+  /** An instructor account's quotas unless it has its own (default DEFAULT_QUOTAS). */
+  quotas?: Quotas;
+  /** Requests per second per token, by role (default DEFAULT_RATE_LIMITS). */
+  rateLimits?: RateLimits;
+  /** Origins a web console may call from (CORS); none by default. */
+  corsOrigins?: readonly string[];
 }

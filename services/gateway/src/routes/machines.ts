@@ -2,7 +2,6 @@ import { createMachine, deleteMachine, resolveHost } from "@labnet/commands";
 import { findHost, listMachines } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
-import { requireRole } from "../middleware/auth";
 import { machineViews } from "../views/machine-view";
 import type { AppDeps } from "./deps";
 import { respondToOperation, waitUntilGone } from "./respond";
@@ -32,7 +31,6 @@ export function registerMachineRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "createMachine", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { machine, operation } = await createMachine({ ctx: deps.commands, input: input.body });
     return respondToOperation(c, deps, {
       operation,
@@ -43,7 +41,6 @@ export function registerMachineRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "deleteMachine", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { machine } = await deleteMachine({
       ctx: deps.commands,
       ref: input.params.machineId,

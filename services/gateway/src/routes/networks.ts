@@ -12,7 +12,6 @@ import { getNetwork, getOperation, listNetworks, type OperationRow } from "@labn
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { parsePreferWait, preferenceApplied } from "../http/prefer";
-import { requireRole } from "../middleware/auth";
 import { networkAllocationsView } from "../views/allocations-view";
 import { networkView, networkViews } from "../views/network-view";
 import { operationRef } from "../views/operation-view";
@@ -33,7 +32,6 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   };
 
   registerOperation(app, "createNetwork", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { network, operation } = await createNetwork({ ctx: deps.commands, input: input.body });
     return respondToOperation(c, deps, {
       operation,
@@ -61,7 +59,6 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "updateNetwork", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { network, operation } = await updateNetwork({
       ctx: deps.commands,
       ref: input.params.networkId,
@@ -71,7 +68,6 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "deleteNetwork", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { network, operation } = await deleteNetwork({
       ctx: deps.commands,
       ref: input.params.networkId,
@@ -81,7 +77,6 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "connectNetwork", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { node, operation } = await connectNode({
       ctx: deps.commands,
       input: { network: input.params.networkId, ...input.body },
@@ -94,7 +89,6 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "disconnectNetwork", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { node, operation } = await disconnectNode({
       ctx: deps.commands,
       input: { network: input.params.networkId, node: input.body.node },
@@ -107,7 +101,6 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "pruneNetworks", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { host, label } = input.query ?? {};
     const hostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
     const removed = await pruneNetworks({

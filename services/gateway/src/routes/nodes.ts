@@ -2,7 +2,6 @@ import { createNode, deleteNode, notFound, resolveHost, resolveNetwork, resolveN
 import { type Db, listNodeDetails, nodeDetailsByIds, nodeDetailsByRef } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
-import { requireRole } from "../middleware/auth";
 import { nodeView } from "../views/node-view";
 import type { AppDeps } from "./deps";
 import { respondToOperation } from "./respond";
@@ -17,7 +16,6 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
   const { db } = deps;
 
   registerOperation(app, "createNode", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { node, operation, details } = await createNode({ ctx: deps.commands, input: input.body });
     return respondToOperation(c, deps, {
       operation,
@@ -57,7 +55,6 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "deleteNode", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { node, operation } = await deleteNode({ ctx: deps.commands, ref: input.params.nodeId });
     return respondToOperation(c, deps, {
       operation,

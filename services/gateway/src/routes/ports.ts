@@ -11,7 +11,6 @@ import {
 import { isIpv4 } from "@labnet/netplan";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
-import { requireRole } from "../middleware/auth";
 import { operationRef } from "../views/operation-view";
 import { portMappingView } from "../views/port-view";
 import type { AppDeps } from "./deps";
@@ -36,7 +35,6 @@ export function registerPortRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "publishNodePorts", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { node, operation } = await publishPorts({
       ctx: deps.commands,
       ref: input.params.nodeId,
@@ -50,7 +48,6 @@ export function registerPortRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "unpublishNodePorts", async (c, input) => {
-    requireRole(c.get("token"), ["admin"]);
     const { id, containerPort, protocol, hostPort, hostIp } = input.query ?? {};
     const { node, operation } = await unpublishPorts({
       ctx: deps.commands,

@@ -1,0 +1,129 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { type Database, type NewAuditEntry, recordAudit, settleAudit } from "@labnet/db";
+import type { Logger } from "@labnet/log";
+import type { Context, MiddlewareHandler } from "hono";
+import type { Access } from "./gate";
+import { checkQuotas, lockQuotas, type QuotaCheck } from "./quotas";
+
+/** One request as the audit log and the quotas see it, filled in as the request goes. */
+export interface RequestAudit {
+  requestId: string;
+  method: string;
+  path: string;
+  access: Access;
+  /** Set by the gate once the request is known to be an operation of the contract. */
+  operationId?: string;
+  target?: { type: string; id: string };
+  labId?: string | null;
+  instanceId?: string | null;
+  /** Whether a transaction of this request already wrote its entry. */
+  written: boolean;
+  /** The limits a change of this request must stay within (none for an admin). */
+  quota?: QuotaCheck;
+}
+
+const storage = new AsyncLocalStorage<RequestAudit>();
+
+/** The request being handled, for the gate to fill in (undefined outside a request). */
+export function currentAudit(): RequestAudit | undefined {
+  return storage.getStore();
+}
+
+const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+function entryOf(audit: RequestAudit, outcome: NewAuditEntry["outcome"]): NewAuditEntry {
+  const { token } = audit.access;
+  return {
+    requestId: audit.requestId,
+    tokenId: token.id,
+    tokenName: token.name,
+    accountId: token.accountId,
+    role: token.role,
+    operationId: audit.operationId ?? "unknown",
+    method: audit.method,
+    path: audit.path,
+    targetType: audit.target?.type ?? null,
+    targetId: audit.target?.id ?? null,
+    labId: audit.labId ?? (audit.access.scope.kind === "instance" ? audit.access.scope.labId : null),
+    instanceId:
+      audit.instanceId ?? (audit.access.scope.kind === "instance" ? audit.access.scope.instanceId : null),
+    outcome,
+  };
+}
+
+/**
+ * The database the routes use: every transaction a mutating request runs writes the request's
+ * audit entry inside it (so a change is never without its entry) and, for a token with
+ * quotas, takes the account's quota lock first and checks the limits before it commits, so
+ * two concurrent creations cannot both pass a limit. Outside a mutating request it is `db`.
+ */
+export function auditedDatabase(db: Database): Database {
+  const audited = Object.create(db) as Database;
+  const transaction: Database["transaction"] = (run, config) =>
+    db.transaction(async (tx) => {
+      const audit = storage.getStore();
+      if (!audit?.operationId || !MUTATIONS.has(audit.method)) {
+        return run(tx);
+      }
+      if (audit.quota) {
+        await lockQuotas(tx, audit.quota);
+      }
+      const result = await run(tx);
+      if (audit.quota) {
+        await checkQuotas(tx, audit.quota);
+      }
+      await recordAudit(tx, entryOf(audit, "committed"));
+      audit.written = true;
+      return result;
+    }, config);
+  Object.defineProperty(audited, "transaction", { value: transaction });
+  return audited;
+}
+
+/**
+ * Runs each authenticated request inside its audit record; once answered, a mutation's entry
+ * gets its status (a request refused or failed before any change is recorded then, on its own).
+ */
+export function auditRequests(db: Database, log: Logger): MiddlewareHandler {
+  return async (c, next) => {
+    const access = c.get("access" as never) as Access | undefined;
+    if (!access) {
+      return next();
+    }
+    const audit: RequestAudit = {
+      requestId: (c.get("requestId" as never) as string | undefined) ?? crypto.randomUUID(),
+      method: c.req.method,
+      path: c.req.path,
+      access,
+      written: false,
+    };
+    await storage.run(audit, next);
+    if (!audit.operationId || !MUTATIONS.has(audit.method)) {
+      return;
+    }
+    const status = c.res.status;
+    const problem = await problemCodeOf(c);
+    try {
+      if (audit.written) {
+        await settleAudit(db, audit.requestId, { status, problem });
+      } else {
+        const outcome = status < 400 ? "committed" : status >= 500 ? "failed" : "refused";
+        await recordAudit(db, { ...entryOf(audit, outcome), status, problem });
+      }
+    } catch (error) {
+      log.error("audit entry not written", { requestId: audit.requestId, error: String(error) });
+    }
+  };
+}
+
+async function problemCodeOf(c: Context): Promise<string | null> {
+  if (c.res.status < 400 || !c.res.headers.get("content-type")?.includes("problem+json")) {
+    return null;
+  }
+  try {
+    const body = (await c.res.clone().json()) as { code?: unknown };
+    return typeof body.code === "string" ? body.code : null;
+  } catch {
+    return null;
+  }
+}
