@@ -1111,10 +1111,11 @@ export interface components {
          *     | RATE_LIMITED | 429: too many requests with this token; `Retry-After` says when to try again |
          *     | INTERNAL | 500 |
          *     | HOST_UNAVAILABLE | 503: the lab host's executor did not answer a request that needs it (a kernel view) |
+         *     | DATABASE_UNAVAILABLE | 503: Labnet's database is restarting or down; `Retry-After` says when to try again (send an `Idempotency-Key` so a retry cannot run a change twice) |
          *     | KERNEL_OPERATION_FAILED | 500: only in a failed operation's `error`: the lab host could not apply the change |
          * @enum {string}
          */
-        ProblemCode: "VALIDATION_FAILED" | "INVALID_TEMPLATE" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "QUOTA_EXCEEDED" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "NETWORK_FULL" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "RATE_LIMITED" | "INTERNAL" | "HOST_UNAVAILABLE" | "KERNEL_OPERATION_FAILED";
+        ProblemCode: "VALIDATION_FAILED" | "INVALID_TEMPLATE" | "INVALID_FIELD" | "UNAUTHORIZED" | "FORBIDDEN" | "QUOTA_EXCEEDED" | "NOT_FOUND" | "CONFLICT" | "NAME_CONFLICT" | "SUBNET_OVERLAP" | "ADDRESS_IN_USE" | "NETWORK_IN_USE" | "POOL_EXHAUSTED" | "NETWORK_FULL" | "PORT_IN_USE" | "PORT_RANGE_EXHAUSTED" | "UNSUPPORTED_DRIVER" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "PRECONDITION_FAILED" | "NO_HOST" | "RATE_LIMITED" | "INTERNAL" | "HOST_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "KERNEL_OPERATION_FAILED";
         /** @description One field at fault. */
         ProblemFieldError: {
             /**

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from "@labnet/db";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
@@ -18,6 +19,9 @@ export interface ErrorHandlerOptions {
   /** Called with every unexpected error (the 500s), to log it with the request id. */
   onUnexpected?: (error: unknown, c: Context) => void;
 }
+
+/** Seconds a client is asked to wait while Postgres is away (it reconnects within a second of coming back). */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 const CODE_BY_STATUS: Partial<Record<number, ProblemCode>> = {
   400: "VALIDATION_FAILED",
@@ -44,8 +48,9 @@ function fromHttpException(error: HTTPException): ProblemError {
 
 /**
  * The app's single `onError`, in three tiers: a {@link ProblemError} (or what `mapError`
- * makes of an error) becomes its problem; Hono's `HTTPException` is mapped by status;
- * anything else is reported to `onUnexpected` and answered 500 `INTERNAL` without internals.
+ * makes of an error) becomes its problem; Hono's `HTTPException` is mapped by status; a lost
+ * or unreachable database answers 503 `DATABASE_UNAVAILABLE` with Retry-After; anything else
+ * is reported to `onUnexpected` and answered 500 `INTERNAL` without internals.
  *
  * @example
  * app.onError(createErrorHandler({ mapError: mapDomainError, onUnexpected: (e, c) => log.error({ err: e, requestId: c.var.requestId }) }));
@@ -61,6 +66,16 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
     }
     if (error instanceof HTTPException && error.status < 500) {
       return problemResponse(c, fromHttpException(error));
+    }
+    if (isDatabaseUnavailable(error)) {
+      return problemResponse(
+        c,
+        {
+          code: "DATABASE_UNAVAILABLE",
+          detail: "Labnet's database is unavailable (restarting?); retry shortly",
+        },
+        { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
+      );
     }
     options.onUnexpected?.(error, c);
     return problemResponse(c, {
