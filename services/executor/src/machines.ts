@@ -213,11 +213,7 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
 
 /** `log` with `fields` on every line (which machine a converge was of). */
 function withFields(log: Logger, fields: Record<string, unknown>): Logger {
-  return {
-    info: (m, f) => log.info(m, { ...fields, ...f }),
-    warn: (m, f) => log.warn(m, { ...fields, ...f }),
-    error: (m, f) => log.error(m, { ...fields, ...f }),
-  };
+  return log.child(fields);
 }
 
 /**
