@@ -39,6 +39,7 @@ export {
 } from "./exec-job";
 export { HostRequestError, type HostRequestFailure, HostRequests } from "./host-request";
 export { HostInspectError, HostInspector, type InspectFailure, type InspectTarget } from "./inspect";
+export { executorMetricsKey } from "./metrics-snapshot";
 export {
   isIpv4Address,
   isProbeTarget,

@@ -1,6 +1,7 @@
 import { settleOperations } from "@labnet/commands";
 import { type ConvergeDeps, type ConvergeReport, type ConvergeScope, convergeHost } from "./converge";
 import { ConvergeLoop } from "./converge-loop";
+import type { ExecutorMetrics } from "./metrics";
 import { settlementOf } from "./settle";
 
 /** After namespaces of removed nodes went: the kernel has destroyed their veths by then, unless a process holds one. */
@@ -23,6 +24,8 @@ export function createHostConverger(
   options: ConvergeDeps & {
     /** Runs after the operations of a converge were settled (and only then). */
     afterSettle?: (report: ConvergeReport) => Promise<void>;
+    /** Measures each settled converge (metrics.ts). */
+    metrics?: Pick<ExecutorMetrics, "observeConverge">;
   },
 ): HostConverger {
   const deps: ConvergeDeps = { known: {}, ...options };
@@ -40,6 +43,7 @@ export function createHostConverger(
     const settlement = settlementOf(report);
     const settling = performance.now();
     await settleOperations(deps.db, settlement);
+    options.metrics?.observeConverge(report, settlement, performance.now() - settling);
     deps.log.info("converged", {
       ...report.timings,
       settle: Math.round(performance.now() - settling),

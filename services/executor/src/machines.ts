@@ -7,6 +7,7 @@ import { and, eq } from "drizzle-orm";
 import { type ConvergeDeps, type ConvergeScope, detectDrift } from "./converge";
 import { createHostConverger, type HostConverger } from "./host-converger";
 import { enableMachineIpForward, type NetnsOwner, type Runner, withNetns } from "./kernel";
+import type { ExecutorMetrics } from "./metrics";
 
 /** What a machine's name service needs from the executor (one per machine: its own gateways). */
 export type MachineNames = Pick<ConvergeDeps, "afterConverge"> & { close(): Promise<void> };
@@ -20,6 +21,8 @@ export interface FleetOptions {
   log: Logger;
   /** The name service of a virtual machine, bound inside its namespace. */
   namesOf(machine: HostRow): MachineNames;
+  /** Measures the virtual machines' converges too (under the lab host's label). */
+  metrics?: Pick<ExecutorMetrics, "observeConverge">;
 }
 
 /**
@@ -103,6 +106,7 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
     };
     const converger = createHostConverger({
       ...deps,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       afterSettle: async () => {
         // Emptied by a machine removal: its uplink node (and with it the record) goes next.
         if (await finishMachineRemoval(db, machine.id)) {

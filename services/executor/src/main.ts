@@ -2,7 +2,7 @@ import { registerHostWithDefaults } from "@labnet/commands";
 import { createDb, touchHost } from "@labnet/db";
 import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
-import { createRedisConnection } from "@labnet/queue";
+import { createRedisConnection, executorMetricsKey } from "@labnet/queue";
 import { loadExecutorConfig } from "./config";
 import { createNameService } from "./dns/name-service";
 import { netnsSockets } from "./dns/netns-sockets";
@@ -16,6 +16,7 @@ import {
   sweepStaleUsernsPins,
 } from "./kernel";
 import { createMachineFleet, type MachineFleet, machineNetnsOwners } from "./machines";
+import { createExecutorMetrics, startMetricsPublisher } from "./metrics";
 import { labHostProbeScope } from "./probes";
 import { startWorker } from "./worker";
 
@@ -56,9 +57,11 @@ async function main(): Promise<void> {
     hostResolvConf: config.LABNET_HOST_RESOLV_CONF,
     forwardTimeoutMs: config.LABNET_DNS_FORWARD_TIMEOUT_MS,
   });
+  const metrics = createExecutorMetrics(host.name);
   // Set once the fleet exists: the lab host's converges may have just built a machine's namespace.
   let fleet: MachineFleet | undefined;
   const converger = createHostConverger({
+    metrics,
     db,
     runner,
     hostId: host.id,
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
     netnsOwners: (netns) => machineNetnsOwners(db, host.id, netns),
   });
   fleet = createMachineFleet({
+    metrics,
     db,
     runner,
     host,
@@ -120,6 +124,13 @@ async function main(): Promise<void> {
     touchHost(db, host.id).catch((error) => log.warn("heartbeat failed", { error: String(error) }));
   }, config.LABNET_HEARTBEAT_MS);
   const reconcileTimer = setInterval(reconcile, config.LABNET_RECONCILE_MS);
+  const publisher = startMetricsPublisher({
+    redis: connection,
+    key: executorMetricsKey(config.LABNET_QUEUE_PREFIX, host.id),
+    registry: metrics.registry,
+    intervalMs: config.LABNET_HEARTBEAT_MS,
+    log,
+  });
   log.info("executor ready", { host: host.name, queue: worker.name });
 
   let stopping = false;
@@ -131,6 +142,7 @@ async function main(): Promise<void> {
     log.info("stopping", { signal });
     clearInterval(heartbeat);
     clearInterval(reconcileTimer);
+    publisher.stop();
     await worker.close(); // lets the running job finish
     await machines.close();
     await converger.close();

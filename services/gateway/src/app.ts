@@ -6,9 +6,11 @@ import { auditedDatabase, auditRequests } from "./access/audit";
 import { rateLimitPerToken } from "./access/rate-limit";
 import { createDocsApp } from "./http/docs";
 import { createErrorHandler, handleNotFound } from "./http/error-handler";
+import { registerMetricsRoute } from "./http/metrics-route";
 import { getOperationSpec, listOperationIds } from "./http/openapi-router";
 import { ProblemError } from "./http/problem";
 import { type RequestIdVariables, readRequestId, requestIdMiddleware } from "./http/request-id";
+import { observeRequests, type RequestLogVariables } from "./http/request-log";
 import { type AuthVariables, authenticate } from "./middleware/auth";
 import { type IdempotencyOptions, idempotency } from "./middleware/idempotency";
 import { registerAccessRoutes } from "./routes/access";
@@ -31,7 +33,7 @@ import { registerTopologyRoutes } from "./routes/topology";
 /** Largest request body the API reads. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export type GatewayEnv = { Variables: AuthVariables & RequestIdVariables };
+export type GatewayEnv = { Variables: AuthVariables & RequestIdVariables & RequestLogVariables };
 export type GatewayApp = Hono<GatewayEnv>;
 
 /** Domain errors carry a contract code and the fields at fault; the code decides the status. */
@@ -60,6 +62,10 @@ export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp 
   const deps: AppDeps = { ...given, db: audited, commands: { ...given.commands, db: audited } };
   const app: GatewayApp = new Hono<GatewayEnv>();
   app.use("*", requestIdMiddleware());
+  app.use("*", observeRequests({ log: deps.log, ...(deps.metrics ? { metrics: deps.metrics } : {}) }));
+  if (deps.metrics) {
+    registerMetricsRoute(app, deps.db, deps.metrics);
+  }
   app.route("/", createDocsApp());
   // Before anything reads the body (idempotency hashes it): a lab's requests are small.
   app.use(

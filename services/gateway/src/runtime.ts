@@ -11,6 +11,7 @@ import type { AddressPool } from "@labnet/ipam";
 import type { Logger } from "@labnet/log";
 import { createRedisConnection, HostExecutor, HostInspector, HostProber, HostQueues } from "@labnet/queue";
 import { createApp, type GatewayApp } from "./app";
+import { createGatewayMetrics } from "./metrics/gateway-metrics";
 import { fenceIdempotentCommit } from "./middleware/idempotency";
 import { startEventHub } from "./services/event-hub";
 import type { EventStreamLimits } from "./services/event-stream";
@@ -96,6 +97,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
       log,
       commands,
       events,
+      metrics: createGatewayMetrics({ pg, redis, queues, queuePrefix: options.queuePrefix }),
       ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
     },
     {

@@ -5,6 +5,7 @@ import type { HostExecutor, HostInspector, HostProber } from "@labnet/queue";
 import type { Redis } from "ioredis";
 import type { Quotas } from "../access/quotas";
 import type { RateLimits } from "../access/rate-limit";
+import type { GatewayMetrics } from "../metrics/gateway-metrics";
 import type { EventHub } from "../services/event-hub";
 import type { EventStreamLimits } from "../services/event-stream";
 import type { OperationWaiter } from "../services/operation-waiter";
@@ -27,6 +28,8 @@ export interface AppDeps {
   /** Per-stream limits (buffer, heartbeat); default DEFAULT_EVENT_STREAM_LIMITS. */
   eventStreamLimits?: EventStreamLimits;
   log: Logger;
+  /** Counts requests and answers `GET /metrics` (none: no metrics route). */
+  metrics?: GatewayMetrics;
   /** An instructor account's quotas unless it has its own (default DEFAULT_QUOTAS). */
   quotas?: Quotas;
   /** Requests per second per token, by role (default DEFAULT_RATE_LIMITS). */
