@@ -1,7 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { createLabnetClient, type LabnetClient } from "@labnet/api";
 import { createDb, createToken, type Database } from "@labnet/db";
-import { createGatewayRuntime, type EventStreamLimits, type GatewayApp } from "@labnet/gateway";
+import {
+  createGatewayRuntime,
+  type EventStreamLimits,
+  type GatewayApp,
+  type GatewayRuntimeOptions,
+} from "@labnet/gateway";
 import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
 import { inject } from "vitest";
@@ -41,6 +46,8 @@ export interface StartTestLabnetOptions {
   idempotencyLeaseMs?: number;
   /** A database to use instead of a fresh clone of the template (a private Postgres's). */
   databaseUrl?: string;
+  /** Rate limits, quotas and CORS origins (default the gateway's). */
+  access?: GatewayRuntimeOptions["access"];
 }
 
 export async function startTestLabnet(options: StartTestLabnetOptions = {}): Promise<TestLabnet> {
@@ -65,6 +72,7 @@ export async function startTestLabnet(options: StartTestLabnetOptions = {}): Pro
     ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
     ...(options.idempotencyTtlMs ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
     ...(options.idempotencyLeaseMs ? { idempotencyLeaseMs: options.idempotencyLeaseMs } : {}),
+    ...(options.access ? { access: options.access } : {}),
   });
   const { app } = runtime;
   const fetch = (request: Request) => app.fetch(request);

@@ -2,6 +2,8 @@ import { DEFAULT_LAN_POOLS } from "@labnet/commands";
 import { parseEnv } from "@labnet/config";
 import { type AddressPool, DEFAULT_ADDRESS_POOLS, parseAddressPools } from "@labnet/ipam";
 import { z } from "zod";
+import { DEFAULT_QUOTAS, type Quotas } from "./access/quotas";
+import { DEFAULT_RATE_LIMITS, type RateLimits } from "./access/rate-limit";
 
 /** An address-pool variable (`base=172.18.0.0/16,size=16;...`), `fallback` when unset. */
 function addressPools(fallback: readonly AddressPool[]) {
@@ -59,8 +61,53 @@ export const GatewayConfig = z.object({
    * after a crash, a retry takes the key over this long after.
    */
   LABNET_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** Origins a web console may call the API from (CORS), comma-separated; none by default. */
+  LABNET_CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(",")
+            .map((o) => o.trim())
+            .filter((o) => o.length > 0)
+        : [],
+    ),
+  /** Requests per second per token, by role (0: unlimited); bursts of 5 s worth pass. */
+  LABNET_RATE_LIMIT_ADMIN: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.admin),
+  LABNET_RATE_LIMIT_INSTRUCTOR: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.instructor),
+  LABNET_RATE_LIMIT_STUDENT: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMITS.student),
+  /** An instructor account's quotas unless an admin set its own. */
+  LABNET_QUOTA_LABS: z.coerce.number().int().min(0).default(DEFAULT_QUOTAS.labs),
+  LABNET_QUOTA_INSTANCES: z.coerce.number().int().min(0).default(DEFAULT_QUOTAS.instances),
+  LABNET_QUOTA_MACHINES: z.coerce.number().int().min(0).default(DEFAULT_QUOTAS.machines),
+  LABNET_QUOTA_NODES: z.coerce.number().int().min(0).default(DEFAULT_QUOTAS.nodes),
+  LABNET_QUOTA_PORTS: z.coerce.number().int().min(0).default(DEFAULT_QUOTAS.ports),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
+
+/** The access settings of a parsed configuration, as the app takes them. */
+export function accessSettingsOf(config: GatewayConfig): {
+  corsOrigins: readonly string[];
+  rateLimits: RateLimits;
+  quotas: Quotas;
+} {
+  return {
+    corsOrigins: config.LABNET_CORS_ORIGINS,
+    rateLimits: {
+      admin: config.LABNET_RATE_LIMIT_ADMIN,
+      instructor: config.LABNET_RATE_LIMIT_INSTRUCTOR,
+      student: config.LABNET_RATE_LIMIT_STUDENT,
+    },
+    quotas: {
+      labs: config.LABNET_QUOTA_LABS,
+      instances: config.LABNET_QUOTA_INSTANCES,
+      machines: config.LABNET_QUOTA_MACHINES,
+      nodes: config.LABNET_QUOTA_NODES,
+      ports: config.LABNET_QUOTA_PORTS,
+    },
+  };
+}
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   return parseEnv(GatewayConfig, env, "gateway");

@@ -2,7 +2,7 @@ import { serve } from "@hono/node-server";
 import { countAdminTokens, createDb, createToken, generateTokenSecret, migrate } from "@labnet/db";
 import { createLogger } from "@labnet/log";
 
-import { loadGatewayConfig } from "./config";
+import { accessSettingsOf, loadGatewayConfig } from "./config";
 import { createGatewayRuntime } from "./runtime";
 
 /** The gateway: migrate, make sure an admin can log in, serve the API, dispatch the outbox. */
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     log,
     runController: config.LABNET_RUN_CONTROLLER === "true",
     redispatchAfterMs: config.LABNET_REDISPATCH_AFTER_MS,
+    access: accessSettingsOf(config),
     idempotencyTtlMs: config.LABNET_IDEMPOTENCY_TTL_MS,
     idempotencyLeaseMs: config.LABNET_IDEMPOTENCY_LEASE_MS,
   });

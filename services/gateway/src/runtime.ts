@@ -13,6 +13,7 @@ import { createRedisConnection, HostExecutor, HostInspector, HostProber, HostQue
 import { createApp, type GatewayApp } from "./app";
 import { createGatewayMetrics } from "./metrics/gateway-metrics";
 import { fenceIdempotentCommit } from "./middleware/idempotency";
+import type { AppDeps } from "./routes/deps";
 import { startEventHub } from "./services/event-hub";
 import type { EventStreamLimits } from "./services/event-stream";
 import { createOperationWaiter } from "./services/operation-waiter";
@@ -36,6 +37,8 @@ export interface GatewayRuntimeOptions {
   pollMs?: number;
   /** Limits of each `GET /v1/events` stream (tests make them small). */
   eventStreamLimits?: EventStreamLimits;
+  /** Access settings (config.ts accessSettingsOf); the defaults when left out. */
+  access?: Pick<AppDeps, "corsOrigins" | "rateLimits" | "quotas">;
   /** How long Idempotency-Keys are remembered (default 24 h). */
   idempotencyTtlMs?: number;
   /** How long a claimed key outlives its request's last renewal (default 30 s). */
@@ -99,6 +102,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
       events,
       metrics: createGatewayMetrics({ pg, redis, queues, queuePrefix: options.queuePrefix }),
       ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
+      ...options.access,
     },
     {
       idempotency: {

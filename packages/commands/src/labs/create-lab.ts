@@ -43,6 +43,8 @@ export interface CreateLabInput {
   /** Torn down this long after creation. */
   ttlSeconds?: number;
   labels?: Record<string, string>;
+  /** The account that owns the lab and its machines (its instructor's). */
+  ownerId?: string | null;
 }
 
 /**
@@ -67,25 +69,46 @@ export async function createLab({
   if (host && host.kind !== "lab") {
     throw invalidField("body.host", `${host.name} is a virtual machine: labs go on lab hosts`);
   }
+  const firstHost = host ?? (await pickLeastLoadedHost(ctx.db));
+  if (!firstHost) {
+    throw new DomainError("NO_HOST", "no lab host is online: start an executor first");
+  }
   let lab: LabRow;
+  let instances: LabInstanceRow[];
   try {
-    const [row] = await ctx.db
-      .insert(schema.labs)
-      .values({
-        id: newId("lab"),
-        name: input.name,
-        templateName: resolved.name,
-        templateVersion: resolved.version,
-        spec: resolved.template as unknown as Record<string, unknown>,
-        hostId: host?.id ?? null,
-        expiresAt: input.ttlSeconds ? sql`now() + make_interval(secs => ${input.ttlSeconds})` : null,
-        labels: input.labels ?? {},
-      })
-      .returning();
-    if (!row) {
-      throw new Error("inserting a lab returned no row");
-    }
-    lab = row;
+    // The lab and every instance in one transaction: the gateway's quota check at its end
+    // refuses a lab past the account's labs or instances whole, before anything is built.
+    ({ lab, instances } = await ctx.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(schema.labs)
+        .values({
+          id: newId("lab"),
+          name: input.name,
+          templateName: resolved.name,
+          templateVersion: resolved.version,
+          spec: resolved.template as unknown as Record<string, unknown>,
+          hostId: host?.id ?? null,
+          ownerId: input.ownerId ?? null,
+          expiresAt: input.ttlSeconds ? sql`now() + make_interval(secs => ${input.ttlSeconds})` : null,
+          labels: input.labels ?? {},
+        })
+        .returning();
+      if (!row) {
+        throw new Error("inserting a lab returned no row");
+      }
+      const rows = await tx
+        .insert(schema.labInstances)
+        .values(
+          students.map((student) => ({
+            id: newId("labInstance"),
+            labId: row.id,
+            student,
+            hostId: firstHost.id,
+          })),
+        )
+        .returning();
+      return { lab: row, instances: rows };
+    }));
   } catch (error) {
     if (constraintViolation(error)?.constraint === "labs_name_unique") {
       throw new DomainError("NAME_CONFLICT", `a lab named ${input.name} exists`, [
@@ -94,20 +117,18 @@ export async function createLab({
     }
     throw error;
   }
-  const queue = [...students];
+  const queue = [...instances];
   const workers = Array.from({ length: Math.min(INSTANCES_AT_ONCE, queue.length) }, async () => {
-    for (let student = queue.shift(); student !== undefined; student = queue.shift()) {
-      const placed = host ?? (await pickLeastLoadedHost(ctx.db));
-      if (!placed) {
-        throw new DomainError("NO_HOST", "no lab host is online: start an executor first");
+    for (let instance = queue.shift(); instance !== undefined; instance = queue.shift()) {
+      // Placed as it is built, on the host least loaded by then (the instances before it count).
+      const placed = host ?? (await pickLeastLoadedHost(ctx.db)) ?? firstHost;
+      if (placed.id !== instance.hostId) {
+        await ctx.db
+          .update(schema.labInstances)
+          .set({ hostId: placed.id })
+          .where(eq(schema.labInstances.id, instance.id));
       }
-      const [instance] = await ctx.db
-        .insert(schema.labInstances)
-        .values({ id: newId("labInstance"), labId: lab.id, student, hostId: placed.id })
-        .returning();
-      if (instance) {
-        await provisionInstance(ctx, lab, instance, placed, resolved.template);
-      }
+      await provisionInstance(ctx, lab, { ...instance, hostId: placed.id }, placed, resolved.template);
     }
   });
   await Promise.all(workers);
@@ -135,7 +156,7 @@ export function namingOf(
  */
 export async function provisionInstance(
   ctx: CommandContext,
-  lab: Pick<LabRow, "id" | "name">,
+  lab: Pick<LabRow, "id" | "name" | "ownerId">,
   instance: LabInstanceRow,
   labHost: HostRow,
   template: LabTemplate,
@@ -163,6 +184,7 @@ export async function provisionInstance(
           ...request,
           host: labHost.id,
           lan: lan.network.id,
+          ownerId: lab.ownerId,
           ...(address === undefined ? { address: undefined } : { address: formatIpv4(address) }),
           labels: { ...request.labels, ...labels },
         },

@@ -18,6 +18,8 @@ export interface CreateLabTemplateInput {
   /** The template, YAML or JSON. */
   source: string;
   format?: "yaml" | "json";
+  /** The account writing it (a new name becomes theirs); an admin may add versions to anyone's. */
+  owner?: { accountId: string | null; admin: boolean };
 }
 
 /** A template as a lab uses it: where it came from and its validated content. */
@@ -43,6 +45,18 @@ export async function createLabTemplate({
   if (template.name.startsWith(BUILTIN_PREFIX.slice(0, -1))) {
     throw templateProblem([{ path: "name", message: "names starting with builtin are the course's" }]);
   }
+  const [existing] = await ctx.db
+    .select({ ownerId: schema.labTemplates.ownerId })
+    .from(schema.labTemplates)
+    .where(eq(schema.labTemplates.name, template.name))
+    .limit(1);
+  if (existing && input.owner && !input.owner.admin && existing.ownerId !== input.owner.accountId) {
+    // Another account's name: said without saying whose.
+    throw new DomainError("NAME_CONFLICT", `a lab template named ${template.name} exists`, [
+      { location: "body.source", message: "template name taken" },
+    ]);
+  }
+  const ownerId = existing ? existing.ownerId : (input.owner?.accountId ?? null);
   for (let attempt = 1; ; attempt++) {
     try {
       const [row] = await ctx.db
@@ -56,6 +70,7 @@ export async function createLabTemplate({
           format,
           source: input.source,
           spec: template as unknown as Record<string, unknown>,
+          ownerId,
         })
         .returning();
       if (!row) {

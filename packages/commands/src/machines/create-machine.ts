@@ -42,6 +42,8 @@ export interface CreateMachineInput {
   /** What it calls itself (default: its name). */
   hostname?: string;
   labels?: Record<string, string>;
+  /** The account it belongs to (a lab's machines: the lab's owner). */
+  ownerId?: string | null;
 }
 
 export interface CreatedMachine {
@@ -162,6 +164,7 @@ async function insertMachineRow(ctx: CommandContext, labHost: HostRow, input: Cr
         underlayAddress: null,
         capabilities: { ...labHost.capabilities, interfaces: ["eth0"] },
         labels: input.labels ?? {},
+        ownerId: input.ownerId ?? null,
         portRangeStart: labHost.portRangeStart,
         portRangeEnd: labHost.portRangeEnd,
         lastHeartbeatAt: labHost.lastHeartbeatAt,

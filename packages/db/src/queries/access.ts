@@ -253,16 +253,15 @@ export interface AccountUsage {
 
 /** What `accountId` holds now (its students' additions included: they are on its machines). */
 export async function accountUsage(db: Db, accountId: string): Promise<AccountUsage> {
-  const owned = sql`select ${hosts.id} from ${hosts} where ${hosts.ownerId} = ${accountId}`;
-  const [row] = await db
-    .select({
-      labs: sql<number>`(select count(*)::int from ${labs} where ${labs.ownerId} = ${accountId})`,
-      instances: sql<number>`(select count(*)::int from ${labInstances} join ${labs} on ${labs.id} = ${labInstances.labId} where ${labs.ownerId} = ${accountId})`,
-      machines: sql<number>`(select count(*)::int from ${hosts} where ${hosts.ownerId} = ${accountId})`,
-      nodes: sql<number>`(select count(*)::int from ${nodes} where ${nodes.hostId} in (${owned}))`,
-      ports: sql<number>`(select count(*)::int from ${portMappings} join ${nodes} on ${nodes.id} = ${portMappings.nodeId} where ${nodes.hostId} in (${owned}))`,
-    })
-    .from(sql`(select 1) as one`);
+  const rows = await db.execute<{ [K in keyof AccountUsage]: number }>(sql`
+    with owned as (select h.id from hosts h where h.owner_id = ${accountId})
+    select
+      (select count(*)::int from labs l where l.owner_id = ${accountId}) as labs,
+      (select count(*)::int from lab_instances i join labs l on l.id = i.lab_id where l.owner_id = ${accountId}) as instances,
+      (select count(*)::int from owned) as machines,
+      (select count(*)::int from nodes n where n.host_id in (select id from owned)) as nodes,
+      (select count(*)::int from port_mappings p join nodes n on n.id = p.node_id where n.host_id in (select id from owned)) as ports`);
+  const [row] = rows;
   return row ?? { labs: 0, instances: 0, machines: 0, nodes: 0, ports: 0 };
 }
 
@@ -271,15 +270,14 @@ export async function instanceUsage(
   db: Db,
   instanceId: string,
 ): Promise<{ networks: number; nodes: number; ports: number }> {
-  const machines = sql`select ${hosts.id} from ${hosts} where ${hosts.labels} ->> ${LAB_INSTANCE_LABEL} = ${instanceId}`;
-  const [row] = await db
-    .select({
-      // The predefined networks (bridge, host, none) are every machine's and not the student's doing.
-      networks: sql<number>`(select count(*)::int from ${networks} where ${networks.hostId} in (${machines}) and not ${networks.builtin})`,
-      nodes: sql<number>`(select count(*)::int from ${nodes} where ${nodes.hostId} in (${machines}))`,
-      ports: sql<number>`(select count(*)::int from ${portMappings} join ${nodes} on ${nodes.id} = ${portMappings.nodeId} where ${nodes.hostId} in (${machines}))`,
-    })
-    .from(sql`(select 1) as one`);
+  const rows = await db.execute<{ networks: number; nodes: number; ports: number }>(sql`
+    with machines as (select h.id from hosts h where h.labels ->> ${LAB_INSTANCE_LABEL} = ${instanceId})
+    select
+      -- The predefined networks (bridge, host, none) are every machine's, not the student's doing.
+      (select count(*)::int from networks w where w.host_id in (select id from machines) and not w.builtin) as networks,
+      (select count(*)::int from nodes n where n.host_id in (select id from machines)) as nodes,
+      (select count(*)::int from port_mappings p join nodes n on n.id = p.node_id where n.host_id in (select id from machines)) as ports`);
+  const [row] = rows;
   return row ?? { networks: 0, nodes: 0, ports: 0 };
 }
 

@@ -18,6 +18,11 @@ export interface EventFilter {
   machineIds?: readonly string[];
   resourceTypes?: readonly string[];
   types?: readonly string[];
+  /**
+   * What the reader's token reaches: an event passes when it belongs to one of these labs,
+   * instances or machines (undefined: everything, an admin's).
+   */
+  reach?: { labIds: readonly string[]; instanceIds: readonly string[]; machineIds: readonly string[] };
 }
 
 /** Whether `row` passes `filter` (the in-memory twin of {@link eventFilterSql}). */
@@ -29,6 +34,10 @@ export function matchesEventFilter(filter: EventFilter, row: EventRow): boolean 
     within(filter.instanceIds, row.instanceId) &&
     within(filter.machineIds, row.machineId) &&
     within(filter.resourceTypes, row.resourceType) &&
+    (filter.reach === undefined ||
+      (row.labId !== null && filter.reach.labIds.includes(row.labId)) ||
+      (row.instanceId !== null && filter.reach.instanceIds.includes(row.instanceId)) ||
+      (row.machineId !== null && filter.reach.machineIds.includes(row.machineId))) &&
     (filter.types === undefined ||
       filter.types.length === 0 ||
       filter.types.some((t) => (t.endsWith(".*") ? row.type.startsWith(t.slice(0, -1)) : row.type === t)))
@@ -46,6 +55,16 @@ function eventFilterSql(filter: EventFilter): SQL[] {
   some(filter.instanceIds, events.instanceId);
   some(filter.machineIds, events.machineId);
   some(filter.resourceTypes, events.resourceType);
+  if (filter.reach) {
+    const { labIds, instanceIds, machineIds } = filter.reach;
+    conditions.push(
+      or(
+        labIds.length > 0 ? inArray(events.labId, [...labIds]) : undefined,
+        instanceIds.length > 0 ? inArray(events.instanceId, [...instanceIds]) : undefined,
+        machineIds.length > 0 ? inArray(events.machineId, [...machineIds]) : undefined,
+      ) ?? sql`false`,
+    );
+  }
   if (filter.types && filter.types.length > 0) {
     const alternatives = filter.types.map((t) =>
       t.endsWith(".*")

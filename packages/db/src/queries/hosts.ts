@@ -1,4 +1,4 @@
-import { and, count, eq, gt, inArray, ne, or, sql } from "drizzle-orm";
+import { and, count, eq, gt, inArray, ne, or, type SQL, sql } from "drizzle-orm";
 import type { HostCapabilities } from "../schema";
 import { hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
@@ -225,9 +225,10 @@ export async function machineUplinks(db: Db, ids: string[]): Promise<Map<string,
 /** Machines, by name: lab hosts and virtual machines, filtered. */
 export async function listMachines(
   db: Db,
-  filters: { labHostId?: string; kind?: "lab" | "virtual"; labels?: string[] },
+  filters: { labHostId?: string; kind?: "lab" | "virtual"; labels?: string[]; visible?: SQL | undefined },
 ): Promise<HostRow[]> {
   const conditions = [
+    filters.visible,
     filters.labHostId
       ? or(eq(hosts.id, filters.labHostId), eq(hosts.parentHostId, filters.labHostId))
       : undefined,

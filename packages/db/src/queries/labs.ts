@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import {
   endpoints,
@@ -27,11 +27,12 @@ export const LAB_INSTANCE_LABEL = "labnet.lab-instance";
 /** Label of a lab's machines: the lab id. */
 export const LAB_LABEL = "labnet.lab";
 
-/** The latest version of each stored template, by name. */
-export async function listLabTemplates(db: Db): Promise<LabTemplateRow[]> {
+/** The latest version of each stored template, by name (those `where` allows: visibleTemplate). */
+export async function listLabTemplates(db: Db, where?: SQL): Promise<LabTemplateRow[]> {
   return db
     .selectDistinctOn([labTemplates.name])
     .from(labTemplates)
+    .where(where)
     .orderBy(asc(labTemplates.name), desc(labTemplates.version));
 }
 
@@ -68,8 +69,9 @@ export async function findLab(db: Db, ref: string): Promise<LabRow | undefined> 
   return row;
 }
 
-export async function listLabs(db: Db): Promise<LabRow[]> {
-  return db.select().from(labs).orderBy(asc(labs.name));
+/** The labs `where` allows (visibleLab), by name. */
+export async function listLabs(db: Db, where?: SQL): Promise<LabRow[]> {
+  return db.select().from(labs).where(where).orderBy(asc(labs.name));
 }
 
 export async function instancesOfLab(db: Db, labId: string): Promise<LabInstanceRow[]> {

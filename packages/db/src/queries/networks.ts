@@ -39,6 +39,8 @@ export async function findNetworks(db: Db, ref: string, hostId?: string): Promis
 export interface NetworkFilters {
   name?: string;
   hostId?: string;
+  /** What a token reaches (visibleNetwork). */
+  visible?: SQL | undefined;
   driver?: string;
   /** `key` (present) or `key=value`. */
   labels?: string[];
@@ -54,6 +56,9 @@ export async function listNetworks(db: Db, filters: NetworkFilters = {}): Promis
     where.push(
       or(eq(networks.hostId, filters.hostId), eq(networks.scope, lanScopeOfHost(filters.hostId))) as SQL,
     );
+  }
+  if (filters.visible) {
+    where.push(filters.visible);
   }
   if (filters.driver) {
     where.push(eq(networks.driver, filters.driver));

@@ -20,6 +20,8 @@ export async function findNodes(db: Db, ref: string, hostId?: string): Promise<N
 export interface NodeFilters {
   name?: string;
   hostId?: string;
+  /** Only nodes on these machines (what a token reaches). */
+  hostIds?: readonly string[];
   /** Network id: nodes with an endpoint on it. */
   networkId?: string;
   labels?: string[];
@@ -237,6 +239,9 @@ export async function listNodeDetails(db: Db, filters: NodeFilters = {}): Promis
     }
     if (filters.hostId) {
       where = pg`${where} AND n.host_id = ${filters.hostId}`;
+    }
+    if (filters.hostIds) {
+      where = pg`${where} AND n.host_id = ANY(${filters.hostIds})`;
     }
     if (filters.networkId) {
       where = pg`${where} AND EXISTS (SELECT 1 FROM endpoints x WHERE x.node_id = n.id AND x.network_id = ${filters.networkId})`;

@@ -14,13 +14,21 @@ const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  */
 export function operationGate(db: Database, access: Access, defaults: Quotas): OperationGate {
   return async (operationId, input) => {
-    await admitOperation(db, access, operationId, input);
     const audit = currentAudit();
+    if (audit) {
+      // Known before the rules run, so a refused request is recorded as what it asked for.
+      audit.operationId = operationId;
+    }
+    try {
+      await admitOperation(db, access, operationId, input);
+    } finally {
+      if (audit) {
+        describeTarget(access, operationId, input, audit);
+      }
+    }
     if (!audit) {
       return;
     }
-    audit.operationId = operationId;
-    describeTarget(access, operationId, input, audit);
     const { scope, token } = access;
     if (scope.kind === "all" || !MUTATIONS.has(audit.method) || !token.accountId) {
       return;

@@ -1,6 +1,7 @@
 import { notFound, resolveHost, resolveLab, selectInstances } from "@labnet/commands";
-import { type EventFilter, findLab, listEvents } from "@labnet/db";
+import { type Database, type EventFilter, findLab, listEvents, listLabs, visibleLab } from "@labnet/db";
 import { streamSSE } from "hono/streaming";
+import type { Access } from "../access/gate";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { DEFAULT_EVENT_STREAM_LIMITS, eventView, serveEventStream } from "../services/event-stream";
@@ -30,6 +31,7 @@ export function registerEventRoutes(app: GatewayApp, deps: AppDeps): void {
         )),
       resourceTypes: query.resourceType,
       types: query.type,
+      ...(await reachOf(db, c.get("access"))),
     };
     const lastEventId = headers["Last-Event-ID"];
     const after = query.after ?? (lastEventId === undefined ? undefined : Number(lastEventId));
@@ -84,4 +86,18 @@ export function registerEventRoutes(app: GatewayApp, deps: AppDeps): void {
     }
     return lab.id;
   }
+}
+
+/** What a token's events are: its labs', its instance's and its machines' (an admin's: all). */
+async function reachOf(db: Database, access: Access): Promise<Pick<EventFilter, "reach">> {
+  const { scope } = access;
+  if (scope.kind === "all") {
+    return {};
+  }
+  const machineIds = (await access.hostIds()) ?? [];
+  if (scope.kind === "instance") {
+    return { reach: { labIds: [], instanceIds: [scope.instanceId], machineIds } };
+  }
+  const labs = await listLabs(db, visibleLab(scope));
+  return { reach: { labIds: labs.map((l) => l.id), instanceIds: [], machineIds } };
 }

@@ -13,20 +13,27 @@ import {
 import {
   findLab,
   findLabTemplate,
+  instancesOfLab,
+  type LabRow,
   labTemplateVersions,
   listLabs,
   listLabTemplates,
   schema,
+  visibleLab,
+  visibleTemplate,
 } from "@labnet/db";
 import { BUILTIN_TEMPLATES } from "@labnet/labs";
 import { and, eq } from "drizzle-orm";
 import type { Context } from "hono";
+import type { Access } from "../access/gate";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { parsePreferWait, preferenceApplied } from "../http/prefer";
 import { checkRunView, startCheckRun } from "../services/lab-checks";
+import { createdTokenView } from "../views/access-view";
 import { builtinTemplateView, labTemplateView } from "../views/lab-template-view";
 import { labSettled, labView } from "../views/lab-view";
+import { issueToken } from "./access";
 import type { AppDeps } from "./deps";
 import { waitUntilGone } from "./respond";
 
@@ -37,14 +44,24 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
   const { db } = deps;
   const ctx = deps.commands;
 
+  /** A student sees their own instance of a lab, nobody else's. */
+  const onlyInstance = (c: Context) => {
+    const { scope } = c.get("access") as Access;
+    return scope.kind === "instance" ? scope.instanceId : undefined;
+  };
+
   registerOperation(app, "listLabTemplates", async (c) => {
-    const stored = await listLabTemplates(db);
+    const stored = await listLabTemplates(db, visibleTemplate(c.get("access").scope));
     const builtins = [...BUILTIN_TEMPLATES.keys()].sort().map((name) => builtinTemplateView(name));
     return c.json({ items: [...builtins, ...stored.map((row) => labTemplateView(row))] }, 200);
   });
 
   registerOperation(app, "createLabTemplate", async (c, input) => {
-    const row = await createLabTemplate({ ctx, input: input.body });
+    const { token } = c.get("access");
+    const row = await createLabTemplate({
+      ctx,
+      input: { ...input.body, owner: { accountId: token.accountId, admin: token.role === "admin" } },
+    });
     const versions = await labTemplateVersions(db, row.name);
     c.header("Location", `/v1/lab-templates/${row.name}`);
     return c.json(labTemplateView(row, versions), 201);
@@ -71,20 +88,45 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "listLabs", async (c) => {
-    const rows = await listLabs(db);
-    return c.json({ items: await Promise.all(rows.map((row) => labView(db, row))) }, 200);
+    const rows = await listLabs(db, visibleLab(c.get("access").scope));
+    return c.json({ items: await Promise.all(rows.map((row) => labView(db, row, onlyInstance(c)))) }, 200);
   });
 
   registerOperation(app, "createLab", async (c, input) => {
-    const lab = await createLab({ ctx, input: input.body });
+    const access = c.get("access");
+    const { studentTokens, ...request } = input.body;
+    const lab = await createLab({ ctx, input: { ...request, ownerId: access.token.accountId } });
+    // The students' tokens, made once the instances exist; their secrets are in this answer only.
+    const tokens = studentTokens
+      ? await issueStudentTokens(lab, access, studentTokens.expiresInSeconds)
+      : undefined;
     c.header("Location", `/v1/labs/${lab.id}`);
     const view = await waitForLab(c, lab.id);
-    return c.json(view, labSettled(view) && view.summary.failed === 0 ? 201 : 202);
+    return c.json(
+      tokens ? { ...view, studentTokens: tokens } : view,
+      labSettled(view) && view.summary.failed === 0 ? 201 : 202,
+    );
   });
+
+  async function issueStudentTokens(lab: LabRow, access: Access, expiresInSeconds: number | undefined) {
+    const instances = await instancesOfLab(db, lab.id);
+    return Promise.all(
+      instances.map(async (instance) => ({
+        student: instance.student,
+        instance: instance.id,
+        token: await issueToken(db, access, {
+          name: `${lab.name} ${instance.student}`,
+          role: "student",
+          instance: instance.id,
+          ...(expiresInSeconds ? { expiresInSeconds } : {}),
+        }).then(({ token, secret }) => createdTokenView(token, secret)),
+      })),
+    );
+  }
 
   registerOperation(app, "getLab", async (c, input) => {
     const lab = await resolveLab(ctx, input.params.labId);
-    return c.json(await labView(db, lab), 200);
+    return c.json(await labView(db, lab, onlyInstance(c)), 200);
   });
 
   registerOperation(app, "deleteLab", async (c, input) => {
@@ -111,7 +153,7 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
       throw notFound("lab instance", instanceRef, "path.instanceId");
     }
     await rebuildInstance(ctx, lab, instance);
-    return c.json(await labView(db, lab), 202);
+    return c.json(await labView(db, lab, onlyInstance(c)), 202);
   };
   registerOperation(app, "resetLabInstance", (c, input) =>
     rebuild(c, input.params.labId, input.params.instanceId),
@@ -122,7 +164,15 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
 
   registerOperation(app, "runLabChecks", async (c, input) => {
     const lab = await resolveLab(ctx, input.params.labId);
-    const instances = await selectInstances(ctx, lab, input.body.instances);
+    // A student's checks are of their own instance, whatever else they name.
+    const own = onlyInstance(c);
+    if (own && input.body.instances?.some((ref) => ref !== own)) {
+      const [mine] = await selectInstances(ctx, lab, [own]);
+      if (input.body.instances.some((ref) => ref !== own && ref !== mine?.student)) {
+        throw notFound("lab instance", input.body.instances.join(", "), "body.instances");
+      }
+    }
+    const instances = await selectInstances(ctx, lab, own ? [own] : input.body.instances);
     const { run, done } = await startCheckRun(deps, lab, instances);
     c.header("Location", `/v1/labs/${lab.id}/check-runs/${run.id}`);
     const wait = parsePreferWait(c.req.header("prefer"));
@@ -145,7 +195,8 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
     if (!run) {
       throw notFound("check run", input.params.runId, "path.runId");
     }
-    const instances = await selectInstances(ctx, lab, undefined);
+    const own = onlyInstance(c);
+    const instances = await selectInstances(ctx, lab, own ? [own] : undefined);
     return c.json(checkRunView(run, instances), 200);
   });
 

@@ -1,5 +1,5 @@
 import { createMachine, deleteMachine, resolveHost } from "@labnet/commands";
-import { findHost, listMachines } from "@labnet/db";
+import { findHost, listMachines, onVisibleHost, schema } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { machineViews } from "../views/machine-view";
@@ -17,6 +17,7 @@ export function registerMachineRoutes(app: GatewayApp, deps: AppDeps): void {
     const { host, kind, label } = input.query ?? {};
     const labHostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
     const rows = await listMachines(db, {
+      visible: onVisibleHost(c.get("access").scope, schema.hosts.id),
       ...(labHostId ? { labHostId } : {}),
       ...(kind ? { kind } : {}),
       ...(label ? { labels: Array.isArray(label) ? label : [label] } : {}),
@@ -31,7 +32,10 @@ export function registerMachineRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "createMachine", async (c, input) => {
-    const { machine, operation } = await createMachine({ ctx: deps.commands, input: input.body });
+    const { machine, operation } = await createMachine({
+      ctx: deps.commands,
+      input: { ...input.body, ownerId: c.get("access").token.accountId },
+    });
     return respondToOperation(c, deps, {
       operation,
       doneStatus: 201,

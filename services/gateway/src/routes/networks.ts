@@ -8,7 +8,7 @@ import {
   resolveNetwork,
   updateNetwork,
 } from "@labnet/commands";
-import { getNetwork, getOperation, listNetworks, type OperationRow } from "@labnet/db";
+import { getNetwork, getOperation, listNetworks, type OperationRow, visibleNetwork } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { parsePreferWait, preferenceApplied } from "../http/prefer";
@@ -45,6 +45,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
     const { name, host, driver, label } = input.query ?? {};
     const hostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
     const rows = await listNetworks(db, {
+      visible: visibleNetwork(c.get("access").scope),
       ...(name ? { name } : {}),
       ...(hostId ? { hostId } : {}),
       ...(driver ? { driver } : {}),

@@ -30,7 +30,9 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
     const { name, host, network, label } = input.query ?? {};
     const hostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
     const networkId = network ? (await resolveNetwork(db, network, hostId, "query.network")).id : undefined;
+    const hostIds = await c.get("access").hostIds();
     const details = await listNodeDetails(db, {
+      ...(hostIds ? { hostIds } : {}),
       ...(name ? { name } : {}),
       ...(hostId ? { hostId } : {}),
       ...(networkId ? { networkId } : {}),

@@ -16,9 +16,13 @@ import { machineStateOf } from "./machine-view";
 type Lab = components["schemas"]["Lab"];
 type LabInstance = components["schemas"]["LabInstance"];
 
-/** The instructor's view of a lab: per instance its state, machines, nodes, ports, last check. */
-export async function labView(db: Db, lab: LabRow): Promise<Lab> {
-  const instances = await instancesOfLab(db, lab.id);
+/**
+ * The instructor's view of a lab: per instance its state, machines, nodes, ports, last check.
+ * A student's (`onlyInstance`) shows their own instance alone.
+ */
+export async function labView(db: Db, lab: LabRow, onlyInstance?: string): Promise<Lab> {
+  const all = await instancesOfLab(db, lab.id);
+  const instances = onlyInstance ? all.filter((i) => i.id === onlyInstance) : all;
   const resources = await labResources(
     db,
     instances.map((i) => i.id),
@@ -44,6 +48,7 @@ export async function labView(db: Db, lab: LabRow): Promise<Lab> {
     },
     instances: views,
     labels: lab.labels,
+    owner: lab.ownerId,
     createdAt: lab.createdAt.toISOString(),
   };
 }
