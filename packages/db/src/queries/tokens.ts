@@ -157,11 +157,13 @@ export async function findTokenById(db: Db, id: string): Promise<TokenWithLab | 
 /** Channel a revocation is announced on, so every gateway forgets the token at once. */
 export const TOKENS_CHANNEL = "labnet_tokens";
 
-/** Revokes a token (once: a second revocation keeps the first time) and announces it. */
+/**
+ * Revokes a token (once: a second revocation keeps the first time). A trigger announces it on
+ * TOKENS_CHANNEL, as it does a token removed with its lab instance (migration 0013).
+ */
 export async function revokeToken(db: Db, id: string): Promise<void> {
   await db
     .update(tokens)
     .set({ revokedAt: sql`coalesce(${tokens.revokedAt}, now())` })
     .where(eq(tokens.id, id));
-  await db.execute(sql`select pg_notify(${TOKENS_CHANNEL}, ${id})`);
 }
