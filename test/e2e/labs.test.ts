@@ -2,7 +2,7 @@
  * Issue 9, labs: seed 001 exercise 2 provisioned for a class in one call, graded by real probes
  * before and after the solution, reset of one student, isolation between students, teardown.
  */
-import type { components } from "@labnet/api";
+import { type components, createLabnetClient } from "@labnet/api";
 import { runCommandOrThrow } from "@labnet/devstack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/kernel-state";
@@ -237,5 +237,62 @@ describe("a lab's life around its executor and its TTL", () => {
     expect(reset.instances[0]?.generation).toBe(2);
     expect(reset.instances[0]?.machines.every((m) => m.drift === null)).toBe(true);
     await labnet.waitingClient.DELETE("/v1/labs/{labId}", { params: { path: { labId: "drift" } } });
+  });
+});
+
+describe("students with their own tokens", () => {
+  it("a student does the exercise with their token, sees it graded, and reaches nothing of a classmate's", async () => {
+    const created = await labnet.client.POST("/v1/labs", {
+      body: { name: "tok", template: "builtin:seed-001-ex2", count: 2, studentTokens: {} },
+    });
+    expect(created.response.status, JSON.stringify(created.error)).toBe(202);
+    const tokens = created.data?.studentTokens ?? [];
+    expect(tokens.map((t) => t.student)).toEqual(["s01", "s02"]);
+    const lab = await waitReady("tok");
+    const as = (secret: string) =>
+      createLabnetClient({
+        baseUrl: "http://labnet.test",
+        token: secret,
+        fetch: (request: Request) => labnet.app.fetch(request),
+        headers: { prefer: "wait=60" },
+      });
+    const s01 = as(tokens[0]?.token.secret ?? "");
+    const s02 = as(tokens[1]?.token.secret ?? "");
+
+    // `docker network connect app web_container`, by the names the seed uses, on s01's own machine.
+    const connected = await s01.POST("/v1/networks/{networkId}/connect", {
+      params: { path: { networkId: "app" } },
+      body: { node: "web_container" },
+    });
+    expect(connected.response.status, JSON.stringify(connected.error)).toBeLessThan(300);
+    // Real packets, asked for with the student's token.
+    const pinged = await s01.POST("/v1/nodes/{nodeId}/exec", {
+      params: { path: { nodeId: "app_container" } },
+      body: { argv: ["ping", "-c", "1", "-W", "2", "web_container.app"] },
+    });
+    expect(pinged.data?.exitCode, JSON.stringify(pinged.data ?? pinged.error)).toBe(0);
+
+    const mine = await s01.POST("/v1/labs/{labId}/checks", { params: { path: { labId: "tok" } }, body: {} });
+    expect(mine.response.status, JSON.stringify(mine.error)).toBe(200);
+    expect(mine.data?.results.map((r) => r.student)).toEqual(["s01"]);
+    expect(mine.data && outcome(mine.data, "s01", APP_REACHES_WEB)?.passed).toBe(true);
+    const theirs = await s02.POST("/v1/labs/{labId}/checks", {
+      params: { path: { labId: "tok" } },
+      body: {},
+    });
+    expect(theirs.data && outcome(theirs.data, "s02", APP_REACHES_WEB)?.passed).toBe(false);
+
+    // s02 cannot reach s01's node, by id, even to exec in it.
+    const s01Node = lab.instances
+      .find((i) => i.student === "s01")
+      ?.nodes.find((n) => n.name === "app_container");
+    const exec = await s02.POST("/v1/nodes/{nodeId}/exec", {
+      params: { path: { nodeId: s01Node?.id ?? "" } },
+      body: { argv: ["ip", "addr", "show"] },
+    });
+    expect(exec.response.status).toBe(404);
+    await labnet.waitingClient.DELETE("/v1/labs/{labId}", { params: { path: { labId: "tok" } } });
+    // The students' tokens went with their instances.
+    expect((await s01.GET("/v1/whoami")).response.status).toBe(401);
   });
 });
