@@ -270,7 +270,8 @@ describe("students with their own tokens", () => {
       params: { path: { nodeId: "app_container" } },
       body: { argv: ["ping", "-c", "1", "-W", "2", "web_container.app"] },
     });
-    expect(pinged.data?.exitCode, JSON.stringify(pinged.data ?? pinged.error)).toBe(0);
+    const result = pinged.data as { exitCode: number | null } | undefined;
+    expect(result?.exitCode, JSON.stringify(pinged.data ?? pinged.error)).toBe(0);
 
     const mine = await s01.POST("/v1/labs/{labId}/checks", { params: { path: { labId: "tok" } }, body: {} });
     expect(mine.response.status, JSON.stringify(mine.error)).toBe(200);

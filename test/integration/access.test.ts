@@ -178,6 +178,8 @@ describe("tokens", () => {
     const one = await call(x.token, "GET", `/v1/tokens/${a.id}`);
     expect(one.status).toBe(200);
     expect(Object.keys(one.json)).not.toContain("secret");
+    // A has used its token (beforeAll): when is recorded.
+    expect(one.json.lastUsedAt).toEqual(expect.any(String));
   });
 
   it("an instructor sees their account's tokens and their students', not another instructor's", async () => {

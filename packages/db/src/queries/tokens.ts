@@ -167,3 +167,16 @@ export async function revokeToken(db: Db, id: string): Promise<void> {
     .set({ revokedAt: sql`coalesce(${tokens.revokedAt}, now())` })
     .where(eq(tokens.id, id));
 }
+
+/** Notes that a token was used, at most once a minute (what `lastUsedAt` shows). */
+export async function touchToken(db: Db, id: string): Promise<void> {
+  await db
+    .update(tokens)
+    .set({ lastUsedAt: sql`now()` })
+    .where(
+      and(
+        eq(tokens.id, id),
+        or(isNull(tokens.lastUsedAt), sql`${tokens.lastUsedAt} < now() - interval '1 minute'`),
+      ),
+    );
+}

@@ -1,4 +1,11 @@
-import { type Database, findActiveToken, type Sql, TOKENS_CHANNEL, type TokenWithLab } from "@labnet/db";
+import {
+  type Database,
+  findActiveToken,
+  type Sql,
+  TOKENS_CHANNEL,
+  type TokenWithLab,
+  touchToken,
+} from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import type { MiddlewareHandler } from "hono";
 import { type Access, createAccess } from "../access/gate";
@@ -36,7 +43,17 @@ export function authenticate(
   db: Database,
   options: AuthOptions = {},
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
-  const tokens = createTokenVerifier((secret) => findActiveToken(db, secret), options);
+  const lookup = async (secret: string) => {
+    const token = await findActiveToken(db, secret);
+    if (token) {
+      // Asked only when the short cache misses: at most a write per token every few seconds.
+      touchToken(db, token.id).catch((error: unknown) =>
+        options.log?.warn("token use not recorded", { error: String(error) }),
+      );
+    }
+    return token;
+  };
+  const tokens = createTokenVerifier(lookup, options);
   options.pg
     ?.listen(TOKENS_CHANNEL, (tokenId) => tokens.forget(tokenId))
     .catch((error: unknown) => options.log?.error("LISTEN labnet_tokens failed", { error: String(error) }));
