@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { recordChild, runCommandOrThrow } from "@labnet/devstack";
 import { inject } from "vitest";
@@ -12,8 +13,14 @@ export interface TestTerminal {
   run(name: string, argv: readonly string[], env: Record<string, string>): Promise<string>;
   /** What the pane has shown (capture-pane with its history), blank lines around it dropped. */
   screen(pane: string): Promise<string>;
-  /** The command's exit status once it has exited, else undefined. */
-  exitStatus(pane: string): Promise<number | undefined>;
+  /**
+   * Undefined while the command runs; once it has exited, its exit status, or `null` when tmux
+   * has not collected it: tmux 3.3 sometimes leaves an exited pane's process a zombie, with the
+   * pane dead but no status, and then the screen is all there is to judge by.
+   */
+  exitStatus(pane: string): Promise<number | null | undefined>;
+  /** tmux's view of the pane and `ps` of its process, for a failure message. */
+  describe(pane: string): Promise<string>;
   /** Ends the tmux server (by its socket: only this test's). */
   stop(): Promise<void>;
 }
@@ -60,10 +67,38 @@ export function startTestTerminal(label: string, size = { width: 140, height: 50
       return stdout.replace(/^\s*\n/, "").replace(/\s+$/, "");
     },
     async exitStatus(pane) {
-      const { stdout } = await tmux("display-message", "-p", "-t", pane, "#{pane_dead} #{pane_dead_status}");
-      const [dead, status] = stdout.trim().split(" ");
-      // tmux may mark the pane dead a moment before it records the status: ask again then.
-      return dead === "1" && status ? Number(status) : undefined;
+      const { stdout } = await tmux(
+        "display-message",
+        "-p",
+        "-t",
+        pane,
+        "#{pane_dead} #{pane_pid} #{pane_dead_status}",
+      );
+      const [dead, pid, status] = stdout.trim().split(" ");
+      if (dead !== "1") {
+        return undefined;
+      }
+      if (status) {
+        return Number(status);
+      }
+      // Dead but no status yet: exited if its process is gone or a zombie.
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+      return stat === "" || /^\d+ \(.*\) Z /.test(stat) ? null : undefined;
+    },
+    async describe(pane) {
+      const { stdout } = await tmux(
+        "display-message",
+        "-p",
+        "-t",
+        pane,
+        "dead=#{pane_dead} status=#{pane_dead_status} pid=#{pane_pid}",
+      );
+      const pid = /pid=(\d+)/.exec(stdout)?.[1] ?? "";
+      const ps = await runCommandOrThrow(["ps", "-o", "pid,stat,etime,args", "--ppid", pid, "-p", pid]).then(
+        (r) => r.stdout,
+        () => "(no process)",
+      );
+      return `${stdout.trim()}\n${ps}`;
     },
     async stop() {
       await tmux("kill-server").catch(() => {});
