@@ -15,6 +15,7 @@ import {
   checkExecArgv,
   DEFAULT_EXEC_TIMEOUT_MS,
   type ExecChunk,
+  type ExecRequest,
   type ExecResult,
   type ExecTarget,
   execPlaceOf,
@@ -123,6 +124,40 @@ async function execute(
       throw error instanceof HostRequestError ? hostUnavailable(placement, error) : error;
     }
   }
+  const output = await subscribeExecOutput(deps);
+  return streamSSE(c, async (stream) => {
+    const lines = new LineEvents(stream);
+    let result: ExecResult;
+    try {
+      result = await output.run(request, (chunk) => lines.add(chunk.stream, chunk.data));
+    } catch (error) {
+      const problem = error instanceof HostRequestError ? hostUnavailable(placement, error) : undefined;
+      await stream.writeSSE({ event: "error", data: problem?.detail ?? "the command failed" });
+      return;
+    }
+    await lines.flush();
+    await stream.writeSSE({ event: "exit", data: JSON.stringify(result) });
+  });
+}
+
+/** A command's output channel, subscribed: run the command once through it. */
+export interface ExecOutput {
+  /**
+   * Queues the (allow-listed, checked by the caller) command on its machine's executor and hands
+   * each output chunk to `onChunk` as it comes; resolves with the result once the chunks still in
+   * flight arrived (rejects with the executor's HostRequestError). Unsubscribes either way.
+   */
+  run(
+    request: Omit<ExecRequest, "requestId" | "stream">,
+    onChunk: (chunk: { stream: "stdout" | "stderr"; data: string }) => void,
+  ): Promise<ExecResult>;
+}
+
+/**
+ * Subscribes to a new request's output channel (a duplicated Redis connection) before anything is
+ * queued, so no chunk is missed; a HOST_UNAVAILABLE problem when the queue is unreachable.
+ */
+export async function subscribeExecOutput(deps: Pick<AppDeps, "redis" | "executor">): Promise<ExecOutput> {
   const requestId = randomUUID();
   // A connection of its own: a subscribed connection serves nothing else.
   const subscriber = deps.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: 1 });
@@ -133,41 +168,34 @@ async function execute(
     subscriber.disconnect();
     throw new ProblemError({ code: "HOST_UNAVAILABLE", detail: "the queue is unreachable", cause: error });
   }
-  return streamSSE(c, async (stream) => {
-    const lines = new LineEvents(stream);
-    let ended: () => void = () => undefined;
-    const end = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
-    subscriber.on("message", (_channel: string, message: string) => {
-      const chunk = parseChunk(message);
-      if (chunk === undefined) {
-        return;
-      }
-      if ("end" in chunk) {
-        ended();
-      } else {
-        lines.add(chunk.stream, chunk.data);
-      }
-    });
-    try {
-      let result: ExecResult;
+  return {
+    run: async (request, onChunk) => {
+      let ended: () => void = () => undefined;
+      const end = new Promise<void>((resolve) => {
+        ended = resolve;
+      });
+      subscriber.on("message", (_channel: string, message: string) => {
+        const chunk = parseChunk(message);
+        if (chunk === undefined) {
+          return;
+        }
+        if ("end" in chunk) {
+          ended();
+        } else {
+          onChunk(chunk);
+        }
+      });
       try {
-        result = await deps.executor.exec({ ...request, requestId, stream: true });
-      } catch (error) {
-        const problem = error instanceof HostRequestError ? hostUnavailable(placement, error) : undefined;
-        await stream.writeSSE({ event: "error", data: problem?.detail ?? "the command failed" });
-        return;
+        const result = await deps.executor.exec({ ...request, requestId, stream: true });
+        // The end marker follows the last chunk on the executor's connection; the answer travels
+        // another way, so wait a moment for the chunks still in flight.
+        await Promise.race([end, new Promise((r) => setTimeout(r, 1_000))]);
+        return result;
+      } finally {
+        subscriber.disconnect();
       }
-      // The end marker follows the last chunk on the executor's connection; the answer travels
-      // another way, so wait a moment for the chunks still in flight.
-      await Promise.race([end, new Promise((r) => setTimeout(r, 1_000))]);
-      await lines.flush();
-      await stream.writeSSE({ event: "exit", data: JSON.stringify(result) });
-    } finally {
-      subscriber.disconnect();
-    }
-  });
+    },
+  };
 }
 
 function parseChunk(message: string): ExecChunk | undefined {
