@@ -63,7 +63,7 @@ export function createLabProgress(stream: CliStream): LabProgressView {
   }
   const bars = new MultiBar(
     {
-      format: "{label} {bar} {value}/{total} {status}",
+      format: "{label} {bar} {status}",
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
@@ -98,7 +98,7 @@ export function createLabProgress(stream: CliStream): LabProgressView {
         if (bar) {
           const { done, total: parts } = instanceProgress(instance);
           bar.setTotal(parts);
-          bar.update(done, { status: instance.state });
+          bar.update(done, { status: `${done}/${parts} ${instance.state}` });
         }
       }
     },
