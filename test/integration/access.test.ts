@@ -276,6 +276,16 @@ describe("a student's scope", () => {
     expect(String(node.json.detail)).toMatch(/students\.may/);
     const connect = await call(a.token, "POST", `/v1/networks/extra/connect`, { node: ofA.nodeName });
     expect(connect.status, connect.text).toBe(202);
+    // The instance's timeline says who: the student's token made the network.
+    const timeline = await call(x.token, "GET", `/v1/labs/${labX}/instances/s01/timeline`);
+    expect(timeline.status, timeline.text).toBe(200);
+    const made = (timeline.json.items as { type: string; requestId: string | null; data: { name?: string } }[]).find(
+      (e) => e.type === "network.created" && e.data.name === "extra",
+    );
+    expect(made?.requestId).toEqual(expect.any(String));
+    expect(timeline.json.requests).toContainEqual(
+      expect.objectContaining({ requestId: made?.requestId, token: a.id, role: "student", operationId: "createNetwork" }),
+    );
   });
 
   it("reaches nothing of another instance", async () => {

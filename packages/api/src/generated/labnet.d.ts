@@ -1552,7 +1552,7 @@ export interface components {
              */
             name: string;
             /** @description The lab host to build it on (id or name); default the least loaded online one. */
-            host?: string;
+            host?: components["schemas"]["IdOrName"];
             /**
              * @description The network of the lab host its `eth0` plugs into (id or name), created with a subnet from
              *     the LAN pool (10.0.0.0/24 first) when no network of that name exists. Machines on one LAN
@@ -1560,7 +1560,7 @@ export interface components {
              *     not reach each other; the lab host routes and masquerades them to the outside.
              * @default lan
              */
-            lan?: string;
+            lan?: components["schemas"]["IdOrName"];
             /**
              * Format: ipv4
              * @description Its `eth0` address on the LAN (default allocated).
@@ -2739,6 +2739,11 @@ export interface components {
          */
         Event: {
             /**
+             * @description The API request whose transaction made the change (its `X-Request-Id`, and its entry in
+             *     the audit log: who); null for what an executor reported (a node becoming ready).
+             */
+            requestId: string | null;
+            /**
              * @description Increasing; the Server-Sent Events id (`Last-Event-ID`) and the `after` of a page.
              * @example 1042
              */
@@ -2777,13 +2782,17 @@ export interface components {
         /**
          * @description What happened in one student's instance, oldest first: machines, networks and nodes
          *     created, their states, operations (a solve's connects), resets, and check runs with the
-         *     instance's outcomes. Who made a change is not recorded yet.
+         *     instance's outcomes. Each change names the request that made it (`requestId`); `requests`
+         *     holds those requests' audit entries, so the timeline says who did what (a student's
+         *     connect, an instructor's reset).
          */
         LabInstanceTimeline: {
             labId: string;
             instanceId: string;
             student: string;
             items: components["schemas"]["Event"][];
+            /** @description The audit entries of the requests the items name (who, with which token, the outcome). */
+            requests: components["schemas"]["AuditEntry"][];
             /** @description The `after` of the next page. */
             next: number;
         };
@@ -3199,7 +3208,8 @@ export interface components {
         HostFilter: components["schemas"]["IdOrName"];
         /**
          * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
-         *     (`?label=a&label=b=c`) to require several labels; all must match.
+         *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
+         *     (see `Labels`) is a 400, not a filter that matches nothing.
          * @example [
          *       "course=net101"
          *     ]
@@ -4347,7 +4357,8 @@ export interface operations {
                 kind?: "lab" | "virtual";
                 /**
                  * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
-                 *     (`?label=a&label=b=c`) to require several labels; all must match.
+                 *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
+                 *     (see `Labels`) is a 400, not a filter that matches nothing.
                  * @example [
                  *       "course=net101"
                  *     ]
@@ -4698,7 +4709,8 @@ export interface operations {
                 driver?: components["schemas"]["NetworkDriver"];
                 /**
                  * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
-                 *     (`?label=a&label=b=c`) to require several labels; all must match.
+                 *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
+                 *     (see `Labels`) is a 400, not a filter that matches nothing.
                  * @example [
                  *       "course=net101"
                  *     ]
@@ -4801,7 +4813,8 @@ export interface operations {
                 host?: components["parameters"]["HostFilter"];
                 /**
                  * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
-                 *     (`?label=a&label=b=c`) to require several labels; all must match.
+                 *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
+                 *     (see `Labels`) is a 400, not a filter that matches nothing.
                  * @example [
                  *       "course=net101"
                  *     ]
@@ -5217,7 +5230,8 @@ export interface operations {
                 network?: components["schemas"]["IdOrName"];
                 /**
                  * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
-                 *     (`?label=a&label=b=c`) to require several labels; all must match.
+                 *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
+                 *     (see `Labels`) is a 400, not a filter that matches nothing.
                  * @example [
                  *       "course=net101"
                  *     ]

@@ -10,7 +10,6 @@ import {
   networks,
   nodes,
   operations,
-  portMappings,
   tokens,
 } from "../schema";
 import type { Db } from "../tx";

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, or, type SQL, sql } from "drizzle-orm";
 import { auditLog } from "../schema";
 import type { Db } from "../tx";
 
@@ -51,4 +51,16 @@ export async function listAudit(db: Db, filters: AuditFilters): Promise<AuditRow
     )
     .orderBy(asc(auditLog.id))
     .limit(filters.limit);
+}
+
+/** The entries of these requests (a timeline's "who"). */
+export async function auditOfRequests(db: Db, requestIds: readonly string[]): Promise<AuditRow[]> {
+  if (requestIds.length === 0) {
+    return [];
+  }
+  return db
+    .select()
+    .from(auditLog)
+    .where(inArray(auditLog.requestId, [...requestIds]))
+    .orderBy(asc(auditLog.id));
 }

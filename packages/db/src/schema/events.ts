@@ -21,6 +21,8 @@ export const events = pgTable(
     labId: text("lab_id"),
     instanceId: text("instance_id"),
     machineId: text("machine_id"),
+    /** The API request that made the change (its audit entry's), null for an executor's report. */
+    requestId: text("request_id"),
     /** The row's id, name and state (and for check runs the instance's outcomes). */
     data: jsonb("data").$type<Record<string, unknown>>().notNull(),
   },

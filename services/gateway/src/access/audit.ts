@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type Database, type NewAuditEntry, recordAudit, settleAudit } from "@labnet/db";
 import type { Logger } from "@labnet/log";
+import { sql } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Access } from "./gate";
 import { checkQuotas, lockQuotas, type QuotaCheck } from "./quotas";
@@ -65,6 +66,8 @@ export function auditedDatabase(db: Database): Database {
       if (!audit?.operationId || !MUTATIONS.has(audit.method)) {
         return run(tx);
       }
+      // The events this transaction's triggers write name the request (migration 0014).
+      await tx.execute(sql`select set_config('labnet.request_id', ${audit.requestId}, true)`);
       if (audit.quota) {
         await lockQuotas(tx, audit.quota);
       }

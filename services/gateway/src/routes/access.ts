@@ -21,7 +21,7 @@ import {
 import { sql } from "drizzle-orm";
 import type { Access } from "../access/gate";
 import { studentRulesOf } from "../access/lab-students";
-import { DEFAULT_QUOTAS, type Quotas } from "../access/quotas";
+import { DEFAULT_QUOTAS } from "../access/quotas";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { accountView, auditEntryView, createdTokenView, tokenView } from "../views/access-view";

@@ -1,10 +1,19 @@
 import { notFound, resolveHost, resolveLab, selectInstances } from "@labnet/commands";
-import { type Database, type EventFilter, findLab, listEvents, listLabs, visibleLab } from "@labnet/db";
+import {
+  auditOfRequests,
+  type Database,
+  type EventFilter,
+  findLab,
+  listEvents,
+  listLabs,
+  visibleLab,
+} from "@labnet/db";
 import { streamSSE } from "hono/streaming";
 import type { Access } from "../access/gate";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { DEFAULT_EVENT_STREAM_LIMITS, eventView, serveEventStream } from "../services/event-stream";
+import { auditEntryView } from "../views/access-view";
 import type { AppDeps } from "./deps";
 
 /** Page sizes when the request names none. */
@@ -73,6 +82,9 @@ export function registerEventRoutes(app: GatewayApp, deps: AppDeps): void {
         instanceId: instance.id,
         student: instance.student,
         items: rows.map(eventView),
+        requests: (
+          await auditOfRequests(db, [...new Set(rows.flatMap((r) => (r.requestId ? [r.requestId] : [])))])
+        ).map(auditEntryView),
         next: rows.length === limit ? (rows.at(-1)?.id ?? start) : Math.max(start, upTo),
       },
       200,

@@ -40,6 +40,7 @@ export function eventView(row: EventRow): Event {
     labId: row.labId,
     instanceId: row.instanceId,
     machineId: row.machineId,
+    requestId: row.requestId,
     data: row.data,
   };
 }
