@@ -34,5 +34,10 @@ export function dnsNameProblem(name: string): string | undefined {
         : `label "${label}" may hold only letters, digits and hyphens`;
     }
   }
+  // RFC 1123 §2.1: the top-level label is never all digits, so a name never reads as an
+  // address (`ping 999.1.1.1` would not ask DNS for it, or fail as a bad address).
+  if (/^[0-9]+$/.test(name.slice(name.lastIndexOf(".") + 1))) {
+    return "must not end in an all-digit label (it would read as an address)";
+  }
   return undefined;
 }

@@ -124,6 +124,13 @@ describe("parsePortSpec", () => {
       want: error("hostIp", "IPv6 host addresses are not supported: ::1"),
     },
     { given: { containerPort: 80, hostIp: "10.0.0" }, want: error("hostIp", "invalid IP address: 10.0.0") },
+    // an object's parts are single values: whitespace is refused, not trimmed
+    {
+      given: { containerPort: 80, hostIp: " 10.0.0.1" },
+      want: error("hostIp", "invalid IP address:  10.0.0.1"),
+    },
+    { given: { containerPort: " 80" }, want: error("containerPort", "invalid containerPort:  80") },
+    { given: { containerPort: 80, hostPort: "8080 " }, want: error("hostPort", "invalid hostPort: 8080 ") },
   ];
   it.each(cases)("$given", ({ given, want }) => {
     expect(parsePortSpec(given)).toEqual(want);

@@ -97,15 +97,16 @@ function parseSpecString(raw: string): PortSpecResult {
   return build({ hostIp, hostPort, containerPort: port, protocol }, "spec");
 }
 
+/** Each part is one value: whitespace around it is refused, not trimmed (a string spec is trimmed as a whole). */
 function parseSpecObject(input: PortSpecObject): PortSpecResult {
-  const containerPort = String(input.containerPort).trim();
+  const containerPort = String(input.containerPort);
   if (containerPort.includes("/")) {
     return fail("containerPort", `invalid containerPort: ${containerPort} (give the protocol in protocol)`);
   }
   return build(
     {
-      hostIp: input.hostIp?.trim() ?? "",
-      hostPort: input.hostPort === undefined ? "" : String(input.hostPort).trim(),
+      hostIp: input.hostIp ?? "",
+      hostPort: input.hostPort === undefined ? "" : String(input.hostPort),
       containerPort,
       protocol: input.protocol ?? "tcp",
     },

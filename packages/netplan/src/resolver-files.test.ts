@@ -186,6 +186,11 @@ describe("renderResolverFiles", () => {
     { name: "space in a search domain", given: { dns: { servers: [], search: ["a b"], options: [] } } },
     { name: "comment in an extra host", given: { extraHosts: { "a#b": "192.0.2.1" } } },
     { name: "newline in the node name", given: { name: "a\nb" } },
+    {
+      name: "a name server that is a name",
+      given: { dns: { servers: ["evil.example"], search: [], options: [] } },
+    },
+    { name: "an extra host to a name", given: { extraHosts: { db: "evil.example" } } },
   ];
   it.each(bad)("refuses $name", ({ given }) => {
     expect(() => renderResolverFiles({ networks, nodes: [node(given)] }, hostConf)).toThrow(/refusing/);

@@ -234,4 +234,14 @@ function assertFileTokens(node: ResolverNode): void {
   if (/[\s\p{Cc}]/u.test(node.name)) {
     throw new Error(`node ${node.nodeId}: refusing to write its name ${JSON.stringify(node.name)}`);
   }
+  // A resolver takes name servers by address, and a hosts line starts with one.
+  const addresses = [
+    ...node.dns.servers,
+    ...Object.values(node.extraHosts).filter((value) => value !== HOST_GATEWAY),
+  ];
+  for (const address of addresses) {
+    if (!isIpv4(address)) {
+      throw new Error(`node ${node.nodeId}: refusing to write ${JSON.stringify(address)} as an address`);
+    }
+  }
 }

@@ -2739,11 +2739,6 @@ export interface components {
          */
         Event: {
             /**
-             * @description The API request whose transaction made the change (its `X-Request-Id`, and its entry in
-             *     the audit log: who); null for what an executor reported (a node becoming ready).
-             */
-            requestId: string | null;
-            /**
              * @description Increasing; the Server-Sent Events id (`Last-Event-ID`) and the `after` of a page.
              * @example 1042
              */
@@ -2782,17 +2777,13 @@ export interface components {
         /**
          * @description What happened in one student's instance, oldest first: machines, networks and nodes
          *     created, their states, operations (a solve's connects), resets, and check runs with the
-         *     instance's outcomes. Each change names the request that made it (`requestId`); `requests`
-         *     holds those requests' audit entries, so the timeline says who did what (a student's
-         *     connect, an instructor's reset).
+         *     instance's outcomes. Who made a change is not recorded yet.
          */
         LabInstanceTimeline: {
             labId: string;
             instanceId: string;
             student: string;
             items: components["schemas"]["Event"][];
-            /** @description The audit entries of the requests the items name (who, with which token, the outcome). */
-            requests: components["schemas"]["AuditEntry"][];
             /** @description The `after` of the next page. */
             next: number;
         };

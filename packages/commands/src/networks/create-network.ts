@@ -24,6 +24,7 @@ import type { CommandContext } from "../context";
 import { DomainError, type FieldError, invalidField } from "../errors";
 import { recordNetworkOperation } from "../operations/record-operation";
 import { resolveHost } from "../resolve";
+import { assertResourceName } from "../resource-names";
 import {
   assertDriverSupported,
   DOCKER_VXLANID_OPTION,
@@ -89,6 +90,7 @@ export async function createNetwork({
   ctx: CommandContext;
   input: CreateNetworkInput;
 }): Promise<CreatedNetwork> {
+  assertResourceName(input.name, "body.name", "network");
   if ((RESERVED_NETWORK_NAMES as readonly string[]).includes(input.name)) {
     throw new DomainError(
       "NAME_CONFLICT",

@@ -24,6 +24,7 @@ import { recordNodeOperation } from "../operations/record-operation";
 import { allocatePorts } from "../ports/allocate-ports";
 import { assertCanPublish, type PortInputs, preparePortRequests } from "../ports/port-requests";
 import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
+import { assertResourceName } from "../resource-names";
 import { attach, checkAliases } from "./attach";
 import { detailsOfCreatedNode } from "./created-details";
 import { checkNodeNaming, type NodeNamingInput } from "./node-naming";
@@ -78,6 +79,7 @@ export async function createNode({
   ctx: CommandContext;
   input: CreateNodeInput;
 }): Promise<CreatedNode> {
+  assertResourceName(input.name, "body.name", "node");
   const { mode, attachments } = attachmentsOf(input);
   const aliases = attachments.map((a, i) =>
     checkAliases(a.aliases, input.networks ? `body.networks[${i}].aliases` : "body.aliases"),

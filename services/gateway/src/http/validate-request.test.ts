@@ -96,6 +96,18 @@ describe("control characters and invalid Unicode", () => {
       message: /U\+0085/,
     },
     {
+      name: "percent-encoded bytes that are not UTF-8 in a query value",
+      path: "/v1/networks?label=%FF",
+      location: "query.label",
+      message: /^is not valid UTF-8/,
+    },
+    {
+      name: "an encoded lone surrogate in a path parameter",
+      path: "/v1/networks/a%ED%A0%80",
+      location: "path.networkId",
+      message: /^is not valid UTF-8/,
+    },
+    {
       name: "bytes that are not UTF-8 in the body",
       path: "/v1/networks",
       init: { method: "POST", headers: json, body: new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d]) },

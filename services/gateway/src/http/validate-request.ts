@@ -178,6 +178,40 @@ function describe(errors: ProblemFieldError[]): string {
   return `The request is invalid: ${shown.join("; ")}${more}.`;
 }
 
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text.replaceAll("+", " "));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Path and query parts whose percent-encoding is not UTF-8 (`%FF`, `%ED%A0%80`): Hono hands
+ * those on undecoded, as if `%FF` were three characters someone meant.
+ */
+function undecodableParts(c: Context, spec: OperationSpec): ProblemFieldError[] {
+  const url = new URL(c.req.url);
+  const errors: ProblemFieldError[] = [];
+  const message = "is not valid UTF-8 (its percent-encoded bytes)";
+  const raw = url.pathname.split("/");
+  spec.path.split("/").forEach((segment, i) => {
+    const param = /^\{(.+)\}$/.exec(segment)?.[1];
+    const value = raw[i];
+    if (param !== undefined && value !== undefined && !decodes(value)) {
+      errors.push({ location: `path.${param}`, message });
+    }
+  });
+  for (const part of url.search.slice(1).split("&")) {
+    const [name = "", ...rest] = part.split("=");
+    if (part !== "" && (!decodes(name) || !decodes(rest.join("=")))) {
+      errors.push({ location: `query.${decodes(name) ? decodeURIComponent(name) : name}`, message });
+    }
+  }
+  return errors;
+}
+
 /** Reads path, query and header values as declared; reports undeclared and repeated query parameters. */
 function collectParameters(
   c: Context,
@@ -314,6 +348,7 @@ export function createRequestValidator(
     }));
     // Control characters and invalid Unicode first: no schema, handler or query sees them.
     const textErrors = [
+      ...undecodableParts(c, spec),
       ...collected.flatMap(({ check, values }) => findTextProblems(check.location, values)),
       ...(bodyPresent ? findTextProblems("body", body, multiline) : []),
     ];
