@@ -228,6 +228,44 @@ describe("hostile input", () => {
   }, 120_000);
 });
 
+describe("control characters in parameters (issue 13 item 3)", () => {
+  const all = [...indexOperations(openapiDocument).values()];
+  const cases = all.flatMap((op) =>
+    op.parameters
+      .filter((p) => p.in === "query" || p.in === "path")
+      .flatMap((p) =>
+        ["%00", "a%1Bb", "%ED%A0%80"].map((value) => ({ op, name: p.name, where: p.in, value })),
+      ),
+  );
+
+  it("covers every query and path parameter of the document", () => {
+    expect(cases.length).toBeGreaterThan(100);
+  });
+
+  it.each(cases.map((c) => [`${c.op.operationId} ${c.where}.${c.name}=${c.value}`, c] as const))(
+    "%s is a 400 naming it",
+    async (_name, { op, name, where, value }) => {
+      const params = { ...ctx.pathValues, ...(where === "path" ? { [name]: value } : {}) };
+      const path = op.path.replace(/\{([^}]+)\}/g, (_, p: string) =>
+        p === name && where === "path" ? value : encodeURIComponent(params[p] ?? "fz-missing"),
+      );
+      // A body where the operation takes one, so the answer is about the parameter.
+      const res = await send({
+        hostile: "",
+        method: op.method.toUpperCase(),
+        url: where === "query" ? `${path}?${name}=${value}` : path,
+        headers: op.requestBody ? { "content-type": "application/json" } : {},
+        ...(op.requestBody ? { body: JSON.stringify(ctx.baselines[op.operationId] ?? {}) } : {}),
+      });
+      expect(res.status, await res.clone().text()).toBe(400);
+      const problem = (await res.json()) as { code: string; errors: { location: string }[] };
+      expect(problem.code).toBe("VALIDATION_FAILED");
+      // A repeatable query parameter is named with its index: `query.label[0]`.
+      expect(problem.errors.map((e) => e.location.replace(/\[\d+\]$/, ""))).toContain(`${where}.${name}`);
+    },
+  );
+});
+
 function changedKeys(before: Record<string, string>, after: Record<string, string>): string[] {
   return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => before[k] !== after[k]);
 }
