@@ -55,12 +55,12 @@ stamp=node_modules/.package-lock.json
 if [[ ! -d node_modules || ! -e "$stamp" || (-e package-lock.json && package-lock.json -nt "$stamp") ]]; then
   if [[ -e package-lock.json ]]; then
     log "installing node modules (npm ci)"
-    # A registry mirror that lacks some other platform's optional packages (Biome's darwin
-    # and win32 builds, say) leaves them out of the lockfile, and npm ci then refuses it as
-    # out of sync. npm install resolves the same locked versions and skips what is missing.
+    # npm ci installs exactly the committed lockfile and refuses one that disagrees with a
+    # package.json. That refusal is the point: falling back to npm install would rewrite
+    # package-lock.json in the tree and test something nobody committed.
     if ! npm ci --no-audit --no-fund </dev/null; then
-      log "npm ci refused the lockfile; installing the locked versions with npm install"
-      npm install --no-audit --no-fund </dev/null
+      log "npm ci failed (above). If it says package.json and package-lock.json are not in sync, the committed lockfile drifted: run npm install, check the diff of package-lock.json and commit it with the package.json change."
+      exit 1
     fi
   else
     log "installing node modules (npm install)"
