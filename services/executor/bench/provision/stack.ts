@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDb, type Sql } from "@labnet/db";
@@ -43,6 +44,8 @@ export interface LabnetStack {
   paths: RunPaths;
   /** Throws (with the end of its log) when the gateway or the executor has exited. */
   assertRunning(): void;
+  /** CPU seconds (user + system) the gateway, the executor and Postgres have used so far. */
+  cpuSeconds(): Promise<{ gateway: number; executor: number; postgres: number }>;
   /** Stops everything it started; the run directory goes too unless `keepLogs`. */
   stop(options: { keepLogs: boolean }): Promise<void>;
 }
@@ -138,7 +141,17 @@ export async function startStack(hostNetns: string): Promise<LabnetStack> {
       { what: "the executor's host to be online", check: assertRunning },
     );
     sql = createDb(pg.url, { max: 2, applicationName: "labnet-bench" }).sql;
-    return { api, sql, hostId, sandboxPrefix, paths, assertRunning, stop };
+    const cpuOf = (name: string) => {
+      const pid = services.find((s) => s.name === name)?.child.pid;
+      return pid === undefined ? Promise.resolve(0) : processCpuSeconds(pid);
+    };
+    const postgresPid = pg.pid;
+    const cpuSeconds = async () => ({
+      gateway: await cpuOf("gateway"),
+      executor: await cpuOf("executor"),
+      postgres: await treeCpuSeconds(postgresPid),
+    });
+    return { api, sql, hostId, sandboxPrefix, paths, assertRunning, cpuSeconds, stop };
   } catch (error) {
     await stop({ keepLogs: true });
     throw error;
@@ -168,6 +181,41 @@ async function startService(
   }
   await recordChild(paths.registry, child.pid);
   return { name, child, logFile };
+}
+
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces), from `state`. */
+async function statFields(pid: number | string): Promise<string[] | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+/** utime + stime of a process (clock ticks of 1/100 s on Linux). */
+async function processCpuSeconds(pid: number): Promise<number> {
+  const fields = await statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / 100 : 0;
+}
+
+/**
+ * A server and its children (Postgres's backends): its own time, what its exited children
+ * used (cutime + cstime, counted once reaped) and what the live ones have used.
+ */
+async function treeCpuSeconds(pid: number): Promise<number> {
+  const own = await statFields(pid);
+  let ticks = own ? Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]) : 0;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === pid) {
+      continue;
+    }
+    const fields = await statFields(entry);
+    if (fields && Number(fields[1]) === pid) {
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  }
+  return ticks / 100;
 }
 
 function assertServiceRunning(service: Service): void {

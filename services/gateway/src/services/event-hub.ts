@@ -49,9 +49,18 @@ const PAGE = 1_000;
 /**
  * Rounds start at most this often during a burst (each NOTIFY asks for one): one read and one
  * write per stream serve every event of that window, so 100 streams cost 100 writes per round,
- * not per event.
+ * not per event. With many streams the gap widens (up to MAX_ROUND_GAP_MS): a write costs the
+ * gateway tens of microseconds whatever it carries, and a console does not see 250 ms.
  */
 const MIN_ROUND_GAP_MS = 50;
+const MAX_ROUND_GAP_MS = 250;
+/** Streams per MIN_ROUND_GAP_MS of gap. */
+const STREAMS_PER_GAP_STEP = 20;
+
+/** The gap between rounds for `streams` listeners. */
+export function roundGapMs(streams: number): number {
+  return Math.min(MAX_ROUND_GAP_MS, MIN_ROUND_GAP_MS * Math.max(1, Math.ceil(streams / STREAMS_PER_GAP_STEP)));
+}
 /** While a gap waits for the transactions that may still fill it, look again this often. */
 const GAP_CHECK_MS = 50;
 /**
@@ -187,7 +196,7 @@ export function startEventHub(options: EventHubOptions): EventHub {
     if (stopped) {
       return;
     }
-    const wait = lastRound + MIN_ROUND_GAP_MS - performance.now();
+    const wait = lastRound + roundGapMs(listeners.size) - performance.now();
     if (wait <= 0 && !delayed) {
       void round();
     } else {
