@@ -342,6 +342,25 @@ describe("instructors", () => {
   });
 });
 
+describe("events", () => {
+  it("each token's stream holds what it reaches: an instructor's labs, a student's instance", async () => {
+    const page = async (token: string) =>
+      (await call(token, "GET", "/v1/events?format=json&limit=1000")).json.items as {
+        labId: string | null;
+        instanceId: string | null;
+        type: string;
+      }[];
+    const ofX = await page(x.token);
+    expect(ofX.filter((e) => e.type === "lab_instance.created").map((e) => e.labId)).toEqual([labX, labX]);
+    expect(ofX.some((e) => e.labId === labY)).toBe(false);
+    const ofY = await page(y.token);
+    expect(ofY.some((e) => e.labId === labX)).toBe(false);
+    const ofB = await page(b.token);
+    expect(ofB.length).toBeGreaterThan(0);
+    expect(ofB.every((e) => e.instanceId === b.instance)).toBe(true);
+  });
+});
+
 describe("the audit log", () => {
   it("holds every mutation with its actor and outcome; instructors read their labs'", async () => {
     const refused = await call(b.token, "POST", "/v1/networks", { name: "nope", host: ofA.machine });

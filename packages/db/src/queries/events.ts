@@ -19,10 +19,10 @@ export interface EventFilter {
   resourceTypes?: readonly string[];
   types?: readonly string[];
   /**
-   * What the reader's token reaches: an event passes when it belongs to one of these labs,
-   * instances or machines (undefined: everything, an admin's).
+   * What the reader's token reaches (undefined: everything, an admin's): an instructor's, the
+   * events of what their account owns; a student's, their instance's.
    */
-  reach?: { labIds: readonly string[]; instanceIds: readonly string[]; machineIds: readonly string[] };
+  reach?: { ownerId: string } | { instanceId: string };
 }
 
 /** Whether `row` passes `filter` (the in-memory twin of {@link eventFilterSql}). */
@@ -35,9 +35,9 @@ export function matchesEventFilter(filter: EventFilter, row: EventRow): boolean 
     within(filter.machineIds, row.machineId) &&
     within(filter.resourceTypes, row.resourceType) &&
     (filter.reach === undefined ||
-      (row.labId !== null && filter.reach.labIds.includes(row.labId)) ||
-      (row.instanceId !== null && filter.reach.instanceIds.includes(row.instanceId)) ||
-      (row.machineId !== null && filter.reach.machineIds.includes(row.machineId))) &&
+      ("ownerId" in filter.reach
+        ? row.ownerId === filter.reach.ownerId
+        : row.instanceId === filter.reach.instanceId)) &&
     (filter.types === undefined ||
       filter.types.length === 0 ||
       filter.types.some((t) => (t.endsWith(".*") ? row.type.startsWith(t.slice(0, -1)) : row.type === t)))
@@ -56,13 +56,10 @@ function eventFilterSql(filter: EventFilter): SQL[] {
   some(filter.machineIds, events.machineId);
   some(filter.resourceTypes, events.resourceType);
   if (filter.reach) {
-    const { labIds, instanceIds, machineIds } = filter.reach;
     conditions.push(
-      or(
-        labIds.length > 0 ? inArray(events.labId, [...labIds]) : undefined,
-        instanceIds.length > 0 ? inArray(events.instanceId, [...instanceIds]) : undefined,
-        machineIds.length > 0 ? inArray(events.machineId, [...machineIds]) : undefined,
-      ) ?? sql`false`,
+      "ownerId" in filter.reach
+        ? eq(events.ownerId, filter.reach.ownerId)
+        : eq(events.instanceId, filter.reach.instanceId),
     );
   }
   if (filter.types && filter.types.length > 0) {

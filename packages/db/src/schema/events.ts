@@ -21,6 +21,8 @@ export const events = pgTable(
     labId: text("lab_id"),
     instanceId: text("instance_id"),
     machineId: text("machine_id"),
+    /** The account that owns the lab or machine the resource belongs to (who may read it). */
+    ownerId: text("owner_id"),
     /** The API request that made the change (its audit entry's), null for an executor's report. */
     requestId: text("request_id"),
     /** The row's id, name and state (and for check runs the instance's outcomes). */
@@ -32,5 +34,6 @@ export const events = pgTable(
     index("events_machine_idx").on(t.machineId, t.id),
     index("events_resource_idx").on(t.resourceType, t.id),
     index("events_at_idx").on(t.at),
+    index("events_owner_idx").on(t.ownerId, t.id),
   ],
 );

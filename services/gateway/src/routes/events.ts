@@ -1,13 +1,5 @@
 import { notFound, resolveHost, resolveLab, selectInstances } from "@labnet/commands";
-import {
-  auditOfRequests,
-  type Database,
-  type EventFilter,
-  findLab,
-  listEvents,
-  listLabs,
-  visibleLab,
-} from "@labnet/db";
+import { auditOfRequests, type EventFilter, findLab, listEvents } from "@labnet/db";
 import { streamSSE } from "hono/streaming";
 import type { Access } from "../access/gate";
 import type { GatewayApp } from "../app";
@@ -40,7 +32,7 @@ export function registerEventRoutes(app: GatewayApp, deps: AppDeps): void {
         )),
       resourceTypes: query.resourceType,
       types: query.type,
-      ...(await reachOf(db, c.get("access"))),
+      ...reachOf(c.get("access")),
     };
     const lastEventId = headers["Last-Event-ID"];
     const after = query.after ?? (lastEventId === undefined ? undefined : Number(lastEventId));
@@ -100,16 +92,15 @@ export function registerEventRoutes(app: GatewayApp, deps: AppDeps): void {
   }
 }
 
-/** What a token's events are: its labs', its instance's and its machines' (an admin's: all). */
-async function reachOf(db: Database, access: Access): Promise<Pick<EventFilter, "reach">> {
+/** What a token's events are: its account's (an instructor's), its instance's (a student's), all (an admin's). */
+function reachOf(access: Access): Pick<EventFilter, "reach"> {
   const { scope } = access;
-  if (scope.kind === "all") {
-    return {};
+  switch (scope.kind) {
+    case "all":
+      return {};
+    case "account":
+      return { reach: { ownerId: scope.accountId } };
+    case "instance":
+      return { reach: { instanceId: scope.instanceId } };
   }
-  const machineIds = (await access.hostIds()) ?? [];
-  if (scope.kind === "instance") {
-    return { reach: { labIds: [], instanceIds: [scope.instanceId], machineIds } };
-  }
-  const labs = await listLabs(db, visibleLab(scope));
-  return { reach: { labIds: labs.map((l) => l.id), instanceIds: [], machineIds } };
 }
