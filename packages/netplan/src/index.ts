@@ -147,6 +147,6 @@ export {
   renderResolvConf,
   renderResolverFiles,
 } from "./resolver-files";
-export { assertValidDesiredHost, isIpv4, isIpv4Cidr, isUnicastMac, isValidMtu } from "./validate";
 export type { TextRules } from "./text";
 export { isCleanText, textProblem } from "./text";
+export { assertValidDesiredHost, isIpv4, isIpv4Cidr, isUnicastMac, isValidMtu } from "./validate";
