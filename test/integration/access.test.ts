@@ -279,12 +279,17 @@ describe("a student's scope", () => {
     // The instance's timeline says who: the student's token made the network.
     const timeline = await call(x.token, "GET", `/v1/labs/${labX}/instances/s01/timeline`);
     expect(timeline.status, timeline.text).toBe(200);
-    const made = (timeline.json.items as { type: string; requestId: string | null; data: { name?: string } }[]).find(
-      (e) => e.type === "network.created" && e.data.name === "extra",
-    );
+    const made = (
+      timeline.json.items as { type: string; requestId: string | null; data: { name?: string } }[]
+    ).find((e) => e.type === "network.created" && e.data.name === "extra");
     expect(made?.requestId).toEqual(expect.any(String));
     expect(timeline.json.requests).toContainEqual(
-      expect.objectContaining({ requestId: made?.requestId, token: a.id, role: "student", operationId: "createNetwork" }),
+      expect.objectContaining({
+        requestId: made?.requestId,
+        token: a.id,
+        role: "student",
+        operationId: "createNetwork",
+      }),
     );
   });
 
@@ -339,6 +344,34 @@ describe("instructors", () => {
     expect(
       await countRows(labnet.db, { labs: schema.labs, hosts: schema.hosts, nodes: schema.nodes }),
     ).toEqual(before);
+  });
+});
+
+describe("account quotas on what is built", () => {
+  it("a node past the account's nodes quota is refused whole, made by the instructor on a lab machine", async () => {
+    const account = await call(labnet.adminToken, "GET", `/v1/accounts/${x.account}`);
+    const usage = (account.json.usage as { nodes: number }).nodes;
+    expect(usage).toBeGreaterThan(0);
+    const set = await call(labnet.adminToken, "PATCH", `/v1/accounts/${x.account}`, {
+      quotas: { nodes: usage },
+    });
+    expect(set.status, set.text).toBe(200);
+    const before = await countRows(labnet.db, { nodes: schema.nodes, endpoints: schema.endpoints });
+    const refused = await call(x.token, "POST", "/v1/nodes", {
+      name: "one-more",
+      host: ofA.machine,
+      networkMode: "web",
+    });
+    expect(refused.status, refused.text).toBe(403);
+    expect(refused.json.code).toBe("QUOTA_EXCEEDED");
+    expect(String(refused.json.detail)).toMatch(/at most \d+ nodes/);
+    expect(await countRows(labnet.db, { nodes: schema.nodes, endpoints: schema.endpoints })).toEqual(before);
+    // A removal is never held back by a quota, even one below what is held.
+    await call(labnet.adminToken, "PATCH", `/v1/accounts/${x.account}`, { quotas: { nodes: 0 } });
+    const listed = await call(x.token, "GET", `/v1/nodes?host=${ofA.machine}`);
+    const victim = (listed.json.items as { id: string; name: string }[]).find((n) => n.id !== ofA.node);
+    expect((await call(x.token, "DELETE", `/v1/nodes/${victim?.id}`)).status).toBe(202);
+    await call(labnet.adminToken, "PATCH", `/v1/accounts/${x.account}`, { quotas: { nodes: 5000 } });
   });
 });
 
