@@ -562,3 +562,15 @@ describe("rate limits and CORS", () => {
     }
   });
 });
+
+describe("a student's reset", () => {
+  it("rebuilds their instance although they are at a limit (the old generation no longer counts)", async () => {
+    const reset = await call(a.token, "POST", `/v1/labs/${labX}/instances/s01/reset`);
+    expect(reset.status, reset.text).toBe(202);
+    const lab = await call(a.token, "GET", `/v1/labs/${labX}`);
+    const [instance] = lab.json.instances as { generation: number; problem: string | null }[];
+    expect(instance).toMatchObject({ generation: 2, problem: null });
+    // B may not reset A's.
+    expect((await call(b.token, "POST", `/v1/labs/${labX}/instances/s01/reset`)).status).toBe(404);
+  });
+});

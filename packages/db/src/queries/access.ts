@@ -253,7 +253,8 @@ export interface AccountUsage {
 /** What `accountId` holds now (its students' additions included: they are on its machines). */
 export async function accountUsage(db: Db, accountId: string): Promise<AccountUsage> {
   const rows = await db.execute<{ [K in keyof AccountUsage]: number }>(sql`
-    with owned as (select h.id from hosts h where h.owner_id = ${accountId})
+    -- A machine being removed (a reset's old generation) no longer counts.
+    with owned as (select h.id from hosts h where h.owner_id = ${accountId} and h.state <> 'deleting')
     select
       (select count(*)::int from labs l where l.owner_id = ${accountId}) as labs,
       (select count(*)::int from lab_instances i join labs l on l.id = i.lab_id where l.owner_id = ${accountId}) as instances,
@@ -270,7 +271,9 @@ export async function instanceUsage(
   instanceId: string,
 ): Promise<{ networks: number; nodes: number; ports: number }> {
   const rows = await db.execute<{ networks: number; nodes: number; ports: number }>(sql`
-    with machines as (select h.id from hosts h where h.labels ->> ${LAB_INSTANCE_LABEL} = ${instanceId})
+    with machines as (
+      select h.id from hosts h where h.labels ->> ${LAB_INSTANCE_LABEL} = ${instanceId} and h.state <> 'deleting'
+    )
     select
       -- The predefined networks (bridge, host, none) are every machine's, not the student's doing.
       (select count(*)::int from networks w where w.host_id in (select id from machines) and not w.builtin) as networks,
