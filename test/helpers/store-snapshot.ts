@@ -11,8 +11,18 @@ import type { Redis } from "ioredis";
 /** Per table: `<rows> <md5 of the rows>`. */
 export type TableSnapshot = Record<string, string>;
 
-/** Every base table of the public schema but those in `except`, by name. */
-export async function snapshotTables(db: Database, except: readonly string[] = []): Promise<TableSnapshot> {
+/**
+ * Every base table of the public schema but those in `except`, by name. `volatile` names
+ * columns per table that change without a request changing anything (a token's
+ * `last_used_at`), left out of the digest.
+ */
+export async function snapshotTables(
+  db: Database,
+  {
+    except = [],
+    volatile = {},
+  }: { except?: readonly string[]; volatile?: Record<string, readonly string[]> } = {},
+): Promise<TableSnapshot> {
   const tables = await db.execute<{ name: string }>(sql`
     SELECT table_name AS name FROM information_schema.tables
     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`);
@@ -22,8 +32,11 @@ export async function snapshotTables(db: Database, except: readonly string[] = [
       continue;
     }
     const identifier = sql.raw(`"${name.replaceAll('"', '""')}"`);
+    // One text parameter cast to text[] (a JS array would be spread into a list of parameters).
+    const columns = `{${(volatile[name] ?? []).join(",")}}`;
     const [row] = await db.execute<{ n: number; digest: string }>(sql`
-      SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, E'\n' ORDER BY t::text), '')) AS digest
+      SELECT count(*)::int AS n,
+        md5(coalesce(string_agg((to_jsonb(t) - ${columns}::text[])::text, E'\n' ORDER BY (to_jsonb(t) - ${columns}::text[])::text), '')) AS digest
       FROM ${identifier} t`);
     snapshot[name] = `${row?.n} ${row?.digest}`;
   }
