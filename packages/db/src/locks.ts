@@ -4,8 +4,8 @@
  */
 export enum DatabaseLock {
   OutboxDispatch = 7_301_001,
-  Reconcile = 7_301_002,
-  Sweep = 7_301_003,
+  /** Applying migrations: gateways starting together (and a migrations Job) take turns. */
+  Migrate = 7_301_002,
   /** Per scope (with the scope's hash as second key): picking a subnet from the default pools. */
   SubnetPool = 7_301_004,
   /** The controller's events retention round. */

@@ -112,3 +112,6 @@ export function accessSettingsOf(config: GatewayConfig): {
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   return parseEnv(GatewayConfig, env, "gateway");
 }
+
+/** What `migrate-main.ts` (a deployment's migration step) reads: the database alone. */
+export const MigrateConfig = GatewayConfig.pick({ DATABASE_URL: true });
