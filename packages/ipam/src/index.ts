@@ -25,6 +25,7 @@ export {
   DEFAULT_ADDRESS_POOLS,
   DEFAULT_BRIDGE_GATEWAY,
   DEFAULT_BRIDGE_SUBNET,
+  DEFAULT_LAN_POOLS,
   enumeratePoolSubnets,
   findFreeSubnet,
   parseAddressPools,

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { cidrsOverlap, requireCidr } from "./cidr";
 import type { AddressPool } from "./pools";
 import {
   DEFAULT_ADDRESS_POOLS,
   DEFAULT_BRIDGE_GATEWAY,
   DEFAULT_BRIDGE_SUBNET,
+  DEFAULT_LAN_POOLS,
   enumeratePoolSubnets,
   findFreeSubnet,
   parseAddressPools,
@@ -12,17 +14,42 @@ import {
 describe("DEFAULT_ADDRESS_POOLS", () => {
   const subnets = [...enumeratePoolSubnets(DEFAULT_ADDRESS_POOLS)];
 
-  it("yields Docker's 31 networks in order", () => {
-    expect(subnets).toHaveLength(31);
+  it("yields Docker's 31 networks in order, then 10.128.0.0/9 in /24s", () => {
+    expect(subnets).toHaveLength(31 + 32_768);
     expect(subnets.slice(0, 3)).toEqual(["172.17.0.0/16", "172.18.0.0/16", "172.19.0.0/16"]);
     expect(subnets[14]).toBe("172.31.0.0/16");
     expect(subnets.slice(15, 17)).toEqual(["192.168.0.0/20", "192.168.16.0/20"]);
     expect(subnets[30]).toBe("192.168.240.0/20");
+    expect(subnets.slice(31, 33)).toEqual(["10.128.0.0/24", "10.128.1.0/24"]);
+    expect(subnets.at(-1)).toBe("10.255.255.0/24");
   });
 
   it("starts with the default bridge", () => {
     expect(subnets[0]).toBe(DEFAULT_BRIDGE_SUBNET);
     expect(DEFAULT_BRIDGE_GATEWAY).toBe("172.17.0.1");
+  });
+
+  it("fits a class on one lab host: 30 students with 10 networks each, no pool exhausted", () => {
+    const taken: string[] = [DEFAULT_BRIDGE_SUBNET];
+    for (let i = 0; i < 300; i++) {
+      const subnet = findFreeSubnet(DEFAULT_ADDRESS_POOLS, taken);
+      expect(subnet).toBeDefined();
+      taken.push(subnet ?? "");
+    }
+    // 1 default bridge + 30 of Docker's + 270 /24s: the 270th is 10.128.0.0 + 269 × 256.
+    expect(taken.at(-1)).toBe("10.129.13.0/24");
+  });
+
+  it("never overlaps the LAN pools, or a lab host's LANs would shadow its networks' routes", () => {
+    for (const pool of DEFAULT_ADDRESS_POOLS) {
+      for (const lan of DEFAULT_LAN_POOLS) {
+        expect(
+          cidrsOverlap(requireCidr(pool.base), requireCidr(lan.base)),
+          `${pool.base} / ${lan.base}`,
+        ).toBe(false);
+      }
+    }
+    expect([...enumeratePoolSubnets(DEFAULT_LAN_POOLS)].slice(0, 2)).toEqual(["10.0.0.0/24", "10.0.1.0/24"]);
   });
 });
 

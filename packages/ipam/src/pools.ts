@@ -20,14 +20,23 @@ export const DEFAULT_BRIDGE_SUBNET = "172.17.0.0/16";
 export const DEFAULT_BRIDGE_GATEWAY = "172.17.0.1";
 
 /**
- * Docker's default address pools: 172.17.0.0/16 … 172.31.0.0/16 as one /16 each, then
- * 192.168.0.0/16 in /20s. 31 networks in all, the first of which the default bridge
- * takes; a class runs out quickly, hence {@link parseAddressPools}.
+ * Docker's default address pools (172.17.0.0/16 … 172.31.0.0/16 as one /16 each, then
+ * 192.168.0.0/16 in /20s: 31 networks, the first of which the default bridge takes), then
+ * 10.128.0.0/9 in /24s. Docker's come first so a scope's first networks get Docker's
+ * addresses; the /24s are there because one lab host serving a class on its own networks
+ * needs hundreds (32,768 more), and they stay clear of {@link DEFAULT_LAN_POOLS}.
  */
 export const DEFAULT_ADDRESS_POOLS: readonly AddressPool[] = Object.freeze([
   ...Array.from({ length: 15 }, (_, i) => ({ base: `172.${17 + i}.0.0/16`, size: 16 })),
   { base: "192.168.0.0/16", size: 20 },
+  { base: "10.128.0.0/9", size: 24 },
 ]);
+
+/**
+ * Where LANs (the lab host's networks that machines join) get their subnet: 10.0.0.0/24
+ * first, as the seeds' LAN; 32,768 of them, apart from {@link DEFAULT_ADDRESS_POOLS}.
+ */
+export const DEFAULT_LAN_POOLS: readonly AddressPool[] = Object.freeze([{ base: "10.0.0.0/9", size: 24 }]);
 
 /**
  * Parses pools written like Docker's `--default-address-pool`, several joined by `;`:

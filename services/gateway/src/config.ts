@@ -35,9 +35,9 @@ export const GatewayConfig = z.object({
   REDIS_URL: z.string().url(),
   /** An admin token to accept (stored hashed), so automation can start Labnet with a known token. */
   LABNET_ADMIN_TOKEN: z.string().min(16, "at least 16 characters").optional(),
-  /** Default address pools, `base=172.18.0.0/16,size=16;base=10.10.0.0/16,size=24`; Docker's by default. */
+  /** Default address pools, `base=172.18.0.0/16,size=16;base=10.10.0.0/16,size=24`; Docker's, then 10.128.0.0/9 in /24s, by default. */
   LABNET_ADDRESS_POOLS: addressPools(DEFAULT_ADDRESS_POOLS),
-  /** Pools of the LANs made for machines, in the same form; 10.0.0.0/24 first by default. */
+  /** Pools of the LANs made for machines, in the same form; 10.0.0.0/9 in /24s by default. */
   LABNET_LAN_POOLS: addressPools(DEFAULT_LAN_POOLS),
   /** MTU of networks that do not set one. */
   LABNET_DEFAULT_MTU: z.coerce.number().int().min(576).max(9000).default(1500),

@@ -6,6 +6,7 @@ import {
   type OperationRow,
   schema,
 } from "@labnet/db";
+import { DEFAULT_LAN_POOLS } from "@labnet/ipam";
 import { machineNetnsPrefix } from "@labnet/netplan";
 import { eq, sql } from "drizzle-orm";
 import type { CommandContext } from "../context";
@@ -16,8 +17,8 @@ import { createNode } from "../nodes/create-node";
 import { MACHINE_LABEL } from "../nodes/delete-node";
 import { resolveHost, resolveNetwork } from "../resolve";
 
-/** Where LANs without a subnet get one: 10.0.0.0/24 first, as the seeds' LAN. */
-export const DEFAULT_LAN_POOLS = [{ base: "10.0.0.0/8", size: 24 }] as const;
+/** Where LANs without a subnet get one (the pools live with the other defaults, in ipam). */
+export { DEFAULT_LAN_POOLS };
 
 /** The LAN a machine joins when the request names none. */
 export const DEFAULT_LAN = "lan";
