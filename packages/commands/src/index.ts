@@ -48,7 +48,8 @@ export {
   createNode,
   type NodeNetworkInput,
 } from "./nodes/create-node";
-export { deleteNode } from "./nodes/delete-node";
+export { deleteNode, MACHINE_LABEL } from "./nodes/delete-node";
+export { renameNode } from "./nodes/rename-node";
 export {
   type ConvergeOutcome,
   type OperationProblem,

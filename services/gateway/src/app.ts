@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { auditedDatabase, auditRequests } from "./access/audit";
 import { rateLimitPerToken } from "./access/rate-limit";
+import { createDockerApp, DOCKER_BASE_PATH } from "./docker/app";
 import { createDocsApp } from "./http/docs";
 import { createErrorHandler, handleNotFound } from "./http/error-handler";
 import { registerMetricsRoute } from "./http/metrics-route";
@@ -106,11 +107,15 @@ export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp 
       }),
     );
   }
-  app.use(
-    "/v1/*",
-    authenticate(deps.db, { pg: deps.pg, log: deps.log, ...(deps.quotas ? { quotas: deps.quotas } : {}) }),
-  );
-  app.use("/v1/*", rateLimitPerToken(deps.rateLimits));
+  // One token cache and one rate budget per token for both APIs (the docker facade mounts them too).
+  const auth = authenticate(deps.db, {
+    pg: deps.pg,
+    log: deps.log,
+    ...(deps.quotas ? { quotas: deps.quotas } : {}),
+  });
+  const rateLimit = rateLimitPerToken(deps.rateLimits);
+  app.use("/v1/*", auth);
+  app.use("/v1/*", rateLimit);
   app.use("/v1/*", auditRequests(deps.db, deps.log));
   app.use(
     "/v1/*",
@@ -143,6 +148,8 @@ export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp 
   ]) {
     register(app, deps);
   }
+
+  app.route(DOCKER_BASE_PATH, createDockerApp(deps, { authenticate: auth, rateLimit }));
 
   app.onError(
     createErrorHandler({

@@ -1,5 +1,6 @@
 export { createApp, type GatewayApp, type GatewayEnv } from "./app";
 export { GatewayConfig, loadGatewayConfig } from "./config";
+export { serveDockerUpgrades } from "./docker/upgrade";
 export { indexOperations, type OperationSpec, type ParameterSpec } from "./http/openapi-operations";
 export type { AppDeps } from "./routes/deps";
 export { createGatewayRuntime, type GatewayRuntime, type GatewayRuntimeOptions } from "./runtime";

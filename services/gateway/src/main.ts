@@ -1,8 +1,10 @@
+import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { countAdminTokens, createDb, createToken, generateTokenSecret, migrate } from "@labnet/db";
 import { createLogger } from "@labnet/log";
 
 import { accessSettingsOf, loadGatewayConfig } from "./config";
+import { serveDockerUpgrades } from "./docker/upgrade";
 import { createGatewayRuntime } from "./runtime";
 
 /** The gateway: migrate, make sure an admin can log in, serve the API, dispatch the outbox. */
@@ -37,6 +39,10 @@ async function main(): Promise<void> {
       process.stdout.write(`Labnet API: ${url}/v1\nAPI reference: ${url}/docs\n`);
     },
   );
+
+  // `docker exec` and `docker attach` hijack their connection (HTTP Upgrade).
+  // serve() makes an HTTP/1.1 server unless told otherwise.
+  serveDockerUpgrades(server as Server, runtime.app.fetch);
 
   const stop = async (signal: string) => {
     log.info("stopping", { signal });

@@ -99,15 +99,27 @@ export async function admitOperation(
   for (const ref of refs) {
     await admitRef(db, access, ref, input);
   }
-  if (rule.student && scope.kind === "instance") {
-    const { may } = await studentRulesOf(db, scope.labId);
-    if (!may.includes(rule.student)) {
-      throw new ProblemError({
-        status: 403,
-        code: "FORBIDDEN",
-        detail: `this lab does not let students ${describeAction(rule.student)} (its template's students.may: ${may.join(", ") || "nothing"})`,
-      });
-    }
+  if (rule.student) {
+    await assertStudentMay(db, access, rule.student);
+  }
+}
+
+/**
+ * A student's token may do `action` only where their lab's template allows it (its
+ * `students.may`); other tokens pass. 403 FORBIDDEN naming what the template allows.
+ */
+export async function assertStudentMay(db: Database, access: Access, action: StudentAction): Promise<void> {
+  const { scope } = access;
+  if (scope.kind !== "instance") {
+    return;
+  }
+  const { may } = await studentRulesOf(db, scope.labId);
+  if (!may.includes(action)) {
+    throw new ProblemError({
+      status: 403,
+      code: "FORBIDDEN",
+      detail: `this lab does not let students ${describeAction(action)} (its template's students.may: ${may.join(", ") || "nothing"})`,
+    });
   }
 }
 
