@@ -8,8 +8,10 @@ import {
   cidrsOverlap,
   firstUsable,
   formatCidr,
+  isIpv4Interface,
   lastUsable,
   parseCidr,
+  parseIpv4Interface,
   requireCidr,
   translateAddress,
   withPrefix,
@@ -121,6 +123,27 @@ describe("cidrContainsCidr and cidrsOverlap", () => {
     expect(cidrContainsCidr(cb, ca)).toBe(bHoldsA);
     expect(cidrsOverlap(ca, cb)).toBe(overlap);
     expect(cidrsOverlap(cb, ca)).toBe(overlap);
+  });
+});
+
+describe("parseIpv4Interface", () => {
+  const cases: { given: string; want: { address: string; prefix: number } | undefined }[] = [
+    { given: "172.18.0.1/16", want: { address: "172.18.0.1", prefix: 16 } },
+    { given: "172.18.0.0/16", want: { address: "172.18.0.0", prefix: 16 } },
+    { given: "10.0.0.11/32", want: { address: "10.0.0.11", prefix: 32 } },
+    { given: "0.0.0.0/0", want: { address: "0.0.0.0", prefix: 0 } },
+    { given: "172.18.0.1", want: undefined },
+    { given: "172.18.0.1/33", want: undefined },
+    { given: "172.18.0.1/016", want: undefined },
+    { given: "172.018.0.1/16", want: undefined },
+    { given: "172.18.0.1/16/8", want: undefined },
+    { given: "172.18.0.1/ 16", want: undefined },
+    { given: "172.18.0.1/16\n", want: undefined },
+  ];
+  it.each(cases)("$given", ({ given, want }) => {
+    const got = parseIpv4Interface(given);
+    expect(got && { address: formatIpv4(got.address), prefix: got.prefix }).toEqual(want);
+    expect(isIpv4Interface(given)).toBe(want !== undefined);
   });
 });
 

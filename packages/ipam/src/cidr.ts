@@ -110,6 +110,27 @@ export function isUsable(cidr: Cidr, addr: number): boolean {
 }
 
 /**
+ * Parses interface notation, an address with its network's prefix length (`172.18.0.1/16`,
+ * host bits allowed), as `ip addr` takes it; undefined for anything else.
+ *
+ * @example parseIpv4Interface("172.18.0.1/16") // { address: 2886860801, prefix: 16 }
+ */
+export function parseIpv4Interface(s: string): { address: number; prefix: number } | undefined {
+  const slash = s.indexOf("/");
+  const address = slash === -1 ? undefined : parseIpv4(s.slice(0, slash));
+  const prefixText = slash === -1 ? "" : s.slice(slash + 1);
+  if (address === undefined || !PREFIX_PATTERN.test(prefixText) || Number(prefixText) > 32) {
+    return undefined;
+  }
+  return { address, prefix: Number(prefixText) };
+}
+
+/** True for interface notation (see {@link parseIpv4Interface}); a canonical CIDR is one too. */
+export function isIpv4Interface(s: string): boolean {
+  return parseIpv4Interface(s) !== undefined;
+}
+
+/**
  * An address in interface notation, as `ip addr add` and `docker inspect` show it.
  *
  * @example withPrefix("172.18.0.2", 16) // "172.18.0.2/16"

@@ -8,10 +8,12 @@ export {
   cidrsOverlap,
   firstUsable,
   formatCidr,
+  isIpv4Interface,
   isUsable,
   lastUsable,
   maskOf,
   parseCidr,
+  parseIpv4Interface,
   requireCidr,
   translateAddress,
   withPrefix,
@@ -19,7 +21,7 @@ export {
 export type { IpamConfig, IpamConfigInput, IpamFieldError, ResolveIpamConfigResult } from "./ipam-config";
 export { dynamicRange, resolveIpamConfig, validateStaticAddress } from "./ipam-config";
 export { formatIpv4, isIpv4, isIpv4Number, MAX_IPV4, parseIpv4, requireIpv4 } from "./ipv4";
-export { isMac, macFromIpv4, normalizeMac } from "./mac";
+export { isMac, isUnicastMac, macFromIpv4, normalizeMac } from "./mac";
 export type { AddressPool, ParseAddressPoolsResult } from "./pools";
 export {
   DEFAULT_ADDRESS_POOLS,

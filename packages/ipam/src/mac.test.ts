@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isMac, macFromIpv4, normalizeMac } from "./mac";
+import { isMac, isUnicastMac, macFromIpv4, normalizeMac } from "./mac";
 
 describe("macFromIpv4", () => {
   const cases: { given: string; want: string }[] = [
@@ -34,5 +34,19 @@ describe("normalizeMac and isMac", () => {
   it.each(cases)("$given", ({ given, want }) => {
     expect(normalizeMac(given)).toBe(want);
     expect(isMac(given)).toBe(want !== undefined);
+  });
+});
+
+describe("isUnicastMac", () => {
+  it.each([
+    { given: "02:42:ac:12:00:02", want: true },
+    { given: "00:00:00:00:00:00", want: true },
+    { given: "01:00:5e:00:00:01", want: false },
+    { given: "ff:ff:ff:ff:ff:ff", want: false },
+    { given: "02:42:AC:12:00:02", want: false },
+    { given: "02-42-ac-12-00-02", want: false },
+    { given: "02:42:ac:12:00", want: false },
+  ])("$given", ({ given, want }) => {
+    expect(isUnicastMac(given)).toBe(want);
   });
 });

@@ -29,6 +29,14 @@ export function normalizeMac(s: string): string | undefined {
 }
 
 /**
+ * True for a unicast MAC in the form Labnet writes (lower-case, colons): what may be put on
+ * an interface or into a neighbour or fdb entry.
+ */
+export function isUnicastMac(s: string): boolean {
+  return normalizeMac(s) === s && (Number.parseInt(s.slice(0, 2), 16) & 1) === 0;
+}
+
+/**
  * True when `s` is a MAC that {@link normalizeMac} accepts. Syntax only: a multicast
  * MAC (low bit of the first byte set) passes here, though the kernel refuses it on an
  * interface.

@@ -6,6 +6,7 @@
  * again after a half-applied one, converges; a converged host yields no `ip` lines.
  * Labnet owns only names it generates (names.ts); nothing else is ever deleted.
  */
+import { macFromIpv4 } from "@labnet/ipam";
 import type { DesiredBridge, DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
 import { renderIptablesRestore } from "./iptables";
 import { minimalRestore } from "./iptables-applied";
@@ -342,11 +343,7 @@ export function isIpNoop(plan: HostPlan): boolean {
  */
 function bridgeMac(bridge: DesiredBridge): string | undefined {
   const gateway = bridge.gateways[0]?.split("/")[0];
-  if (gateway === undefined) {
-    return undefined;
-  }
-  const octets = gateway.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0"));
-  return ["02", "42", ...octets].join(":");
+  return gateway === undefined ? undefined : macFromIpv4(gateway);
 }
 
 function planBridge(bridge: DesiredBridge, existing: ObservedLink | undefined): string[] {

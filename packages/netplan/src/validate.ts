@@ -3,6 +3,7 @@
  * `iptables-restore` split their input on whitespace and newlines, so every value that
  * is interpolated into a line must match a narrow pattern, not merely "look right".
  */
+import { isIpv4, isIpv4Interface, isUnicastMac } from "@labnet/ipam";
 import type { DesiredHost } from "./desired";
 import { isMacvlanMode } from "./macvlan";
 import {
@@ -16,37 +17,11 @@ import {
 } from "./names";
 import { assertValidOverlay } from "./overlay";
 
-const IPV4_PATTERN =
-  /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
-const MAC_PATTERN = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const MTU_MIN = 68;
 const MTU_MAX = 65535;
 
-/** True for a dotted-quad IPv4 address without leading zeros. */
-export function isIpv4(value: string): boolean {
-  return IPV4_PATTERN.test(value);
-}
-
-/** True for `a.b.c.d/p` with 0 <= p <= 32 (host bits may be set, as in a gateway address). */
-export function isIpv4Cidr(value: string): boolean {
-  const [address, prefix, ...rest] = value.split("/");
-  return (
-    rest.length === 0 &&
-    address !== undefined &&
-    prefix !== undefined &&
-    isIpv4(address) &&
-    /^(3[0-2]|[12]?[0-9])$/.test(prefix)
-  );
-}
-
-/** True for a lowercase colon-separated unicast MAC (Labnet renders MACs lowercase). */
-export function isUnicastMac(value: string): boolean {
-  if (!MAC_PATTERN.test(value)) {
-    return false;
-  }
-  const firstOctet = Number.parseInt(value.slice(0, 2), 16);
-  return (firstOctet & 1) === 0;
-}
+// Address and MAC syntax have one home, @labnet/ipam; netplan's modules take them from here.
+export { isIpv4, isIpv4Interface as isIpv4Cidr, isUnicastMac };
 
 /** True for an MTU the kernel accepts on Ethernet-like links. */
 export function isValidMtu(value: number): boolean {
@@ -73,12 +48,12 @@ export function assertValidDesiredHost(desired: DesiredHost, netnsPrefix: string
     }
     bridges.add(bridge.bridge);
     for (const gateway of bridge.gateways) {
-      if (!isIpv4Cidr(gateway)) {
+      if (!isIpv4Interface(gateway)) {
         fail(`${where} gateway`, gateway);
       }
     }
     for (const subnet of bridge.subnets) {
-      if (!isIpv4Cidr(subnet)) {
+      if (!isIpv4Interface(subnet)) {
         fail(`${where} subnet`, subnet);
       }
     }
@@ -115,7 +90,7 @@ export function assertValidDesiredHost(desired: DesiredHost, netnsPrefix: string
       if (!bridges.has(endpoint.bridge)) {
         fail(`${at} bridge (not a desired bridge)`, endpoint.bridge);
       }
-      if (!isIpv4Cidr(endpoint.address)) {
+      if (!isIpv4Interface(endpoint.address)) {
         fail(`${at} address`, endpoint.address);
       }
       if (!isUnicastMac(endpoint.mac)) {
@@ -142,7 +117,7 @@ export function assertValidDesiredHost(desired: DesiredHost, netnsPrefix: string
       if (!isMacvlanMode(endpoint.mode)) {
         fail(`${at} mode`, endpoint.mode);
       }
-      if (!isIpv4Cidr(endpoint.address)) {
+      if (!isIpv4Interface(endpoint.address)) {
         fail(`${at} address`, endpoint.address);
       }
       if (!isUnicastMac(endpoint.mac)) {

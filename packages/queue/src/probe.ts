@@ -1,3 +1,4 @@
+import { isIpv4 } from "@labnet/ipam";
 import type { Probe as LabsProbe, ProbeResult as LabsProbeResult } from "@labnet/labs";
 import { isValidNetnsName } from "@labnet/netplan";
 import { z } from "zod";
@@ -9,9 +10,6 @@ export const MAX_PROBE_TIMEOUT_MS = 10_000;
 /** And at least this long (ping and nc take whole seconds; less would only ever fail). */
 export const MIN_PROBE_TIMEOUT_MS = 100;
 
-/** A dotted-quad IPv4 address, no leading zeros (`010.0.0.1` would be read as octal by some tools). */
-const IPV4_PATTERN =
-  /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 /**
  * A DNS name: labels of letters, digits, `_` (Docker's node names have them: `web_container.app`)
  * and inner `-`, joined by single dots. Never starts with `-`, so never read as an option.
@@ -29,15 +27,15 @@ const NUMERIC_LAST_LABEL = /(^|\.)[0-9]+$/;
  * A name whose last label is all digits (`010.0.0.1`, `1.2.3`) is neither.
  */
 export function isProbeTarget(value: string): boolean {
-  if (IPV4_PATTERN.test(value)) {
+  if (isIpv4(value)) {
     return true;
   }
   return value.length <= HOSTNAME_MAX && HOSTNAME_PATTERN.test(value) && !NUMERIC_LAST_LABEL.test(value);
 }
 
-/** True for a dotted-quad IPv4 address. */
+/** True for a dotted-quad IPv4 address, no leading zeros (`010.0.0.1` would be read as octal by some tools). */
 export function isIpv4Address(value: string): boolean {
-  return IPV4_PATTERN.test(value);
+  return isIpv4(value);
 }
 
 const NetnsName = z.string().refine(isValidNetnsName, { message: "not a valid netns name" });

@@ -1,10 +1,10 @@
 import { hostname } from "node:os";
 import path from "node:path";
+import { isIpv4 } from "@labnet/ipam";
 import { z } from "zod";
 import { REPO_ROOT } from "./paths";
 
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 const optionalString = z
   .string()
@@ -35,7 +35,7 @@ export const DevstackEnv = z
         .optional(),
     ),
     /** Address the gateway listens on (default 127.0.0.1: the API is local until you choose otherwise). */
-    LABNET_LISTEN_HOST: z.string().trim().regex(IPV4, "must be an IPv4 address").default("127.0.0.1"),
+    LABNET_LISTEN_HOST: z.string().trim().refine(isIpv4, "must be an IPv4 address").default("127.0.0.1"),
     /** Gateway port (default 8080). */
     LABNET_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
     /**
@@ -61,7 +61,7 @@ export const DevstackEnv = z
       .default("ln-"),
     /** Underlay address for overlay networks (default 198.18.0.1 in netns mode; detected by the executor in root mode). */
     LABNET_UNDERLAY_ADDRESS: optionalString.pipe(
-      z.string().regex(IPV4, "must be an IPv4 address").optional(),
+      z.string().refine(isIpv4, "must be an IPv4 address").optional(),
     ),
     /** `1` skips the Debian package check (for machines managed otherwise). */
     LABNET_SKIP_APT: z.enum(["0", "1", "true", "false"]).default("0"),

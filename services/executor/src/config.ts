@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { parseEnv } from "@labnet/config";
+import { isIpv4 } from "@labnet/ipam";
 import { z } from "zod";
 
 const NETNS_PREFIX = /^[a-zA-Z0-9_.-]{1,47}-$/;
@@ -19,7 +20,9 @@ export const ExecutorConfig = z.object({
     .regex(NETNS_PREFIX, "letters, digits, _ . - and ending in -")
     .default("ln-"),
   /** Address other hosts reach this one at (overlay underlay); optional for single-host labs. */
-  LABNET_UNDERLAY_ADDRESS: z.union([z.ipv4(), z.literal("")]).default(""),
+  LABNET_UNDERLAY_ADDRESS: z
+    .union([z.string().refine(isIpv4, "must be an IPv4 address"), z.literal("")])
+    .default(""),
   /** How often the host's liveness is recorded. */
   LABNET_HEARTBEAT_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
   /** How often kernel state is compared with Postgres and repaired (drift, orphans). */
