@@ -3,6 +3,7 @@ import { createLabnetClient, type LabnetClient } from "@labnet/api";
 import { createDb, createToken, type Database } from "@labnet/db";
 import {
   createGatewayRuntime,
+  createResponseValidator,
   type EventStreamLimits,
   type GatewayApp,
   type GatewayRuntimeOptions,
@@ -75,6 +76,7 @@ export async function startTestLabnet(options: StartTestLabnetOptions = {}): Pro
     ...(options.access ? { access: options.access } : {}),
   });
   const { app } = runtime;
+  const mismatches = validateResponses(app);
   const fetch = (request: Request) => app.fetch(request);
   const executors: TestProcess[] = [];
   return {
@@ -126,6 +128,33 @@ export async function startTestLabnet(options: StartTestLabnetOptions = {}): Pro
       await runtime.stop();
       await close();
       await database.drop();
+      // Also those a caller caught: a file whose answers broke the contract fails.
+      if (mismatches.length > 0) {
+        throw new Error(`answers that do not match openapi/labnet.yaml:\n${mismatches.join("\n")}`);
+      }
     },
   };
+}
+
+const responseValidator = createResponseValidator();
+
+/**
+ * Checks every answer of `app.fetch` (however a test calls it: the typed clients, `request`,
+ * `app.fetch` itself, a CLI served over it) against the OpenAPI document, and throws on the
+ * first that does not conform, so the contract cannot drift from the code unnoticed. Returns
+ * the list of mismatches seen.
+ */
+function validateResponses(app: GatewayApp): string[] {
+  const seen: string[] = [];
+  const inner = app.fetch;
+  app.fetch = async (request, ...rest) => {
+    const response = await inner(request, ...rest);
+    const mismatches = await responseValidator(request, response);
+    if (mismatches.length > 0) {
+      seen.push(...mismatches);
+      throw new Error(`the answer does not match openapi/labnet.yaml: ${mismatches.join("; ")}`);
+    }
+    return response;
+  };
+  return seen;
 }

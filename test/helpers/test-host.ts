@@ -6,7 +6,7 @@ import { createTestDatabase } from "./database";
 /** What a host without an executor reports: the bridge model's link types and drivers. */
 export const TEST_HOST_CAPABILITIES = {
   linkTypes: ["bridge", "veth"],
-  drivers: ["bridge", "host", "none"],
+  drivers: ["bridge"],
   iptables: true,
 };
 

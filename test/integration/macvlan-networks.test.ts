@@ -15,7 +15,7 @@ import { registerTestHost, TEST_HOST_CAPABILITIES } from "../helpers/test-host";
 const MACVLAN_HOST = {
   ...TEST_HOST_CAPABILITIES,
   linkTypes: ["bridge", "veth", "macvlan"],
-  drivers: ["bridge", "host", "none", "macvlan"],
+  drivers: ["bridge", "macvlan"],
   interfaces: ["eth0", "eth1"],
 };
 

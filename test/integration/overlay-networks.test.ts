@@ -17,7 +17,7 @@ import { registerTestHost, TEST_HOST_CAPABILITIES } from "../helpers/test-host";
 const VXLAN_HOST = {
   ...TEST_HOST_CAPABILITIES,
   linkTypes: ["bridge", "veth", "macvlan", "vxlan"],
-  drivers: ["bridge", "host", "none", "macvlan", "overlay"],
+  drivers: ["bridge", "macvlan", "overlay"],
   interfaces: ["eth0"],
 };
 const VXLANID = "com.docker.network.driver.overlay.vxlanid_list";

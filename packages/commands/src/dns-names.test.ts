@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dnsNameProblem } from "./dns-names";
+import { defaultHostname, dnsNameProblem } from "./dns-names";
 
 describe("dnsNameProblem", () => {
   const cases: { given: string; want: string | undefined }[] = [
@@ -31,5 +31,25 @@ describe("dnsNameProblem", () => {
   ];
   it.each(cases)("$given", ({ given, want }) => {
     expect(dnsNameProblem(given)).toBe(want);
+  });
+});
+
+describe("defaultHostname", () => {
+  const id = "nod_3b4bxpycy324vutl";
+  const cases = [
+    { given: "centos1", want: "centos1" },
+    { given: "web.internal", want: "web.internal" },
+    { given: "web_container", want: "web-container" },
+    { given: "_web__db_", want: "web--db" },
+    { given: "a.-b-.c_", want: "a.b.c" },
+    { given: "web..db", want: "web.db" },
+    { given: "web.1", want: "nod-3b4bxpycy324vutl" },
+    { given: "__", want: "nod-3b4bxpycy324vutl" },
+    { given: "123", want: "nod-3b4bxpycy324vutl" },
+  ];
+  it.each(cases)("$given → $want, a valid hostname", ({ given, want }) => {
+    const hostname = defaultHostname({ name: given, id });
+    expect(hostname).toBe(want);
+    expect(dnsNameProblem(hostname)).toBeUndefined();
   });
 });

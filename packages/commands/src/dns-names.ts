@@ -41,3 +41,25 @@ export function dnsNameProblem(name: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The hostname of a node that names none (what its hosts file and inspect show): its name when
+ * that is a valid hostname; otherwise the name made one (`web_container` → `web-container`:
+ * other characters become `-`, hyphens at a label's ends and empty labels go); and when
+ * nothing valid is left (`web.1`), its id as a hostname (`nod-3b4bxpycy324vutl`), as Docker
+ * names every container's host after its id. Never a name the `hostname` field would refuse.
+ *
+ * @example defaultHostname({ name: "web_container", id: "nod_3b4bxpycy324vutl" }) // "web-container"
+ */
+export function defaultHostname(node: { name: string; id: string }): string {
+  if (dnsNameProblem(node.name) === undefined) {
+    return node.name;
+  }
+  const derived = node.name
+    .replace(/[^a-zA-Z0-9.-]/g, "-")
+    .split(".")
+    .map((label) => label.replace(/^-+|-+$/g, "").slice(0, 63))
+    .filter((label) => label !== "")
+    .join(".");
+  return dnsNameProblem(derived) === undefined ? derived : node.id.replaceAll("_", "-").toLowerCase();
+}

@@ -1,5 +1,5 @@
 export type { CommandContext } from "./context";
-export { dnsNameProblem } from "./dns-names";
+export { defaultHostname, dnsNameProblem } from "./dns-names";
 export { type ConnectNodeInput, connectNode } from "./endpoints/connect-node";
 export { type DisconnectNodeInput, disconnectNode } from "./endpoints/disconnect-node";
 export { DomainError, type DomainErrorCode, type FieldError, invalidField, notFound } from "./errors";

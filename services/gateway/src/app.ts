@@ -6,9 +6,9 @@ import { auditedDatabase, auditRequests } from "./access/audit";
 import { rateLimitPerToken } from "./access/rate-limit";
 import { createDockerApp, DOCKER_BASE_PATH } from "./docker/app";
 import { createDocsApp } from "./http/docs";
-import { createErrorHandler, handleNotFound } from "./http/error-handler";
+import { createErrorHandler, createNotFoundHandler } from "./http/error-handler";
 import { registerMetricsRoute } from "./http/metrics-route";
-import { getOperationSpec, listOperationIds } from "./http/openapi-router";
+import { allowedMethods, getOperationSpec, listOperationIds } from "./http/openapi-router";
 import { ProblemError } from "./http/problem";
 import { type RequestIdVariables, readRequestId, requestIdMiddleware } from "./http/request-id";
 import { observeRequests, type RequestLogVariables } from "./http/request-log";
@@ -162,7 +162,7 @@ export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp 
         }),
     }),
   );
-  app.notFound(handleNotFound);
+  app.notFound(createNotFoundHandler(allowedMethods));
   assertEveryOperationRouted(app);
   return app;
 }

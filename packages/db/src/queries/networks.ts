@@ -37,7 +37,8 @@ export async function findNetworks(db: Db, ref: string, hostId?: string): Promis
 }
 
 export interface NetworkFilters {
-  name?: string;
+  /** Networks whose name contains this (Docker's `name` filter). */
+  nameContains?: string;
   hostId?: string;
   /** What a token reaches (visibleNetwork). */
   visible?: SQL | undefined;
@@ -48,8 +49,8 @@ export interface NetworkFilters {
 
 export async function listNetworks(db: Db, filters: NetworkFilters = {}): Promise<NetworkRow[]> {
   const where: SQL[] = [];
-  if (filters.name) {
-    where.push(eq(networks.name, filters.name));
+  if (filters.nameContains) {
+    where.push(nameContains(networks.name, filters.nameContains));
   }
   if (filters.hostId) {
     // Overlay networks of the machine's LAN are listed for every machine on it.
@@ -71,6 +72,11 @@ export async function listNetworks(db: Db, filters: NetworkFilters = {}): Promis
     .from(networks)
     .where(where.length > 0 ? and(...where) : undefined)
     .orderBy(networks.createdAt);
+}
+
+/** The name holds `part` as it is (no pattern: `_` and `%` are themselves), as Docker's `name` filter. */
+export function nameContains(column: typeof networks.name | typeof nodes.name, part: string): SQL {
+  return sql`strpos(${column}, ${part}) > 0`;
 }
 
 /** `key` matches any value, `key=value` that value. */

@@ -2,7 +2,7 @@ import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { PendingQuery, Row } from "postgres";
 import { endpoints, networks, nodes, type OperationState, type PortProtocol } from "../schema";
 import type { Db } from "../tx";
-import { labelFilter } from "./networks";
+import { labelFilter, nameContains } from "./networks";
 import { clientOf, type SqlClient } from "./prepared";
 
 export type NodeRow = typeof nodes.$inferSelect;
@@ -18,7 +18,8 @@ export async function findNodes(db: Db, ref: string, hostId?: string): Promise<N
 }
 
 export interface NodeFilters {
-  name?: string;
+  /** Nodes whose name contains this (Docker's `name` filter). */
+  nameContains?: string;
   hostId?: string;
   /** Only nodes on these machines (what a token reaches). */
   hostIds?: readonly string[];
@@ -38,8 +39,8 @@ export async function listNodes(db: Db, filters: NodeFilters = {}): Promise<Node
 
 function nodeFilterConditions(db: Db, filters: NodeFilters): SQL[] {
   const where: SQL[] = [];
-  if (filters.name) {
-    where.push(eq(nodes.name, filters.name));
+  if (filters.nameContains) {
+    where.push(nameContains(nodes.name, filters.nameContains));
   }
   if (filters.hostId) {
     where.push(eq(nodes.hostId, filters.hostId));
@@ -234,8 +235,8 @@ export async function listNodeDetails(db: Db, filters: NodeFilters = {}): Promis
   return selectNodeDetails(db, (pg) => {
     // Each combination of filters is its own statement text, prepared once per connection.
     let where = pg`TRUE`;
-    if (filters.name) {
-      where = pg`${where} AND n.name = ${filters.name}`;
+    if (filters.nameContains) {
+      where = pg`${where} AND strpos(n.name, ${filters.nameContains}) > 0`;
     }
     if (filters.hostId) {
       where = pg`${where} AND n.host_id = ${filters.hostId}`;

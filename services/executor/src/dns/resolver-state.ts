@@ -1,3 +1,4 @@
+import { defaultHostname } from "@labnet/commands";
 import type { HostSnapshot } from "@labnet/db";
 import type { ResolverHost, ResolverNetwork, ResolverNode } from "@labnet/netplan";
 import { groupBy, type LiveState, liveStateOf } from "../desired-state";
@@ -29,7 +30,7 @@ export function resolverStateOf(
     nodeId: row.id,
     name: row.name,
     netns: row.netns ?? undefined,
-    hostname: row.hostname ?? undefined,
+    hostname: row.hostname ?? defaultHostname(row),
     dns: row.dns,
     extraHosts: row.extraHosts,
     endpoints: (byNode.get(row.id) ?? []).map((e) => ({

@@ -48,7 +48,7 @@ describe("detectCapabilities", () => {
     const runner = kernelLike({ iptables: true });
     expect(await detectCapabilities(runner, { netnsPrefix: "lt4f2ah1-" })).toEqual({
       linkTypes: ["bridge", "veth", "macvlan", "vxlan"],
-      drivers: ["bridge", "host", "none", "macvlan", "overlay"],
+      drivers: ["bridge", "macvlan", "overlay"],
       iptables: true,
       // What a macvlan network may use as its parent: not lo, not Labnet's links.
       interfaces: ["eth0", "uplink0"],

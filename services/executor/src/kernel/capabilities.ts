@@ -24,7 +24,11 @@ export type LinkType = (typeof PROBED_LINK_TYPES)[number];
 export interface Capabilities {
   /** Link types the kernel created in the probe. */
   linkTypes: LinkType[];
-  /** Network drivers Labnet can offer: bridge, host, none always; macvlan, overlay when supported. */
+  /**
+   * Network drivers Labnet can create networks of here (what `POST /v1/networks` takes as
+   * `driver`): bridge always; macvlan, overlay when the kernel has their link types. `host` and
+   * `none` are network modes of nodes, not drivers one creates.
+   */
   drivers: string[];
   /** Whether `iptables-restore` works (nat MASQUERADE and conntrack). */
   iptables: boolean;
@@ -174,7 +178,7 @@ async function probeIptables(runner: Runner, netns: string): Promise<boolean> {
 }
 
 function driversFor(linkTypes: readonly LinkType[]): string[] {
-  const drivers = ["bridge", "host", "none"];
+  const drivers = ["bridge"];
   if (linkTypes.includes("macvlan")) {
     drivers.push("macvlan");
   }

@@ -85,6 +85,31 @@ export function createErrorHandler(options: ErrorHandlerOptions = {}): ErrorHand
   };
 }
 
-/** `app.notFound`: 404 `NOT_FOUND` as a problem, like every other error. */
-export const handleNotFound: NotFoundHandler = (c) =>
-  problemResponse(c, { code: "NOT_FOUND", detail: `No route for ${c.req.method} ${c.req.path}.` });
+/**
+ * `app.notFound`: a path the contract has for other methods answers 405 `METHOD_NOT_ALLOWED`
+ * with `Allow` (`OPTIONS` there: 204 with `Allow`); any other 404 `NOT_FOUND`, as problems
+ * like every other error.
+ */
+export function createNotFoundHandler(allowedMethods: (path: string) => string[]): NotFoundHandler {
+  return (c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length === 0) {
+      return problemResponse(c, { code: "NOT_FOUND", detail: `No route for ${c.req.method} ${c.req.path}.` });
+    }
+    const allow = [...allowed, "OPTIONS"].sort().join(", ");
+    if (c.req.method === "OPTIONS") {
+      return c.body(null, 204, { allow });
+    }
+    return problemResponse(
+      c,
+      {
+        code: "METHOD_NOT_ALLOWED",
+        detail: `${c.req.path} does not take ${c.req.method}; it takes ${allowed.join(", ")}.`,
+      },
+      { allow },
+    );
+  };
+}
+
+/** 404 `NOT_FOUND` for every unrouted request (an app with no contract behind its routes). */
+export const handleNotFound: NotFoundHandler = createNotFoundHandler(() => []);

@@ -25,6 +25,21 @@ export interface RequestBodySpec {
   schemaPointer: string;
 }
 
+/** One header a response declares. */
+export interface ResponseHeaderSpec {
+  name: string;
+  required: boolean;
+  /** JSON pointer to the header's schema inside the document, when it has one. */
+  schemaPointer: string | undefined;
+}
+
+/** One response an operation declares, under its status key (`200`, `4XX`, `default`). */
+export interface ResponseSpec {
+  headers: ResponseHeaderSpec[];
+  /** Media type → JSON pointer to its schema (undefined: any content of that type). Empty: no body. */
+  content: Map<string, string | undefined>;
+}
+
 /** One operation of the document, as the router needs it. */
 export interface OperationSpec {
   operationId: string;
@@ -37,6 +52,8 @@ export interface OperationSpec {
   secured: boolean;
   parameters: ParameterSpec[];
   requestBody: RequestBodySpec | undefined;
+  /** The declared responses by status key (`200`, `4XX`, `default`). */
+  responses: Map<string, ResponseSpec>;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -122,9 +139,69 @@ function readRequestBody(document: unknown, body: unknown, pointer: string): Req
   };
 }
 
+function readResponses(document: unknown, responses: unknown, pointer: string): Map<string, ResponseSpec> {
+  const result = new Map<string, ResponseSpec>();
+  if (!isObject(responses)) {
+    return result;
+  }
+  for (const [status, raw] of Object.entries(responses)) {
+    const { value, pointer: at } = resolve(document, raw, `${pointer}/${escapePointer(status)}`);
+    const headers = isObject(value.headers)
+      ? Object.entries(value.headers).map(([name, rawHeader]) => {
+          const { value: header, pointer: headerAt } = resolve(
+            document,
+            rawHeader,
+            `${at}/headers/${escapePointer(name)}`,
+          );
+          return {
+            name,
+            required: header.required === true,
+            schemaPointer: isObject(header.schema) ? `${headerAt}/schema` : undefined,
+          };
+        })
+      : [];
+    const content = new Map<string, string | undefined>();
+    if (isObject(value.content)) {
+      for (const [mediaType, media] of Object.entries(value.content)) {
+        const schema = isObject(media) ? media.schema : undefined;
+        content.set(
+          mediaType,
+          isObject(schema) ? `${at}/content/${escapePointer(mediaType)}/schema` : undefined,
+        );
+      }
+    }
+    result.set(status, { headers, content });
+  }
+  return result;
+}
+
 /** `/v1/networks/{networkId}` → `/v1/networks/:networkId`. */
 export function toHonoPath(path: string): string {
   return path.replace(/\{([^}/]+)\}/g, ":$1");
+}
+
+/**
+ * The operations whose path template matches a concrete path, the most specific first
+ * (`/v1/networks/prune` before `/v1/networks/{networkId}`): what the router would consider
+ * for any method, so a method none of them has answers 405 with their methods as `Allow`.
+ *
+ * @example createPathMatcher(index.values())("/v1/networks/net_1").map((s) => s.method) // ["get", "patch", "delete"]
+ */
+export function createPathMatcher(operations: Iterable<OperationSpec>): (path: string) => OperationSpec[] {
+  const routes = [...operations]
+    .map((spec) => {
+      const segments = spec.path.split("/");
+      const source = segments
+        .map((s) => (/^\{[^}]+\}$/.test(s) ? "[^/]+" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+        .join("/");
+      return {
+        spec,
+        pattern: new RegExp(`^${source}/?$`),
+        literals: segments.filter((s) => !s.startsWith("{")).length,
+      };
+    })
+    .sort((a, b) => b.literals - a.literals);
+  return (path) => routes.filter((r) => r.pattern.test(path)).map((r) => r.spec);
 }
 
 /** Path-level parameters apply to every operation unless it redeclares the same name and location. */
@@ -174,6 +251,7 @@ export function indexOperations(document: OpenApiDocument): Map<string, Operatio
           readParameters(document, operation.parameters, `${at}/parameters`),
         ),
         requestBody: readRequestBody(document, operation.requestBody, `${at}/requestBody`),
+        responses: readResponses(document, operation.responses, `${at}/responses`),
       });
     }
   }

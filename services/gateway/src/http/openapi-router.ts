@@ -1,7 +1,7 @@
 import { type OperationId, openapiDocument, type operations } from "@labnet/api";
 import type { Context, Env, Hono } from "hono";
 import type { Schema } from "hono/types";
-import { indexOperations, type OperationSpec } from "./openapi-operations";
+import { createPathMatcher, indexOperations, type OperationSpec } from "./openapi-operations";
 import { ProblemError, problemResponse } from "./problem";
 import { createRequestValidator } from "./validate-request";
 
@@ -35,6 +35,22 @@ export type OperationHandler<E extends Env, Id extends OperationId> = (
 ) => Response | Promise<Response>;
 
 const operationIndex = indexOperations(openapiDocument);
+
+const matchPath = createPathMatcher(operationIndex.values());
+
+/**
+ * The methods the contract has for a concrete path (`HEAD` with `GET`), for `Allow`; empty
+ * when no operation has the path.
+ *
+ * @example allowedMethods("/v1/networks/my-net") // ["DELETE", "GET", "HEAD", "PATCH"]
+ */
+export function allowedMethods(path: string): string[] {
+  const methods = new Set(matchPath(path).map((s) => s.method.toUpperCase()));
+  if (methods.has("GET")) {
+    methods.add("HEAD");
+  }
+  return [...methods].sort();
+}
 
 /** Every operationId of the contract, so the app can assert that each one has a route. */
 export function listOperationIds(): OperationId[] {

@@ -28,6 +28,7 @@ export const PROBLEM_CODES: Readonly<Record<ProblemCode, { status: ProblemStatus
   FORBIDDEN: { status: 403, title: "Forbidden" },
   QUOTA_EXCEEDED: { status: 403, title: "Quota exceeded" },
   NOT_FOUND: { status: 404, title: "Not found" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
   CONFLICT: { status: 409, title: "Conflict" },
   NAME_CONFLICT: { status: 409, title: "Name conflict" },
   SUBNET_OVERLAP: { status: 409, title: "Subnet overlap" },
@@ -120,6 +121,19 @@ export function notFound(detail: string): ProblemError {
   return new ProblemError({ code: "NOT_FOUND", detail });
 }
 
+/**
+ * The request's path as a URI reference (the contract's `instance`): as sent, with every
+ * character RFC 3986 does not allow in a path percent-encoded (Hono's `c.req.path` is decoded,
+ * so `/v1/nodes/a%20b` would read `/v1/nodes/a b`).
+ */
+function instancePath(c: Context): string {
+  return new URL(c.req.url).pathname.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (ch) =>
+    [...new TextEncoder().encode(ch)]
+      .map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`)
+      .join(""),
+  );
+}
+
 /** The problem document for `error` as answered to the request in `c`. */
 export function toProblem(c: Context, error: ProblemError): Problem {
   return {
@@ -127,7 +141,7 @@ export function toProblem(c: Context, error: ProblemError): Problem {
     title: error.title,
     status: error.status,
     detail: error.detail,
-    instance: c.req.path,
+    instance: instancePath(c),
     code: error.code,
     requestId: readRequestId(c),
     ...(error.errors && error.errors.length > 0 ? { errors: error.errors } : {}),

@@ -62,6 +62,20 @@ function refTo(pointer: string): { $ref: string } {
   return { $ref: `${DOCUMENT_ID}#${pointer}` };
 }
 
+/**
+ * Compiles the schema at `pointer` inside `document` with the Ajv instances requests are
+ * validated with (`coerce`: the parameters' one, which reads strings as their declared types),
+ * so other checks against the document (responses, in tests) judge by the same rules.
+ */
+export function compileDocumentSchema(
+  pointer: string,
+  options: { coerce: boolean },
+  document: OpenApiDocument = openapiDocument,
+): ValidateFunction {
+  const compilers = getCompilers(document);
+  return (options.coerce ? compilers.parameters : compilers.body).compile(refTo(pointer));
+}
+
 /** One object schema over all parameters of one location, so Ajv reports them together. */
 function compileParameters(ajv: Ajv2020, parameters: ParameterSpec[]): ValidateFunction | undefined {
   if (parameters.length === 0) {

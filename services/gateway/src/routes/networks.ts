@@ -17,7 +17,7 @@ import { networkView, networkViews } from "../views/network-view";
 import { operationRef } from "../views/operation-view";
 import type { AppDeps } from "./deps";
 import { loadNodeView } from "./nodes";
-import { respondToOperation } from "./respond";
+import { loadOperation, respondToOperation } from "./respond";
 
 export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   const { db, waiter } = deps;
@@ -46,7 +46,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
     const hostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
     const rows = await listNetworks(db, {
       visible: visibleNetwork(c.get("access").scope),
-      ...(name ? { name } : {}),
+      ...(name ? { nameContains: name } : {}),
       ...(hostId ? { hostId } : {}),
       ...(driver ? { driver } : {}),
       ...(label ? { labels: Array.isArray(label) ? label : [label] } : {}),
@@ -69,12 +69,12 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "deleteNetwork", async (c, input) => {
-    const { network, operation } = await deleteNetwork({
+    const { operation } = await deleteNetwork({
       ctx: deps.commands,
       ref: input.params.networkId,
       force: input.query?.force === true,
     });
-    return respondToOperation(c, deps, { operation, doneStatus: 204, load: loadNetwork(network.id) });
+    return respondToOperation(c, deps, { operation, doneStatus: 204, load: loadOperation(db, operation) });
   });
 
   registerOperation(app, "connectNetwork", async (c, input) => {

@@ -4,7 +4,7 @@ import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { nodeView } from "../views/node-view";
 import type { AppDeps } from "./deps";
-import { respondToOperation } from "./respond";
+import { loadOperation, respondToOperation } from "./respond";
 
 /** The node's view as it stands now, undefined once it is gone. */
 export async function loadNodeView(db: Db, id: string) {
@@ -33,7 +33,7 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
     const hostIds = await c.get("access").hostIds();
     const details = await listNodeDetails(db, {
       ...(hostIds ? { hostIds } : {}),
-      ...(name ? { name } : {}),
+      ...(name ? { nameContains: name } : {}),
       ...(hostId ? { hostId } : {}),
       ...(networkId ? { networkId } : {}),
       ...(label ? { labels: Array.isArray(label) ? label : [label] } : {}),
@@ -57,11 +57,7 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "deleteNode", async (c, input) => {
-    const { node, operation } = await deleteNode({ ctx: deps.commands, ref: input.params.nodeId });
-    return respondToOperation(c, deps, {
-      operation,
-      doneStatus: 204,
-      load: () => loadNodeView(db, node.id),
-    });
+    const { operation } = await deleteNode({ ctx: deps.commands, ref: input.params.nodeId });
+    return respondToOperation(c, deps, { operation, doneStatus: 204, load: loadOperation(db, operation) });
   });
 }

@@ -2,7 +2,7 @@ import { type Db, getOperation, type OperationRow } from "@labnet/db";
 import type { Context } from "hono";
 import { parsePreferWait, preferenceApplied } from "../http/prefer";
 import type { OperationWaiter } from "../services/operation-waiter";
-import { operationHref } from "../views/operation-view";
+import { operationHref, operationView } from "../views/operation-view";
 
 export interface OperationResponseOptions<T> {
   operation: OperationRow;
@@ -51,6 +51,17 @@ export async function respondToOperation<T>(
     return c.json(resource, options.doneStatus);
   }
   return c.json(resource ?? { operation: options.operation.id }, 202);
+}
+
+/**
+ * The `load` of a removal: its operation as it stands (what a removal's 202 answers: the
+ * resource is on its way out, the operation is what to follow).
+ */
+export function loadOperation(
+  db: Db,
+  operation: OperationRow,
+): () => Promise<ReturnType<typeof operationView>> {
+  return async () => operationView((await getOperation(db, operation.id)) ?? operation);
 }
 
 /**

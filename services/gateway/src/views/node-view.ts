@@ -1,4 +1,5 @@
 import type { components } from "@labnet/api";
+import { defaultHostname } from "@labnet/commands";
 import type { NodeDetails } from "@labnet/db";
 import { operationRef } from "./operation-view";
 import { dockerPortsMap } from "./port-view";
@@ -46,7 +47,7 @@ export function nodeView(details: NodeDetails): Node {
     },
     exposedPorts: row.exposedPorts,
     publishAll: row.publishAll,
-    hostname: row.hostname ?? row.name,
+    hostname: row.hostname ?? defaultHostname(row),
     dns: row.dns,
     extraHosts: Object.entries(row.extraHosts)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -1,0 +1,167 @@
+import { type OpenApiDocument, openapiDocument } from "@labnet/api";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import {
+  createPathMatcher,
+  indexOperations,
+  type OperationSpec,
+  type ResponseSpec,
+} from "./openapi-operations";
+import { compileDocumentSchema } from "./validate-request";
+
+/** Checks one answer against the document; resolves with what does not conform (empty: it does). */
+export type ResponseValidator = (request: Request, response: Response) => Promise<string[]>;
+
+/** Where every problem document's schema is, for answers no operation declares (404, 405). */
+const PROBLEM_SCHEMA = "/components/schemas/Problem";
+
+/** `application/problem+json; charset=utf-8` → `application/problem+json`. */
+function mediaTypeOf(header: string | null): string | undefined {
+  const type = header?.split(";")[0]?.trim().toLowerCase();
+  return type ? type : undefined;
+}
+
+function isJson(mediaType: string): boolean {
+  return mediaType === "application/json" || mediaType.endsWith("+json");
+}
+
+/** The declared response for `status`: exact, then its class (`4XX`), then `default`. */
+function declaredResponse(spec: OperationSpec, status: number): ResponseSpec | undefined {
+  return (
+    spec.responses.get(String(status)) ??
+    spec.responses.get(`${String(status)[0]}XX`) ??
+    spec.responses.get("default")
+  );
+}
+
+function describeErrors(errors: ErrorObject[] | null | undefined): string {
+  return (errors ?? [])
+    .slice(0, 5)
+    .map((e) => {
+      const extra = e.keyword === "additionalProperties" ? `: ${String(e.params.additionalProperty)}` : "";
+      return `${e.instancePath || "(root)"} ${e.message ?? "is invalid"}${extra}`;
+    })
+    .join("; ");
+}
+
+/**
+ * A checker of answers against the OpenAPI document, for the test suite (so the contract
+ * cannot drift from the code unnoticed): the operation is found by method and path, and the
+ * answer's status must be declared for it, every required header present and every declared
+ * header valid, the media type declared, and a JSON body valid against its schema (compiled by
+ * the request validator's Ajv, so both directions judge alike). A path with no operation for
+ * the method must answer a problem: 405 with `Allow` when other methods have it, 404 when none
+ * does (or an earlier refusal: 401, 429).
+ * Paths outside `/v1` (the docs page, `/openapi.json`, `/metrics`) are not judged.
+ *
+ * @example
+ * const validate = createResponseValidator();
+ * const mismatches = await validate(request, await app.fetch(request)); // [] when it conforms
+ */
+export function createResponseValidator(document: OpenApiDocument = openapiDocument): ResponseValidator {
+  const match = createPathMatcher(indexOperations(document).values());
+  const compiled = new Map<string, ValidateFunction>();
+  const compile = (pointer: string, coerce: boolean): ValidateFunction => {
+    const key = `${coerce}:${pointer}`;
+    let validate = compiled.get(key);
+    if (!validate) {
+      validate = compileDocumentSchema(pointer, { coerce }, document);
+      compiled.set(key, validate);
+    }
+    return validate;
+  };
+
+  const checkBody = async (response: Response, schemaPointer: string, what: string): Promise<string[]> => {
+    const text = await response.clone().text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return [`${what}: the body is not JSON: ${text.slice(0, 200)}`];
+    }
+    const validate = compile(schemaPointer, false);
+    return validate(body)
+      ? []
+      : [`${what}: the body does not match the schema: ${describeErrors(validate.errors)}`];
+  };
+
+  /** Answers of a path and method no operation has: a problem; 405 with `Allow` where the path has others. */
+  const checkUnrouted = async (response: Response, methods: string[], what: string): Promise<string[]> => {
+    const mismatches: string[] = [];
+    const mediaType = mediaTypeOf(response.headers.get("content-type"));
+    if (mediaType !== "application/problem+json") {
+      return [`${what}: content type ${mediaType ?? "(none)"}, want application/problem+json`];
+    }
+    mismatches.push(...(await checkBody(response, PROBLEM_SCHEMA, what)));
+    if (methods.length === 0 && response.status === 405) {
+      mismatches.push(`${what}: answered 405, but no operation has this path (want 404)`);
+    }
+    if (methods.length > 0 && response.status === 404) {
+      mismatches.push(`${what}: answered 404, but the path has ${methods.join(", ")} (want 405 with Allow)`);
+    }
+    if (response.status === 405) {
+      const allow = (response.headers.get("allow") ?? "").split(/,\s*/);
+      if (!methods.every((m) => allow.includes(m))) {
+        mismatches.push(
+          `${what}: Allow is ${response.headers.get("allow") ?? "(missing)"}, want ${methods.join(", ")}`,
+        );
+      }
+    }
+    return mismatches;
+  };
+
+  return async (request, response) => {
+    const url = new URL(request.url);
+    const method = request.method.toLowerCase();
+    if (!url.pathname.startsWith("/v1/") || method === "head" || method === "options") {
+      return [];
+    }
+    const matching = match(url.pathname);
+    const spec = matching.find((s) => s.method === method);
+    if (!spec) {
+      const methods = [...new Set(matching.map((s) => s.method.toUpperCase()))];
+      return checkUnrouted(response, methods, `${request.method} ${url.pathname} (no operation)`);
+    }
+    const what = `${spec.operationId} (${request.method} ${url.pathname}) answered ${response.status}`;
+    const declared = declaredResponse(spec, response.status);
+    if (!declared) {
+      return [`${what}, which it does not declare (declared: ${[...spec.responses.keys()].join(", ")})`];
+    }
+    const mismatches: string[] = [];
+    for (const header of declared.headers) {
+      if (header.name.toLowerCase() === "content-type") {
+        continue;
+      }
+      const value = response.headers.get(header.name);
+      if (value === null) {
+        if (header.required) {
+          mismatches.push(`${what}: header ${header.name} is required but missing`);
+        }
+        continue;
+      }
+      if (header.schemaPointer) {
+        const validate = compile(header.schemaPointer, true);
+        if (!validate(value)) {
+          mismatches.push(`${what}: header ${header.name}: ${value}: ${describeErrors(validate.errors)}`);
+        }
+      }
+    }
+    const mediaType = mediaTypeOf(response.headers.get("content-type"));
+    if (declared.content.size === 0) {
+      if (mediaType !== undefined || (response.body !== null && (await response.clone().text()) !== "")) {
+        mismatches.push(`${what}: it declares no body but one came (${mediaType ?? "no content type"})`);
+      }
+      return mismatches;
+    }
+    if (mediaType === undefined || !declared.content.has(mediaType)) {
+      mismatches.push(
+        `${what}: content type ${mediaType ?? "(none)"} is not declared (declared: ${[...declared.content.keys()].join(", ")})`,
+      );
+      return mismatches;
+    }
+    const schemaPointer = declared.content.get(mediaType);
+    if (schemaPointer && isJson(mediaType)) {
+      mismatches.push(...(await checkBody(response, schemaPointer, what)));
+    }
+    return mismatches;
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Contract conformance (issue 14 item 4), each point found by trying it: the in-process
+ * gateway over a test database and a host with no executor. Every answer here, as everywhere
+ * in the suite, is also checked against openapi/labnet.yaml by the test Labnet itself.
+ */
+import type { Schema } from "@labnet/api";
+import { createResponseValidator } from "@labnet/gateway";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
+import { readProblem } from "../helpers/problems";
+import { registerTestHost } from "../helpers/test-host";
+
+type Network = Schema<"Network">;
+type Node = Schema<"Node">;
+
+let labnet: TestLabnet;
+const HOST = "ct-host";
+
+async function createNetwork(name: string, body: Record<string, unknown> = {}): Promise<Network> {
+  const res = await labnet.request("POST", "/v1/networks", { body: { name, host: HOST, ...body } });
+  expect(res.status, await res.clone().text()).toBe(202);
+  return (await res.json()) as Network;
+}
+
+async function createNode(name: string, body: Record<string, unknown> = {}): Promise<Node> {
+  const res = await labnet.request("POST", "/v1/nodes", { body: { name, host: HOST, ...body } });
+  expect(res.status, await res.clone().text()).toBe(202);
+  return (await res.json()) as Node;
+}
+
+beforeAll(async () => {
+  labnet = await startTestLabnet();
+  await registerTestHost(labnet.db, { name: HOST, netnsPrefix: "ct-" });
+  await createNetwork("web-front", { ipam: { configs: [{ subnet: "10.70.0.0/24" }] } });
+  await createNetwork("web-back", { ipam: { configs: [{ subnet: "10.70.1.0/24" }] } });
+  await createNetwork("db_net", { ipam: { configs: [{ subnet: "10.70.2.0/24" }] } });
+});
+
+afterAll(async () => {
+  await labnet?.stop();
+});
+
+describe("name filters: the name contains the value, as Docker's", () => {
+  it("networks: web matches web-front and web-back; _ is itself, not a pattern", async () => {
+    const names = async (name: string) =>
+      (
+        (await (await labnet.request("GET", `/v1/networks?name=${name}`)).json()) as { items: Network[] }
+      ).items
+        .map((n) => n.name)
+        .sort();
+    expect(await names("web")).toEqual(["web-back", "web-front"]);
+    expect(await names("front")).toEqual(["web-front"]);
+    expect(await names("_")).toEqual(["db_net"]);
+    expect(await names("%25")).toEqual([]);
+  });
+
+  it("nodes: ent matches client1 and client2, not server", async () => {
+    for (const name of ["client1", "client2", "server"]) {
+      await createNode(name, { networkMode: "web-front" });
+    }
+    const res = await labnet.request("GET", "/v1/nodes?name=ent");
+    const items = ((await res.json()) as { items: Node[] }).items.map((n) => n.name).sort();
+    expect(items).toEqual(["client1", "client2"]);
+  });
+});
+
+describe("a wrong method", () => {
+  it("answers 405 METHOD_NOT_ALLOWED with Allow listing the path's methods", async () => {
+    const res = await labnet.request("PUT", "/v1/networks/web-front", { body: {} });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("DELETE, GET, HEAD, OPTIONS, PATCH");
+    expect((await readProblem(res)).code).toBe("METHOD_NOT_ALLOWED");
+    const list = await labnet.request("DELETE", "/v1/networks");
+    expect(list.status).toBe(405);
+    expect(list.headers.get("allow")).toBe("GET, HEAD, OPTIONS, POST");
+  });
+
+  it("OPTIONS answers 204 with Allow; a path the contract does not have stays 404", async () => {
+    const options = await labnet.request("OPTIONS", "/v1/nodes/client1");
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("DELETE, GET, HEAD, OPTIONS");
+    const unknown = await labnet.request("PUT", "/v1/nothing-here");
+    expect(unknown.status).toBe(404);
+    expect((await readProblem(unknown)).code).toBe("NOT_FOUND");
+  });
+});
+
+describe("DELETE without Prefer answers 202 with the operation, as the document says", () => {
+  it("a network: its network.remove operation, with Operation-Location", async () => {
+    await createNetwork("doomed", { ipam: { configs: [{ subnet: "10.70.9.0/24" }] } });
+    const res = await labnet.request("DELETE", "/v1/networks/doomed");
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as Schema<"Operation">;
+    expect(body).toMatchObject({ kind: "network.remove", state: "queued", target: { type: "network" } });
+    expect(res.headers.get("operation-location")).toBe(`/v1/operations/${body.id}`);
+    // Again while it is deleting: the same running operation.
+    const again = await labnet.request("DELETE", "/v1/networks/doomed");
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as Schema<"Operation">).id).toBe(body.id);
+  });
+
+  it("a node: its node.remove operation", async () => {
+    await createNode("gone", { networkMode: "web-back" });
+    const res = await labnet.request("DELETE", "/v1/nodes/gone");
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as Schema<"Operation">;
+    expect(body).toMatchObject({ kind: "node.remove", target: { type: "node" } });
+    expect(res.headers.get("operation-location")).toBe(`/v1/operations/${body.id}`);
+  });
+});
+
+describe("a node's default hostname is always a valid hostname", () => {
+  it("web_container gets web-container (the hostname field refuses _), a valid name keeps its own", async () => {
+    const web = await createNode("web_container", { networkMode: "web-back" });
+    expect(web.hostname).toBe("web-container");
+    const refused = await labnet.request("POST", "/v1/nodes", {
+      body: { name: "other", host: HOST, networkMode: "web-back", hostname: "web_container" },
+    });
+    expect(refused.status).toBe(400);
+    expect((await readProblem(refused)).errors?.[0]?.location).toBe("body.hostname");
+    const plain = await createNode("centos1", { networkMode: "web-back" });
+    expect(plain.hostname).toBe("centos1");
+  });
+});
+
+describe("a host's capabilities.drivers", () => {
+  it("lists only drivers a network can be created with (never host or none)", async () => {
+    const res = await labnet.request("GET", `/v1/hosts/${HOST}`);
+    const host = (await res.json()) as Schema<"Host">;
+    expect(host.capabilities.drivers).toEqual(["bridge"]);
+  });
+});
+
+describe("the response validator itself", () => {
+  const validate = createResponseValidator();
+  const request = (method: string, path: string) => new Request(`http://labnet.test${path}`, { method });
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { "content-type": "application/json", "x-request-id": "r1", ...headers },
+    });
+
+  it("passes an answer the document declares and fails what it does not", async () => {
+    const ok = await labnet.request("GET", "/v1/networks/web-front");
+    expect(await validate(request("GET", "/v1/networks/web-front"), ok)).toEqual([]);
+    expect(await validate(request("GET", "/v1/networks/x"), json(418, {}))).toEqual([
+      expect.stringMatching(/getNetwork .* answered 418, which it does not declare/),
+    ]);
+    expect(await validate(request("GET", "/v1/networks/x"), json(200, { id: 1 }))).toEqual([
+      expect.stringMatching(/the body does not match the schema/),
+    ]);
+    // A 202 of a removal must carry Operation-Location.
+    const operation = await labnet.request("DELETE", "/v1/nodes/client2");
+    const body = await operation.json();
+    expect(await validate(request("DELETE", "/v1/nodes/client2"), json(202, body))).toEqual([
+      expect.stringMatching(/header Operation-Location is required but missing/),
+    ]);
+    expect(await validate(request("PUT", "/v1/networks/x"), json(404, {}))).toEqual([
+      expect.stringMatching(/content type application\/json, want application\/problem\+json/),
+    ]);
+  });
+});
