@@ -1,4 +1,4 @@
-import { jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
 /** What an account may hold at once; a missing limit takes the gateway's default. */
 export interface AccountQuotas {
@@ -20,5 +20,7 @@ export const accounts = pgTable("accounts", {
   name: text("name").notNull(),
   role: text("role").$type<"admin" | "instructor">().notNull(),
   quotas: jsonb("quotas").$type<AccountQuotas>().notNull().default({}),
+  /** Raised by the trigger `accounts_revision` (migration 0016) on every change: the account's `ETag`. */
+  revision: integer("revision").notNull().default(1),
   createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
 });

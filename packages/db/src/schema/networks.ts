@@ -51,6 +51,11 @@ export const networks = pgTable(
      * and the row is locked only while committing.
      */
     endpointCount: integer("endpoint_count").notNull().default(0),
+    /**
+     * Raised by the trigger `networks_revision` (migration 0016) on every change of the row,
+     * whoever makes it: the network's `ETag`, which `If-Match` compares.
+     */
+    revision: integer("revision").notNull().default(1),
     ...timestamps,
   },
   (t) => [
