@@ -6,9 +6,11 @@ import {
   isLabnetHostVeth,
   isLabnetMacvlanTemp,
   isSandboxIfName,
+  isValidHostNetnsPrefix,
   isValidIfName,
   isValidNetnsName,
   isValidNetnsPrefix,
+  machineNetnsPrefix,
   macvlanTempName,
   sandboxIfName,
   sandboxNetnsName,
@@ -76,6 +78,11 @@ describe("validators", () => {
     { name: "prefix only dash", check: isValidNetnsPrefix, given: "-", want: false },
     { name: "prefix starting with dash", check: isValidNetnsPrefix, given: "--", want: false },
     { name: "prefix too long", check: isValidNetnsPrefix, given: `${"p".repeat(48)}-`, want: false },
+    { name: "host prefix ln-", check: isValidHostNetnsPrefix, given: "ln-", want: true },
+    { name: "host prefix starting with a digit", check: isValidHostNetnsPrefix, given: "9x-", want: false },
+    { name: "host prefix of 39", check: isValidHostNetnsPrefix, given: `${"p".repeat(38)}-`, want: true },
+    // Valid as a prefix, but its machines' prefixes (9 more) would not be.
+    { name: "host prefix of 40", check: isValidHostNetnsPrefix, given: `${"p".repeat(39)}-`, want: false },
     { name: "labnet bridge", check: isLabnetBridge, given: "lnbr-abcdefgh", want: true },
     { name: "docker bridge", check: isLabnetBridge, given: "docker0", want: false },
     { name: "bridge with id chars 0/1", check: isLabnetBridge, given: "lnbr-abcdefg1", want: false },
@@ -91,5 +98,22 @@ describe("validators", () => {
   ];
   it.each(cases)("$name", ({ check, given, want }) => {
     expect(check(given)).toBe(want);
+  });
+});
+
+describe("isValidHostNetnsPrefix", () => {
+  it("admits exactly the prefixes whose machines' prefixes are valid", () => {
+    for (let length = 2; length <= 49; length++) {
+      const prefix = `${"p".repeat(length - 1)}-`;
+      const machineOk = (() => {
+        try {
+          machineNetnsPrefix(prefix, "hst_abcdefghij234567");
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect(isValidHostNetnsPrefix(prefix), `length ${length}`).toBe(machineOk);
+    }
   });
 });

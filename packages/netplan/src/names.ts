@@ -121,6 +121,27 @@ export function isValidNetnsPrefix(prefix: string): boolean {
   return prefix.length <= NETNS_NAME_MAX - ID_RANDOM_LENGTH && NETNS_PREFIX_PATTERN.test(prefix);
 }
 
+/** What a machine's prefix adds to its lab host's: `m` + 8 id chars (see machineNetnsPrefix). */
+const MACHINE_PREFIX_EXTRA = 9;
+
+/**
+ * True for a lab host's sandbox prefix (LABNET_NETNS_PREFIX): a valid prefix short enough that
+ * its machines' prefixes are valid too. The one rule: the executor's and devstack's configs
+ * check it at start, so a prefix the plan would refuse later stops the process at once.
+ *
+ * @example isValidHostNetnsPrefix("ln-") // true
+ * @example isValidHostNetnsPrefix("9x-") // false: starts with a digit
+ */
+export function isValidHostNetnsPrefix(prefix: string): boolean {
+  return (
+    isValidNetnsPrefix(prefix) && prefix.length <= NETNS_NAME_MAX - ID_RANDOM_LENGTH - MACHINE_PREFIX_EXTRA
+  );
+}
+
+/** {@link isValidHostNetnsPrefix} in words, for configuration errors. */
+export const HOST_NETNS_PREFIX_RULE =
+  "must be 2-39 letters, digits, _ . or -, starting with a letter and ending in -";
+
 /** True for a bridge name Labnet creates (`lnbr-` + 8 id chars). */
 export function isLabnetBridge(name: string): boolean {
   return LABNET_BRIDGE_PATTERN.test(name);

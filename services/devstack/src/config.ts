@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import path from "node:path";
 import { isIpv4 } from "@labnet/ipam";
+import { HOST_NETNS_PREFIX_RULE, isValidHostNetnsPrefix } from "@labnet/netplan";
 import { z } from "zod";
 import { REPO_ROOT } from "./paths";
 
@@ -54,10 +55,7 @@ export const DevstackEnv = z
     LABNET_NETNS_PREFIX: z
       .string()
       .trim()
-      .regex(
-        /^[a-z][a-z0-9]{0,6}-$/,
-        "must be 1-7 lowercase letters or digits, starting with a letter, then a dash",
-      )
+      .refine(isValidHostNetnsPrefix, HOST_NETNS_PREFIX_RULE)
       .default("ln-"),
     /** Underlay address for overlay networks (default 198.18.0.1 in netns mode; detected by the executor in root mode). */
     LABNET_UNDERLAY_ADDRESS: optionalString.pipe(

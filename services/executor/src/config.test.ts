@@ -37,3 +37,16 @@ describe("LABNET_PORT_RANGE", () => {
     );
   });
 });
+
+describe("LABNET_NETNS_PREFIX", () => {
+  it.each(["ln-", "lt4f2ah1-"])("takes %s", (prefix) => {
+    expect(loadExecutorConfig({ ...BASE, LABNET_NETNS_PREFIX: prefix }).LABNET_NETNS_PREFIX).toBe(prefix);
+  });
+
+  // A prefix the plan refuses must stop the executor at start, with the other bad variables.
+  it.each(["9x-", "ln", "-", `${"p".repeat(39)}-`])("refuses %s at start", (prefix) => {
+    expect(() => loadExecutorConfig({ ...BASE, LABNET_NETNS_PREFIX: prefix })).toThrow(
+      /LABNET_NETNS_PREFIX: must be/,
+    );
+  });
+});

@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
 import { parseEnv } from "@labnet/config";
 import { isIpv4 } from "@labnet/ipam";
+import { HOST_NETNS_PREFIX_RULE, isValidHostNetnsPrefix } from "@labnet/netplan";
 import { z } from "zod";
 
-const NETNS_PREFIX = /^[a-zA-Z0-9_.-]{1,47}-$/;
 const HOST_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
 /** The executor's environment. Parsed once at start; every problem is listed before exiting. */
@@ -15,10 +15,7 @@ export const ExecutorConfig = z.object({
   /** Name of the lab host this executor manages; the same name after a restart is the same host. */
   LABNET_HOST_NAME: z.string().regex(HOST_NAME).default(hostname().slice(0, 63)),
   /** Prefix of the sandbox namespaces this executor owns (and may prune). Ends in `-`. */
-  LABNET_NETNS_PREFIX: z
-    .string()
-    .regex(NETNS_PREFIX, "letters, digits, _ . - and ending in -")
-    .default("ln-"),
+  LABNET_NETNS_PREFIX: z.string().refine(isValidHostNetnsPrefix, HOST_NETNS_PREFIX_RULE).default("ln-"),
   /** Address other hosts reach this one at (overlay underlay); optional for single-host labs. */
   LABNET_UNDERLAY_ADDRESS: z
     .union([z.string().refine(isIpv4, "must be an IPv4 address"), z.literal("")])
