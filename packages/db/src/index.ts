@@ -16,6 +16,7 @@ export type {
   AllocationKind,
   HostCapabilities,
   NodeDns,
+  OperationKind,
   OperationState,
   OperationTargetType,
   PortProtocol,

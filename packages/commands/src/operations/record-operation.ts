@@ -2,6 +2,7 @@ import {
   insertOperation,
   type NetworkRow,
   type NodeRow,
+  type OperationKind,
   type OperationRow,
   schema,
   type Tx,
@@ -18,7 +19,7 @@ import { and, eq } from "drizzle-orm";
 export async function recordNodeOperation(
   tx: Tx,
   node: Pick<NodeRow, "id" | "hostId"> & { state?: NodeRow["state"] },
-  kind: "node.ensure" | "node.remove" = "node.ensure",
+  kind: Extract<OperationKind, `node.${string}`> = "node.ensure",
 ): Promise<OperationRow> {
   // Only rows known to be failed (a new node is pending): no extra statement on the hot path.
   if (kind === "node.ensure" && node.state === "failed") {
@@ -34,7 +35,7 @@ export async function recordNodeOperation(
 export async function recordNetworkOperation(
   tx: Tx,
   network: Pick<NetworkRow, "id" | "hostId"> & { state?: NetworkRow["state"] },
-  kind: "network.ensure" | "network.remove",
+  kind: Extract<OperationKind, `network.${string}`>,
 ): Promise<OperationRow> {
   if (!network.hostId) {
     throw new Error(`network ${network.id} has no host to carry out ${kind}`);

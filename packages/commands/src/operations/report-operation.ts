@@ -2,6 +2,7 @@ import {
   type Db,
   failOperation,
   noteOperationError,
+  type OperationKind,
   type OperationRow,
   type StoredProblem,
   schema,
@@ -26,22 +27,46 @@ export interface ConvergeOutcome {
 }
 
 /**
+ * What each kind asks of its target: an ensure makes it `ready` (and `failed` when out of
+ * attempts), a removal deletes its record. Over every kind of the contract, so a new kind does
+ * not compile until it says what it means here.
+ */
+const SETTLES: Record<OperationKind, { ensures: "networks" | "nodes" } | { removes: "networks" | "nodes" }> =
+  {
+    "network.ensure": { ensures: "networks" },
+    "network.remove": { removes: "networks" },
+    "node.ensure": { ensures: "nodes" },
+    "node.remove": { removes: "nodes" },
+  };
+
+/** The ensured table of `kind`, if it ensures one. */
+function ensuredBy(kind: OperationKind): "networks" | "nodes" | undefined {
+  const settles = SETTLES[kind];
+  return "ensures" in settles ? settles.ensures : undefined;
+}
+
+/**
  * The executor's report of one converge, in one transaction, so a waiter never sees an
  * operation done while its resource still says otherwise: ensured targets become `ready`,
  * removed ones lose their records (freeing their addresses and ports), failures are stored.
  * Operations that finished meanwhile (a replay) are left as they are.
  */
 export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promise<void> {
-  const ids = (kind: string) => outcome.succeeded.filter((op) => op.kind === kind).map((op) => op.targetId);
+  const ids = (kind: OperationKind) =>
+    outcome.succeeded.filter((op) => op.kind === kind).map((op) => op.targetId);
   await db.transaction(async (tx) => {
-    const readyNetworks = ids("network.ensure");
+    const readyNetworks = outcome.succeeded
+      .filter((op) => ensuredBy(op.kind) === "networks")
+      .map((op) => op.targetId);
     if (readyNetworks.length > 0) {
       await tx
         .update(schema.networks)
         .set({ state: "ready" })
         .where(and(inArray(schema.networks.id, readyNetworks), ne(schema.networks.state, "deleting")));
     }
-    const readyNodes = ids("node.ensure");
+    const readyNodes = outcome.succeeded
+      .filter((op) => ensuredBy(op.kind) === "nodes")
+      .map((op) => op.targetId);
     if (readyNodes.length > 0) {
       await tx
         .update(schema.nodes)
@@ -87,12 +112,13 @@ export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promis
 }
 
 async function markTargetFailed(db: Db, op: OperationRow): Promise<void> {
-  if (op.kind === "network.ensure") {
+  const ensured = ensuredBy(op.kind);
+  if (ensured === "networks") {
     await db
       .update(schema.networks)
       .set({ state: "failed" })
       .where(and(eq(schema.networks.id, op.targetId), ne(schema.networks.state, "deleting")));
-  } else if (op.kind === "node.ensure") {
+  } else if (ensured === "nodes") {
     await db
       .update(schema.nodes)
       .set({ state: "failed" })

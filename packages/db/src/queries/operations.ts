@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { newId } from "../ids";
-import type { OperationTargetType, StoredProblem } from "../schema";
+import type { OperationKind, OperationTargetType, StoredProblem } from "../schema";
 import { hosts, operations } from "../schema";
 import { noteOperationWritten } from "../transaction-hooks";
 import type { Db } from "../tx";
@@ -9,7 +9,7 @@ import { clientOf } from "./prepared";
 export type OperationRow = typeof operations.$inferSelect;
 
 export interface NewOperation {
-  kind: string;
+  kind: OperationKind;
   hostId: string;
   targetType: OperationTargetType;
   targetId: string;

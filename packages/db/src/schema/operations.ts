@@ -1,5 +1,13 @@
+import type { Schema } from "@labnet/api";
 import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { hosts } from "./hosts";
+
+/**
+ * What an operation does to its target (`node.ensure`, ...). Its one home is the contract's
+ * OperationKind: a kind is added there, and what it means on success and failure in
+ * @labnet/commands' settleOperations, whose table over every kind does not compile until then.
+ */
+export type OperationKind = Schema<"OperationKind">;
 
 export type OperationState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 export type OperationTargetType = "network" | "node";
@@ -22,8 +30,7 @@ export const operations = pgTable(
   "operations",
   {
     id: text("id").primaryKey(),
-    /** Job name from @labnet/queue (`node.ensure`, ...). */
-    kind: text("kind").notNull(),
+    kind: text("kind").$type<OperationKind>().notNull(),
     hostId: text("host_id")
       .notNull()
       .references(() => hosts.id, { onDelete: "cascade" }),
