@@ -4,7 +4,9 @@
  * in the suite, is also checked against openapi/labnet.yaml by the test Labnet itself.
  */
 import type { Schema } from "@labnet/api";
+import { schema } from "@labnet/db";
 import { createResponseValidator } from "@labnet/gateway";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
 import { readProblem } from "../helpers/problems";
@@ -146,9 +148,13 @@ describe("the response validator itself", () => {
     expect(await validate(request("GET", "/v1/networks/x"), json(418, {}))).toEqual([
       expect.stringMatching(/getNetwork .* answered 418, which it does not declare/),
     ]);
-    expect(await validate(request("GET", "/v1/networks/x"), json(200, { id: 1 }))).toEqual([
+    expect(await validate(request("GET", "/v1/networks/x"), json(200, { id: 1 }, { etag: '"1"' }))).toEqual([
       expect.stringMatching(/the body does not match the schema/),
     ]);
+    // The ETag the document requires.
+    expect(
+      await validate(request("GET", "/v1/networks/web-front"), json(200, await ok.clone().json())),
+    ).toEqual([expect.stringMatching(/header ETag is required but missing/)]);
     // A 202 of a removal must carry Operation-Location.
     const operation = await labnet.request("DELETE", "/v1/nodes/client2");
     const body = await operation.json();
@@ -158,5 +164,114 @@ describe("the response validator itself", () => {
     expect(await validate(request("PUT", "/v1/networks/x"), json(404, {}))).toEqual([
       expect.stringMatching(/content type application\/json, want application\/problem\+json/),
     ]);
+  });
+});
+
+describe("ETag and If-Match on changes", () => {
+  it("a network: GET gives its ETag; a change with a stale If-Match is refused 412 and changes nothing", async () => {
+    const read = await labnet.request("GET", "/v1/networks/web-front");
+    const etag = read.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^"[0-9]+"$/);
+    const changed = await labnet.request("PATCH", "/v1/networks/web-front", {
+      body: { labels: { course: "net101" } },
+      headers: { "if-match": etag },
+    });
+    expect(changed.status).toBe(200);
+    const next = changed.headers.get("etag") ?? "";
+    expect(next).not.toBe(etag);
+    expect(((await changed.json()) as Network).labels).toEqual({ course: "net101" });
+
+    // Someone else's change since the first read: that ETag is stale now.
+    const stale = await labnet.request("PATCH", "/v1/networks/web-front", {
+      body: { labels: { course: "net999" }, options: { isolated: false } },
+      headers: { "if-match": etag },
+    });
+    expect(stale.status).toBe(412);
+    const problem = await readProblem(stale);
+    expect(problem.code).toBe("PRECONDITION_FAILED");
+    expect(problem.errors).toEqual([{ location: "header.If-Match", message: expect.stringContaining(next) }]);
+    const after = await labnet.request("GET", "/v1/networks/web-front");
+    const body = (await after.json()) as Network;
+    expect(body.labels).toEqual({ course: "net101" });
+    expect(body.options.isolated).toBe(true);
+    expect(after.headers.get("etag")).toBe(next);
+
+    // A weak tag never matches; * and a list holding the current one do.
+    for (const [ifMatch, status] of [
+      [`W/${next}`, 412],
+      [`"1", ${next}`, 200],
+      ["*", 200],
+    ] as const) {
+      const res = await labnet.request("PATCH", "/v1/networks/web-front", {
+        body: { labels: { tries: "yes" } },
+        headers: { "if-match": ifMatch },
+      });
+      expect(res.status, ifMatch).toBe(status);
+    }
+  });
+
+  it("a network's ETag moves with every change of it, also those the API did not make (its state)", async () => {
+    const before = (await labnet.request("GET", "/v1/networks/web-back")).headers.get("etag");
+    await labnet.db
+      .update(schema.networks)
+      .set({ state: "ready" })
+      .where(eq(schema.networks.name, "web-back"));
+    const after = (await labnet.request("GET", "/v1/networks/web-back")).headers.get("etag");
+    expect(after).not.toBe(before);
+  });
+
+  it("an account: a stale If-Match is refused 412 and the quotas stay", async () => {
+    const who = (await (await labnet.request("GET", "/v1/whoami")).json()) as Schema<"Whoami">;
+    const id = who.account?.id ?? "";
+    const read = await labnet.request("GET", `/v1/accounts/${id}`);
+    const etag = read.headers.get("etag") ?? "";
+    const first = await labnet.request("PATCH", `/v1/accounts/${id}`, {
+      body: { quotas: { nodes: 50 } },
+      headers: { "if-match": etag },
+    });
+    expect(first.status).toBe(200);
+    const stale = await labnet.request("PATCH", `/v1/accounts/${id}`, {
+      body: { quotas: { nodes: 1 } },
+      headers: { "if-match": etag },
+    });
+    expect(stale.status).toBe(412);
+    expect((await readProblem(stale)).code).toBe("PRECONDITION_FAILED");
+    const account = (await (await labnet.request("GET", `/v1/accounts/${id}`)).json()) as Schema<"Account">;
+    expect(account.quotas.nodes).toBe(50);
+  });
+});
+
+describe("PATCH changes labels", () => {
+  it("a merge patch: strings set, null removes, the rest stays; no operation for labels alone", async () => {
+    await createNetwork("labelled", {
+      labels: { a: "1", b: "2" },
+      ipam: { configs: [{ subnet: "10.70.3.0/24" }] },
+    });
+    const res = await labnet.request("PATCH", "/v1/networks/labelled", {
+      body: { labels: { b: null, c: "3" } },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("operation-location")).toBeNull();
+    expect(((await res.json()) as Network).labels).toEqual({ a: "1", c: "3" });
+    const listed = await labnet.request("GET", "/v1/networks?label=c=3");
+    expect(((await listed.json()) as { items: Network[] }).items.map((n) => n.name)).toEqual(["labelled"]);
+  });
+
+  it("with a switch, the change queues its network.ensure (202 with Operation-Location)", async () => {
+    const res = await labnet.request("PATCH", "/v1/networks/labelled", {
+      body: { labels: { d: "4" }, options: { isolated: false } },
+    });
+    expect(res.status).toBe(202);
+    expect(res.headers.get("operation-location")).toMatch(/^\/v1\/operations\/op_/);
+    expect(res.headers.get("etag")).toMatch(/^"[0-9]+"$/);
+  });
+
+  it("refuses an empty patch and a bad label key, changing nothing", async () => {
+    for (const body of [{}, { labels: {} }, { labels: { "-bad": "x" } }, { labels: { ok: 5 } }]) {
+      const res = await labnet.request("PATCH", "/v1/networks/labelled", { body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    const network = (await (await labnet.request("GET", "/v1/networks/labelled")).json()) as Network;
+    expect(network.labels).toEqual({ a: "1", c: "3", d: "4" });
   });
 });

@@ -21,7 +21,9 @@ export type DomainErrorCode =
   | "QUOTA_EXCEEDED"
   | "NO_HOST"
   /** A lab template does not validate: each error names its path in the template. */
-  | "INVALID_TEMPLATE";
+  | "INVALID_TEMPLATE"
+  /** The change was asked of another revision of the resource than the current one (`If-Match`). */
+  | "PRECONDITION_FAILED";
 
 export interface FieldError {
   /** Where in the request: `body.ipam.configs[0].gateway`, `path.networkId`. */

@@ -135,6 +135,7 @@ export interface paths {
         /**
          * Change an account's name or quotas
          * @description Admins only. Lowering a quota below what the account holds removes nothing; it only stops new creations.
+         *     Send the account's `ETag` as `If-Match` and a change made since is not overwritten (`412 PRECONDITION_FAILED`).
          */
         patch: operations["updateAccount"];
         trace?: never;
@@ -732,15 +733,19 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a network's isolation switches
-         * @description Changes `options.icc` and `options.isolated` of a network (the ones given) and queues a
-         *     `network.ensure` operation that re-renders the host's firewall. Docker has no such call; it
-         *     exists so the predefined `bridge` network's isolation can be turned off (the seed 003
-         *     experiment routes from a user network to a node on the default bridge through the host,
-         *     which needs isolation off on both networks).
+         * Change a network's labels or isolation switches
+         * @description Changes a network's `labels` (a merge patch: `null` removes one) and its `options.icc` and
+         *     `options.isolated` (the ones given). A switch change queues a `network.ensure` operation that
+         *     re-renders the host's firewall; Docker has no such call: it exists so the predefined `bridge`
+         *     network's isolation can be turned off (the seed 003 experiment routes from a user network to a
+         *     node on the default bridge through the host, which needs isolation off on both networks).
          *
-         *     Answers `202` with the network, or, with `Prefer: wait=N` and the operation finished within
-         *     N seconds, `200` with the network as built.
+         *     Send the `ETag` of the network as read as `If-Match`, and a change made since is not
+         *     overwritten: `412 PRECONDITION_FAILED`.
+         *
+         *     Answers `200` with the network when only labels changed (no kernel work); otherwise `202`
+         *     with the network, or, with `Prefer: wait=N` and the operation finished within N seconds,
+         *     `200` with the network as built. Every answer carries the network's new `ETag`.
          */
         patch: operations["updateNetwork"];
         trace?: never;
@@ -1831,21 +1836,35 @@ export interface components {
             items: components["schemas"]["Network"][];
         };
         /**
-         * @description Changes to a network's firewall switches (the fields given; the others stay). Allowed on the
-         *     predefined `bridge` network too: turning its isolation off lets a user network with isolation
-         *     off route to it through the host.
+         * @description Changes to a network (the fields given; the others stay): its labels, and its firewall
+         *     switches. The switches are allowed on the predefined `bridge` network too: turning its
+         *     isolation off lets a user network with isolation off route to it through the host.
          * @example {
          *       "options": {
          *         "isolated": false
          *       }
          *     }
+         * @example {
+         *       "labels": {
+         *         "course": "net101",
+         *         "draft": null
+         *       }
+         *     }
          */
         UpdateNetworkRequest: {
-            options: {
+            options?: {
                 /** @description Nodes of the network may talk to each other (Docker's `enable_icc`). Off needs br_netfilter on the host (else `422 INVALID_FIELD`). */
                 icc?: boolean;
                 /** @description Drop traffic to and from other bridge networks unless both have isolation off. */
                 isolated?: boolean;
+            };
+            /**
+             * @description Labels to set, as a JSON merge patch ([RFC 7396](https://www.rfc-editor.org/rfc/rfc7396)):
+             *     a string sets the label, `null` removes it, labels not named stay. A network holds at most
+             *     64 labels (else `422 INVALID_FIELD`).
+             */
+            labels?: {
+                [key: string]: string | null;
             };
         };
         /**
@@ -3218,6 +3237,33 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description `If-Match` names no current `ETag` of the resource (`PRECONDITION_FAILED`): it changed since the client read it; nothing was changed. Read it again and retry. */
+        PreconditionFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://labnet.dev/problems/precondition-failed",
+                 *       "title": "Precondition failed",
+                 *       "status": 412,
+                 *       "detail": "network my-net changed since that read: it is at revision 8 (ETag \"8\")",
+                 *       "instance": "/v1/networks/my-net",
+                 *       "code": "PRECONDITION_FAILED",
+                 *       "requestId": "3f1c9a1e-5b2d-4f7e-8a9b-0c1d2e3f4a5b",
+                 *       "errors": [
+                 *         {
+                 *           "location": "header.If-Match",
+                 *           "message": "does not match the current ETag \"8\""
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -3318,6 +3364,14 @@ export interface components {
          */
         AccountId: string;
         /**
+         * @description Apply the change only if the resource's current `ETag` is one of these
+         *     ([RFC 9110](https://www.rfc-editor.org/rfc/rfc9110#name-if-match)), else `412
+         *     PRECONDITION_FAILED` and nothing changes: a change made from a stale read is refused instead
+         *     of overwriting what happened since. `*` matches any current revision.
+         * @example "7"
+         */
+        IfMatch: string;
+        /**
          * @description The template's name, or `builtin:<name>` for a built-in one.
          * @example seed-001-ex2
          */
@@ -3363,6 +3417,13 @@ export interface components {
          * @example Bearer realm="labnet"
          */
         WwwAuthenticate: string;
+        /**
+         * @description The resource's entity tag (its revision, raised by every change of it). Send it back as
+         *     `If-Match` with a change so that the change is refused (`412 PRECONDITION_FAILED`) when someone
+         *     else changed the resource since.
+         * @example "7"
+         */
+        ETag: string;
     };
     pathItems: never;
 }
@@ -3626,6 +3687,7 @@ export interface operations {
             /** @description The account. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3644,7 +3706,16 @@ export interface operations {
     updateAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Apply the change only if the resource's current `ETag` is one of these
+                 *     ([RFC 9110](https://www.rfc-editor.org/rfc/rfc9110#name-if-match)), else `412
+                 *     PRECONDITION_FAILED` and nothing changes: a change made from a stale read is refused instead
+                 *     of overwriting what happened since. `*` matches any current revision.
+                 * @example "7"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /**
                  * @description The account's id.
@@ -3660,9 +3731,10 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The account. */
+            /** @description The account, with its new `ETag`. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3673,6 +3745,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -5035,9 +5108,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The network. */
+            /** @description The network, with its `ETag` (for `If-Match` on a change). */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5117,6 +5191,14 @@ export interface operations {
             query?: never;
             header?: {
                 /**
+                 * @description Apply the change only if the resource's current `ETag` is one of these
+                 *     ([RFC 9110](https://www.rfc-editor.org/rfc/rfc9110#name-if-match)), else `412
+                 *     PRECONDITION_FAILED` and nothing changes: a change made from a stale read is refused instead
+                 *     of overwriting what happened since. `*` matches any current revision.
+                 * @example "7"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /**
                  * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
@@ -5140,10 +5222,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed, and the operation finished while the call waited (`Prefer: wait=N`). */
+            /** @description Changed: only labels (no operation), or the operation finished while the call waited (`Prefer: wait=N`). */
             200: {
                 headers: {
-                    "Operation-Location": components["headers"]["OperationLocation"];
+                    ETag: components["headers"]["ETag"];
+                    /** @description The operation that carried out a switch change (absent when only labels changed). */
+                    "Operation-Location"?: string;
                     "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
                 };
@@ -5154,6 +5238,7 @@ export interface operations {
             /** @description Recorded; the rules change when the operation finishes. */
             202: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     "Operation-Location": components["headers"]["OperationLocation"];
                     "Preference-Applied": components["headers"]["PreferenceApplied"];
                     [name: string]: unknown;
@@ -5167,6 +5252,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];

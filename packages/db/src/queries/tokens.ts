@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, asc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import { newId } from "../ids";
 import type { AccountQuotas, Role } from "../schema";
 import { accounts, labInstances, tokens } from "../schema";
@@ -118,10 +118,16 @@ export async function findAccount(db: Db, id: string): Promise<AccountRow | unde
   return row;
 }
 
+/**
+ * Changes an account; with `ifRevisions`, only while its revision is one of them (a
+ * conditional update, so no change can slip in between). Undefined when nothing was changed:
+ * no such account, or another revision.
+ */
 export async function updateAccount(
   db: Db,
   id: string,
   change: { name?: string; quotas?: AccountQuotas },
+  ifRevisions?: readonly number[],
 ): Promise<AccountRow | undefined> {
   const [row] = await db
     .update(accounts)
@@ -129,7 +135,16 @@ export async function updateAccount(
       ...(change.name ? { name: change.name } : {}),
       ...(change.quotas ? { quotas: change.quotas } : {}),
     })
-    .where(eq(accounts.id, id))
+    .where(
+      and(
+        eq(accounts.id, id),
+        ifRevisions === undefined
+          ? undefined
+          : ifRevisions.length > 0
+            ? inArray(accounts.revision, [...ifRevisions])
+            : sql`false`,
+      ),
+    )
     .returning();
   return row;
 }

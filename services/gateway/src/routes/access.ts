@@ -23,7 +23,9 @@ import type { Access } from "../access/gate";
 import { studentRulesOf } from "../access/lab-students";
 import { DEFAULT_QUOTAS } from "../access/quotas";
 import type { GatewayApp } from "../app";
+import { etagOf, ifMatchRevisions } from "../http/etag";
 import { registerOperation } from "../http/openapi-router";
+import { ProblemError } from "../http/problem";
 import { accountView, auditEntryView, createdTokenView, tokenView } from "../views/access-view";
 import type { AppDeps } from "./deps";
 
@@ -87,14 +89,29 @@ export function registerAccessRoutes(app: GatewayApp, deps: AppDeps): void {
     if (!account) {
       throw notFound("account", input.params.accountId, "path.accountId");
     }
+    c.header("ETag", etagOf(account.revision));
     return c.json(accountView(account, await accountUsage(db, account.id), quotas), 200);
   });
 
   registerOperation(app, "updateAccount", async (c, input) => {
-    const account = await db.transaction((tx) => updateAccount(tx, input.params.accountId, input.body));
+    const ifRevisions = ifMatchRevisions(input.headers["If-Match"]);
+    const account = await db.transaction((tx) =>
+      updateAccount(tx, input.params.accountId, input.body, ifRevisions),
+    );
     if (!account) {
+      const current = await findAccount(db, input.params.accountId);
+      if (current && ifRevisions) {
+        throw new ProblemError({
+          code: "PRECONDITION_FAILED",
+          detail: `account ${current.name} changed since that read: it is at revision ${current.revision} (ETag "${current.revision}")`,
+          errors: [
+            { location: "header.If-Match", message: `does not match the current ETag "${current.revision}"` },
+          ],
+        });
+      }
       throw notFound("account", input.params.accountId, "path.accountId");
     }
+    c.header("ETag", etagOf(account.revision));
     return c.json(accountView(account, await accountUsage(db, account.id), quotas), 200);
   });
 

@@ -10,6 +10,7 @@ import {
 } from "@labnet/commands";
 import { getNetwork, getOperation, listNetworks, type OperationRow, visibleNetwork } from "@labnet/db";
 import type { GatewayApp } from "../app";
+import { etagOf, ifMatchRevisions } from "../http/etag";
 import { registerOperation } from "../http/openapi-router";
 import { parsePreferWait, preferenceApplied } from "../http/prefer";
 import { networkAllocationsView } from "../views/allocations-view";
@@ -56,6 +57,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
 
   registerOperation(app, "getNetwork", async (c, input) => {
     const row = await resolveNetwork(db, input.params.networkId);
+    c.header("ETag", etagOf(row.revision));
     return c.json(await networkView(db, row), 200);
   });
 
@@ -64,8 +66,21 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
       ctx: deps.commands,
       ref: input.params.networkId,
       input: input.body,
+      ifRevisions: ifMatchRevisions(input.headers["If-Match"]),
     });
-    return respondToOperation(c, deps, { operation, doneStatus: 200, load: loadNetwork(network.id) });
+    if (!operation) {
+      c.header("ETag", etagOf(network.revision));
+      return c.json(await networkView(db, network), 200);
+    }
+    // The ETag of the network as answered (a wait sees the revisions the executor's reports made).
+    const load = async () => {
+      const row = await getNetwork(db, network.id);
+      if (row) {
+        c.header("ETag", etagOf(row.revision));
+      }
+      return row ? networkView(db, row) : undefined;
+    };
+    return respondToOperation(c, deps, { operation, doneStatus: 200, load });
   });
 
   registerOperation(app, "deleteNetwork", async (c, input) => {
