@@ -17,11 +17,12 @@ import { DaemonSet, Deployment } from "kubernetes-models/apps/v1";
 import { Job } from "kubernetes-models/batch/v1";
 import { Namespace, Service } from "kubernetes-models/v1";
 import postgres from "postgres";
-import { describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { ExecutorConfig } from "../../services/executor/src/config";
 import { MigrateConfig } from "../../services/gateway/src/config";
 import { postgresOptions } from "../helpers/database";
+import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -353,6 +354,28 @@ describe("the Dockerfile and the systemd units", () => {
       expect(text, unit).toContain(`WorkingDirectory=${IMAGE_WORKDIR}`);
       const execStart = /^ExecStart=(.*)$/m.exec(text)?.[1] ?? "";
       expect(commandProblems(execStart.split(/\s+/)), unit).toEqual([]);
+    }
+  });
+});
+
+// --- What the probes reach ---------------------------------------------------------------------
+
+describe("the probes the manifests name", () => {
+  let labnet: TestLabnet;
+  beforeAll(async () => {
+    labnet = await startTestLabnet();
+  });
+  afterAll(async () => {
+    await labnet?.stop();
+  });
+
+  // The kubelet sends no token: public are exactly the operations the document leaves unsecured.
+  it("answer without a token, where the rest of the API asks for one", async () => {
+    const anonymous = (path: string) => labnet.app.fetch(new Request(`http://labnet.test${path}`));
+    expect((await anonymous("/v1/healthz")).status).toBe(200);
+    expect((await anonymous("/v1/readyz")).status).not.toBe(401);
+    for (const path of ["/v1/networks", "/v1/hosts", "/v1/whoami", "/v1/healthz/x"]) {
+      expect((await anonymous(path)).status, path).toBe(401);
     }
   });
 });

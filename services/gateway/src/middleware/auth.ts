@@ -11,12 +11,21 @@ import type { MiddlewareHandler } from "hono";
 import { type Access, createAccess } from "../access/gate";
 import { operationGate } from "../access/operation-gate";
 import { DEFAULT_QUOTAS, type Quotas } from "../access/quotas";
-import type { OperationGate } from "../http/openapi-router";
+import { getOperationSpec, listOperationIds, type OperationGate } from "../http/openapi-router";
 import { ProblemError } from "../http/problem";
 import { createTokenVerifier, type TokenVerifierOptions } from "./token-cache";
 
-/** Paths anyone may read: probes and the API reference. */
-const PUBLIC_PATHS = new Set(["/v1/healthz", "/v1/readyz", "/openapi.json"]);
+/**
+ * Paths anyone may call: those of the contract's operations that declare no security (the
+ * probes). Read from the document, as the router's access gate reads `secured`; a templated
+ * path would match no request here, so a mistake there asks for a token rather than none.
+ */
+const PUBLIC_PATHS = new Set(
+  listOperationIds()
+    .map(getOperationSpec)
+    .filter((spec) => !spec.secured)
+    .map((spec) => spec.path),
+);
 
 export interface AuthVariables {
   token: TokenWithLab;
@@ -58,7 +67,7 @@ export function authenticate(
     ?.listen(TOKENS_CHANNEL, (tokenId) => tokens.forget(tokenId))
     .catch((error: unknown) => options.log?.error("LISTEN labnet_tokens failed", { error: String(error) }));
   return async (c, next) => {
-    if (PUBLIC_PATHS.has(c.req.path) || c.req.path === "/docs" || c.req.path.startsWith("/docs/")) {
+    if (PUBLIC_PATHS.has(c.req.path)) {
       return next();
     }
     const header = c.req.header("authorization") ?? "";
