@@ -7,6 +7,7 @@
 import { hostIpOfBind, type NodeDetailEndpoint, type NodeDetails } from "@labnet/db";
 import { clientLabels, DOCKER_LABELS, recordedCommand } from "./container-create";
 import { humanDuration } from "./human-duration";
+import { modeNetworkId } from "./network-view";
 
 /** dockerd's container states, from a node's. */
 const STATES = {
@@ -49,9 +50,37 @@ function endpointSettings(node: NodeDetails["node"], e: NodeDetailEndpoint) {
   };
 }
 
-/** `Networks` of a node: dockerd's per-network endpoint settings, by network name. */
+/**
+ * `Networks` of a node: dockerd's per-network endpoint settings, by network name. A node in mode
+ * `host` or `none` is on that predefined network (no address), one in mode `container:` on none of
+ * its own, as dockerd shows them.
+ */
 function networksOf(details: NodeDetails) {
-  return Object.fromEntries(details.endpoints.map((e) => [e.networkName, endpointSettings(details.node, e)]));
+  const { node } = details;
+  if (node.networkMode.startsWith("container:")) {
+    return {};
+  }
+  if (node.networkMode === "host" || node.networkMode === "none") {
+    const mode = node.networkMode;
+    return {
+      [mode]: {
+        ...endpointSettings(node, {
+          id: "",
+          networkId: modeNetworkId(mode, { id: node.hostId }),
+          networkName: mode,
+          ifIndex: 0,
+          address: "",
+          mac: "",
+          aliases: [],
+          internal: false,
+          gateway: null,
+        }),
+        IPPrefixLen: 0,
+        DNSNames: null,
+      },
+    };
+  }
+  return Object.fromEntries(details.endpoints.map((e) => [e.networkName, endpointSettings(node, e)]));
 }
 
 /** `NetworkSettings.Ports` / `HostConfig.PortBindings`: each exposed port with its bindings (null: exposed only). */

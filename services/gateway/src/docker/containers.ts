@@ -1,16 +1,26 @@
 /** `docker run|create|start|ps|inspect|port|rm|rename` against one machine: containers are Labnet nodes. */
 import { randomInt } from "node:crypto";
 import { createNode, DomainError, deleteNode, renameNode } from "@labnet/commands";
-import { findNodes, latestOperationFor, listNodeDetails, type NodeRow, nodeDetailsByIds } from "@labnet/db";
+import {
+  findNodes,
+  getNode,
+  latestOperationFor,
+  listNodeDetails,
+  type NodeRow,
+  nodeDetailsByIds,
+} from "@labnet/db";
 import type { AppDeps } from "../routes/deps";
 import { admitDockerChange, type DockerRoute, param } from "./access";
 import { DOCKER_LABELS, nodeCreationOf } from "./container-create";
 import { containerInspectOf, containerSummaryOf, dockerStateOf } from "./container-view";
 import { DockerError } from "./errors";
-import { markStarted, wasStarted } from "./exec-store";
+import { markAttached, wasAttached } from "./exec-store";
 import { DockerFilters } from "./filters";
-import { dockerNodesOf, findDockerContainer, SETTLE_TIMEOUT_MS, settle } from "./lookup";
+import { dockerNodesOf, findDockerContainer, settle } from "./lookup";
 import { frame, hijackHeaders } from "./streams";
+
+/** How long a wait for a node's removal stays open (the client may end it sooner). */
+const WAIT_LIMIT_MS = 10 * 60_000;
 
 /** dockerd's rule for container names (Labnet's allows at most 63 characters). */
 const CONTAINER_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
@@ -85,13 +95,21 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
 
   route("POST", "/containers/:container/start", async (c) => {
     const node = await findDockerContainer(db, c.get("machine"), param(c, "container"));
-    await admitDockerChange(db, c, { what: "containerStart", target: { type: "node", id: node.id } });
+    // An attached `docker run --rm`: the run is over once started (a node has no process), so it goes.
+    const removing = node.labels[DOCKER_LABELS.autoRemove] === "true" && (await wasAttached(redis, node.id));
+    await admitDockerChange(db, c, {
+      what: removing ? "containerRemove" : "containerStart",
+      ...(removing ? { action: "nodes" as const } : {}),
+      target: { type: "node", id: node.id },
+    });
     // A node is built when it is created: starting it is waiting until its sandbox is there.
     const operation = (await latestOperationFor(db, [node.id])).get(node.id);
     if (operation) {
       await settle(deps, operation);
     }
-    await markStarted(redis, node.id);
+    if (removing) {
+      await removeNode(node);
+    }
     return c.body(null, 204);
   });
 
@@ -139,26 +157,34 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
   route("POST", "/containers/:container/attach", async (c) => {
     const node = await findDockerContainer(db, c.get("machine"), param(c, "container"));
     const tty = node.labels[DOCKER_LABELS.tty] === "true";
+    await markAttached(redis, node.id);
     const message = `labnet: ${node.name} is a Labnet node: it has no shell or process to attach to (run it with -d; docker exec ${node.name} ping|curl|ip ... runs diagnostics in it)\n`;
     return new Response(frame("stderr", message, tty), { status: 200, headers: hijackHeaders(tty) });
   });
 
+  // The docker CLI sends start only once this answers its headers: they go at once, the body when
+  // the condition holds (a node's process never exits; `removed` once the node is gone).
   route("POST", "/containers/:container/wait", async (c) => {
     const node = await findDockerContainer(db, c.get("machine"), param(c, "container"));
-    if (c.req.query("condition") === "removed" && node.labels[DOCKER_LABELS.autoRemove] === "true") {
-      // `docker run --rm` without -d: the node goes once the run is over (its start answered).
-      await admitDockerChange(db, c, {
-        what: "containerRemove",
-        action: "nodes",
-        target: { type: "node", id: node.id },
-      });
-      const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-      while (!(await wasStarted(redis, node.id)) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      await removeNode(node);
-    }
-    return c.json({ StatusCode: 0, Error: null }, 200);
+    const untilRemoved = c.req.query("condition") === "removed";
+    const done = new TextEncoder().encode(`${JSON.stringify({ StatusCode: 0, Error: null })}\n`);
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start: async (controller) => {
+        const deadline = Date.now() + WAIT_LIMIT_MS;
+        while (untilRemoved && !cancelled && Date.now() < deadline && (await getNode(db, node.id))) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        if (!cancelled) {
+          controller.enqueue(done);
+          controller.close();
+        }
+      },
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
   });
 
   route("POST", "/containers/:container/resize", async (c) => {

@@ -17,8 +17,11 @@ export class DockerError extends Error {
   }
 }
 
-/** dockerd's status for each kind of domain error (errdefs: invalid parameter, not found, conflict, forbidden, system). */
-const STATUS_OF: Readonly<Record<DomainErrorCode, DockerError["status"]>> = {
+/**
+ * dockerd's status for each kind of domain error (errdefs: invalid parameter, not found, conflict,
+ * forbidden, system); a code not listed is an invalid parameter.
+ */
+const STATUS_OF: Readonly<Partial<Record<DomainErrorCode, DockerError["status"]>>> = {
   NOT_FOUND: 404,
   INVALID_FIELD: 400,
   CONFLICT: 409,
@@ -35,6 +38,8 @@ const STATUS_OF: Readonly<Record<DomainErrorCode, DockerError["status"]>> = {
   QUOTA_EXCEEDED: 403,
   NO_HOST: 503,
   INVALID_TEMPLATE: 400,
+  // Only from If-Match, which the Engine API never sends; a conflict, as errdefs would call it.
+  PRECONDITION_FAILED: 409,
 };
 
 /** What reaches a docker client for any error: ours as they are, Labnet's domain and HTTP problems mapped. */
@@ -43,7 +48,7 @@ export function toDockerError(error: unknown): DockerError | undefined {
     return error;
   }
   if (error instanceof DomainError) {
-    return new DockerError(STATUS_OF[error.code], dockerMessageOf(error), { cause: error });
+    return new DockerError(STATUS_OF[error.code] ?? 400, dockerMessageOf(error), { cause: error });
   }
   if (error instanceof ProblemError) {
     const status = error.status;

@@ -1,7 +1,7 @@
 /**
  * Exec instances (`docker exec` is three calls: create, start on a hijacked connection, inspect for
- * the exit code) and which nodes a docker client started, kept in Redis for an hour so any gateway
- * process can serve the next call.
+ * the exit code) and which nodes a docker client attached to, kept in Redis for an hour so any
+ * gateway process can serve the next call.
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
@@ -19,7 +19,7 @@ export interface DockerExec {
 
 const TTL_SECONDS = 3600;
 const execKey = (id: string) => `labnet-docker-exec-${id}`;
-const startedKey = (nodeId: string) => `labnet-docker-started-${nodeId}`;
+const attachedKey = (nodeId: string) => `labnet-docker-attached-${nodeId}`;
 
 export async function createExec(
   redis: Redis,
@@ -42,11 +42,11 @@ export async function saveExec(redis: Redis, exec: DockerExec): Promise<void> {
   await redis.set(execKey(exec.id), JSON.stringify(exec), "EX", TTL_SECONDS);
 }
 
-/** `docker start` of a node: what an attached `docker run --rm` waits for before it removes the node. */
-export async function markStarted(redis: Redis, nodeId: string): Promise<void> {
-  await redis.set(startedKey(nodeId), "1", "EX", TTL_SECONDS);
+/** A client attached to the node (`docker run` without -d): its start is then the whole run. */
+export async function markAttached(redis: Redis, nodeId: string): Promise<void> {
+  await redis.set(attachedKey(nodeId), "1", "EX", TTL_SECONDS);
 }
 
-export async function wasStarted(redis: Redis, nodeId: string): Promise<boolean> {
-  return (await redis.exists(startedKey(nodeId))) === 1;
+export async function wasAttached(redis: Redis, nodeId: string): Promise<boolean> {
+  return (await redis.exists(attachedKey(nodeId))) === 1;
 }

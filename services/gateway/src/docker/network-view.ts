@@ -92,13 +92,17 @@ export async function findDockerNetwork(db: Db, machine: HostRow, ref: string): 
 }
 
 /** Every network of the machine as dockerd lists them (predefined first: bridge, host, none). */
-export async function dockerNetworksOf(db: Db, machine: HostRow): Promise<DockerNetwork[]> {
+export async function dockerNetworksOf(
+  db: Db,
+  machine: HostRow,
+  defaultMtu: number,
+): Promise<DockerNetwork[]> {
   const [rows, nodes] = await Promise.all([
     listNetworks(db, { hostId: machine.id }),
     listNodes(db, { hostId: machine.id }),
   ]);
   const ordered = [...rows.filter((r) => r.builtin), ...rows.filter((r) => !r.builtin)];
-  const [first, ...rest] = await labnetNetworkViews(db, ordered, nodes);
+  const [first, ...rest] = await labnetNetworkViews(db, ordered, nodes, defaultMtu);
   return [
     ...(first ? [first] : []),
     modeNetworkView(machine, "host", nodes),
@@ -112,12 +116,13 @@ export async function dockerNetworkView(
   db: Db,
   machine: HostRow,
   found: FoundNetwork,
+  defaultMtu: number,
 ): Promise<DockerNetwork> {
   const nodes = await listNodes(db, { hostId: machine.id });
   if ("mode" in found) {
     return modeNetworkView(machine, found.mode, nodes);
   }
-  const [view] = await labnetNetworkViews(db, [found.row], nodes);
+  const [view] = await labnetNetworkViews(db, [found.row], nodes, defaultMtu);
   if (!view) {
     throw new DockerError(404, `network ${found.row.name} not found`);
   }
@@ -128,6 +133,7 @@ async function labnetNetworkViews(
   db: Db,
   rows: NetworkRow[],
   machineNodes: NodeRow[],
+  defaultMtu: number,
 ): Promise<DockerNetwork[]> {
   const ids = rows.map((r) => r.id);
   const [configs, attached] = await Promise.all([ipamConfigsOf(db, ids), endpointsOnNetworks(db, ids)]);
@@ -166,7 +172,7 @@ async function labnetNetworkViews(
           },
         ]),
     ),
-    Options: optionsView(row),
+    Options: optionsView(row, defaultMtu),
     Labels: row.labels,
   }));
 }
@@ -182,9 +188,10 @@ function ipamConfigView(config: IpamConfigRow): DockerNetwork["IPAM"]["Config"][
 
 /**
  * Options as dockerd shows them: the default bridge's full set (its bridge, Labnet's `lnbr-…`),
- * and for other networks the driver options they were created with.
+ * and for other networks the driver options they were created with (icc off and an MTU other
+ * than the default as Docker's options).
  */
-function optionsView(row: NetworkRow): Record<string, string> {
+function optionsView(row: NetworkRow, defaultMtu: number): Record<string, string> {
   if (row.builtin) {
     return {
       "com.docker.network.bridge.default_bridge": "true",
@@ -198,6 +205,9 @@ function optionsView(row: NetworkRow): Record<string, string> {
   return {
     ...row.options,
     ...(row.icc ? {} : { "com.docker.network.bridge.enable_icc": "false" }),
+    ...(row.driver !== "overlay" && row.mtu !== defaultMtu
+      ? { "com.docker.network.driver.mtu": String(row.mtu) }
+      : {}),
   };
 }
 

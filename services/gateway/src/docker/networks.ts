@@ -43,7 +43,7 @@ export function registerDockerNetworkRoutes(route: DockerRoute, deps: AppDeps): 
       "type",
       "dangling",
     ]);
-    const all = await dockerNetworksOf(db, c.get("machine"));
+    const all = await dockerNetworksOf(db, c.get("machine"), deps.commands.defaultMtu);
     const dangling = filters.values("dangling");
     if (dangling.length > 1 || (dangling[0] && !["0", "1", "true", "false"].includes(dangling[0]))) {
       throw new DockerError(
@@ -78,7 +78,7 @@ export function registerDockerNetworkRoutes(route: DockerRoute, deps: AppDeps): 
   route("GET", "/networks/:network", async (c) => {
     const machine = c.get("machine");
     const found = await findDockerNetwork(db, machine, param(c, "network"));
-    return c.json(await dockerNetworkView(db, machine, found), 200);
+    return c.json(await dockerNetworkView(db, machine, found, deps.commands.defaultMtu), 200);
   });
 
   route("POST", "/networks/create", async (c) => {

@@ -1,0 +1,483 @@
+/**
+ * Issue 12 at the cheapest tier: the Engine API facade's translation to Labnet's commands and
+ * views, the app in process over a database of its own, no executor (its lab host is offline, so
+ * calls do not wait for kernel work). What Docker sends is checked against what Labnet records
+ * (`/v1` views), errors against dockerd's status and words, tenancy and the audit log against a
+ * student of another instance; the real docker CLI for what only it shows (exit codes, messages).
+ */
+import type { Schema } from "@labnet/api";
+import { schema } from "@labnet/db";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DockerGateway, requireDockerCli, serveDockerGateway } from "../helpers/docker";
+import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
+import { countRows } from "../helpers/row-counts";
+import { registerTestHost } from "../helpers/test-host";
+
+let labnet: TestLabnet;
+let gateway: DockerGateway;
+const HOST = "dka-host";
+
+/** A call to the facade of `machine` through the app. */
+async function engine(
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string | null; machine?: string } = {},
+) {
+  const headers: Record<string, string> = {};
+  if (options.token !== null) {
+    headers.authorization = `Bearer ${options.token ?? labnet.adminToken}`;
+  }
+  if (options.body !== undefined) {
+    headers["content-type"] = "application/json";
+  }
+  const res = await labnet.app.fetch(
+    new Request(`http://labnet.test/docker/${options.machine ?? HOST}${path}`, {
+      method,
+      headers,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    }),
+  );
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: the Engine API's JSON, read field by field in the tests
+  return { status: res.status, headers: res.headers, text, json: json as any };
+}
+
+async function view<T extends "Node" | "Network">(path: string, _kind: T): Promise<Schema<T>> {
+  const res = await labnet.request("GET", path);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Schema<T>;
+}
+
+beforeAll(async () => {
+  requireDockerCli();
+  labnet = await startTestLabnet({ access: { rateLimits: { admin: 0, instructor: 0, student: 0 } } });
+  const host = await registerTestHost(labnet.db, {
+    name: HOST,
+    netnsPrefix: "dka-",
+    netnsPath: "/run/netns/dka-host",
+    capabilities: {
+      linkTypes: ["bridge", "veth", "macvlan"],
+      drivers: ["bridge", "macvlan"],
+      iptables: true,
+      bridgeNetfilter: true,
+    },
+  });
+  // No executor: calls answer at once instead of waiting for kernel work.
+  await labnet.db
+    .update(schema.hosts)
+    .set({ lastHeartbeatAt: new Date(0) })
+    .where(eq(schema.hosts.id, host.id));
+  gateway = await serveDockerGateway((request) => labnet.app.fetch(request), {
+    token: labnet.adminToken,
+    machine: HOST,
+  });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await labnet?.stop();
+});
+
+describe("the Engine API's frame", () => {
+  it("pings with dockerd's headers, versioned and unversioned, HEAD and GET", async () => {
+    for (const [method, path] of [
+      ["GET", "/_ping"],
+      ["HEAD", "/_ping"],
+      ["GET", "/v1.47/_ping"],
+      ["GET", "/v1.24/version"],
+    ]) {
+      const res = await engine(method ?? "GET", path ?? "");
+      expect(res.status, `${method} ${path}`).toBe(200);
+      expect(res.headers.get("api-version")).toBe("1.47");
+      expect(res.headers.get("ostype")).toBe("linux");
+      expect(res.headers.get("server")).toMatch(/^Labnet\/\S+ \(linux\)$/);
+    }
+    expect((await engine("GET", "/_ping")).text).toBe("OK");
+  });
+
+  it("refuses versions out of range, unknown paths and missing machines as dockerd does", async () => {
+    const cases: [string, string, number, string, string?][] = [
+      [
+        "GET",
+        "/v1.50/networks",
+        400,
+        "client version 1.50 is too new. Maximum supported API version is 1.47",
+      ],
+      [
+        "GET",
+        "/v1.12/networks",
+        400,
+        "client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version",
+      ],
+      ["GET", "/v1.47/swarm", 404, "page not found"],
+      ["GET", "/networks", 404, "No such machine: nosuch", "nosuch"],
+    ];
+    for (const [method, path, status, message, machine] of cases) {
+      const res = await engine(method, path, machine ? { machine } : {});
+      expect(res.status, path).toBe(status);
+      expect(res.headers.get("content-type")).toBe("application/json");
+      expect(res.json.message.startsWith(message), res.text).toBe(true);
+      expect(res.headers.get("api-version")).toBe("1.47");
+    }
+  });
+
+  it("an unauthenticated ping says how to send the token", async () => {
+    const res = await engine("GET", "/_ping", { token: null });
+    expect(res.status).toBe(401);
+    expect(res.json.message).toContain('DOCKER_CUSTOM_HEADERS="Authorization=Bearer lnt_..."');
+    const cli = await gateway.docker(["network", "ls"], { token: "lnt_nobody" });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(
+      /^Error response from daemon: the API token is unknown, expired or revoked: .*HttpHeaders/,
+    );
+  });
+});
+
+describe("networks", () => {
+  it("docker network create's IPAM, internal, labels and options become the Labnet network", async () => {
+    const res = await engine("POST", "/v1.47/networks/create", {
+      body: {
+        Name: "dk-web",
+        Driver: "bridge",
+        Internal: true,
+        IPAM: {
+          Driver: "default",
+          Config: [
+            {
+              Subnet: "172.28.0.0/16",
+              IPRange: "172.28.5.0/24",
+              Gateway: "172.28.0.254",
+              AuxiliaryAddresses: { router: "172.28.1.5" },
+            },
+          ],
+        },
+        Options: { "com.docker.network.bridge.enable_icc": "false", "com.docker.network.driver.mtu": "1400" },
+        Labels: { course: "net101" },
+      },
+    });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json).toEqual({ Id: expect.stringMatching(/^net_/), Warning: "" });
+    const network = await view(`/v1/networks/${res.json.Id}`, "Network");
+    expect(network).toMatchObject({
+      name: "dk-web",
+      internal: true,
+      labels: { course: "net101" },
+      options: { icc: false, mtu: 1400 },
+      ipam: {
+        configs: [
+          {
+            subnet: "172.28.0.0/16",
+            gateway: "172.28.0.254",
+            ipRange: "172.28.5.0/24",
+            auxAddresses: { router: "172.28.1.5" },
+          },
+        ],
+      },
+    });
+    const inspect = await engine("GET", "/v1.47/networks/dk-web");
+    expect(inspect.json).toMatchObject({
+      Name: "dk-web",
+      Id: res.json.Id,
+      Scope: "local",
+      Driver: "bridge",
+      Internal: true,
+      IPAM: {
+        Driver: "default",
+        Config: [
+          {
+            Subnet: "172.28.0.0/16",
+            IPRange: "172.28.5.0/24",
+            Gateway: "172.28.0.254",
+            AuxiliaryAddresses: { router: "172.28.1.5" },
+          },
+        ],
+      },
+      Containers: {},
+      Options: { "com.docker.network.bridge.enable_icc": "false", "com.docker.network.driver.mtu": "1400" },
+      Labels: { course: "net101" },
+    });
+    // By a unique id prefix too, as dockerd finds networks.
+    expect((await engine("GET", `/networks/${String(res.json.Id).slice(0, 10)}`)).json.Name).toBe("dk-web");
+  });
+
+  it("ls filters by driver, name (a regular expression), id, label, scope and type", async () => {
+    const names = async (filters: unknown) =>
+      (await engine("GET", `/networks?filters=${encodeURIComponent(JSON.stringify(filters))}`)).json.map(
+        (n: { Name: string }) => n.Name,
+      );
+    expect(await names({})).toEqual(["bridge", "host", "none", "dk-web"]);
+    expect(await names({ driver: { null: true } })).toEqual(["none"]);
+    expect(await names({ name: { "^dk-": true } })).toEqual(["dk-web"]);
+    expect(await names({ label: ["course=net101"] })).toEqual(["dk-web"]);
+    expect(await names({ label: { "course=other": true } })).toEqual([]);
+    expect(await names({ type: { custom: true } })).toEqual(["dk-web"]);
+    expect(await names({ type: { builtin: true } })).toEqual(["bridge", "host", "none"]);
+    expect(await names({ scope: { swarm: true } })).toEqual([]);
+    expect(await names({ name: { "(a+)+$": true } })).toEqual([]);
+    const bad = await engine("GET", `/networks?filters=${encodeURIComponent('{"colour":{"red":true}}')}`);
+    expect(bad).toMatchObject({ status: 400, json: { message: "invalid filter 'colour'" } });
+    const ls = await gateway.docker([
+      "network",
+      "ls",
+      "--filter",
+      "driver=bridge",
+      "--format",
+      "{{.Name}} {{.Driver}} {{.Scope}}",
+    ]);
+    expect(ls.stdout).toBe("bridge bridge local\ndk-web bridge local\n");
+    expect((await gateway.docker(["network", "ls", "-q"])).stdout.split("\n").filter(Boolean)).toHaveLength(
+      4,
+    );
+  });
+
+  it("refuses what Labnet cannot honour by name, and changes nothing", async () => {
+    const before = await countRows(labnet.db, {
+      networks: schema.networks,
+      ipamConfigs: schema.ipamConfigs,
+      operations: schema.operations,
+    });
+    for (const [body, message] of [
+      [
+        { Name: "x1", Options: { "com.docker.network.bridge.name": "br0" } },
+        "option com.docker.network.bridge.name is not supported by Labnet",
+      ],
+      [{ Name: "x2", EnableIPv6: true }, "IPv6 is not supported by Labnet"],
+      [{ Name: "x3", IPAM: { Driver: "dhcp" } }, "IPAM driver dhcp is not supported"],
+      [{ Name: "bridge" }, "operation is not permitted on predefined bridge network"],
+      [{ Name: "dk-web" }, "network with name dk-web already exists"],
+    ] as const) {
+      const res = await engine("POST", "/networks/create", { body });
+      expect(res.status, res.text).toBeGreaterThanOrEqual(400);
+      expect(res.json.message.startsWith(message), res.text).toBe(true);
+    }
+    expect(
+      await countRows(labnet.db, {
+        networks: schema.networks,
+        ipamConfigs: schema.ipamConfigs,
+        operations: schema.operations,
+      }),
+    ).toEqual(before);
+    const duplicate = await gateway.docker(["network", "create", "dk-web"]);
+    expect(duplicate).toMatchObject({
+      code: 1,
+      stderr: "Error response from daemon: network with name dk-web already exists\n",
+    });
+  });
+});
+
+describe("containers as nodes", () => {
+  it("docker run's structures become the node: modes, networks in order, addresses, aliases, ports, DNS, hosts", async () => {
+    await engine("POST", "/networks/create", {
+      body: { Name: "dk-app", IPAM: { Config: [{ Subnet: "10.91.0.0/24" }] } },
+    });
+    const res = await engine("POST", "/v1.47/containers/create?name=dk-one", {
+      body: {
+        Hostname: "one",
+        Image: "centos:7",
+        Cmd: ["bash", "-l"],
+        Labels: { tier: "web", "labnet.docker.image": "forged" },
+        ExposedPorts: { "80/tcp": {}, "443/tcp": {}, "53/udp": {}, "9000/tcp": {} },
+        HostConfig: {
+          NetworkMode: "dk-app",
+          PortBindings: {
+            "80/tcp": [{ HostIp: "", HostPort: "8081" }],
+            "443/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }],
+            "53/udp": [{ HostIp: "", HostPort: "5353" }],
+          },
+          PublishAllPorts: true,
+          Dns: ["192.0.2.53"],
+          DnsSearch: ["lab.example"],
+          DnsOptions: ["ndots:2"],
+          ExtraHosts: ["db.lab:192.0.2.7"],
+        },
+        NetworkingConfig: {
+          EndpointsConfig: {
+            "dk-app": { IPAMConfig: { IPv4Address: "10.91.0.50" }, Aliases: ["www"] },
+            "dk-web": {},
+          },
+        },
+      },
+    });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json).toEqual({ Id: expect.stringMatching(/^nod_/), Warnings: [] });
+    const node = await view(`/v1/nodes/${res.json.Id}`, "Node");
+    expect(node).toMatchObject({
+      name: "dk-one",
+      networkMode: "dk-app",
+      hostname: "one",
+      dns: { servers: ["192.0.2.53"], search: ["lab.example"], options: ["ndots:2"] },
+      extraHosts: ["db.lab:192.0.2.7"],
+      publishAll: true,
+      labels: { tier: "web", "labnet.docker.image": "centos:7", "labnet.docker.command": '["bash","-l"]' },
+    });
+    expect(node.exposedPorts).toEqual(["80/tcp", "443/tcp", "9000/tcp", "53/udp"]);
+    expect(Object.keys(node.networkSettings.networks)).toEqual(["dk-app", "dk-web"]);
+    expect(node.networkSettings.networks["dk-app"]).toMatchObject({
+      ipAddress: "10.91.0.50",
+      aliases: ["www"],
+      interface: "eth0",
+    });
+    const ports = node.networkSettings.ports;
+    expect(ports["80/tcp"]).toEqual([{ hostIp: "0.0.0.0", hostPort: "8081" }]);
+    expect(ports["53/udp"]).toEqual([{ hostIp: "0.0.0.0", hostPort: "5353" }]);
+    expect(ports["443/tcp"]).toEqual([{ hostIp: "127.0.0.1", hostPort: expect.stringMatching(/^\d+$/) }]);
+    expect(ports["9000/tcp"]).toEqual([{ hostIp: "0.0.0.0", hostPort: expect.stringMatching(/^\d+$/) }]);
+
+    const inspect = (await engine("GET", "/containers/dk-one/json")).json;
+    expect(inspect).toMatchObject({
+      Id: res.json.Id,
+      Name: "/dk-one",
+      Path: "bash",
+      Args: ["-l"],
+      State: { Status: "created", Pid: 0 },
+      Config: { Image: "centos:7", Hostname: "one", Labels: { tier: "web" } },
+      HostConfig: {
+        NetworkMode: "dk-app",
+        Dns: ["192.0.2.53"],
+        ExtraHosts: ["db.lab:192.0.2.7"],
+        PublishAllPorts: true,
+      },
+      NetworkSettings: {
+        SandboxKey: expect.stringMatching(/^\/run\/netns\/dka-/),
+        Ports: { "80/tcp": [{ HostIp: "0.0.0.0", HostPort: "8081" }] },
+        Networks: {
+          "dk-app": {
+            IPAddress: "10.91.0.50",
+            IPPrefixLen: 24,
+            Gateway: "10.91.0.1",
+            MacAddress: "02:42:0a:5b:00:32",
+            Aliases: ["www"],
+            DNSNames: ["dk-one", "www"],
+          },
+        },
+      },
+    });
+    expect(inspect.Config.Labels).toEqual({ tier: "web" });
+    const port = await gateway.docker(["port", "dk-one", "80"]);
+    expect(port.stdout).toBe("0.0.0.0:8081\n");
+    const ps = await gateway.docker([
+      "ps",
+      "-a",
+      "--filter",
+      "name=dk-one",
+      "--format",
+      "{{.Image}} {{.Command}} {{.Status}} {{.Ports}}",
+    ]);
+    expect(ps.stdout).toMatch(/^centos:7 "bash -l" Created .*0\.0\.0\.0:8081->80\/tcp/);
+  });
+
+  it("network modes none, host and container:, and the default bridge", async () => {
+    for (const [name, mode] of [
+      ["dk-none", "none"],
+      ["dk-host", "host"],
+      ["dk-shared", "container:dk-one"],
+      ["dk-default", "default"],
+    ] as const) {
+      const res = await engine("POST", `/containers/create?name=${name}`, {
+        body: { Image: "busybox", HostConfig: { NetworkMode: mode } },
+      });
+      expect(res.status, res.text).toBe(201);
+    }
+    expect((await view("/v1/nodes/dk-default", "Node")).networkMode).toBe("bridge");
+    expect((await view("/v1/nodes/dk-shared", "Node")).networkMode).toBe("container:dk-one");
+    const none = (await engine("GET", "/networks/none")).json;
+    expect(Object.values(none.Containers).map((c) => (c as { Name: string }).Name)).toEqual(["dk-none"]);
+    const bridge = (await engine("GET", "/containers/dk-default/json")).json.NetworkSettings;
+    expect(bridge.IPAddress).toMatch(/^172\.17\.0\.\d+$/);
+    expect(bridge.Networks.bridge.DNSNames).toBeNull();
+  });
+
+  it("errors in dockerd's words: name in use (naming the holder), unknown container, unknown network is not a 404 at create", async () => {
+    const holder = (await view("/v1/nodes/dk-one", "Node")).id;
+    const taken = await engine("POST", "/containers/create?name=dk-one", { body: { Image: "busybox" } });
+    expect(taken).toMatchObject({
+      status: 409,
+      json: {
+        message: `Conflict. The container name "/dk-one" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`,
+      },
+    });
+    expect(await engine("GET", "/containers/nosuch/json")).toMatchObject({
+      status: 404,
+      json: { message: "No such container: nosuch" },
+    });
+    const noNet = await engine("POST", "/containers/create?name=dk-x", {
+      body: { Image: "busybox", HostConfig: { NetworkMode: "nosuch" } },
+    });
+    expect(noNet.status).toBe(400);
+    expect(noNet.json.message).toContain("network nosuch not found");
+    const run = await gateway.docker(["run", "-d", "--network", "nosuch", "busybox"]);
+    expect(run.code).toBe(125);
+    expect(run.stderr).not.toContain("Unable to find image");
+    const rm = await gateway.docker(["rm", "nosuch"]);
+    expect(rm).toMatchObject({ code: 1, stderr: "Error response from daemon: No such container: nosuch\n" });
+    const mac = await engine("POST", "/containers/create?name=dk-mac", {
+      body: { Image: "busybox", MacAddress: "02:00:00:00:00:01" },
+    });
+    expect(mac.status).toBe(400);
+  });
+
+  it("rename keeps the hostname, renames what shares its namespace, and refuses a name in use", async () => {
+    expect((await engine("POST", "/containers/dk-one/rename?name=dk-uno")).status).toBe(204);
+    const node = await view("/v1/nodes/dk-uno", "Node");
+    expect(node.hostname).toBe("one");
+    expect((await view("/v1/nodes/dk-shared", "Node")).networkMode).toBe("container:dk-uno");
+    const clash = await engine("POST", "/containers/dk-uno/rename?name=dk-none");
+    expect(clash.status).toBe(409);
+    expect(clash.json.message).toContain('The container name "/dk-none" is already in use');
+  });
+
+  it("exec refuses what the allow-list does not hold, before anything is recorded", async () => {
+    const res = await engine("POST", "/containers/dk-default/exec", {
+      body: { Cmd: ["sh", "-c", "id"], AttachStdout: true },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.message).toMatch(/^Labnet runs only allow-listed diagnostics/);
+    const allowed = await engine("POST", "/containers/dk-default/exec", {
+      body: { Cmd: ["ping", "-c1", "172.17.0.1"] },
+    });
+    expect(allowed.status).toBe(201);
+    const inspect = await engine("GET", `/exec/${allowed.json.Id}/json`);
+    expect(inspect.json).toMatchObject({
+      Running: false,
+      ExitCode: null,
+      ProcessConfig: { entrypoint: "ping", arguments: ["-c1", "172.17.0.1"] },
+    });
+    // Another machine's view of it: as missing as an unknown one.
+    expect((await engine("GET", "/exec/0000/json")).status).toBe(404);
+  });
+});
+
+describe("audit and tenancy", () => {
+  it("records each change as docker.<what> with its outcome", async () => {
+    const res = await labnet.request("GET", "/v1/audit?limit=200");
+    expect(res.status).toBe(200);
+    const items = (
+      (await res.json()) as {
+        items: { operationId: string; status: number | null; outcome: string; path: string }[];
+      }
+    ).items;
+    const created = items.find(
+      (e) => e.operationId === "docker.networkCreate" && e.path.endsWith("/v1.47/networks/create"),
+    );
+    expect(created).toMatchObject({
+      outcome: "committed",
+      status: 201,
+      path: `/docker/${HOST}/v1.47/networks/create`,
+    });
+    expect(items.find((e) => e.operationId === "docker.containerRename" && e.status === 204)).toBeDefined();
+    expect(items.find((e) => e.operationId === "docker.networkCreate" && e.status === 409)?.outcome).toBe(
+      "refused",
+    );
+    // Reads are not audited.
+    expect(items.some((e) => e.path.endsWith("/networks") && e.operationId.startsWith("docker."))).toBe(
+      false,
+    );
+  });
+});
