@@ -6,6 +6,7 @@
  * when the kernel already holds the set. Conservative: any difference in a chain's text or
  * order rewrites that whole chain.
  */
+import { readIptablesTables } from "./iptables-save";
 
 interface Table {
   /** Chains declared (`:CHAIN`), in order. */
@@ -27,31 +28,25 @@ function emptyTable(): Table {
 /** Tables of an iptables-save output or an iptables-restore payload (same syntax). */
 function parseTables(text: string): Map<string, Table> {
   const tables = new Map<string, Table>();
-  let current: Table | undefined;
-  for (const raw of text.split("\n")) {
-    const line = raw.trim().replace(/\s+/g, " ");
-    if (line.startsWith("*")) {
-      current = emptyTable();
-      tables.set(line.slice(1), current);
-    } else if (current === undefined || line === "" || line.startsWith("#") || line === "COMMIT") {
-      // outside a table, or nothing to compare
-    } else if (line.startsWith(":")) {
-      current.chains.add(line.slice(1).split(" ")[0] ?? "");
-    } else if (line.startsWith("-X ")) {
-      current.deleted.add(line.slice(3));
-    } else {
-      const chain = line.startsWith("-A ") ? (line.split(" ")[1] ?? "") : "";
-      if (LABNET_CHAIN.test(chain)) {
-        const rules = current.rules.get(chain);
+  for (const [name, lines] of readIptablesTables(text)) {
+    const table = emptyTable();
+    for (const line of lines) {
+      if (line.kind === "chain") {
+        table.chains.add(line.chain);
+      } else if (line.kind === "delete") {
+        table.deleted.add(line.chain);
+      } else if (line.kind === "rule" && LABNET_CHAIN.test(line.chain)) {
+        const rules = table.rules.get(line.chain);
         if (rules) {
-          rules.push(line);
+          rules.push(line.text);
         } else {
-          current.rules.set(chain, [line]);
+          table.rules.set(line.chain, [line.text]);
         }
       } else {
-        current.other.push(line);
+        table.other.push(line.text);
       }
     }
+    tables.set(name, table);
   }
   return tables;
 }

@@ -19,6 +19,7 @@ import {
   renderPortJumps,
   renderPortRawTable,
 } from "./iptables-ports";
+import { readIptablesTables } from "./iptables-save";
 import { bridgeChainName, FILTER_CHAINS, NAT_CHAINS } from "./names";
 
 interface Hook {
@@ -181,18 +182,8 @@ function missingHooks(hooks: readonly Hook[], rules: ReadonlySet<string> | undef
 /** Rule lines (`-A ...`) of each table in `iptables-save` output, whitespace-normalized. */
 export function parseIptablesSave(text: string): Map<string, Set<string>> {
   const tables = new Map<string, Set<string>>();
-  let current: Set<string> | undefined;
-  for (const raw of text.split("\n")) {
-    const line = raw.trim().replace(/\s+/g, " ");
-    if (line.startsWith("*")) {
-      const name = line.slice(1);
-      current = tables.get(name) ?? new Set<string>();
-      tables.set(name, current);
-    } else if (line === "COMMIT") {
-      current = undefined;
-    } else if (line.startsWith("-A ") && current !== undefined) {
-      current.add(line);
-    }
+  for (const [name, lines] of readIptablesTables(text)) {
+    tables.set(name, new Set(lines.filter((line) => line.kind === "rule").map((line) => line.text)));
   }
   return tables;
 }

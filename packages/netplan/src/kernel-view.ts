@@ -6,6 +6,7 @@
  * The planner's parsers (parse-ip-json.ts) read the same JSON for the fields they share; this
  * module adds what a person looks at (IPv6, operational state, route scope, bridge ports, fdb).
  */
+import { readIptablesTables } from "./iptables-save";
 import { parseIpAddrJson, parseIpRouteJson, parseJsonDocuments } from "./parse-ip-json";
 
 /** One address of an interface, as `ip addr` shows it. */
@@ -369,35 +370,20 @@ export function parseFdbEntries(text: string): KernelFdbEntry[] {
  */
 export function filterLabnetRules(iptablesSave: string): LabnetRules {
   const kept = new Map<string, string[]>();
-  let table: string | undefined;
-  let builtIn = new Set<string>();
-  let lines: string[] = [];
-  for (const raw of iptablesSave.split("\n")) {
-    const line = raw.trim();
-    if (line.startsWith("*")) {
-      table = line.slice(1);
-      builtIn = new Set();
-      lines = [];
-    } else if (table === undefined || line === "" || line.startsWith("#")) {
-      // outside a table, or a comment
-    } else if (line === "COMMIT") {
-      if (lines.length > 0) {
-        kept.set(table, [...(kept.get(table) ?? []), `*${table}`, ...lines, "COMMIT"]);
-      }
-      table = undefined;
-    } else if (line.startsWith(":")) {
-      const [chain = "", policy = "-"] = line.slice(1).split(/\s+/);
-      if (policy !== "-") {
-        builtIn.add(chain);
-      } else if (isLabnetChain(chain)) {
-        lines.push(line);
-      }
-    } else if (line.startsWith("-A ")) {
-      const chain = line.split(/\s+/)[1] ?? "";
-      const target = /\s-[jg]\s+(\S+)/.exec(line)?.[1];
-      if (isLabnetChain(chain) || (builtIn.has(chain) && target !== undefined && isLabnetChain(target))) {
-        lines.push(line);
-      }
+  for (const [table, tableLines] of readIptablesTables(iptablesSave)) {
+    const builtIn = new Set(
+      tableLines.flatMap((l) => (l.kind === "chain" && l.policy !== "-" ? [l.chain] : [])),
+    );
+    const lines = tableLines.flatMap((line) => {
+      const ours =
+        (line.kind === "chain" && line.policy === "-" && isLabnetChain(line.chain)) ||
+        (line.kind === "rule" &&
+          (isLabnetChain(line.chain) ||
+            (builtIn.has(line.chain) && line.target !== undefined && isLabnetChain(line.target))));
+      return ours ? [line.text] : [];
+    });
+    if (lines.length > 0) {
+      kept.set(table, [`*${table}`, ...lines, "COMMIT"]);
     }
   }
   const text = (name: string) => {
