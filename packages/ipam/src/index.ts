@@ -18,7 +18,13 @@ export {
   translateAddress,
   withPrefix,
 } from "./cidr";
-export type { IpamConfig, IpamConfigInput, IpamFieldError, ResolveIpamConfigResult } from "./ipam-config";
+export type {
+  IpamConfig,
+  IpamConfigInput,
+  IpamFieldError,
+  ResolveIpamConfigResult,
+  StaticAddressProblem,
+} from "./ipam-config";
 export { dynamicRange, resolveIpamConfig, validateStaticAddress } from "./ipam-config";
 export { formatIpv4, isIpv4, isIpv4Number, MAX_IPV4, parseIpv4, requireIpv4 } from "./ipv4";
 export { isMac, isUnicastMac, macFromIpv4, normalizeMac } from "./mac";

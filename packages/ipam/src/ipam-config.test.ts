@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { IpamConfig, IpamConfigInput, IpamFieldError } from "./ipam-config";
-import { dynamicRange, resolveIpamConfig, validateStaticAddress } from "./ipam-config";
+import {
+  dynamicRange,
+  resolveIpamConfig,
+  type StaticAddressProblem,
+  validateStaticAddress,
+} from "./ipam-config";
 
 function resolve(input: IpamConfigInput): IpamConfig {
   const result = resolveIpamConfig(input);
@@ -238,23 +243,47 @@ describe("validateStaticAddress", () => {
     ipRange: "100.0.0.128/25",
     auxAddresses: { nas: "100.0.0.50" },
   });
-  const cases: { given: string; want: string | undefined }[] = [
+  const cases: { given: string; want: StaticAddressProblem | undefined }[] = [
     { given: "100.0.0.2", want: undefined },
     { given: "100.0.0.254", want: undefined },
-    { given: "100.0.0.1", want: "invalid address 100.0.0.1: it is the gateway of 100.0.0.0/24" },
-    { given: "100.0.0.0", want: "invalid address 100.0.0.0: it is the network address of 100.0.0.0/24" },
+    {
+      given: "100.0.0.1",
+      want: { reason: "reserved", message: "invalid address 100.0.0.1: it is the gateway of 100.0.0.0/24" },
+    },
+    {
+      given: "100.0.0.0",
+      want: {
+        reason: "reserved",
+        message: "invalid address 100.0.0.0: it is the network address of 100.0.0.0/24",
+      },
+    },
     {
       given: "100.0.0.255",
-      want: "invalid address 100.0.0.255: it is the broadcast address of 100.0.0.0/24",
+      want: {
+        reason: "reserved",
+        message: "invalid address 100.0.0.255: it is the broadcast address of 100.0.0.0/24",
+      },
     },
     {
       given: "100.0.1.1",
-      want: "invalid address 100.0.1.1: parent subnet 100.0.0.0/24 doesn't contain this address",
+      want: {
+        reason: "outside",
+        message: "invalid address 100.0.1.1: parent subnet 100.0.0.0/24 doesn't contain this address",
+      },
     },
-    { given: "100.0.0.50", want: "invalid address 100.0.0.50: it is reserved as auxiliary address nas" },
-    { given: "100.0.0.050", want: "invalid address 100.0.0.050: not an IPv4 address" },
+    {
+      given: "100.0.0.50",
+      want: {
+        reason: "reserved",
+        message: "invalid address 100.0.0.50: it is reserved as auxiliary address nas",
+      },
+    },
+    {
+      given: "100.0.0.050",
+      want: { reason: "invalid", message: "invalid address 100.0.0.050: not an IPv4 address" },
+    },
   ];
   it.each(cases)("$given", ({ given, want }) => {
-    expect(validateStaticAddress(config, given)).toBe(want);
+    expect(validateStaticAddress(config, given)).toEqual(want);
   });
 });

@@ -187,26 +187,41 @@ export function dynamicRange(config: IpamConfig): { first: string; last: string 
 }
 
 /**
+ * Why a static address was refused: `outside` the subnet (another config of the network may
+ * hold it), or in it but not for an endpoint (`reserved`: network, broadcast, gateway or aux
+ * address); `invalid` when it is no IPv4 address at all. `message` is for people.
+ */
+export interface StaticAddressProblem {
+  reason: "invalid" | "outside" | "reserved";
+  message: string;
+}
+
+/**
  * Why `addr` cannot be given to an endpoint statically (Docker's `--ip`), or undefined
  * when it can. It must be a usable address of the subnet and not the gateway or an aux
  * address; it may lie outside the ip range, which only bounds dynamic allocation.
  * Whether another endpoint already holds it is the database's unique constraint to say.
  */
-export function validateStaticAddress(config: IpamConfig, addr: string): string | undefined {
+export function validateStaticAddress(config: IpamConfig, addr: string): StaticAddressProblem | undefined {
   const n = parseIpv4(addr);
   if (n === undefined) {
-    return `invalid address ${addr}: not an IPv4 address`;
+    return { reason: "invalid", message: `invalid address ${addr}: not an IPv4 address` };
   }
-  const problem = checkAddress(addr, requireCidr(config.subnet), { hostOnly: true });
+  const subnet = requireCidr(config.subnet);
+  const problem = checkAddress(addr, subnet, { hostOnly: true });
   if (problem !== undefined) {
-    return `invalid address ${addr}: ${problem}`;
+    const reason = cidrContains(subnet, n) ? "reserved" : "outside";
+    return { reason, message: `invalid address ${addr}: ${problem}` };
   }
   if (n === parseIpv4(config.gateway)) {
-    return `invalid address ${addr}: it is the gateway of ${config.subnet}`;
+    return { reason: "reserved", message: `invalid address ${addr}: it is the gateway of ${config.subnet}` };
   }
   const aux = Object.entries(config.auxAddresses).find(([, value]) => parseIpv4(value) === n);
   if (aux !== undefined) {
-    return `invalid address ${addr}: it is reserved as auxiliary address ${aux[0]}`;
+    return {
+      reason: "reserved",
+      message: `invalid address ${addr}: it is reserved as auxiliary address ${aux[0]}`,
+    };
   }
   return undefined;
 }

@@ -11,7 +11,13 @@ import {
   schema,
   type Tx,
 } from "@labnet/db";
-import { dynamicRange, macFromIpv4, resolveIpamConfig, validateStaticAddress } from "@labnet/ipam";
+import {
+  dynamicRange,
+  macFromIpv4,
+  resolveIpamConfig,
+  type StaticAddressProblem,
+  validateStaticAddress,
+} from "@labnet/ipam";
 import { hostVethName } from "@labnet/netplan";
 import { and, eq } from "drizzle-orm";
 import { dnsNameProblem } from "../dns-names";
@@ -161,7 +167,7 @@ function pickStatic(
   address: string,
   location: string,
 ): { address: string; config: IpamConfigRow } {
-  const problems: string[] = [];
+  const problems: StaticAddressProblem[] = [];
   for (const config of configs) {
     const resolved = resolveIpamConfig({
       subnet: config.subnet,
@@ -177,12 +183,12 @@ function pickStatic(
     }
     problems.push(problem);
   }
-  const outside = problems.every((p) => p.includes("doesn't contain") || p.includes("not in"));
+  // Outside one subnet says nothing while another may hold it: what counts is why the others refused.
+  const refusal = problems.find((p) => p.reason !== "outside");
   throw invalidField(
     location,
-    outside || problems.length === 0
-      ? `address ${address} is not in any subnet of network ${network.name} (${configs.map((c) => c.subnet).join(", ")})`
-      : (problems.find((p) => !p.includes("doesn't contain")) ?? `address ${address} cannot be used`),
+    refusal?.message ??
+      `address ${address} is not in any subnet of network ${network.name} (${configs.map((c) => c.subnet).join(", ")})`,
   );
 }
 
