@@ -17,6 +17,18 @@ import { registerTestHost } from "../helpers/test-host";
 let labnet: TestLabnet;
 let gateway: DockerGateway;
 const HOST = "dka-host";
+/** A template whose students may change networks and connections, not nodes. */
+const TEMPLATE = [
+  "name: dka-nets",
+  "networks:",
+  "  web: {}",
+  "services:",
+  "  web_container: { networks: [web] }",
+  "students:",
+  "  may: [connect, disconnect, networks]",
+].join("\n");
+/** The lab's two students: their tokens and machines. */
+const students: { token: string; machine: string }[] = [];
 
 /** A call to the facade of `machine` through the app. */
 async function engine(
@@ -69,6 +81,31 @@ beforeAll(async () => {
       bridgeNetfilter: true,
     },
   });
+  // A lab of two students on it (the host must be online to be placed on).
+  const instructor = await labnet.request("POST", "/v1/tokens", {
+    body: { name: "dka instructor", role: "instructor" },
+  });
+  expect(instructor.status).toBe(201);
+  const instructorToken = ((await instructor.json()) as { secret: string }).secret;
+  const asInstructor = (path: string, body: unknown) =>
+    labnet.request("POST", path, { body, headers: { authorization: `Bearer ${instructorToken}` } });
+  expect((await asInstructor("/v1/lab-templates", { source: TEMPLATE })).status).toBe(201);
+  const lab = await asInstructor("/v1/labs", {
+    name: "dka",
+    template: "dka-nets",
+    count: 2,
+    studentTokens: {},
+  });
+  expect(lab.status).toBe(202);
+  const tokens = ((await lab.json()) as { studentTokens: { student: string; token: { secret: string } }[] })
+    .studentTokens;
+  for (const t of tokens) {
+    const machines = await labnet.request("GET", "/v1/machines", {
+      headers: { authorization: `Bearer ${t.token.secret}` },
+    });
+    const [machine] = ((await machines.json()) as { items: { name: string }[] }).items;
+    students.push({ token: t.token.secret, machine: machine?.name ?? "" });
+  }
   // No executor: calls answer at once instead of waiting for kernel work.
   await labnet.db
     .update(schema.hosts)
@@ -212,12 +249,16 @@ describe("networks", () => {
       (await engine("GET", `/networks?filters=${encodeURIComponent(JSON.stringify(filters))}`)).json.map(
         (n: { Name: string }) => n.Name,
       );
-    expect(await names({})).toEqual(["bridge", "host", "none", "dk-web"]);
+    // The lab's LANs are networks of the lab host (its machine) too.
+    const lans = ["dka-s01-lan", "dka-s02-lan"];
+    const all = await names({});
+    expect(all.slice(0, 3)).toEqual(["bridge", "host", "none"]);
+    expect(all.slice(3).sort()).toEqual(["dk-web", ...lans]);
     expect(await names({ driver: { null: true } })).toEqual(["none"]);
     expect(await names({ name: { "^dk-": true } })).toEqual(["dk-web"]);
     expect(await names({ label: ["course=net101"] })).toEqual(["dk-web"]);
     expect(await names({ label: { "course=other": true } })).toEqual([]);
-    expect(await names({ type: { custom: true } })).toEqual(["dk-web"]);
+    expect((await names({ type: { custom: true } })).sort()).toEqual(["dk-web", ...lans]);
     expect(await names({ type: { builtin: true } })).toEqual(["bridge", "host", "none"]);
     expect(await names({ scope: { swarm: true } })).toEqual([]);
     expect(await names({ name: { "(a+)+$": true } })).toEqual([]);
@@ -231,9 +272,14 @@ describe("networks", () => {
       "--format",
       "{{.Name}} {{.Driver}} {{.Scope}}",
     ]);
-    expect(ls.stdout).toBe("bridge bridge local\ndk-web bridge local\n");
+    expect(ls.stdout.split("\n").filter(Boolean).sort()).toEqual([
+      "bridge bridge local",
+      "dk-web bridge local",
+      "dka-s01-lan bridge local",
+      "dka-s02-lan bridge local",
+    ]);
     expect((await gateway.docker(["network", "ls", "-q"])).stdout.split("\n").filter(Boolean)).toHaveLength(
-      4,
+      6,
     );
   });
 
@@ -455,6 +501,43 @@ describe("containers as nodes", () => {
 });
 
 describe("audit and tenancy", () => {
+  it("a student reaches their own machine only, within what their template allows; refusals change nothing", async () => {
+    const [a, b] = students;
+    if (!a || !b) {
+      throw new Error("no students");
+    }
+    expect(a.machine).not.toBe(b.machine);
+    const tables = {
+      networks: schema.networks,
+      nodes: schema.nodes,
+      operations: schema.operations,
+      audit: schema.auditLog,
+    };
+    const before = await countRows(labnet.db, tables);
+    for (const argv of [
+      ["network", "ls"],
+      ["network", "create", "intruder"],
+      ["run", "-d", "--name", "x", "busybox"],
+    ]) {
+      const run = await gateway.docker(argv, { token: a.token, machine: b.machine });
+      expect(run.code, argv.join(" ")).not.toBe(0);
+      expect(run.stderr).toContain(`Error response from daemon: No such machine: ${b.machine}`);
+    }
+    const node = await gateway.docker(["run", "-d", "--name", "mine", "busybox"], {
+      token: a.token,
+      machine: a.machine,
+    });
+    expect(node.code).toBe(125);
+    expect(node.stderr).toContain("this lab does not let students create or remove nodes");
+    const ids = await gateway.docker(["ps", "-aq"], { token: a.token, machine: a.machine });
+    expect(ids.code).toBe(0);
+    const after = await countRows(labnet.db, tables);
+    // Only the refusal of the node on their own machine is recorded (an audit entry, refused).
+    expect(after).toEqual({ ...before, audit: (before.audit ?? 0) + 1 });
+    const own = await gateway.docker(["network", "create", "mine"], { token: a.token, machine: a.machine });
+    expect(own.code, own.stderr).toBe(0);
+  });
+
   it("records each change as docker.<what> with its outcome", async () => {
     const res = await labnet.request("GET", "/v1/audit?limit=200");
     expect(res.status).toBe(200);
