@@ -7,7 +7,7 @@ export {
   findMissingDebianPackages,
   readRequiredDebianPackages,
 } from "./debian";
-export { type MigrateFn, migrateDatabase } from "./migrate-database";
+export { migrateDatabase } from "./migrate-database";
 export {
   addNetns,
   assertNetnsName,

@@ -154,14 +154,10 @@ async function startStack(config: DevstackConfig): Promise<void> {
     redisUrl = redis.url;
     say(`Redis ready on ${redis.socketPath}`);
   }
-  const migrated = await migrateDatabase(databaseUrl).catch((error: unknown) => {
+  await migrateDatabase(databaseUrl).catch((error: unknown) => {
     throw new Error(`migrations failed: ${error instanceof Error ? error.message : String(error)}`);
   });
-  if (migrated) {
-    say("migrations applied");
-  } else {
-    say("@labnet/db exports no migrate(); database left as it is");
-  }
+  say("migrations applied");
   checkpoint();
 
   const env: NodeJS.ProcessEnv = {

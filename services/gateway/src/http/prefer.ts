@@ -1,6 +1,6 @@
 /**
- * `Prefer` (RFC 7240) as Labnet reads it: `wait=N` and `respond-async`; everything else,
- * malformed parts included, is ignored, as the RFC asks.
+ * `Prefer` (RFC 7240) as Labnet reads it: `wait=N`; everything else (`respond-async`, which is
+ * what Labnet does anyway, malformed parts included) is ignored, as the RFC asks.
  */
 
 /** The longest a call waits for its operation, whatever the client asks. */
@@ -10,8 +10,6 @@ export const MAX_PREFER_WAIT_SECONDS = 60;
 export interface Preferences {
   /** Seconds to wait for the operation (clamped to the maximum), if asked. */
   wait?: number;
-  /** `respond-async`: answer at once (the default anyway). */
-  respondAsync: boolean;
 }
 
 /** Splits on `sep` outside double-quoted strings. */
@@ -52,13 +50,13 @@ function unquote(value: string): string {
  * Only the first occurrence of a preference counts (RFC 7240 §2).
  *
  * @example
- * parsePrefer("respond-async, wait=100") // { respondAsync: true, wait: 60 }
+ * parsePrefer("respond-async, wait=100") // { wait: 60 }
  */
 export function parsePrefer(
   header: string | null | undefined,
   maxWaitSeconds: number = MAX_PREFER_WAIT_SECONDS,
 ): Preferences {
-  const preferences: Preferences = { respondAsync: false };
+  const preferences: Preferences = {};
   if (!header) {
     return preferences;
   }
@@ -73,9 +71,7 @@ export function parsePrefer(
       continue;
     }
     seen.add(name);
-    if (name === "respond-async") {
-      preferences.respondAsync = true;
-    } else if (name === "wait" && value !== undefined && /^\d{1,12}$/.test(value)) {
+    if (name === "wait" && value !== undefined && /^\d{1,12}$/.test(value)) {
       preferences.wait = Math.min(Number(value), maxWaitSeconds);
     }
   }
@@ -93,16 +89,4 @@ export function parsePreferWait(
 /** The `Preference-Applied` value for a wait the server honoured: `wait=30`. */
 export function preferenceApplied(waitSeconds: number): string {
   return `wait=${waitSeconds}`;
-}
-
-/** `Preference-Applied` for several honoured preferences, or `undefined` when none was. */
-export function formatPreferenceApplied(applied: Partial<Preferences>): string | undefined {
-  const parts: string[] = [];
-  if (applied.respondAsync) {
-    parts.push("respond-async");
-  }
-  if (applied.wait !== undefined) {
-    parts.push(preferenceApplied(applied.wait));
-  }
-  return parts.length > 0 ? parts.join(", ") : undefined;
 }

@@ -4,7 +4,6 @@ import { createErrorHandler, handleNotFound } from "./error-handler";
 import {
   badRequest,
   invalidField,
-  notFound,
   PROBLEM_CONTENT_TYPE,
   type Problem,
   ProblemError,
@@ -46,7 +45,7 @@ describe("helpers", () => {
       want: { status: 422, code: "UNSUPPORTED_DRIVER" },
     },
     {
-      given: notFound("network x not found"),
+      given: new ProblemError({ code: "NOT_FOUND", detail: "network x not found" }),
       want: { status: 404, code: "NOT_FOUND", detail: "network x not found" },
     },
     {

@@ -116,11 +116,6 @@ export function invalidField(
   return new ProblemError({ code, detail: message, errors: [{ location, message }] });
 }
 
-/** 404 `NOT_FOUND` (`network my-net not found`). */
-export function notFound(detail: string): ProblemError {
-  return new ProblemError({ code: "NOT_FOUND", detail });
-}
-
 /**
  * The request's path as a URI reference (the contract's `instance`): as sent, with every
  * character RFC 3986 does not allow in a path percent-encoded (Hono's `c.req.path` is decoded,
