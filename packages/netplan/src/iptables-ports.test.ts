@@ -28,7 +28,7 @@ function makeMapping(overrides: Partial<DesiredPortMapping> = {}): DesiredPortMa
 
 const JUMPS = [
   "-A LABNET-PREROUTING ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j LABNET-DNAT",
-  "-A LABNET-OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j LABNET-DNAT",
+  "-A LABNET-OUTPUT -m addrtype --dst-type LOCAL -j LABNET-DNAT",
 ];
 const LOOPBACK = { bindAddress: "127.0.0.1" };
 
@@ -40,7 +40,7 @@ describe("renderPortJumps", () => {
   it("renders no rules without mappings, not even the jumps", () => {
     expect(renderPortJumps([])).toEqual([]);
   });
-  it("jumps from prerouting and output, and keeps loopback-bound DNATs in output", () => {
+  it("jumps from prerouting (not for loopback) and output (loopback too), and keeps loopback-bound DNATs in output", () => {
     expect(renderPortJumps([makeMapping(), makeMapping({ hostPort: 8081, ...LOOPBACK })])).toEqual([
       ...JUMPS,
       "-A LABNET-OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.30.0.2:80",
@@ -70,8 +70,13 @@ describe("a bridge's port chains", () => {
       `-A ${POST} -s 172.30.0.2/32 -d 172.30.0.2/32 -p udp -m udp --dport 53 -j MASQUERADE`,
       `-A ${POST} -s 127.0.0.0/8 -o ${BR} -j MASQUERADE`,
     ]);
+    // On every address: loopback callers too.
     expect(renderBridgePostRules(BR2, mappings)).toEqual([
       `-A LABNET-POST-${BR2} -s 172.31.0.2/32 -d 172.31.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE`,
+      `-A LABNET-POST-${BR2} -s 127.0.0.0/8 -o ${BR2} -j MASQUERADE`,
+    ]);
+    expect(renderBridgePostRules(BR2, [makeMapping({ bridge: BR2, bindAddress: "198.18.40.1" })])).toEqual([
+      `-A LABNET-POST-${BR2} -s 172.30.0.2/32 -d 172.30.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE`,
     ]);
   });
   it("accepts DNATed flows, one accept per target whatever the host ports", () => {
@@ -102,13 +107,31 @@ describe("renderPortRawTable", () => {
       want: [],
     },
     {
-      name: "never hooked and nothing on loopback: no raw section",
-      given: { mappings: [makeMapping()], raw: undefined },
+      name: "never hooked and nothing on loopback (a specific address only): no raw section",
+      given: { mappings: [makeMapping({ bindAddress: "198.18.40.1" })], raw: undefined },
       want: [],
     },
     {
       name: "first loopback mapping: chain, hook first in PREROUTING, drops for its bridge",
-      given: { mappings: [makeMapping(LOOPBACK), makeMapping({ hostPort: 1, bridge: BR2 })], raw: new Set() },
+      given: {
+        mappings: [
+          makeMapping(LOOPBACK),
+          makeMapping({ hostPort: 1, bridge: BR2, bindAddress: "198.18.40.1" }),
+        ],
+        raw: new Set(),
+      },
+      want: [
+        "*raw",
+        ":LABNET-RAW - [0:0]",
+        "-I PREROUTING 1 -j LABNET-RAW",
+        `-A LABNET-RAW -d 127.0.0.0/8 -i ${BR} -j DROP`,
+        `-A LABNET-RAW -s 127.0.0.0/8 -i ${BR} -j DROP`,
+        "COMMIT",
+      ],
+    },
+    {
+      name: "a mapping on every address answers loopback too: drops for its bridge",
+      given: { mappings: [makeMapping()], raw: undefined },
       want: [
         "*raw",
         ":LABNET-RAW - [0:0]",
@@ -141,7 +164,7 @@ describe("renderPortRawTable", () => {
 });
 
 describe("routeLocalnetBridges", () => {
-  it("lists each bridge a loopback-bound mapping targets once, sorted", () => {
+  it("lists each bridge a mapping on loopback or every address targets once, sorted (not a specific address)", () => {
     expect(
       routeLocalnetBridges([
         makeMapping({ bridge: BR2, bindAddress: "127.0.0.2" }),
@@ -150,7 +173,7 @@ describe("routeLocalnetBridges", () => {
         makeMapping({ hostPort: 2, bridge: "lnbr-cccccccc" }),
         makeMapping({ hostPort: 3, bridge: "lnbr-dddddddd", bindAddress: "10.0.0.1" }),
       ]),
-    ).toEqual([BR, BR2]);
+    ).toEqual([BR, "lnbr-cccccccc", BR2]);
   });
 });
 

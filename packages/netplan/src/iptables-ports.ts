@@ -6,9 +6,10 @@
  * nat:
  *   LABNET-PREROUTING  `! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j LABNET-DNAT`
  *                      (traffic from outside and from nodes)
- *   LABNET-OUTPUT      the same jump (the host's own calls to its addresses), and the DNAT
- *                      of each loopback-bound mapping (`-d 127.0.0.1/32`): those answer only
- *                      to the host itself
+ *   LABNET-OUTPUT      the jump without the loopback exception (the host's own calls to its
+ *                      addresses and to 127.0.0.1, which mappings on every address answer, as
+ *                      Docker's do), and the DNAT of each loopback-bound mapping
+ *                      (`-d 127.0.0.1/32`): those answer only to the host itself
  *   LABNET-DNAT        a jump to each bridge's LABNET-DNAT-<bridge>, which holds one DNAT per
  *                      other mapping onto it, `-d BIND/32` unless it binds every address
  *   LABNET-POST-<br>   (entered from LABNET-POSTROUTING for `-o BR`) hairpin:
@@ -20,15 +21,18 @@
  *                      `-d T/32 -o BR -p P --dport CP -m conntrack --ctstate DNAT -j ACCEPT` per
  *                      target: only flows that came through a published port, so with icc off
  *                      a neighbour still cannot reach the target directly, while hairpin can
- * raw (only while a loopback-bound mapping exists, or once hooked):
+ * raw (only while a mapping answers on loopback, or once hooked):
  *   LABNET-RAW         drops loopback-addressed packets arriving on the bridges of those
  *                      mappings: the executor turns route_localnet on for them (a loopback
  *                      caller's packets need it), which must not let nodes reach the host's
- *                      loopback services
+ *                      loopback services (Docker 28 drops them the same way)
  *
- * Mappings on every address deliberately skip loopback destinations (as Docker does without
- * its userland proxy): a published 0.0.0.0:5432 must not capture the host's own connections
- * to a database on 127.0.0.1:5432.
+ * A mapping on every address answers on the host's 127.0.0.1 too, as Docker's do (its
+ * userland proxy listens there; without the proxy its OUTPUT jump has no loopback exception):
+ * `curl 127.0.0.1:8080` on the lab host reaches `-p 8080:80`. Like Docker's without the proxy,
+ * it then takes the host's own loopback connections to that port: publish a specific address
+ * to leave a host service on 127.0.0.1 alone. Outside callers never reach loopback
+ * (PREROUTING keeps the exception).
  *
  * Traffic arriving on the bridge for its own node (hairpin) is bridged back out the same
  * port under br_netfilter, so every Labnet host veth has `hairpin on` (see plan.ts).
@@ -48,18 +52,19 @@ const RAW_HOOK = {
 };
 
 /**
- * Top-level nat rules of the published ports: the jumps into LABNET-DNAT from prerouting and
- * output, and the DNAT of each loopback-bound mapping (in LABNET-OUTPUT: they answer only to
- * the host itself). Empty without mappings.
+ * Top-level nat rules of the published ports: the jumps into LABNET-DNAT from prerouting (not
+ * for loopback destinations) and output (for them too: the host's own 127.0.0.1), and the DNAT
+ * of each loopback-bound mapping (in LABNET-OUTPUT: they answer only to the host itself).
+ * Empty without mappings.
  */
 export function renderPortJumps(mappings: readonly DesiredPortMapping[]): string[] {
   assertValidPortMappings(mappings);
   if (mappings.length === 0) {
     return [];
   }
-  const jump = `! -d ${LOOPBACK} -m addrtype --dst-type LOCAL -j ${NAT_CHAINS.dnat}`;
+  const jump = `-m addrtype --dst-type LOCAL -j ${NAT_CHAINS.dnat}`;
   return [
-    `-A ${NAT_CHAINS.prerouting} ${jump}`,
+    `-A ${NAT_CHAINS.prerouting} ! -d ${LOOPBACK} ${jump}`,
     `-A ${NAT_CHAINS.output} ${jump}`,
     ...sortMappings(mappings)
       .filter(isLoopbackBound)
@@ -149,12 +154,18 @@ export function renderPortRawTable(
 }
 
 /**
- * Bridges that need `route_localnet` on: those a loopback-bound mapping targets. Its callers
- * (the host itself) are DNATed there with a loopback source, which the kernel routes out of
- * a non-loopback device only with route_localnet (MASQUERADE then rewrites the source).
+ * Bridges that need `route_localnet` on: those a mapping answering on loopback targets (one
+ * bound to 127.0.0.1, or on every address). Its callers (the host itself) are DNATed there
+ * with a loopback source, which the kernel routes out of a non-loopback device only with
+ * route_localnet (MASQUERADE then rewrites the source).
  */
 export function routeLocalnetBridges(mappings: readonly DesiredPortMapping[]): string[] {
-  return [...new Set(mappings.filter(isLoopbackBound).map((m) => m.bridge))].sort();
+  return [...new Set(mappings.filter(answersLoopback).map((m) => m.bridge))].sort();
+}
+
+/** Answers the host's own 127.0.0.1: bound to loopback, or to every address. */
+function answersLoopback(mapping: DesiredPortMapping): boolean {
+  return mapping.bindAddress === undefined || isLoopbackBound(mapping);
 }
 
 /** Bound to a loopback address (`127.0.0.1`): answers only to the host itself. */
