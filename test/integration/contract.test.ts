@@ -275,3 +275,63 @@ describe("PATCH changes labels", () => {
     expect(network.labels).toEqual({ a: "1", c: "3", d: "4" });
   });
 });
+
+describe("pagination: limit and cursor on every list", () => {
+  /** Every item of a list, page by page, and the number of pages it took. */
+  async function walk(path: string, limit: number): Promise<{ ids: string[]; pages: number }> {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const sep = path.includes("?") ? "&" : "?";
+      const query = `${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const res = await labnet.request("GET", `${path}${query}`);
+      expect(res.status, await res.clone().text()).toBe(200);
+      const page = (await res.json()) as {
+        items: { id: string | null; name: string }[];
+        next: string | null;
+      };
+      expect(page.items.length).toBeLessThanOrEqual(limit);
+      ids.push(...page.items.map((i) => i.id ?? i.name));
+      cursor = page.next;
+      pages++;
+    } while (cursor !== null && pages < 100);
+    return { ids, pages };
+  }
+
+  it.each([
+    "/v1/networks",
+    "/v1/nodes",
+    "/v1/hosts",
+    "/v1/machines",
+    "/v1/tokens",
+    "/v1/lab-templates",
+    "/v1/labs",
+    `/v1/hosts/${HOST}/ports`,
+    `/v1/machines/${HOST}/ports`,
+  ])("%s: pages of 2 hold the whole list once, in its order", async (path) => {
+    if (path.endsWith("/ports")) {
+      await labnet.request("POST", "/v1/nodes", {
+        body: { name: `pub${Math.random().toString(36).slice(2, 8)}`, host: HOST, ports: ["80", "81", "82"] },
+      });
+    }
+    const whole = (await (await labnet.request("GET", path)).json()) as {
+      items: { id: string | null; name: string }[];
+      next: string | null;
+    };
+    expect(whole.next).toBeNull();
+    const all = whole.items.map((i) => i.id ?? i.name);
+    const paged = await walk(path, 2);
+    expect(paged.ids).toEqual(all);
+    expect(paged.pages).toBe(Math.max(1, Math.ceil(all.length / 2)));
+  });
+
+  it("a cursor that no page gave, and a limit out of range, are 400s naming the parameter", async () => {
+    const cursor = await labnet.request("GET", "/v1/networks?limit=1&cursor=bogus");
+    expect(cursor.status).toBe(400);
+    expect((await readProblem(cursor)).errors?.[0]?.location).toBe("query.cursor");
+    const limit = await labnet.request("GET", "/v1/nodes?limit=0");
+    expect(limit.status).toBe(400);
+    expect((await readProblem(limit)).errors?.[0]?.location).toBe("query.limit");
+  });
+});

@@ -906,6 +906,8 @@ export interface paths {
          *
          *     Answers `202` with the operation, or, with `Prefer: wait=N` and the removal finished within N
          *     seconds, `204`. Deleting a node that is already `deleting` answers with its running operation.
+         *     A node another node shares (`container:<node>`) or a machine's own uplink node is not removed
+         *     (`409 CONFLICT`).
          */
         delete: operations["deleteNode"];
         options?: never;
@@ -1278,6 +1280,7 @@ export interface components {
         };
         HostList: {
             items: components["schemas"]["Host"][];
+            next: components["schemas"]["NextCursor"];
         };
         /** @description A lab template (one version), as stored or built in. */
         LabTemplate: {
@@ -1303,6 +1306,7 @@ export interface components {
         };
         LabTemplateList: {
             items: components["schemas"]["LabTemplate"][];
+            next: components["schemas"]["NextCursor"];
         };
         CreateLabTemplateRequest: {
             /**
@@ -1352,6 +1356,7 @@ export interface components {
         };
         LabList: {
             items: components["schemas"]["Lab"][];
+            next: components["schemas"]["NextCursor"];
         };
         /** @description One student's copy of the lab. */
         LabInstance: {
@@ -1536,6 +1541,7 @@ export interface components {
         };
         MachineList: {
             items: components["schemas"]["Machine"][];
+            next: components["schemas"]["NextCursor"];
         };
         /**
          * @description A lab machine's drift: how its kernel differs from what Labnet built, as the changes a converge
@@ -1834,6 +1840,7 @@ export interface components {
         };
         NetworkList: {
             items: components["schemas"]["Network"][];
+            next: components["schemas"]["NextCursor"];
         };
         /**
          * @description Changes to a network (the fields given; the others stay): its labels, and its firewall
@@ -2018,6 +2025,14 @@ export interface components {
          *     attached in order (eth0, eth1, ...) and `networkMode` must be omitted or name the first of them.
          * @example {
          *       "name": "centos1",
+         *       "networks": [
+         *         {
+         *           "network": "my-net"
+         *         }
+         *       ]
+         *     }
+         * @example {
+         *       "name": "centos2",
          *       "networks": [
          *         {
          *           "network": "my-net"
@@ -2258,6 +2273,7 @@ export interface components {
         };
         NodeList: {
             items: components["schemas"]["Node"][];
+            next: components["schemas"]["NextCursor"];
         };
         /** @description Asynchronous kernel work on one host for one resource. */
         Operation: {
@@ -2464,6 +2480,7 @@ export interface components {
             portRange: components["schemas"]["PortRange"];
             /** @description Ordered by protocol, host port and address. */
             items: components["schemas"]["PortMapping"][];
+            next: components["schemas"]["NextCursor"];
         };
         /**
          * @description A machine's kernel as its executor read it at `observedAt`: what `ip addr`, `ip route`,
@@ -2847,8 +2864,11 @@ export interface components {
             /** Format: date-time */
             lastUsedAt: string | null;
         };
+        /** @description The `cursor` of the next page (with `limit`), or null when this page is the last. */
+        NextCursor: string | null;
         TokenList: {
             items: components["schemas"]["Token"][];
+            next: components["schemas"]["NextCursor"];
         };
         /**
          * @description What an instructor's account may hold at once: labs, lab instances, machines, nodes and
@@ -3291,7 +3311,6 @@ export interface components {
          *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
          *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
          *     the server waited.
-         * @example wait=30
          */
         Prefer: string;
         /**
@@ -3299,60 +3318,41 @@ export interface components {
          *     retry of this `POST` safe: a retry with the same key and body replays the first answer with
          *     `Idempotent-Replayed: true`; the same key with a different body is answered `422
          *     IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running, `409 CONFLICT`.
-         * @example 8e0f2c4e-1b7a-4f4e-9a51-3f9d3c1a2b7e
          */
         IdempotencyKey: string;
-        /**
-         * @description Only resources whose name contains this string (like Docker's `name` filter).
-         * @example web
-         */
+        /** @description Only resources whose name contains this string (like Docker's `name` filter). */
         NameFilter: string;
-        /**
-         * @description Only resources on this host (its id or name).
-         * @example lab-host-1
-         */
+        /** @description Only resources on this host (its id or name). */
         HostFilter: components["schemas"]["IdOrName"];
         /**
          * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
          *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
          *     (see `Labels`) is a 400, not a filter that matches nothing.
-         * @example [
-         *       "course=net101"
-         *     ]
          */
         LabelFilter: string[];
-        /**
-         * @description Only resources of this node (its id or name).
-         * @example web
-         */
+        /** @description Only resources of this node (its id or name). */
         NodeFilter: components["schemas"]["IdOrName"];
-        /**
-         * @description Only mappings of this protocol.
-         * @example tcp
-         */
+        /** @description Only mappings of this protocol. */
         ProtocolFilter: components["schemas"]["PortProtocol"];
-        /**
-         * @description Only mappings of this host port.
-         * @example 8080
-         */
+        /** @description Only mappings of this host port. */
         HostPortFilter: number;
-        /**
-         * @description Only mappings to this container port (like `docker port NODE 80`).
-         * @example 80
-         */
+        /** @description Only mappings to this container port (like `docker port NODE 80`). */
         ContainerPortFilter: number;
-        /**
-         * @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address).
-         * @example 127.0.0.1
-         */
+        /** @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address). */
         HostIpFilter: string;
-        /**
-         * @description Only these mappings (`pm_...`); repeatable.
-         * @example [
-         *       "pm_k3x7q2mzd4a5b6c7"
-         *     ]
-         */
+        /** @description Only these mappings (`pm_...`); repeatable. */
         PortMappingIdFilter: string[];
+        /**
+         * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+         *     on the last). Without it the whole list is one page.
+         */
+        Limit: number;
+        /**
+         * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+         *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+         *     the others.
+         */
+        Cursor: string;
         /**
          * @description The token's id (never its secret).
          * @example tok_k3x7q2mzd4a5b6c7
@@ -3368,7 +3368,6 @@ export interface components {
          *     ([RFC 9110](https://www.rfc-editor.org/rfc/rfc9110#name-if-match)), else `412
          *     PRECONDITION_FAILED` and nothing changes: a change made from a stale read is refused instead
          *     of overwriting what happened since. `*` matches any current revision.
-         * @example "7"
          */
         IfMatch: string;
         /**
@@ -3519,7 +3518,19 @@ export interface operations {
     };
     listTokens: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3712,7 +3723,6 @@ export interface operations {
                  *     ([RFC 9110](https://www.rfc-editor.org/rfc/rfc9110#name-if-match)), else `412
                  *     PRECONDITION_FAILED` and nothing changes: a change made from a stale read is refused instead
                  *     of overwriting what happened since. `*` matches any current revision.
-                 * @example "7"
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
@@ -3790,7 +3800,19 @@ export interface operations {
     };
     listHosts: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3851,31 +3873,27 @@ export interface operations {
     listHostPorts: {
         parameters: {
             query?: {
-                /**
-                 * @description Only resources of this node (its id or name).
-                 * @example web
-                 */
+                /** @description Only resources of this node (its id or name). */
                 node?: components["parameters"]["NodeFilter"];
-                /**
-                 * @description Only mappings of this protocol.
-                 * @example tcp
-                 */
+                /** @description Only mappings of this protocol. */
                 protocol?: components["parameters"]["ProtocolFilter"];
-                /**
-                 * @description Only mappings of this host port.
-                 * @example 8080
-                 */
+                /** @description Only mappings of this host port. */
                 hostPort?: components["parameters"]["HostPortFilter"];
-                /**
-                 * @description Only mappings to this container port (like `docker port NODE 80`).
-                 * @example 80
-                 */
+                /** @description Only mappings to this container port (like `docker port NODE 80`). */
                 containerPort?: components["parameters"]["ContainerPortFilter"];
-                /**
-                 * @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address).
-                 * @example 127.0.0.1
-                 */
+                /** @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address). */
                 hostIp?: components["parameters"]["HostIpFilter"];
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path: {
@@ -3910,7 +3928,19 @@ export interface operations {
     };
     listLabTemplates: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4037,7 +4067,19 @@ export interface operations {
     };
     listLabs: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4071,7 +4113,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -4157,7 +4198,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -4248,7 +4288,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -4339,7 +4378,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -4563,11 +4601,19 @@ export interface operations {
                  * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
                  *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
                  *     (see `Labels`) is a 400, not a filter that matches nothing.
-                 * @example [
-                 *       "course=net101"
-                 *     ]
                  */
                 label?: components["parameters"]["LabelFilter"];
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -4602,7 +4648,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -4697,7 +4742,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -4742,31 +4786,27 @@ export interface operations {
     listMachinePorts: {
         parameters: {
             query?: {
-                /**
-                 * @description Only resources of this node (its id or name).
-                 * @example web
-                 */
+                /** @description Only resources of this node (its id or name). */
                 node?: components["parameters"]["NodeFilter"];
-                /**
-                 * @description Only mappings of this protocol.
-                 * @example tcp
-                 */
+                /** @description Only mappings of this protocol. */
                 protocol?: components["parameters"]["ProtocolFilter"];
-                /**
-                 * @description Only mappings of this host port.
-                 * @example 8080
-                 */
+                /** @description Only mappings of this host port. */
                 hostPort?: components["parameters"]["HostPortFilter"];
-                /**
-                 * @description Only mappings to this container port (like `docker port NODE 80`).
-                 * @example 80
-                 */
+                /** @description Only mappings to this container port (like `docker port NODE 80`). */
                 containerPort?: components["parameters"]["ContainerPortFilter"];
-                /**
-                 * @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address).
-                 * @example 127.0.0.1
-                 */
+                /** @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address). */
                 hostIp?: components["parameters"]["HostIpFilter"];
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path: {
@@ -4916,15 +4956,9 @@ export interface operations {
     listNetworks: {
         parameters: {
             query?: {
-                /**
-                 * @description Only resources whose name contains this string (like Docker's `name` filter).
-                 * @example web
-                 */
+                /** @description Only resources whose name contains this string (like Docker's `name` filter). */
                 name?: components["parameters"]["NameFilter"];
-                /**
-                 * @description Only resources on this host (its id or name).
-                 * @example lab-host-1
-                 */
+                /** @description Only resources on this host (its id or name). */
                 host?: components["parameters"]["HostFilter"];
                 /** @description Only networks with this driver. */
                 driver?: components["schemas"]["NetworkDriver"];
@@ -4932,11 +4966,19 @@ export interface operations {
                  * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
                  *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
                  *     (see `Labels`) is a 400, not a filter that matches nothing.
-                 * @example [
-                 *       "course=net101"
-                 *     ]
                  */
                 label?: components["parameters"]["LabelFilter"];
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -4971,7 +5013,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
                 /**
@@ -4979,7 +5020,6 @@ export interface operations {
                  *     retry of this `POST` safe: a retry with the same key and body replays the first answer with
                  *     `Idempotent-Replayed: true`; the same key with a different body is answered `422
                  *     IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running, `409 CONFLICT`.
-                 * @example 8e0f2c4e-1b7a-4f4e-9a51-3f9d3c1a2b7e
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -5034,18 +5074,12 @@ export interface operations {
     pruneNetworks: {
         parameters: {
             query?: {
-                /**
-                 * @description Only resources on this host (its id or name).
-                 * @example lab-host-1
-                 */
+                /** @description Only resources on this host (its id or name). */
                 host?: components["parameters"]["HostFilter"];
                 /**
                  * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
                  *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
                  *     (see `Labels`) is a 400, not a filter that matches nothing.
-                 * @example [
-                 *       "course=net101"
-                 *     ]
                  */
                 label?: components["parameters"]["LabelFilter"];
             };
@@ -5055,7 +5089,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -5142,7 +5175,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -5195,7 +5227,6 @@ export interface operations {
                  *     ([RFC 9110](https://www.rfc-editor.org/rfc/rfc9110#name-if-match)), else `412
                  *     PRECONDITION_FAILED` and nothing changes: a change made from a stale read is refused instead
                  *     of overwriting what happened since. `*` matches any current revision.
-                 * @example "7"
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
                 /**
@@ -5203,7 +5234,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -5270,7 +5300,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
                 /**
@@ -5278,7 +5307,6 @@ export interface operations {
                  *     retry of this `POST` safe: a retry with the same key and body replays the first answer with
                  *     `Idempotent-Replayed: true`; the same key with a different body is answered `422
                  *     IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running, `409 CONFLICT`.
-                 * @example 8e0f2c4e-1b7a-4f4e-9a51-3f9d3c1a2b7e
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -5343,7 +5371,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
                 /**
@@ -5351,7 +5378,6 @@ export interface operations {
                  *     retry of this `POST` safe: a retry with the same key and body replays the first answer with
                  *     `Idempotent-Replayed: true`; the same key with a different body is answered `422
                  *     IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running, `409 CONFLICT`.
-                 * @example 8e0f2c4e-1b7a-4f4e-9a51-3f9d3c1a2b7e
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -5443,10 +5469,7 @@ export interface operations {
     listAddressPools: {
         parameters: {
             query?: {
-                /**
-                 * @description Only resources on this host (its id or name).
-                 * @example lab-host-1
-                 */
+                /** @description Only resources on this host (its id or name). */
                 host?: components["parameters"]["HostFilter"];
             };
             header?: never;
@@ -5476,15 +5499,9 @@ export interface operations {
     listNodes: {
         parameters: {
             query?: {
-                /**
-                 * @description Only resources whose name contains this string (like Docker's `name` filter).
-                 * @example web
-                 */
+                /** @description Only resources whose name contains this string (like Docker's `name` filter). */
                 name?: components["parameters"]["NameFilter"];
-                /**
-                 * @description Only resources on this host (its id or name).
-                 * @example lab-host-1
-                 */
+                /** @description Only resources on this host (its id or name). */
                 host?: components["parameters"]["HostFilter"];
                 /** @description Only nodes with an endpoint on this network (id or name). */
                 network?: components["schemas"]["IdOrName"];
@@ -5492,11 +5509,19 @@ export interface operations {
                  * @description Only resources carrying this label: `key` (any value) or `key=value`. Repeat the parameter
                  *     (`?label=a&label=b=c`) to require several labels; all must match. A key no label can have
                  *     (see `Labels`) is a 400, not a filter that matches nothing.
-                 * @example [
-                 *       "course=net101"
-                 *     ]
                  */
                 label?: components["parameters"]["LabelFilter"];
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;
@@ -5531,7 +5556,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
                 /**
@@ -5539,7 +5563,6 @@ export interface operations {
                  *     retry of this `POST` safe: a retry with the same key and body replays the first answer with
                  *     `Idempotent-Replayed: true`; the same key with a different body is answered `422
                  *     IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running, `409 CONFLICT`.
-                 * @example 8e0f2c4e-1b7a-4f4e-9a51-3f9d3c1a2b7e
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -5633,7 +5656,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -5671,6 +5693,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -5679,15 +5702,9 @@ export interface operations {
     listNodePorts: {
         parameters: {
             query?: {
-                /**
-                 * @description Only mappings to this container port (like `docker port NODE 80`).
-                 * @example 80
-                 */
+                /** @description Only mappings to this container port (like `docker port NODE 80`). */
                 containerPort?: components["parameters"]["ContainerPortFilter"];
-                /**
-                 * @description Only mappings of this protocol.
-                 * @example tcp
-                 */
+                /** @description Only mappings of this protocol. */
                 protocol?: components["parameters"]["ProtocolFilter"];
             };
             header?: never;
@@ -5729,7 +5746,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
                 /**
@@ -5737,7 +5753,6 @@ export interface operations {
                  *     retry of this `POST` safe: a retry with the same key and body replays the first answer with
                  *     `Idempotent-Replayed: true`; the same key with a different body is answered `422
                  *     IDEMPOTENCY_KEY_REUSED`; a retry while the first is still running, `409 CONFLICT`.
-                 * @example 8e0f2c4e-1b7a-4f4e-9a51-3f9d3c1a2b7e
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -5796,32 +5811,15 @@ export interface operations {
     unpublishNodePorts: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these mappings (`pm_...`); repeatable.
-                 * @example [
-                 *       "pm_k3x7q2mzd4a5b6c7"
-                 *     ]
-                 */
+                /** @description Only these mappings (`pm_...`); repeatable. */
                 id?: components["parameters"]["PortMappingIdFilter"];
-                /**
-                 * @description Only mappings to this container port (like `docker port NODE 80`).
-                 * @example 80
-                 */
+                /** @description Only mappings to this container port (like `docker port NODE 80`). */
                 containerPort?: components["parameters"]["ContainerPortFilter"];
-                /**
-                 * @description Only mappings of this protocol.
-                 * @example tcp
-                 */
+                /** @description Only mappings of this protocol. */
                 protocol?: components["parameters"]["ProtocolFilter"];
-                /**
-                 * @description Only mappings of this host port.
-                 * @example 8080
-                 */
+                /** @description Only mappings of this host port. */
                 hostPort?: components["parameters"]["HostPortFilter"];
-                /**
-                 * @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address).
-                 * @example 127.0.0.1
-                 */
+                /** @description Only mappings bound to exactly this host address (`0.0.0.0` for those on every address). */
                 hostIp?: components["parameters"]["HostIpFilter"];
             };
             header?: {
@@ -5830,7 +5828,6 @@ export interface operations {
                  *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
                  *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
                  *     the server waited.
-                 * @example wait=30
                  */
                 Prefer?: components["parameters"]["Prefer"];
             };
@@ -5995,13 +5992,7 @@ export interface operations {
                 machine?: components["schemas"]["IdOrName"][];
                 /** @description Only events about these kinds of resource. */
                 resourceType?: components["schemas"]["EventResourceType"][];
-                /**
-                 * @description Only these event types; `node.*` matches every type starting `node.`.
-                 * @example [
-                 *       "node.state",
-                 *       "check_run.*"
-                 *     ]
-                 */
+                /** @description Only these event types (e.g. `node.state`); `node.*` matches every type starting `node.`. */
                 type?: string[];
                 /** @description Events after this id (takes precedence over `Last-Event-ID`). */
                 after?: number;

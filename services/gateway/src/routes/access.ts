@@ -25,6 +25,7 @@ import { DEFAULT_QUOTAS } from "../access/quotas";
 import type { GatewayApp } from "../app";
 import { etagOf, ifMatchRevisions } from "../http/etag";
 import { registerOperation } from "../http/openapi-router";
+import { paginate } from "../http/paginate";
 import { ProblemError } from "../http/problem";
 import { accountView, auditEntryView, createdTokenView, tokenView } from "../views/access-view";
 import type { AppDeps } from "./deps";
@@ -62,9 +63,12 @@ export function registerAccessRoutes(app: GatewayApp, deps: AppDeps): void {
     return c.json(createdTokenView(row.token, row.secret), 201);
   });
 
-  registerOperation(app, "listTokens", async (c) => {
+  registerOperation(app, "listTokens", async (c, input) => {
     const rows = await listTokens(db, visibleToken(c.get("access").scope));
-    return c.json({ items: rows.map(tokenView) }, 200);
+    return c.json(
+      paginate(rows.map(tokenView), input.query, (t) => [t.createdAt, t.id]),
+      200,
+    );
   });
 
   registerOperation(app, "getToken", async (c, input) => {

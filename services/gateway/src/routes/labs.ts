@@ -28,6 +28,7 @@ import type { Context } from "hono";
 import type { Access } from "../access/gate";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
+import { paginate } from "../http/paginate";
 import { parsePreferWait, preferenceApplied } from "../http/prefer";
 import { checkRunView, startCheckRun } from "../services/lab-checks";
 import { createdTokenView } from "../views/access-view";
@@ -50,10 +51,15 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
     return scope.kind === "instance" ? scope.instanceId : undefined;
   };
 
-  registerOperation(app, "listLabTemplates", async (c) => {
+  registerOperation(app, "listLabTemplates", async (c, input) => {
     const stored = await listLabTemplates(db, visibleTemplate(c.get("access").scope));
     const builtins = [...BUILTIN_TEMPLATES.keys()].sort().map((name) => builtinTemplateView(name));
-    return c.json({ items: [...builtins, ...stored.map((row) => labTemplateView(row))] }, 200);
+    const items = [...builtins, ...stored.map((row) => labTemplateView(row))];
+    // The builtins first (by name), then the stored ones as they were created.
+    return c.json(
+      paginate(items, input.query, (t) => [t.id === null ? "0" : "1", t.createdAt ?? "", t.name, t.id ?? ""]),
+      200,
+    );
   });
 
   registerOperation(app, "createLabTemplate", async (c, input) => {
@@ -87,9 +93,11 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
     return c.body(null, 204);
   });
 
-  registerOperation(app, "listLabs", async (c) => {
+  registerOperation(app, "listLabs", async (c, input) => {
     const rows = await listLabs(db, visibleLab(c.get("access").scope));
-    return c.json({ items: await Promise.all(rows.map((row) => labView(db, row, onlyInstance(c)))) }, 200);
+    const page = paginate(rows, input.query, (l) => [l.createdAt.toISOString(), l.id]);
+    const items = await Promise.all(page.items.map((row) => labView(db, row, onlyInstance(c))));
+    return c.json({ items, next: page.next }, 200);
   });
 
   registerOperation(app, "createLab", async (c, input) => {

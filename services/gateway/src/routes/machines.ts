@@ -2,6 +2,7 @@ import { createMachine, deleteMachine, resolveHost } from "@labnet/commands";
 import { findHost, listMachines, onVisibleHost, schema } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
+import { paginate } from "../http/paginate";
 import { machineViews } from "../views/machine-view";
 import type { AppDeps } from "./deps";
 import { respondToOperation, waitUntilGone } from "./respond";
@@ -14,7 +15,7 @@ export function registerMachineRoutes(app: GatewayApp, deps: AppDeps): void {
   };
 
   registerOperation(app, "listMachines", async (c, input) => {
-    const { host, kind, label } = input.query ?? {};
+    const { host, kind, label, limit, cursor } = input.query ?? {};
     const labHostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
     const rows = await listMachines(db, {
       visible: onVisibleHost(c.get("access").scope, schema.hosts.id),
@@ -22,7 +23,9 @@ export function registerMachineRoutes(app: GatewayApp, deps: AppDeps): void {
       ...(kind ? { kind } : {}),
       ...(label ? { labels: Array.isArray(label) ? label : [label] } : {}),
     });
-    return c.json({ items: await machineViews(db, rows) }, 200);
+    // By name, as the document says.
+    const page = paginate(rows, { limit, cursor }, (m) => [m.name, m.id]);
+    return c.json({ items: await machineViews(db, page.items), next: page.next }, 200);
   });
 
   registerOperation(app, "getMachine", async (c, input) => {

@@ -12,6 +12,7 @@ import { getNetwork, getOperation, listNetworks, type OperationRow, visibleNetwo
 import type { GatewayApp } from "../app";
 import { etagOf, ifMatchRevisions } from "../http/etag";
 import { registerOperation } from "../http/openapi-router";
+import { paginate } from "../http/paginate";
 import { parsePreferWait, preferenceApplied } from "../http/prefer";
 import { networkAllocationsView } from "../views/allocations-view";
 import { networkView, networkViews } from "../views/network-view";
@@ -43,7 +44,7 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "listNetworks", async (c, input) => {
-    const { name, host, driver, label } = input.query ?? {};
+    const { name, host, driver, label, limit, cursor } = input.query ?? {};
     const hostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
     const rows = await listNetworks(db, {
       visible: visibleNetwork(c.get("access").scope),
@@ -52,7 +53,8 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
       ...(driver ? { driver } : {}),
       ...(label ? { labels: Array.isArray(label) ? label : [label] } : {}),
     });
-    return c.json({ items: await networkViews(db, rows) }, 200);
+    const page = paginate(rows, { limit, cursor }, (n) => [n.createdAt.toISOString(), n.id]);
+    return c.json({ items: await networkViews(db, page.items), next: page.next }, 200);
   });
 
   registerOperation(app, "getNetwork", async (c, input) => {

@@ -2,6 +2,7 @@ import { createNode, deleteNode, notFound, resolveHost, resolveNetwork, resolveN
 import { type Db, listNodeDetails, nodeDetailsByIds, nodeDetailsByRef } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
+import { paginate } from "../http/paginate";
 import { nodeView } from "../views/node-view";
 import type { AppDeps } from "./deps";
 import { loadOperation, respondToOperation } from "./respond";
@@ -27,7 +28,7 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
   });
 
   registerOperation(app, "listNodes", async (c, input) => {
-    const { name, host, network, label } = input.query ?? {};
+    const { name, host, network, label, limit, cursor } = input.query ?? {};
     const hostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
     const networkId = network ? (await resolveNetwork(db, network, hostId, "query.network")).id : undefined;
     const hostIds = await c.get("access").hostIds();
@@ -38,7 +39,8 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
       ...(networkId ? { networkId } : {}),
       ...(label ? { labels: Array.isArray(label) ? label : [label] } : {}),
     });
-    return c.json({ items: details.map(nodeView) }, 200);
+    const page = paginate(details.map(nodeView), { limit, cursor }, (n) => [n.createdAt, n.id]);
+    return c.json(page, 200);
   });
 
   registerOperation(app, "getNode", async (c, input) => {

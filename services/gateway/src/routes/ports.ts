@@ -11,6 +11,7 @@ import {
 import { isIpv4 } from "@labnet/netplan";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
+import { numberKey, paginate } from "../http/paginate";
 import { operationRef } from "../views/operation-view";
 import { portMappingView } from "../views/port-view";
 import type { AppDeps } from "./deps";
@@ -70,7 +71,7 @@ export function registerPortRoutes(app: GatewayApp, deps: AppDeps): void {
   /** A machine's ledger: `/v1/hosts/{id}/ports` for a lab host, `/v1/machines/{id}/ports` for any. */
   const ledgerView = async (ref: string, location: string, query: HostPortsQuery | undefined) => {
     const host = await resolveHost(db, ref, location);
-    const { node, protocol, hostPort, containerPort, hostIp } = query ?? {};
+    const { node, protocol, hostPort, containerPort, hostIp, limit, cursor } = query ?? {};
     const nodeId = node ? (await resolveNode(db, node, host.id, "query.node")).id : undefined;
     const items = await listHostPortMappings(db, host.id, {
       ...(nodeId !== undefined ? { nodeId } : {}),
@@ -83,7 +84,13 @@ export function registerPortRoutes(app: GatewayApp, deps: AppDeps): void {
       hostId: host.id,
       hostName: host.name,
       portRange: { start: host.portRangeStart, end: host.portRangeEnd },
-      items: items.map(portMappingView),
+      // The ledger's order: protocol, host port, address.
+      ...paginate(items.map(portMappingView), { limit, cursor }, (p) => [
+        p.protocol,
+        numberKey(p.hostPort),
+        p.hostIp,
+        p.id,
+      ]),
     };
   };
   registerOperation(app, "listHostPorts", async (c, input) =>
