@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine ready for `npm start` and `npm test`: installs missing Debian
 # packages (infra/local/debian-packages.txt) and the node modules. Idempotent, and fast when
-# everything is present (one dpkg-query, two stat calls).
+# everything is present (one dpkg-query, two stat calls). The one place Labnet installs Debian
+# packages: `--debian-only` (what devstack runs when started on its own) skips the node modules.
 set -euo pipefail
+debian_only=0
+[[ "${1:-}" == "--debian-only" ]] && debian_only=1
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
@@ -49,6 +52,7 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # --- Node modules ----------------------------------------------------------------------------
+((debian_only)) && exit 0
 # node_modules/.package-lock.json is npm's record of the last install; it is newer than
 # package-lock.json whenever the tree is up to date.
 stamp=node_modules/.package-lock.json

@@ -1,12 +1,6 @@
 export { killRecordedChildren, recordChild } from "./child-registry";
 export { ConfigError, type DevstackConfig, DevstackEnv, loadDevstackConfig } from "./config";
 export { lockDataDir } from "./data-dir-lock";
-export {
-  DEBIAN_PACKAGES_FILE,
-  ensureDebianPackages,
-  findMissingDebianPackages,
-  readRequiredDebianPackages,
-} from "./debian";
 export { migrateDatabase } from "./migrate-database";
 export {
   addNetns,

@@ -1,5 +1,6 @@
 /**
- * `npm start`: the whole of Labnet on one machine. Installs missing Debian packages, starts a
+ * `npm start`: the whole of Labnet on one machine. Installs missing Debian packages (through
+ * infra/local/ensure-deps.sh), starts a
  * private Postgres and Redis (unix sockets only) unless DATABASE_URL / REDIS_URL are given,
  * migrates, and runs the gateway (which also runs the controller) and one executor. By default
  * the executor's lab host is the network namespace `labnet-host`, so the machine's own network
@@ -14,17 +15,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { killRecordedChildren, recordChild } from "./child-registry";
 import { ConfigError, type DevstackConfig, loadDevstackConfig } from "./config";
 import { lockDataDir } from "./data-dir-lock";
-import { ensureDebianPackages, readRequiredDebianPackages } from "./debian";
 import { migrateDatabase } from "./migrate-database";
 import { deleteNetns, ensureLabHostNetns, listNetns } from "./netns";
 import { REPO_ROOT } from "./paths";
 import { isReachableByPostgres, startPostgres } from "./postgres";
 import type { ExitStatus } from "./processes";
 import { startRedis } from "./redis";
+import { runCommand } from "./run-command";
 import { Supervisor } from "./supervisor";
 
 const GATEWAY_MAIN = path.join(REPO_ROOT, "services", "gateway", "src", "main.ts");
 const EXECUTOR_MAIN = path.join(REPO_ROOT, "services", "executor", "src", "main.ts");
+const ENSURE_DEPS = path.join(REPO_ROOT, "infra", "local", "ensure-deps.sh");
 
 function say(line: string): void {
   process.stdout.write(`[devstack] ${line}\n`);
@@ -126,9 +128,13 @@ async function startStack(config: DevstackConfig): Promise<void> {
   checkpoint();
 
   if (!config.skipApt) {
-    const installed = await ensureDebianPackages(await readRequiredDebianPackages(), { log: say });
-    if (installed.length > 0) {
-      say(`installed ${installed.join(" ")}`);
+    // Debian packages have one installer, the script `npm start` runs before devstack.
+    const deps = await runCommand(["bash", ENSURE_DEPS, "--debian-only"], {
+      timeoutMs: 30 * 60_000,
+      inheritOutput: true,
+    });
+    if (deps.code !== 0) {
+      throw new Error(`${path.relative(REPO_ROOT, ENSURE_DEPS)} --debian-only failed (${deps.code})`);
     }
     checkpoint();
   }

@@ -18,6 +18,8 @@ export interface RunCommandOptions {
   cwd?: string;
   uid?: number;
   gid?: number;
+  /** The command's output goes to this process's stderr as it comes (apt's progress) instead of being kept. */
+  inheritOutput?: boolean;
 }
 
 /**
@@ -31,7 +33,11 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
   }
   return new Promise((resolve) => {
     const child = spawn(file, args, {
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [
+        "pipe",
+        options.inheritOutput ? process.stderr : "pipe",
+        options.inheritOutput ? process.stderr : "pipe",
+      ],
       ...(options.env ? { env: options.env } : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.uid !== undefined ? { uid: options.uid } : {}),
@@ -40,10 +46,10 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
     });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
     });
     const timer = setTimeout(() => {
@@ -51,8 +57,8 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
       child.kill("SIGKILL");
     }, options.timeoutMs ?? 60_000);
     // EPIPE when the command exits before reading its stdin is not our failure to report.
-    child.stdin.on("error", () => {});
-    child.stdin.end(options.input ?? "");
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(options.input ?? "");
     child.on("error", (error) => {
       clearTimeout(timer);
       resolve({ code: 127, signal: null, stdout, stderr: `${stderr}${error.message}`, timedOut });
