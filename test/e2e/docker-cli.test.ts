@@ -274,6 +274,38 @@ describe("dockerode, a second client", () => {
   });
 });
 
+describe("docker events", () => {
+  it("replays a machine's network and container events since a time, until a time", async () => {
+    const since = (Date.now() / 1000).toFixed(3);
+    await ok(["network", "create", "evnet"], BDC02);
+    await ok(["run", "-d", "--name", "evnode", "--network", "evnet", "busybox"], BDC02);
+    await ok(["rm", "-f", "evnode"], BDC02);
+    await ok(["network", "rm", "evnet"], BDC02);
+    const until = (Date.now() / 1000 + 1).toFixed(3);
+    const out = await ok(
+      [
+        "events",
+        "--since",
+        since,
+        "--until",
+        until,
+        "--format",
+        "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}",
+      ],
+      BDC02,
+    );
+    expect(out.split("\n").filter(Boolean)).toEqual([
+      "network create evnet",
+      "container create evnode",
+      "container start evnode",
+      "container destroy evnode",
+      "network destroy evnet",
+    ]);
+    // Another machine's events are not this one's.
+    expect(await ok(["events", "--since", since, "--until", until], BDC01)).toBe("");
+  });
+});
+
 describe("rm -f and prune", () => {
   it("rm -f removes the nodes, prune removes the networks nothing uses", async () => {
     for (const name of ["centos1", "centos2", "web_container", "app_container"]) {

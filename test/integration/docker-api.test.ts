@@ -500,6 +500,34 @@ describe("containers as nodes", () => {
   });
 });
 
+describe("events", () => {
+  it("streams the machine's events as they are recorded, filtered by type", async () => {
+    const res = await labnet.app.fetch(
+      new Request(
+        `http://labnet.test/docker/${HOST}/v1.47/events?filters=${encodeURIComponent('{"type":["network"]}')}`,
+        {
+          headers: { authorization: `Bearer ${labnet.adminToken}` },
+        },
+      ),
+    );
+    expect(res.status).toBe(200);
+    const reader = res.body?.getReader();
+    expect(
+      (await engine("POST", "/containers/create?name=dk-ev", { body: { Image: "busybox" } })).status,
+    ).toBe(201);
+    expect((await engine("POST", "/networks/create", { body: { Name: "dk-ev" } })).status).toBe(201);
+    const chunk = await reader?.read();
+    await reader?.cancel();
+    const [first] = new TextDecoder().decode(chunk?.value).split("\n");
+    expect(JSON.parse(first ?? "{}")).toMatchObject({
+      Type: "network",
+      Action: "create",
+      Actor: { Attributes: { name: "dk-ev", type: "bridge" } },
+      scope: "local",
+    });
+  });
+});
+
 describe("audit and tenancy", () => {
   it("a student reaches their own machine only, within what their template allows; refusals change nothing", async () => {
     const [a, b] = students;

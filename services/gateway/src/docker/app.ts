@@ -17,6 +17,7 @@ import { type DockerEnv, type DockerHandler, type DockerRoute, resolveDockerMach
 import { API_VERSION, apiVersionProblem } from "./api-version";
 import { registerDockerContainerRoutes } from "./containers";
 import { DockerError, dockerErrorBody, toDockerError } from "./errors";
+import { registerDockerEventRoutes } from "./events";
 import { registerDockerExecRoutes } from "./exec";
 import { registerDockerNetworkRoutes } from "./networks";
 import { registerDockerSystemRoutes, SERVER_VERSION } from "./system";
@@ -79,6 +80,7 @@ export function createDockerApp(deps: AppDeps, shared: DockerAppShared): Hono<Do
   registerDockerNetworkRoutes(route, deps);
   registerDockerContainerRoutes(route, deps);
   registerDockerExecRoutes(route, deps);
+  registerDockerEventRoutes(route, deps);
   engine.all("*", () => {
     throw new DockerError(404, "page not found");
   });
