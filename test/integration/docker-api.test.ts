@@ -165,6 +165,16 @@ describe("the Engine API's frame", () => {
     }
   });
 
+  it("GET /v1/machines/{id} shows the DOCKER_HOST and the header to use", async () => {
+    const res = await labnet.client.GET("/v1/machines/{machineId}", {
+      params: { path: { machineId: HOST } },
+    });
+    expect(res.data?.docker).toEqual({
+      host: `tcp://labnet.test/docker/${HOST}`,
+      customHeaders: "Authorization=Bearer <token>",
+    });
+  });
+
   it("an unauthenticated ping says how to send the token", async () => {
     const res = await engine("GET", "/_ping", { token: null });
     expect(res.status).toBe(401);

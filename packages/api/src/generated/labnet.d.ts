@@ -1538,6 +1538,18 @@ export interface components {
             labels: components["schemas"]["Labels"];
             /** Format: date-time */
             createdAt: string;
+            /**
+             * @description How the docker CLI talks to this machine's Docker Engine API (`/docker/{machine}/`), shown by
+             *     `GET /v1/machines/{machineId}`: `DOCKER_HOST` as the request reached the gateway, and
+             *     `DOCKER_CUSTOM_HEADERS` (or `"HttpHeaders": {"Authorization": "Bearer <token>"}` in the
+             *     docker CLI's config.json) with your token in place of `<token>`.
+             */
+            docker?: {
+                /** @example tcp://127.0.0.1:8080/docker/alice-bdc01 */
+                host: string;
+                /** @example Authorization=Bearer <token> */
+                customHeaders: string;
+            };
         };
         MachineList: {
             items: components["schemas"]["Machine"][];

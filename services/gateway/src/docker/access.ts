@@ -71,3 +71,15 @@ export type DockerRoute = (
 export function param(c: Context<DockerEnv>, name: string): string {
   return c.req.param(name) ?? "";
 }
+
+/**
+ * What `GET /v1/machines/{id}` tells a docker user: DOCKER_HOST for the machine as `requestUrl`
+ * reached the gateway, and the header that carries their token.
+ */
+export function dockerAccessOf(
+  requestUrl: string,
+  machine: Pick<HostRow, "name">,
+): { host: string; customHeaders: string } {
+  const { host } = new URL(requestUrl);
+  return { host: `tcp://${host}/docker/${machine.name}`, customHeaders: "Authorization=Bearer <token>" };
+}

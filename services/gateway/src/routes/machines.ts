@@ -1,6 +1,7 @@
 import { createMachine, deleteMachine, resolveHost } from "@labnet/commands";
 import { findHost, listMachines, onVisibleHost, schema } from "@labnet/db";
 import type { GatewayApp } from "../app";
+import { dockerAccessOf } from "../docker/access";
 import { registerOperation } from "../http/openapi-router";
 import { paginate } from "../http/paginate";
 import { machineViews } from "../views/machine-view";
@@ -31,7 +32,7 @@ export function registerMachineRoutes(app: GatewayApp, deps: AppDeps): void {
   registerOperation(app, "getMachine", async (c, input) => {
     const row = await resolveHost(db, input.params.machineId, "path.machineId");
     const [view] = await machineViews(db, [row]);
-    return c.json(view, 200);
+    return c.json(view ? { ...view, docker: dockerAccessOf(c.req.url, row) } : view, 200);
   });
 
   registerOperation(app, "createMachine", async (c, input) => {
