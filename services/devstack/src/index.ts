@@ -1,3 +1,5 @@
+// The harness and the benches run commands the way the stack does.
+export { type CommandResult, type RunCommandOptions, runCommand, runCommandOrThrow } from "@labnet/process";
 export { killRecordedChildren, recordChild } from "./child-registry";
 export { ConfigError, type DevstackConfig, DevstackEnv, loadDevstackConfig } from "./config";
 export { lockDataDir } from "./data-dir-lock";
@@ -37,7 +39,6 @@ export {
   waitForPidGone,
 } from "./processes";
 export { pingRedis, type RedisServer, type StartRedisOptions, startRedis, stopStaleRedis } from "./redis";
-export { type CommandResult, type RunCommandOptions, runCommand, runCommandOrThrow } from "./run-command";
 export { assertSocketPathFits } from "./socket-path";
 export {
   type RestartPolicy,

@@ -12,6 +12,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { createConnection } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { runCommand } from "@labnet/process";
 import { killRecordedChildren, recordChild } from "./child-registry";
 import { ConfigError, type DevstackConfig, loadDevstackConfig } from "./config";
 import { lockDataDir } from "./data-dir-lock";
@@ -21,7 +22,6 @@ import { REPO_ROOT } from "./paths";
 import { isReachableByPostgres, startPostgres } from "./postgres";
 import type { ExitStatus } from "./processes";
 import { startRedis } from "./redis";
-import { runCommand } from "./run-command";
 import { Supervisor } from "./supervisor";
 
 const GATEWAY_MAIN = path.join(REPO_ROOT, "services", "gateway", "src", "main.ts");

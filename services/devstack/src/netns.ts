@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { runCommand, runCommandOrThrow } from "./run-command";
+import { runCommand, runCommandOrThrow } from "@labnet/process";
 
 /** Named namespaces live here (`ip netns add` bind-mounts them). */
 export const NETNS_DIR = "/run/netns";

@@ -3,9 +3,9 @@ import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, open, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { runCommand, runCommandOrThrow } from "@labnet/process";
 import postgres from "postgres";
 import { isProcessAlive, readProcessArgv, terminateChild, waitForPidGone } from "./processes";
-import { runCommand, runCommandOrThrow } from "./run-command";
 import { assertSocketPathFits, toFileUrlSafePath } from "./socket-path";
 import { ensureSystemUser, type SystemUser } from "./system-user";
 

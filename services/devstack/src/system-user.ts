@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { runCommandOrThrow } from "./run-command";
+import { runCommandOrThrow } from "@labnet/process";
 
 /** A local account's numeric ids. */
 export interface SystemUser {

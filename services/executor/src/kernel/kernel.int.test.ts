@@ -264,7 +264,7 @@ describe("kernel: observe -> plan -> apply on a simulated host", { timeout: 30_0
   it("kills a hung command at its timeout", async () => {
     // `ip monitor` runs until killed; it only listens, inside the simulated host.
     const result = await host.run(["ip", "monitor"], { timeoutMs: 200 });
-    expect(result.code).toBe(-1);
+    expect(result.code).toBe(124);
     expect(result.stderr).toContain("timed out after 200 ms");
   });
 

@@ -3,7 +3,7 @@
  * (`ip -batch -`, `iptables-restore`). The executor runs as root, so the first argument
  * is checked against a short allow-list before anything is spawned.
  */
-import { spawn } from "node:child_process";
+import { runCommand } from "@labnet/process";
 
 /** Programs the executor may run. Everything else is refused before spawning. */
 const ALLOWED_COMMANDS: ReadonlySet<string> = new Set([
@@ -42,7 +42,7 @@ export interface RunOptions {
 }
 
 export interface RunResult {
-  /** Exit code; -1 when the command was killed (timeout or signal). */
+  /** Exit code; 124 when killed at its time limit, 128 + N when killed by signal N (@labnet/process). */
   code: number;
   stdout: string;
   stderr: string;
@@ -131,40 +131,16 @@ export function createExecRunner(defaults: { timeoutMs?: number } = {}): Runner 
   return {
     async run(argv, options = {}) {
       assertAllowedArgv(argv);
-      const [command, ...args] = argv;
-      if (command === undefined) {
-        throw new Error("empty argv");
-      }
-      const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-      return new Promise<RunResult>((resolve, reject) => {
-        const child = spawn(command, args, { shell: false, stdio: ["pipe", "pipe", "pipe"] });
-        const stdout: Buffer[] = [];
-        const stderr: Buffer[] = [];
-        let timedOut = false;
-        const timer = setTimeout(() => {
-          timedOut = true;
-          child.kill("SIGKILL");
-        }, timeoutMs);
-        child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-        child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-        // A command that exits without reading stdin makes the write fail with EPIPE;
-        // its exit code tells the real story.
-        child.stdin.on("error", () => undefined);
-        child.on("error", (error) => {
-          clearTimeout(timer);
-          reject(new KernelCommandError(argv, -1, error.message, { cause: error }));
-        });
-        child.on("close", (code) => {
-          clearTimeout(timer);
-          const err = Buffer.concat(stderr).toString("utf8");
-          resolve({
-            code: code ?? -1,
-            stdout: Buffer.concat(stdout).toString("utf8"),
-            stderr: timedOut ? `${err}\ntimed out after ${timeoutMs} ms` : err,
-          });
-        });
-        child.stdin.end(options.stdin ?? "");
+      const result = await runCommand(argv, {
+        timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+        ...(options.stdin !== undefined ? { input: options.stdin } : {}),
       });
+      if (result.spawnError) {
+        throw new KernelCommandError(argv, result.code, result.spawnError.message, {
+          cause: result.spawnError,
+        });
+      }
+      return { code: result.code, stdout: result.stdout, stderr: result.stderr };
     },
   };
 }
