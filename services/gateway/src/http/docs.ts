@@ -15,6 +15,14 @@ const SWAGGER_ASSETS: Readonly<Record<string, string>> = {
 
 /** Starts Swagger UI from the page's data attributes, so the page needs no inline script. */
 const INIT_SCRIPT = `window.addEventListener("load", function () {
+  // /docs#token=<token> pre-authorizes; the fragment never reaches the server. Read it (and
+  // take it out of the address bar) before Swagger UI starts: its deep linking rewrites the
+  // fragment as a link to an operation.
+  var match = /^#token=(.+)$/.exec(window.location.hash);
+  var token = match ? decodeURIComponent(match[1]) : undefined;
+  if (match) {
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
   var root = document.getElementById("swagger-ui");
   var ui = SwaggerUIBundle({
     url: root.dataset.specUrl,
@@ -27,11 +35,8 @@ const INIT_SCRIPT = `window.addEventListener("load", function () {
     plugins: [SwaggerUIBundle.plugins.DownloadUrl],
     layout: "StandaloneLayout",
     onComplete: function () {
-      // /docs#token=<token> pre-authorizes; the fragment never reaches the server.
-      var match = /^#token=(.+)$/.exec(window.location.hash);
-      if (match) {
-        ui.preauthorizeApiKey("bearerAuth", decodeURIComponent(match[1]));
-        history.replaceState(null, "", window.location.pathname + window.location.search);
+      if (token) {
+        ui.preauthorizeApiKey("bearerAuth", token);
       }
     },
   });
