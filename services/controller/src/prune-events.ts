@@ -1,17 +1,13 @@
 import { type Database, DatabaseLock, pruneEvents } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import { sql } from "drizzle-orm";
+import { type Pruner, startBatchedPruner } from "./batched-pruner";
 
 /** Events are kept this long (7 days)... */
 export const EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 /** ...and at most this many (the newest). */
 export const EVENT_RETENTION_ROWS = 1_000_000;
-/** Rows one delete removes; a round deletes batches until nothing is due. */
-const PRUNE_BATCH = 10_000;
-
-export interface EventPruner {
-  stop(): Promise<void>;
-}
+export type EventPruner = Pruner;
 
 /**
  * The controller's events retention, every `intervalMs`: events older than `maxAgeMs` or
@@ -29,41 +25,17 @@ export function startEventPruner(options: {
   const limits = {
     maxAgeMs: options.maxAgeMs ?? EVENT_RETENTION_MS,
     maxRows: options.maxRows ?? EVENT_RETENTION_ROWS,
-    batch: PRUNE_BATCH,
   };
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const prune = async () => {
-    let total = 0;
-    for (;;) {
-      const removed = await options.db.transaction(async (tx) => {
+  return startBatchedPruner({
+    what: "events",
+    log: options.log,
+    intervalMs: options.intervalMs,
+    pruneBatch: (batch) =>
+      options.db.transaction(async (tx) => {
         const [lock] = await tx.execute<{ locked: boolean }>(
           sql`SELECT pg_try_advisory_xact_lock(${DatabaseLock.EventPrune}) AS locked`,
         );
-        return lock?.locked ? pruneEvents(tx, limits) : 0;
-      });
-      total += removed;
-      if (removed < PRUNE_BATCH || stopped) {
-        break;
-      }
-    }
-    if (total > 0) {
-      options.log.info("events pruned", { events: total });
-    }
-  };
-  const round = () => {
-    running ??= prune()
-      .catch((error) => options.log.error("event pruning failed", { error: String(error) }))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(round, options.intervalMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+        return lock?.locked ? pruneEvents(tx, { ...limits, batch }) : 0;
+      }),
+  });
 }
