@@ -489,6 +489,23 @@ describe("containers as nodes", () => {
     expect(clash.json.message).toContain('The container name "/dk-none" is already in use');
   });
 
+  it("refuses control characters anywhere (path, query, body keys and values), changing nothing", async () => {
+    const tables = { nodes: schema.nodes, networks: schema.networks };
+    const before = await countRows(labnet.db, tables);
+    for (const [path, body] of [
+      ["/containers/create?name=dk-ctl", { Image: "busybox", Labels: { "a\u0000b": "x" } }],
+      ["/containers/create?name=dk-ctl", { Image: "busy\u001bbox" }],
+      ["/containers/create?name=dk%0Actl", { Image: "busybox" }],
+      ["/networks/create", { Name: "dk-ctl", Labels: { course: "\ud800" } }],
+    ] as const) {
+      const res = await engine("POST", path, { body });
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(res.json.message).toMatch(/^invalid request: /);
+    }
+    expect((await engine("GET", "/containers/dk%00x/json")).status).toBe(400);
+    expect(await countRows(labnet.db, tables)).toEqual(before);
+  });
+
   it("exec refuses what the allow-list does not hold, before anything is recorded", async () => {
     const res = await engine("POST", "/containers/dk-default/exec", {
       body: { Cmd: ["sh", "-c", "id"], AttachStdout: true },

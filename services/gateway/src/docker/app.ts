@@ -12,6 +12,7 @@ import { bodyLimit } from "hono/body-limit";
 import { auditRequests } from "../access/audit";
 import { ProblemError } from "../http/problem";
 import { readRequestId } from "../http/request-id";
+import { findTextProblems } from "../http/text-fields";
 import type { AppDeps } from "../routes/deps";
 import { type DockerEnv, type DockerHandler, type DockerRoute, resolveDockerMachine } from "./access";
 import { API_VERSION, apiVersionProblem } from "./api-version";
@@ -29,6 +30,17 @@ export const DOCKER_BASE_PATH = "/docker/:machine";
 const MAX_BODY_BYTES = 256 * 1024;
 
 const VERSION_SEGMENT = /^\/docker\/[^/]+\/v(\d+\.\d+)(\/|$)/;
+
+/** The path's segments decoded (a malformed escape: the raw segment, refused by the route). */
+function pathSegments(path: string): string[] {
+  return path.split("/").map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return segment;
+    }
+  });
+}
 
 export interface DockerAppShared {
   /** The gateway's authentication (one token cache and revocation listener for both APIs). */
@@ -64,6 +76,22 @@ export function createDockerApp(deps: AppDeps, shared: DockerAppShared): Hono<Do
     }),
   );
   engine.use("*", shared.authenticate);
+  // Control characters and invalid Unicode are refused before anything reads them, as on /v1.
+  engine.use("*", async (c, next) => {
+    const query = c.req.queries();
+    const body = c.req.header("content-type")?.startsWith("application/json")
+      ? await c.req.json().catch(() => undefined)
+      : undefined;
+    const [problem] = [
+      ...findTextProblems("path", pathSegments(c.req.path)),
+      ...findTextProblems("query", query),
+      ...findTextProblems("body", body),
+    ];
+    if (problem) {
+      throw new DockerError(400, `invalid request: ${problem.location} ${problem.message}`);
+    }
+    await next();
+  });
   engine.use("*", shared.rateLimit);
   engine.use("*", auditRequests(deps.db, deps.log));
   engine.use("*", async (c, next) => {
