@@ -843,8 +843,8 @@ export interface paths {
         /**
          * Show the default address pools and their use
          * @description The address pools networks without a subnet get theirs from (the gateway's
-         *     `LABNET_ADDRESS_POOLS`, Docker's default pools unless configured), in the order they are
-         *     tried, and per host how many of each pool's subnets are used and by which networks. A
+         *     `LABNET_ADDRESS_POOLS`; unless configured Docker's default pools, then 10.128.0.0/9 in /24s),
+         *     in the order they are tried, and per host how many of each pool's subnets are used and by which networks. A
          *     network with a subnet of its own inside a pool uses the pool subnet(s) it overlaps.
          */
         get: operations["listAddressPools"];
