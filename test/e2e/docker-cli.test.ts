@@ -7,11 +7,12 @@
  */
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DockerGateway, requireDockerCli, serveDockerGateway } from "../helpers/docker";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { DOCKER_BIN, type DockerGateway, requireDockerCli, serveDockerGateway } from "../helpers/docker";
 import type { TestLabnet } from "../helpers/labnet";
 import type { SimHost } from "../helpers/netns";
 import { startSimHostLabnet } from "../helpers/sim-host-labnet";
+import { startTestTerminal } from "../helpers/tmux";
 
 let labnet: TestLabnet;
 let host: SimHost;
@@ -236,6 +237,32 @@ describe("seed 004 on bdc02: the four --net modes", () => {
     }[];
     expect(hostNet?.Driver).toBe("host");
     expect(Object.values(hostNet?.Containers ?? {}).map((c) => c.Name)).toEqual(["h1"]);
+  });
+});
+
+describe("seed 004's interactive run, in a terminal", () => {
+  it("docker run -i -t --rm --net=none busybox /bin/sh says in one line that there is no shell, and ends", async () => {
+    const terminal = startTestTerminal(`${inject("runPrefix")}dk`);
+    try {
+      const pane = await terminal.run(
+        "it",
+        [DOCKER_BIN, "run", "-i", "-t", "--rm", "--net=none", "--name", "sh1", "busybox", "/bin/sh"],
+        docker.envOf(BDC02),
+      );
+      const deadline = Date.now() + 30_000;
+      let status = await terminal.exitStatus(pane);
+      while (status === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        status = await terminal.exitStatus(pane);
+      }
+      const screen = await terminal.screen(pane);
+      expect(status, `${screen}\n${await terminal.describe(pane)}`).not.toBeUndefined();
+      expect(status ?? 0).toBe(0);
+      expect(screen).toMatch(/^labnet: sh1 is a Labnet node: it has no shell or process to attach to/m);
+      expect(await ok(["ps", "-a", "--format", "{{.Names}}"], BDC02)).not.toContain("sh1");
+    } finally {
+      await terminal.stop();
+    }
   });
 });
 

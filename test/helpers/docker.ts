@@ -53,6 +53,8 @@ export interface DockerClient {
   ): Promise<DockerRun>;
   /** DOCKER_HOST for a machine. */
   hostOf(machine: string): string;
+  /** The environment a docker invocation gets (for one run elsewhere: a terminal). */
+  envOf(machine?: string, token?: string): Record<string, string>;
 }
 
 /** A served gateway for docker clients; `close` ends it. */
@@ -78,19 +80,20 @@ export async function serveDockerGateway(
   serveDockerUpgrades(server, fetch);
   const url = `tcp://127.0.0.1:${port}`;
   const hostOf = (machine: string) => `${url}/docker/${machine}`;
+  const envOf = (machine = defaults.machine, token = defaults.token) => ({
+    PATH: process.env.PATH ?? "",
+    HOME: configDir,
+    DOCKER_CONFIG: configDir,
+    DOCKER_HOST: hostOf(machine),
+    DOCKER_CUSTOM_HEADERS: `Authorization=Bearer ${token}`,
+  });
   const docker = ((argv, options = {}) =>
     new Promise<DockerRun>((resolve) => {
       execFile(
         DOCKER_BIN,
         [...argv],
         {
-          env: {
-            PATH: process.env.PATH ?? "",
-            HOME: configDir,
-            DOCKER_CONFIG: configDir,
-            DOCKER_HOST: hostOf(options.machine ?? defaults.machine),
-            DOCKER_CUSTOM_HEADERS: `Authorization=Bearer ${options.token ?? defaults.token}`,
-          },
+          env: envOf(options.machine, options.token),
           timeout: options.timeoutMs ?? 60_000,
           cwd: "/",
         },
@@ -101,6 +104,7 @@ export async function serveDockerGateway(
       );
     })) as DockerClient;
   docker.hostOf = hostOf;
+  docker.envOf = envOf;
   return {
     url,
     port,
