@@ -587,8 +587,20 @@ describe("audit and tenancy", () => {
     const ids = await gateway.docker(["ps", "-aq"], { token: a.token, machine: a.machine });
     expect(ids.code).toBe(0);
     const after = await countRows(labnet.db, tables);
-    // Only the refusal of the node on their own machine is recorded (an audit entry, refused).
-    expect(after).toEqual({ ...before, audit: (before.audit ?? 0) + 1 });
+    // Nothing but the refusals is recorded (audit entries, refused): the create on B's machine,
+    // and the pull the CLI tries after a 404 from container create (dockerd's missing image).
+    expect(after).toEqual({ ...before, audit: (before.audit ?? 0) + 4 });
+    const entries = await labnet.db
+      .select()
+      .from(schema.auditLog)
+      .orderBy(schema.auditLog.id)
+      .then((rows) => rows.slice(-4));
+    expect(entries.map((e) => [e.operationId, e.outcome, e.status])).toEqual([
+      ["docker.request", "refused", 404],
+      ["docker.request", "refused", 404],
+      ["docker.request", "refused", 404],
+      ["docker.containerCreate", "refused", 403],
+    ]);
     const own = await gateway.docker(["network", "create", "mine"], { token: a.token, machine: a.machine });
     expect(own.code, own.stderr).toBe(0);
   });

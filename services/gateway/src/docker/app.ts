@@ -9,7 +9,7 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { auditRequests } from "../access/audit";
+import { auditRequests, currentAudit } from "../access/audit";
 import { ProblemError } from "../http/problem";
 import { readRequestId } from "../http/request-id";
 import { findTextProblems } from "../http/text-fields";
@@ -95,6 +95,11 @@ export function createDockerApp(deps: AppDeps, shared: DockerAppShared): Hono<Do
   engine.use("*", shared.rateLimit);
   engine.use("*", auditRequests(deps.db, deps.log));
   engine.use("*", async (c, next) => {
+    // A change refused before its route names it (a machine out of reach) is audited too.
+    const audit = currentAudit();
+    if (audit) {
+      audit.operationId = "docker.request";
+    }
     c.set("machine", await resolveDockerMachine(deps.db, c, c.req.param("machine") ?? ""));
     await next();
   });

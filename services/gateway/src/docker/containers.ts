@@ -156,6 +156,7 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
   // `docker run` without -d attaches to the container's process; a node has none.
   route("POST", "/containers/:container/attach", async (c) => {
     const node = await findDockerContainer(db, c.get("machine"), param(c, "container"));
+    await admitDockerChange(db, c, { what: "containerAttach", target: { type: "node", id: node.id } });
     const tty = node.labels[DOCKER_LABELS.tty] === "true";
     await markAttached(redis, node.id);
     const message = `labnet: ${node.name} is a Labnet node: it has no shell or process to attach to (run it with -d; docker exec ${node.name} ping|curl|ip ... runs diagnostics in it)\n`;
@@ -166,6 +167,7 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
   // the condition holds (a node's process never exits; `removed` once the node is gone).
   route("POST", "/containers/:container/wait", async (c) => {
     const node = await findDockerContainer(db, c.get("machine"), param(c, "container"));
+    await admitDockerChange(db, c, { what: "containerWait", target: { type: "node", id: node.id } });
     const untilRemoved = c.req.query("condition") === "removed";
     const done = new TextEncoder().encode(`${JSON.stringify({ StatusCode: 0, Error: null })}\n`);
     let cancelled = false;
@@ -188,13 +190,18 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
   });
 
   route("POST", "/containers/:container/resize", async (c) => {
-    await findDockerContainer(db, c.get("machine"), param(c, "container"));
+    const node = await findDockerContainer(db, c.get("machine"), param(c, "container"));
+    await admitDockerChange(db, c, { what: "containerResize", target: { type: "node", id: node.id } });
     return c.body(null, 200);
   });
 
   for (const verb of ["stop", "kill", "restart", "pause", "unpause"]) {
     route("POST", `/containers/:container/${verb}`, async (c) => {
       const node = await findDockerContainer(db, c.get("machine"), param(c, "container"));
+      await admitDockerChange(db, c, {
+        what: `container${verb[0]?.toUpperCase()}${verb.slice(1)}`,
+        target: { type: "node", id: node.id },
+      });
       throw new DockerError(
         409,
         `Labnet nodes have no process to ${verb}: ${node.name} runs as long as it exists (docker rm -f ${node.name} removes it)`,

@@ -142,7 +142,8 @@ export function registerDockerExecRoutes(route: DockerRoute, deps: AppDeps): voi
   });
 
   route("POST", "/exec/:exec/resize", async (c) => {
-    await ownExec(c.get("machine").id, param(c, "exec"));
+    const exec = await ownExec(c.get("machine").id, param(c, "exec"));
+    await admitDockerChange(db, c, { what: "execResize", target: { type: "node", id: exec.nodeId } });
     return c.body(null, 200);
   });
 
