@@ -208,6 +208,39 @@ describe("seed 002 on bdc01 and bdc02: macvlan_1", () => {
   });
 });
 
+describe("seed 002's overlay across bdc01 and bdc02", () => {
+  it("created on one machine, listed on both (scope swarm), nodes on each reach each other", async () => {
+    await ok([
+      "network",
+      "create",
+      "-d",
+      "overlay",
+      "--subnet",
+      "172.16.0.0/24",
+      "--gateway",
+      "172.16.0.254",
+      "overlay",
+    ]);
+    expect(
+      await ok(["network", "ls", "--filter", "driver=overlay", "--format", "{{.Name}} {{.Scope}}"], BDC02),
+    ).toBe("overlay swarm\n");
+    await ok(["run", "-d", "--network", "overlay", "--name", "ov1", "busybox"], BDC01);
+    await ok(["run", "-d", "--network", "overlay", "--name", "ov2", "busybox"], BDC02);
+    const address = (
+      await ok(["inspect", "-f", "{{.NetworkSettings.Networks.overlay.IPAddress}}", "ov2"], BDC02)
+    ).trim();
+    expect(address).toMatch(/^172\.16\.0\.\d+$/);
+    expect(await ok(["exec", "ov1", "ping", "-c1", address])).toContain("1 packets transmitted, 1 received");
+    const [overlay] = JSON.parse(await ok(["network", "inspect", "overlay"])) as {
+      Containers: Record<string, { Name: string }>;
+    }[];
+    // Each machine lists its own endpoints.
+    expect(Object.values(overlay?.Containers ?? {}).map((c) => c.Name)).toEqual(["ov1"]);
+    await ok(["rm", "-f", "ov1"]);
+    await ok(["rm", "-f", "ov2"], BDC02);
+  });
+});
+
 describe("seed 004 on bdc02: the four --net modes", () => {
   it("bridge, host, none and container: each as docker shows it", async () => {
     await ok(["run", "-d", "--net=bridge", "--name", "b1", "busybox"], BDC02);
