@@ -335,3 +335,18 @@ describe("pagination: limit and cursor on every list", () => {
     expect((await readProblem(limit)).errors?.[0]?.location).toBe("query.limit");
   });
 });
+
+describe("401 answers", () => {
+  it("carry WWW-Authenticate, as the document declares (the validator requires it on every 401)", async () => {
+    for (const authorization of [undefined, "Bearer lnt_nope", "Basic abc"]) {
+      const res = await labnet.app.fetch(
+        new Request("http://labnet.test/v1/networks", {
+          headers: authorization ? { authorization } : {},
+        }),
+      );
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe('Bearer realm="labnet"');
+      expect((await readProblem(res)).code).toBe("UNAUTHORIZED");
+    }
+  });
+});

@@ -108,7 +108,11 @@ export function registerOperation<E extends Env, S extends Schema, B extends str
       // no gate in place (no authentication ran) nothing is let through.
       const admit = (c.var as { admit?: OperationGate }).admit;
       if (!admit) {
-        throw new ProblemError({ code: "UNAUTHORIZED", detail: "this operation needs an API token" });
+        throw new ProblemError({
+          code: "UNAUTHORIZED",
+          detail: "this operation needs an API token",
+          headers: { "WWW-Authenticate": 'Bearer realm="labnet"' },
+        });
       }
       await admit(operationId, input as unknown as GateInput);
     }
