@@ -473,6 +473,23 @@ describe("containers as nodes", () => {
     expect(run.stderr).not.toContain("Unable to find image");
     const rm = await gateway.docker(["rm", "nosuch"]);
     expect(rm).toMatchObject({ code: 1, stderr: "Error response from daemon: No such container: nosuch\n" });
+    // The translation meets the contract's rules, refusals naming the flag.
+    for (const [body, flag] of [
+      [{ Image: "busybox", Labels: { "-bad key": "x" } }, "--label"],
+      [{ Image: "busybox", Hostname: "under_score" }, "--hostname"],
+      [
+        {
+          Image: "busybox",
+          HostConfig: { NetworkMode: "dk-web" },
+          NetworkingConfig: { EndpointsConfig: { "dk-web": { Aliases: ["no spaces"] } } },
+        },
+        "--network-alias",
+      ],
+    ] as const) {
+      const res = await engine("POST", "/containers/create?name=dk-bad", { body });
+      expect(res.status, res.text).toBe(400);
+      expect(res.json.message.startsWith(`invalid ${flag}: `), res.text).toBe(true);
+    }
     const mac = await engine("POST", "/containers/create?name=dk-mac", {
       body: { Image: "busybox", MacAddress: "02:00:00:00:00:01" },
     });

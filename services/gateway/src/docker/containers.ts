@@ -13,6 +13,7 @@ import type { AppDeps } from "../routes/deps";
 import { admitDockerChange, type DockerRoute, param } from "./access";
 import { DOCKER_LABELS, nodeCreationOf } from "./container-create";
 import { containerInspectOf, containerSummaryOf, dockerStateOf } from "./container-view";
+import { assertContract } from "./contract";
 import { DockerError } from "./errors";
 import { markAttached, wasAttached } from "./exec-store";
 import { DockerFilters } from "./filters";
@@ -75,6 +76,7 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
     }
     const name = given ? given.replace(/^\//, "") : randomName();
     const { input, warnings } = nodeCreationOf(await c.req.json().catch(() => undefined), name, machine.id);
+    assertContract("CreateNodeRequest", input);
     await admitDockerChange(db, c, { what: "containerCreate", action: "nodes" });
     try {
       const { node } = await createNode({ ctx: deps.commands, input });

@@ -10,6 +10,7 @@ import {
 import { z } from "zod";
 import type { AppDeps } from "../routes/deps";
 import { admitDockerChange, type DockerEnv, type DockerRoute, param } from "./access";
+import { assertContract } from "./contract";
 import { DockerError } from "./errors";
 import { DockerFilters } from "./filters";
 import { findDockerContainer, settle } from "./lookup";
@@ -84,6 +85,7 @@ export function registerDockerNetworkRoutes(route: DockerRoute, deps: AppDeps): 
   route("POST", "/networks/create", async (c) => {
     const machine = c.get("machine");
     const input = createNetworkInputOf(await c.req.json().catch(() => undefined), machine.id);
+    assertContract("CreateNetworkRequest", input);
     await admitDockerChange(db, c, { what: "networkCreate", action: "networks" });
     if (PREDEFINED.has(input.name)) {
       throw new DockerError(403, `operation is not permitted on predefined ${input.name} network`);
@@ -138,6 +140,11 @@ export function registerDockerNetworkRoutes(route: DockerRoute, deps: AppDeps): 
     }
     const address = body.EndpointConfig?.IPAMConfig?.IPv4Address;
     const aliases = body.EndpointConfig?.Aliases ?? [];
+    assertContract("ConnectNetworkRequest", {
+      node: node.id,
+      ...(address ? { ipv4Address: address } : {}),
+      ...(aliases.length > 0 ? { aliases } : {}),
+    });
     const { operation } = await connectNode({
       ctx: deps.commands,
       input: {

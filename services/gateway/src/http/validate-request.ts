@@ -385,3 +385,19 @@ export function createRequestValidator(
     return input;
   };
 }
+
+/**
+ * Validates a value against a schema of the document (`#/components/schemas/CreateNodeRequest`),
+ * as request bodies are: for what reaches the commands another way (the docker facade's
+ * translations), so it meets the same rules. The field errors, located under `root`; none: valid.
+ */
+export function validateAgainstSchema(
+  schemaPointer: string,
+  value: unknown,
+  root = "body",
+  document: OpenApiDocument = openapiDocument,
+): ProblemFieldError[] {
+  const ajv = getCompilers(document).body;
+  const validate = ajv.getSchema(`${DOCUMENT_ID}#${schemaPointer}`) ?? ajv.compile(refTo(schemaPointer));
+  return validate(value) ? [] : toFieldErrors(root, value, validate.errors ?? []);
+}
