@@ -1,6 +1,6 @@
 import { openapiDocument } from "@labnet/api";
 import { describe, expect, it } from "vitest";
-import { indexOperations, toHonoPath } from "./openapi-operations";
+import { createPathMatcher, indexOperations, toHonoPath } from "./openapi-operations";
 
 describe("toHonoPath", () => {
   const cases = [
@@ -114,7 +114,41 @@ describe("indexOperations", () => {
       ["query", "host", false],
       ["query", "driver", false],
       ["query", "label", true],
+      ["query", "limit", false],
+      ["query", "cursor", false],
     ]);
     expect(operations.get("createNetwork")?.requestBody).toMatchObject({ required: true });
+  });
+
+  it("reads each declared response: its headers (refs resolved, required or not) and media types", () => {
+    const get = operations.get("getNetwork");
+    const ok = get?.responses.get("200");
+    expect(ok?.headers).toEqual([
+      { name: "ETag", required: true, schemaPointer: "/components/headers/ETag/schema" },
+    ]);
+    expect([...(ok?.content.keys() ?? [])]).toEqual(["application/json"]);
+    const unauthorized = get?.responses.get("401");
+    expect(unauthorized?.headers.map((h) => [h.name, h.required])).toEqual([
+      ["X-Request-Id", true],
+      ["WWW-Authenticate", true],
+    ]);
+    expect(unauthorized?.content.get("application/problem+json")).toBe(
+      "/components/responses/Unauthorized/content/application~1problem+json/schema",
+    );
+    // A removal's 204 has no body.
+    expect(operations.get("deleteNode")?.responses.get("204")?.content.size).toBe(0);
+  });
+});
+
+describe("createPathMatcher", () => {
+  const match = createPathMatcher(indexOperations(openapiDocument).values());
+  it("finds every operation of a concrete path, the most specific first", () => {
+    expect(match("/v1/networks/prune").map((s) => s.operationId)).toEqual([
+      "pruneNetworks",
+      "getNetwork",
+      "deleteNetwork",
+      "updateNetwork",
+    ]);
+    expect(match("/v1/nothing")).toEqual([]);
   });
 });
