@@ -339,6 +339,8 @@ describe("docker events", () => {
     const since = (Date.now() / 1000).toFixed(3);
     await ok(["network", "create", "evnet"], BDC02);
     await ok(["run", "-d", "--name", "evnode", "--network", "evnet", "busybox"], BDC02);
+    await ok(["network", "connect", "bridge", "evnode"], BDC02);
+    await ok(["network", "disconnect", "bridge", "evnode"], BDC02);
     await ok(["rm", "-f", "evnode"], BDC02);
     await ok(["network", "rm", "evnet"], BDC02);
     const until = (Date.now() / 1000 + 1).toFixed(3);
@@ -358,6 +360,8 @@ describe("docker events", () => {
       "network create evnet",
       "container create evnode",
       "container start evnode",
+      "network connect bridge",
+      "network disconnect bridge",
       "container destroy evnode",
       "network destroy evnet",
     ]);

@@ -2784,7 +2784,8 @@ export interface components {
         };
         /**
          * @description One change, recorded in the same transaction as the change itself. `type` is
-         *     `<resource>.<what>`: `machine|network|node.created|state|deleted`, `operation.state`,
+         *     `<resource>.<what>`: `machine|network|node.created|state|deleted`, `node.connected|disconnected`
+         *     (a network connected or disconnected after the node's creation, named in `data`), `operation.state`,
          *     `lab.created|state|deleted`, `lab_instance.created|reset|problem|deleted`,
          *     `check_run.started|done|failed` (one per instance the run covers, with its outcomes).
          */

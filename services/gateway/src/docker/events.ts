@@ -1,7 +1,8 @@
 /**
  * `docker events` of one machine, fed by Labnet's events (recorded in the changing transaction,
- * delivered by the gateway's event hub): networks created and destroyed, nodes created, started
- * (their sandbox built) and destroyed, as dockerd's event messages, one JSON document per line.
+ * delivered by the gateway's event hub): networks created and destroyed, nodes connected to and
+ * disconnected from them, nodes created, started (their sandbox built) and destroyed, as dockerd's
+ * event messages, one JSON document per line.
  * `--since` replays from the events table, `--until` ends the stream; filters `type`, `event`,
  * `container` and `network` (name or id).
  */
@@ -28,12 +29,25 @@ export interface DockerEvent {
 
 /** dockerd's event for a Labnet event, or undefined when it has none. */
 export function dockerEventOf(row: EventRow): DockerEvent | undefined {
-  const data = row.data as { name?: string; state?: string; driver?: string };
+  const data = row.data as {
+    name?: string;
+    state?: string;
+    driver?: string;
+    networkId?: string;
+    networkName?: string;
+  };
   const name = data.name ?? "";
   let type: DockerEvent["Type"];
   let action: string | undefined;
   let attributes: Record<string, string> = { name };
-  if (row.resourceType === "network") {
+  let actor = row.resourceId;
+  if (row.type === "node.connected" || row.type === "node.disconnected") {
+    // dockerd reports these as the network's, naming the container.
+    type = "network";
+    action = row.type === "node.connected" ? "connect" : "disconnect";
+    actor = data.networkId ?? "";
+    attributes = { container: row.resourceId, name: data.networkName ?? "", type: data.driver ?? "" };
+  } else if (row.resourceType === "network") {
     type = "network";
     action =
       row.type === "network.created" ? "create" : row.type === "network.deleted" ? "destroy" : undefined;
@@ -58,12 +72,12 @@ export function dockerEventOf(row: EventRow): DockerEvent | undefined {
   return {
     Type: type,
     Action: action,
-    Actor: { ID: row.resourceId, Attributes: attributes },
+    Actor: { ID: actor, Attributes: attributes },
     scope: "local",
     time: Math.floor(ms / 1000),
     timeNano: ms * 1_000_000,
     status: action,
-    id: row.resourceId,
+    id: actor,
   };
 }
 
@@ -91,8 +105,13 @@ export function registerDockerEventRoutes(route: DockerRoute, deps: AppDeps): vo
       filters.exact("type", event.Type) &&
       filters.exact("event", event.Action) &&
       (!filters.has("container") ||
-        (event.Type === "container" &&
-          filters.values("container").some((v) => v === event.id || v === event.Actor.Attributes.name))) &&
+        filters
+          .values("container")
+          .some((v) =>
+            event.Type === "container"
+              ? v === event.id || v === event.Actor.Attributes.name
+              : v === event.Actor.Attributes.container,
+          )) &&
       (!filters.has("network") ||
         (event.Type === "network" &&
           filters.values("network").some((v) => v === event.id || v === event.Actor.Attributes.name)));
