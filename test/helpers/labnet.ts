@@ -142,9 +142,9 @@ const responseValidator = createResponseValidator();
  * Checks every answer of `app.fetch` (however a test calls it: the typed clients, `request`,
  * `app.fetch` itself, a CLI served over it) against the OpenAPI document, and throws on the
  * first that does not conform, so the contract cannot drift from the code unnoticed. Returns
- * the list of mismatches seen.
+ * the list of mismatches seen. A test that builds a gateway runtime of its own wraps its app too.
  */
-function validateResponses(app: GatewayApp): string[] {
+export function validateResponses(app: GatewayApp): string[] {
   const seen: string[] = [];
   const inner = app.fetch;
   app.fetch = async (request, ...rest) => {

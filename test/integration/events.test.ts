@@ -12,7 +12,7 @@ import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
+import { startTestLabnet, type TestLabnet, validateResponses } from "../helpers/labnet";
 import { readSse, type SseMessage } from "../helpers/sse";
 import { registerTestHost } from "../helpers/test-host";
 
@@ -344,6 +344,7 @@ async function startSecondGateway(): Promise<{ runtime: GatewayRuntime; stop(): 
     runController: false,
     redispatchAfterMs: 30_000,
   });
+  validateResponses(runtime.app);
   return {
     runtime,
     async stop() {

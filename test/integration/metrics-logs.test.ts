@@ -13,6 +13,7 @@ import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
+import { validateResponses } from "../helpers/labnet";
 import { parseMetrics } from "../helpers/prometheus";
 import { registerTestHost } from "../helpers/test-host";
 
@@ -53,6 +54,7 @@ beforeAll(async () => {
     redispatchAfterMs: 30_000,
     pollMs: 200,
   });
+  validateResponses(runtime.app);
 });
 
 afterAll(async () => {
