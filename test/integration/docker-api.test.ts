@@ -523,6 +523,39 @@ describe("containers as nodes", () => {
     expect(await countRows(labnet.db, tables)).toEqual(before);
   });
 
+  it("docker create then start, network connect --ip --alias and disconnect -f, generic inspect of a network", async () => {
+    const created = await gateway.docker(["create", "--name", "dk-later", "busybox"]);
+    expect(created.code, created.stderr).toBe(0);
+    const id = created.stdout.trim();
+    expect(id).toMatch(/^nod_/);
+    expect(await gateway.docker(["start", "dk-later"])).toMatchObject({ code: 0, stdout: "dk-later\n" });
+    const connect = await gateway.docker([
+      "network",
+      "connect",
+      "--ip",
+      "10.91.0.77",
+      "--alias",
+      "later",
+      "dk-app",
+      "dk-later",
+    ]);
+    expect(connect.code, connect.stderr).toBe(0);
+    const node = await view("/v1/nodes/dk-later", "Node");
+    expect(node.networkSettings.networks["dk-app"]).toMatchObject({
+      ipAddress: "10.91.0.77",
+      aliases: ["later"],
+      interface: "eth1",
+    });
+    const disconnect = await gateway.docker(["network", "disconnect", "-f", "dk-app", "dk-later"]);
+    expect(disconnect.code, disconnect.stderr).toBe(0);
+    expect(Object.keys((await view("/v1/nodes/dk-later", "Node")).networkSettings.networks)).toEqual([
+      "bridge",
+    ]);
+    const inspect = await gateway.docker(["inspect", "--format", "{{.Name}} {{.Driver}}", "dk-web"]);
+    expect(inspect).toMatchObject({ code: 0, stdout: "dk-web bridge\n" });
+    expect(await gateway.docker(["inspect", "nothing-at-all"])).toMatchObject({ code: 1 });
+  });
+
   it("exec refuses what the allow-list does not hold, before anything is recorded", async () => {
     const res = await engine("POST", "/containers/dk-default/exec", {
       body: { Cmd: ["sh", "-c", "id"], AttachStdout: true },
