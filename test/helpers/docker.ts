@@ -49,7 +49,7 @@ export interface DockerClient {
   /** `docker argv…` against the machine, as the token. */
   (
     argv: readonly string[],
-    options?: { token?: string; machine?: string; timeoutMs?: number },
+    options?: { token?: string; machine?: string; timeoutMs?: number; dockerHost?: string },
   ): Promise<DockerRun>;
   /** DOCKER_HOST for a machine. */
   hostOf(machine: string): string;
@@ -93,7 +93,10 @@ export async function serveDockerGateway(
         DOCKER_BIN,
         [...argv],
         {
-          env: envOf(options.machine, options.token),
+          env: {
+            ...envOf(options.machine, options.token),
+            ...(options.dockerHost ? { DOCKER_HOST: options.dockerHost } : {}),
+          },
           timeout: options.timeoutMs ?? 60_000,
           cwd: "/",
         },

@@ -175,6 +175,21 @@ describe("the Engine API's frame", () => {
     });
   });
 
+  it("a client pointed at the gateway itself is told where the Engine API is", async () => {
+    for (const path of ["/_ping", "/v1.47/networks"]) {
+      const res = await labnet.app.fetch(new Request(`http://labnet.test${path}`));
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { message: string }).message).toMatch(
+        /^Labnet serves the Docker Engine API per machine: DOCKER_HOST=tcp:\/\/labnet.test\/docker\/<machine id or name>/,
+      );
+    }
+    const cli = await gateway.docker(["network", "ls"], { dockerHost: gateway.url });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(
+      /^Error response from daemon: Labnet serves the Docker Engine API per machine/,
+    );
+  });
+
   it("an unauthenticated ping says how to send the token", async () => {
     const res = await engine("GET", "/_ping", { token: null });
     expect(res.status).toBe(401);

@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { auditedDatabase, auditRequests } from "./access/audit";
 import { rateLimitPerToken } from "./access/rate-limit";
-import { createDockerApp, DOCKER_BASE_PATH } from "./docker/app";
+import { createDockerApp, DOCKER_BASE_PATH, registerDockerHints } from "./docker/app";
 import { createDocsApp } from "./http/docs";
 import { createErrorHandler, createNotFoundHandler } from "./http/error-handler";
 import { registerMetricsRoute } from "./http/metrics-route";
@@ -150,6 +150,7 @@ export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp 
   }
 
   app.route(DOCKER_BASE_PATH, createDockerApp(deps, { authenticate: auth, rateLimit }));
+  registerDockerHints(app);
 
   app.onError(
     createErrorHandler({

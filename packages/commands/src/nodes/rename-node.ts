@@ -6,8 +6,9 @@ import {
   type OperationRow,
   schema,
 } from "@labnet/db";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { CommandContext } from "../context";
+import { defaultHostname } from "../dns-names";
 import { DomainError, invalidField, notFound } from "../errors";
 import { recordNodeOperation } from "../operations/record-operation";
 import { resolveNode } from "../resolve";
@@ -20,7 +21,8 @@ const NODE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
  * Renames a node, like `docker rename`: its name on its host (unique there, refused by
  * `nodes_host_name_key`), what nodes sharing its namespace record as their mode
  * (`container:<name>`), and a `node.ensure` so the host's name service answers the new name.
- * The hostname stays what it was (Docker keeps it too): a node that had none keeps its old name.
+ * The hostname stays what it was (Docker keeps it too): a node that had none keeps the default
+ * its old name gave it.
  */
 export async function renameNode({
   ctx,
@@ -60,7 +62,7 @@ export async function renameNode({
         .update(schema.nodes)
         .set({
           name,
-          hostname: sql`coalesce(${schema.nodes.hostname}, ${node.name})`,
+          hostname: node.hostname ?? defaultHostname(node),
           updatedAt: node.updatedAt,
         })
         .where(eq(schema.nodes.id, node.id))

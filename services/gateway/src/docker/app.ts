@@ -7,9 +7,10 @@
  * Requests are authenticated, rate limited and audited like `/v1`, and tenancy is enforced in
  * access.ts: the routes here translate to Labnet's commands and views, nothing more.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { auditRequests, currentAudit } from "../access/audit";
+import type { GatewayEnv } from "../app";
 import { ProblemError } from "../http/problem";
 import { readRequestId } from "../http/request-id";
 import { findTextProblems } from "../http/text-fields";
@@ -144,4 +145,25 @@ export function createDockerApp(deps: AppDeps, shared: DockerAppShared): Hono<Do
     return c.json(dockerErrorBody(answer), answer.status);
   });
   return engine;
+}
+
+/**
+ * A docker client pointed at the gateway itself (`DOCKER_HOST=tcp://<gateway>`, no machine) gets,
+ * in dockerd's format, where the Engine API is; nothing else answers at those paths.
+ */
+export function registerDockerHints(app: Hono<GatewayEnv>): void {
+  const hint = (c: Context) => {
+    const { host } = new URL(c.req.url);
+    c.header("Api-Version", API_VERSION);
+    c.header("Ostype", "linux");
+    c.header("Server", `Labnet/${SERVER_VERSION} (linux)`);
+    return c.json(
+      {
+        message: `Labnet serves the Docker Engine API per machine: DOCKER_HOST=tcp://${host}/docker/<machine id or name> (GET /v1/machines lists yours)`,
+      },
+      404,
+    );
+  };
+  app.all("/_ping", hint);
+  app.all("/:version{v[0-9]+\\.[0-9]+}/*", hint);
 }

@@ -4,6 +4,7 @@
  * it has no process, so `State.Pid` is 0 (a network namespace has no pid of its own) and the
  * image and command are the ones recorded at create.
  */
+import { defaultHostname } from "@labnet/commands";
 import { hostIpOfBind, type NodeDetailEndpoint, type NodeDetails } from "@labnet/db";
 import { clientLabels, DOCKER_LABELS, recordedCommand } from "./container-create";
 import { humanDuration } from "./human-duration";
@@ -195,7 +196,7 @@ export function containerInspectOf(details: NodeDetails) {
     GraphDriver: { Data: null, Name: "labnet" },
     Mounts: [],
     Config: {
-      Hostname: node.hostname ?? node.name,
+      Hostname: node.hostname ?? defaultHostname(node),
       Domainname: "",
       User: "",
       AttachStdin: false,
