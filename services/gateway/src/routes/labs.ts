@@ -55,9 +55,9 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
     const stored = await listLabTemplates(db, visibleTemplate(c.get("access").scope));
     const builtins = [...BUILTIN_TEMPLATES.keys()].sort().map((name) => builtinTemplateView(name));
     const items = [...builtins, ...stored.map((row) => labTemplateView(row))];
-    // The builtins first (by name), then the stored ones as they were created.
+    // The builtins first, then the stored ones (their latest versions), each by name.
     return c.json(
-      paginate(items, input.query, (t) => [t.id === null ? "0" : "1", t.createdAt ?? "", t.name, t.id ?? ""]),
+      paginate(items, input.query, (t) => [t.builtin ? "0" : "1", t.name]),
       200,
     );
   });
@@ -95,7 +95,7 @@ export function registerLabRoutes(app: GatewayApp, deps: AppDeps): void {
 
   registerOperation(app, "listLabs", async (c, input) => {
     const rows = await listLabs(db, visibleLab(c.get("access").scope));
-    const page = paginate(rows, input.query, (l) => [l.createdAt.toISOString(), l.id]);
+    const page = paginate(rows, input.query, (l) => [l.name, l.id]);
     const items = await Promise.all(page.items.map((row) => labView(db, row, onlyInstance(c))));
     return c.json({ items, next: page.next }, 200);
   });
