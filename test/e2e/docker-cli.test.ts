@@ -76,6 +76,10 @@ describe("seed 000 on bdc01: my-net, centos1 and centos2", () => {
     const out = await ok(["exec", "centos1", "ping", "-c1", "centos2"]);
     expect(out).toContain("1 packets transmitted, 1 received");
     expect(out).toMatch(/from centos2\.my-net \(172\.18\.0\.3\)/);
+    // With -t the stream comes raw (a TTY's), not multiplexed.
+    expect(await ok(["exec", "-t", "centos1", "ping", "-c1", "centos2"])).toContain(
+      "1 packets transmitted, 1 received",
+    );
     // Off the allow list: an error, and nothing runs.
     const refused = await docker(["exec", "centos1", "cat", "/etc/shadow"]);
     expect(refused.code).toBe(1);
