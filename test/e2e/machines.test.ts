@@ -159,6 +159,8 @@ describe("two machines on one LAN", () => {
     // On the machine's own address (宿主机IP:8080), from the other machine on the LAN.
     expect((await callPeer(machineNetns(bdc02), "10.0.0.11", { port: 8080 }))?.name).toBe("web-on-bdc01");
     expect((await callPeer(machineNetns(bdc01), "10.0.0.12", { port: 8080 }))?.name).toBe("web-on-bdc02");
+    // On the machine's own 127.0.0.1, as on a Docker host (curl 127.0.0.1:8080 there).
+    expect((await callPeer(machineNetns(bdc01), "127.0.0.1", { port: 8080 }))?.name).toBe("web-on-bdc01");
     // From the lab host's outside world, through the lab host's two external ports.
     const outside = host.outsideNetns ?? "";
     const uplink = host.uplinkAddress ?? "";
