@@ -277,6 +277,10 @@ describe("PATCH changes labels", () => {
 });
 
 describe("pagination: limit and cursor on every list", () => {
+  /** What identifies an item of any list: its id, name, address (allocations) or base (pools). */
+  type Item = { id?: string | null; name?: string; address?: string; base?: string };
+  const idOf = (i: Item) => i.id ?? i.name ?? i.address ?? i.base ?? "";
+
   /** Every item of a list, page by page, and the number of pages it took. */
   async function walk(path: string, limit: number): Promise<{ ids: string[]; pages: number }> {
     const ids: string[] = [];
@@ -287,12 +291,9 @@ describe("pagination: limit and cursor on every list", () => {
       const query = `${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
       const res = await labnet.request("GET", `${path}${query}`);
       expect(res.status, await res.clone().text()).toBe(200);
-      const page = (await res.json()) as {
-        items: { id: string | null; name: string }[];
-        next: string | null;
-      };
+      const page = (await res.json()) as { items: Item[]; next: string | null };
       expect(page.items.length).toBeLessThanOrEqual(limit);
-      ids.push(...page.items.map((i) => i.id ?? i.name));
+      ids.push(...page.items.map(idOf));
       cursor = page.next;
       pages++;
     } while (cursor !== null && pages < 100);
@@ -309,6 +310,8 @@ describe("pagination: limit and cursor on every list", () => {
     "/v1/labs",
     `/v1/hosts/${HOST}/ports`,
     `/v1/machines/${HOST}/ports`,
+    "/v1/networks/web-front/allocations",
+    "/v1/ipam/pools",
   ])("%s: pages of 2 hold the whole list once, in its order", async (path) => {
     if (path.endsWith("/ports")) {
       await labnet.request("POST", "/v1/nodes", {
@@ -316,11 +319,11 @@ describe("pagination: limit and cursor on every list", () => {
       });
     }
     const whole = (await (await labnet.request("GET", path)).json()) as {
-      items: { id: string | null; name: string }[];
+      items: Item[];
       next: string | null;
     };
     expect(whole.next).toBeNull();
-    const all = whole.items.map((i) => i.id ?? i.name);
+    const all = whole.items.map(idOf);
     const paged = await walk(path, 2);
     expect(paged.ids).toEqual(all);
     expect(paged.pages).toBe(Math.max(1, Math.ceil(all.length / 2)));

@@ -1943,6 +1943,7 @@ export interface components {
             configs: components["schemas"]["IpamConfigUsage"][];
             /** @description Every allocated address, in address order. */
             items: components["schemas"]["NetworkAllocation"][];
+            next: components["schemas"]["NextCursor"];
         };
         /** @description One address of a network's ledger. */
         NetworkAllocation: {
@@ -1992,6 +1993,7 @@ export interface components {
         AddressPoolList: {
             /** @description The pools in the order they are tried. */
             items: components["schemas"]["AddressPoolUsage"][];
+            next: components["schemas"]["NextCursor"];
         };
         /**
          * @description One default address pool (where networks without a subnet get theirs, Docker's
@@ -5448,7 +5450,19 @@ export interface operations {
     };
     listNetworkAllocations: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
             header?: never;
             path: {
                 /**
@@ -5484,6 +5498,17 @@ export interface operations {
             query?: {
                 /** @description Only resources on this host (its id or name). */
                 host?: components["parameters"]["HostFilter"];
+                /**
+                 * @description At most this many items in the answer; `next` is then the `cursor` of the page after it (null
+                 *     on the last). Without it the whole list is one page.
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The `next` of the previous page: the items after it, in the list's order. A cursor names the
+                 *     last item given, not an offset, so items removed or added meanwhile neither repeat nor skip
+                 *     the others.
+                 */
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path?: never;

@@ -2,6 +2,7 @@ import { resolveHost } from "@labnet/commands";
 import { listHosts } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
+import { numberKey, paginate } from "../http/paginate";
 import { addressPoolsView } from "../views/address-pools-view";
 import type { AppDeps } from "./deps";
 
@@ -10,6 +11,12 @@ export function registerIpamRoutes(app: GatewayApp, deps: AppDeps): void {
   registerOperation(app, "listAddressPools", async (c, input) => {
     const hostRef = input.query?.host;
     const hosts = hostRef ? [await resolveHost(db, hostRef, "query.host")] : await listHosts(db);
-    return c.json({ items: await addressPoolsView(db, deps.commands.addressPools, hosts) }, 200);
+    const pools = await addressPoolsView(db, deps.commands.addressPools, hosts);
+    // In the order they are tried.
+    const order = new Map(pools.map((pool, i) => [pool, numberKey(i)]));
+    return c.json(
+      paginate(pools, input.query, (pool) => [order.get(pool) ?? ""]),
+      200,
+    );
   });
 }

@@ -9,10 +9,11 @@ import {
   updateNetwork,
 } from "@labnet/commands";
 import { getNetwork, getOperation, listNetworks, type OperationRow, visibleNetwork } from "@labnet/db";
+import { parseIpv4 } from "@labnet/ipam";
 import type { GatewayApp } from "../app";
 import { etagOf, ifMatchRevisions } from "../http/etag";
 import { registerOperation } from "../http/openapi-router";
-import { paginate } from "../http/paginate";
+import { numberKey, paginate } from "../http/paginate";
 import { parsePreferWait, preferenceApplied } from "../http/prefer";
 import { networkAllocationsView } from "../views/allocations-view";
 import { networkView, networkViews } from "../views/network-view";
@@ -151,6 +152,9 @@ export function registerNetworkRoutes(app: GatewayApp, deps: AppDeps): void {
 
   registerOperation(app, "listNetworkAllocations", async (c, input) => {
     const network = await resolveNetwork(db, input.params.networkId);
-    return c.json(await networkAllocationsView(db, network), 200);
+    const view = await networkAllocationsView(db, network);
+    // In address order, as the whole list is.
+    const page = paginate(view.items, input.query, (a) => [numberKey(parseIpv4(a.address) ?? 0), a.address]);
+    return c.json({ ...view, ...page }, 200);
   });
 }
