@@ -9,8 +9,10 @@ import { hosts } from "./hosts";
  */
 export type OperationKind = Schema<"OperationKind">;
 
-export type OperationState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
-export type OperationTargetType = "network" | "node";
+/** An operation's state: the contract's OperationState. */
+export type OperationState = Schema<"OperationState">;
+/** What an operation works on: the contract's OperationTarget type. */
+export type OperationTargetType = Schema<"OperationTarget">["type"];
 
 /** RFC 9457 problem stored with a failed operation. */
 export interface StoredProblem {
