@@ -59,7 +59,10 @@ const STREAMS_PER_GAP_STEP = 20;
 
 /** The gap between rounds for `streams` listeners. */
 export function roundGapMs(streams: number): number {
-  return Math.min(MAX_ROUND_GAP_MS, MIN_ROUND_GAP_MS * Math.max(1, Math.ceil(streams / STREAMS_PER_GAP_STEP)));
+  return Math.min(
+    MAX_ROUND_GAP_MS,
+    MIN_ROUND_GAP_MS * Math.max(1, Math.ceil(streams / STREAMS_PER_GAP_STEP)),
+  );
 }
 /** While a gap waits for the transactions that may still fill it, look again this often. */
 const GAP_CHECK_MS = 50;

@@ -6,7 +6,10 @@ type NetworkAllocations = components["schemas"]["NetworkAllocations"];
 type NetworkAllocation = components["schemas"]["NetworkAllocation"];
 
 /** A network's address ledger with the utilisation of each IPAM config (math in @labnet/ipam). */
-export async function networkAllocationsView(db: Db, network: NetworkRow): Promise<Omit<NetworkAllocations, "next">> {
+export async function networkAllocationsView(
+  db: Db,
+  network: NetworkRow,
+): Promise<Omit<NetworkAllocations, "next">> {
   const [configs, allocations] = await Promise.all([
     ipamConfigsOf(db, [network.id]),
     allocationDetailsOf(db, network.id),
