@@ -147,7 +147,14 @@ describe("labnet, as the acceptance of issue 14 types it", () => {
           headers: { authorization: `Bearer ${labnet.adminToken}` },
         });
         const parsed = parseMetrics(await res.text());
-        return parsed.value("labnet_operations_total", { ...at, outcome: "succeeded" }) > 0
+        // Published every heartbeat: wait for one taken after the lab's ten nodes were built.
+        const nodesBuilt = parsed.count("labnet_operation_duration_seconds", {
+          ...at,
+          kind: "node.ensure",
+          outcome: "succeeded",
+        });
+        return parsed.value("labnet_operations_total", { ...at, outcome: "succeeded" }) > 0 &&
+          nodesBuilt >= 10
           ? parsed
           : undefined;
       },
