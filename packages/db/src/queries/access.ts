@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import {
   endpoints,
@@ -281,19 +281,4 @@ export async function instanceUsage(
       (select count(*)::int from port_mappings p join nodes n on n.id = p.node_id where n.host_id in (select id from machines)) as ports`);
   const [row] = rows;
   return row ?? { networks: 0, nodes: 0, ports: 0 };
-}
-
-/** Ids among `ids` of hosts rows the scope reaches. */
-export async function filterVisibleHosts(db: Db, scope: Scope, ids: readonly string[]): Promise<Set<string>> {
-  if (scope.kind === "all") {
-    return new Set(ids);
-  }
-  if (ids.length === 0) {
-    return new Set();
-  }
-  const rows = await db
-    .select({ id: hosts.id })
-    .from(hosts)
-    .where(and(inArray(hosts.id, [...ids]), onVisibleHost(scope, hosts.id)));
-  return new Set(rows.map((r) => r.id));
 }

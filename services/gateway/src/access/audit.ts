@@ -30,7 +30,8 @@ export function currentAudit(): RequestAudit | undefined {
   return storage.getStore();
 }
 
-const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** The methods that change things: what the audit log records and the quotas check. */
+export const MUTATIONS: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 function entryOf(audit: RequestAudit, outcome: NewAuditEntry["outcome"]): NewAuditEntry {
   const { token } = audit.access;

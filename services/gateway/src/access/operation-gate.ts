@@ -1,12 +1,10 @@
 import { type Database, findAccount } from "@labnet/db";
 import type { GateInput, OperationGate } from "../http/openapi-router";
-import { currentAudit } from "./audit";
+import { currentAudit, MUTATIONS } from "./audit";
 import { type Access, admitOperation } from "./gate";
 import { studentRulesOf } from "./lab-students";
 import { effectiveQuotas, type Quotas } from "./quotas";
 import { ACCESS_RULES } from "./rules";
-
-const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
  * The gate one request passes (set by authentication, called by the router for every

@@ -6,6 +6,7 @@ import {
   createToken,
   type Database,
   findAccount,
+  findLab,
   findTokenById,
   findVisible,
   generateTokenSecret,
@@ -169,17 +170,17 @@ export async function issueToken(
     if (!instance?.labId) {
       throw notFound("lab instance", body.instance, "body.instance");
     }
-    const owner = await labOwner(db, instance.labId);
-    if (!owner) {
+    const lab = await findLab(db, instance.labId);
+    if (!lab?.ownerId) {
       throw invalidField("body.instance", "the instance's lab has no owning account to give the token to");
     }
     return issue(db, {
       name: body.name,
       role: "student",
-      accountId: owner.accountId,
+      accountId: lab.ownerId,
       instanceId: instance.id,
       createdBy: caller.id,
-      expiresAt: expiresAt ?? owner.expiresAt ?? undefined,
+      expiresAt: expiresAt ?? lab.expiresAt ?? undefined,
     });
   }
   if (body.instance) {
@@ -232,15 +233,4 @@ async function issue(
   const secret = generateTokenSecret();
   const row = await db.transaction((tx) => createToken(tx, { ...input, secret }));
   return { token: (await findTokenById(db, row.id)) ?? { ...row, labId: null }, secret };
-}
-
-async function labOwner(
-  db: Database,
-  labId: string,
-): Promise<{ accountId: string; expiresAt: Date | null } | undefined> {
-  const [row] = await db
-    .select({ ownerId: schema.labs.ownerId, expiresAt: schema.labs.expiresAt })
-    .from(schema.labs)
-    .where(sql`${schema.labs.id} = ${labId}`);
-  return row?.ownerId ? { accountId: row.ownerId, expiresAt: row.expiresAt } : undefined;
 }
