@@ -196,6 +196,46 @@ describe("GET /v1/events", () => {
     await events.close();
   });
 
+  it("waits for a lower id whose writer began after the one that commits first (above the snapshot's xmax)", async () => {
+    // A snapshot lists only transactions below its xmax (the latest completed id + 1): here the
+    // writer holding the lower event id has the higher transaction id, so right after the other
+    // commits it is running yet in no snapshot's in-progress list.
+    const net = await createNetwork("ev-xmax");
+    const later = await createNetwork("ev-xmax-2");
+    const events = await stream(`?machine=${host.id}&resourceType=network`);
+    const signals = () => {
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      return { open, opened };
+    };
+    const firstHasXid = signals();
+    const holderWrote = signals();
+    const releaseHolder = signals();
+    const first = labnet.db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT pg_current_xact_id()`);
+      firstHasXid.open();
+      await holderWrote.opened;
+      await tx.update(schema.networks).set({ state: "ready" }).where(eq(schema.networks.id, later));
+    });
+    await firstHasXid.opened;
+    const holder = labnet.db.transaction(async (tx) => {
+      await tx.update(schema.networks).set({ state: "ready" }).where(eq(schema.networks.id, net));
+      holderWrote.open();
+      await releaseHolder.opened;
+    });
+    await first;
+    // The higher id is committed, the lower one open: nothing may be delivered past the gap.
+    await expect(events.next(600)).rejects.toThrow(/no message/);
+    releaseHolder.open();
+    await holder;
+    const got = (await events.take(2)).map(parse);
+    expect(got.map((e) => e.resourceId)).toEqual([net, later]);
+    expect(got[1]?.id).toBe((got[0]?.id ?? 0) + 1);
+    await events.close();
+  });
+
   it("drops a client that never reads once its buffer is over the limit, while another keeps receiving", async () => {
     const net = await createNetwork("ev-slow");
     const filter = `?machine=${host.id}&resourceType=network`;

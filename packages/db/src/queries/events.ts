@@ -95,21 +95,44 @@ export async function listEvents(
     .limit(input.limit);
 }
 
-/** What {@link readCommittedEvents} saw: rows and the snapshot they were read in. */
+/**
+ * A transaction id above every one assigned so far (`xid8` text): the point to wait for when
+ * an event id is missing. Ids are taken when a transaction writes its event but become visible
+ * when it commits, so a higher id can be visible before a lower one. The lower id's writer
+ * already held a transaction id when it took the event id (events are written by triggers,
+ * after the row change that gave it one), so it is below a bound taken after the gap was
+ * seen; once every transaction below the bound has ended, the id is visible or never will be.
+ *
+ * Why not the reading snapshot's in-progress list: a snapshot lists only transactions below
+ * its xmax (the latest completed id + 1), so a writer whose id is above every completed one
+ * is running yet absent from the list (see test/integration/events.test.ts).
+ *
+ * Taking the bound assigns this call's own (empty) transaction an id; it commits without
+ * waiting for the WAL flush, as it wrote nothing.
+ */
+export async function takeTransactionBound(db: Database): Promise<string> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.execute<{ xid: string }>(sql`
+      SELECT set_config('synchronous_commit', 'off', true), pg_current_xact_id()::text AS xid`);
+    if (!row) {
+      throw new Error("pg_current_xact_id() answered no row");
+    }
+    return row.xid;
+  });
+}
+
+/** What {@link readCommittedEvents} saw. */
 export interface CommittedEvents {
   rows: EventRow[];
-  /** The reading snapshot (`pg_snapshot` text), to ask later whether its open transactions ended. */
-  snapshot: string;
-  /** Whether every transaction open in `since` has ended (true when none was given). */
+  /** Whether every transaction below `since` had ended when the rows were read (true without one). */
   sinceSettled: boolean;
 }
 
 /**
- * Rows after `after` as one snapshot sees them, with that snapshot. Ids are taken when a
- * transaction writes its event but become visible when it commits, so a higher id can be
- * visible before a lower one: a reader that must never skip an id delivers up to the first
- * missing one, and treats that gap as permanent (a rollback) only once every transaction that
- * was open when it saw the gap has ended (`since`, checked in the same snapshot as the rows).
+ * Rows after `after` as one snapshot sees them, and whether every transaction below the
+ * bound `since` (from {@link takeTransactionBound}) had ended in that same snapshot: a reader
+ * that must never skip an id delivers up to the first missing one, and treats that gap as
+ * permanent (a rollback) only once that holds for a bound taken after it saw the gap.
  */
 export async function readCommittedEvents(
   db: Database,
@@ -117,53 +140,33 @@ export async function readCommittedEvents(
 ): Promise<CommittedEvents> {
   return db.transaction(
     async (tx) => {
-      const [head] = await tx.execute<{ snapshot: string; settled: boolean }>(sql`
-        SELECT pg_current_snapshot()::text AS snapshot,
-          ${settledSince(input.since)} AS settled`);
+      const [head] = await tx.execute<{ settled: boolean }>(
+        sql`SELECT ${settledSince(input.since)} AS settled`,
+      );
       const rows = await listEvents(tx, { after: input.after, limit: input.limit });
-      return { rows, snapshot: head?.snapshot ?? "", sinceSettled: head?.settled ?? false };
+      return { rows, sinceSettled: head?.settled ?? false };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );
 }
 
 /**
- * The highest visible event id and the snapshot it was read in, and whether every transaction
- * open in `since` has ended: once that holds for the snapshot of an earlier head, no event up
- * to that head's id can appear any more (see {@link readCommittedEvents}). `quiet`: no
- * transaction was open at all, so this head is settled already.
+ * The highest visible event id, and whether every transaction below the bound `since` has
+ * ended: once that holds for a bound taken after an earlier head was read, no event up to
+ * that head's id can appear any more (see {@link takeTransactionBound}).
  */
 export async function readEventsHead(
   db: Database,
   since?: string,
-): Promise<{ lastId: number; snapshot: string; sinceSettled: boolean; quiet: boolean }> {
-  return db.transaction(
-    async (tx) => {
-      const [head] = await tx.execute<{
-        snapshot: string;
-        settled: boolean;
-        quiet: boolean;
-        last_id: string | null;
-      }>(sql`
-        SELECT pg_current_snapshot()::text AS snapshot, ${settledSince(since)} AS settled,
-          NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(pg_current_snapshot())) AS quiet,
-          (SELECT max(${events.id}) FROM ${events}) AS last_id`);
-      return {
-        lastId: head?.last_id ? Number(head.last_id) : 0,
-        snapshot: head?.snapshot ?? "",
-        sinceSettled: head?.settled ?? false,
-        quiet: head?.quiet ?? false,
-      };
-    },
-    { isolationLevel: "repeatable read", accessMode: "read only" },
-  );
+): Promise<{ lastId: number; sinceSettled: boolean }> {
+  const [head] = await db.execute<{ settled: boolean; last_id: string | null }>(sql`
+    SELECT ${settledSince(since)} AS settled, (SELECT max(${events.id}) FROM ${events}) AS last_id`);
+  return { lastId: head?.last_id ? Number(head.last_id) : 0, sinceSettled: head?.settled ?? false };
 }
 
-function settledSince(since: string | undefined): SQL {
-  return since === undefined
-    ? sql`true`
-    : sql`NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(${since}::pg_snapshot) x
-            WHERE NOT pg_visible_in_snapshot(x, pg_current_snapshot()))`;
+/** Every transaction below `bound` has ended (the oldest one still running is at or above it). */
+function settledSince(bound: string | undefined): SQL {
+  return bound === undefined ? sql`true` : sql`pg_snapshot_xmin(pg_current_snapshot()) > ${bound}::xid8`;
 }
 
 /** The highest event id, 0 without events. */

@@ -6,6 +6,7 @@ import {
   readCommittedEvents,
   readEventsHead,
   type Sql,
+  takeTransactionBound,
 } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 
@@ -79,18 +80,19 @@ const MAX_GAP_WAIT_MS = 60_000;
  * Ids are taken when a transaction writes its event but become visible when it commits, so
  * id 11 can be visible while id 10's transaction is still open: delivering 11 would make a
  * client that reconnects with `Last-Event-ID: 11` miss 10 forever. So the horizon stops at
- * the first missing id and passes it only once every transaction open when the gap was seen
- * has ended (then 10 is visible, or rolled back for good). Writers pay nothing for this.
- * With no listener, rounds only move the horizon (the head id, no rows read).
+ * the first missing id and passes it only once every transaction that held a transaction id
+ * when the gap was seen has ended (then 10 is visible, or rolled back for good; see
+ * `takeTransactionBound`). Writers pay nothing for this. With no listener, rounds only move
+ * the horizon (the head id, no rows read).
  */
 export function startEventHub(options: EventHubOptions): EventHub {
   const { db, pg, log } = options;
   const listeners = new Set<EventListener>();
   let horizon = 0;
-  /** The first missing id and the snapshot it was seen in. */
-  let gap: { fromId: number; snapshot: string; seenAt: number } | undefined;
-  /** Idle rounds: the last head seen, adopted once its snapshot's transactions have ended. */
-  let head: { lastId: number; snapshot: string } | undefined;
+  /** The first missing id and the transaction bound taken after it was seen. */
+  let gap: { fromId: number; bound: string; seenAt: number } | undefined;
+  /** Idle rounds: the last head seen, adopted once the transactions below its bound have ended. */
+  let head: { lastId: number; bound: string } | undefined;
   let isStarted = false;
   let running = false;
   let again = false;
@@ -99,40 +101,49 @@ export function startEventHub(options: EventHubOptions): EventHub {
   let delayed: NodeJS.Timeout | undefined;
 
   const advanceIdle = async () => {
-    const now = await readEventsHead(db, head?.snapshot);
-    if (listeners.size > 0) {
-      // A stream subscribed meanwhile and may be live at the current horizon: jumping now would
-      // skip what it must get. The next round reads the rows instead.
-      head = undefined;
-      again = true;
+    const now = await readEventsHead(db, head?.bound);
+    if (head && now.sinceSettled) {
+      adoptIdleHead(head.lastId);
+    }
+    head = undefined;
+    if (now.lastId <= horizon) {
       return;
     }
-    if (head && now.sinceSettled) {
-      horizon = Math.max(horizon, head.lastId);
-      gap = undefined;
-    }
-    if (now.quiet) {
-      horizon = Math.max(horizon, now.lastId);
-      gap = undefined;
-    }
-    head = now.lastId > horizon ? { lastId: now.lastId, snapshot: now.snapshot } : undefined;
-    if (head) {
+    // Usually nothing is open below a bound taken now, and the head is adopted at once.
+    const bound = await takeTransactionBound(db);
+    if ((await readEventsHead(db, bound)).sinceSettled) {
+      adoptIdleHead(now.lastId);
+    } else {
+      head = { lastId: now.lastId, bound };
       later(GAP_CHECK_MS);
     }
   };
 
+  /** Moves the horizon to a settled head, unless a stream subscribed meanwhile. */
+  const adoptIdleHead = (lastId: number) => {
+    if (listeners.size > 0) {
+      // That stream may be live at the current horizon: jumping now would skip what it must
+      // get. The next round reads the rows instead.
+      again = true;
+      return;
+    }
+    horizon = Math.max(horizon, lastId);
+    gap = undefined;
+  };
+
   const advance = async () => {
     head = undefined;
-    const read = await readCommittedEvents(db, { after: horizon, limit: PAGE, since: gap?.snapshot });
+    const read = await readCommittedEvents(db, { after: horizon, limit: PAGE, since: gap?.bound });
     const delivered: EventRow[] = [];
     let expected = horizon + 1;
+    let newGap: number | undefined;
     for (const row of read.rows) {
       if (row.id !== expected) {
         const settled = gap?.fromId === expected && read.sinceSettled;
         const overdue = gap?.fromId === expected && Date.now() - gap.seenAt > MAX_GAP_WAIT_MS;
         if (!settled && !overdue) {
           if (gap?.fromId !== expected) {
-            gap = { fromId: expected, snapshot: read.snapshot, seenAt: Date.now() };
+            newGap = expected;
           }
           break;
         }
@@ -148,6 +159,10 @@ export function startEventHub(options: EventHubOptions): EventHub {
     }
     if (gap && gap.fromId < expected) {
       gap = undefined;
+    }
+    if (newGap !== undefined) {
+      // Taken after the read, so it is above the missing id's writer.
+      gap = { fromId: newGap, bound: await takeTransactionBound(db), seenAt: Date.now() };
     }
     horizon = expected - 1;
     if (delivered.length > 0) {
@@ -223,12 +238,9 @@ export function startEventHub(options: EventHubOptions): EventHub {
   const started = (async () => {
     await subscription;
     const first = await readEventsHead(db);
-    let settled = first.lastId === 0;
-    while (!settled && !stopped) {
-      settled = (await readEventsHead(db, first.snapshot)).sinceSettled;
-      if (!settled) {
-        await new Promise((resolve) => setTimeout(resolve, GAP_CHECK_MS));
-      }
+    const bound = first.lastId === 0 ? undefined : await takeTransactionBound(db);
+    while (bound !== undefined && !stopped && !(await readEventsHead(db, bound)).sinceSettled) {
+      await new Promise((resolve) => setTimeout(resolve, GAP_CHECK_MS));
     }
     horizon = first.lastId;
     isStarted = true;
