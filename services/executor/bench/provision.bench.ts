@@ -42,6 +42,7 @@ import {
   type ReadsResult,
   type SinglesResult,
   type SizeResult,
+  type StackCpu,
 } from "./provision/report";
 import { sweepStaleRuns } from "./provision/run-dir";
 import { type LabnetStack, startStack } from "./provision/stack";
@@ -111,9 +112,13 @@ async function measureSize(
   runPrefix: string,
 ): Promise<SizeResult> {
   progress(`N=${n}: labnet burst`);
+  const before = await stack.cpuSeconds();
   const setup = await setupBurst(stack, n, { tag: `burst${n}` });
+  const built = await stack.cpuSeconds();
   await verifySetup(stack, setup);
+  const verified = await stack.cpuSeconds();
   const teardown = await teardownBurst(stack, setup);
+  const removed = await stack.cpuSeconds();
   await verifyTeardown(stack);
   await waitForVethsGone();
   progress(`N=${n}: labnet ${sec(setup.setupMs)} + ${sec(teardown.teardownMs)} s; batched tools`);
@@ -128,7 +133,16 @@ async function measureSize(
   } else {
     progress(`N=${n}: batched ${sec(batched.setupMs)} + ${sec(batched.teardownMs)} s`);
   }
-  return { n, networks: networkCount(n), setup, teardown, batched, perCommand };
+  const cpu = { setup: cpuBetween(before, built), teardown: cpuBetween(verified, removed) };
+  return { n, networks: networkCount(n), setup, teardown, batched, cpu, perCommand };
+}
+
+function cpuBetween(from: StackCpu, to: StackCpu): StackCpu {
+  return {
+    gateway: to.gateway - from.gateway,
+    executor: to.executor - from.executor,
+    postgres: to.postgres - from.postgres,
+  };
 }
 
 /** Builds and tears down `layout` one way, checks it was real, waits until the kernel is quiet. */

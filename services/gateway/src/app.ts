@@ -2,7 +2,7 @@ import { DomainError } from "@labnet/commands";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { auditedDatabase, auditRequests } from "./access/audit";
+import { auditedDatabase, auditRequests, createAuditSettler } from "./access/audit";
 import { rateLimitPerToken } from "./access/rate-limit";
 import { createDockerApp, DOCKER_BASE_PATH, registerDockerHints } from "./docker/app";
 import { createDocsApp } from "./http/docs";
@@ -60,7 +60,8 @@ export interface AppOptions {
 export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp {
   // Routes change things through a database whose transactions carry the audit entry and the quota check.
   const audited = auditedDatabase(given.db);
-  const deps: AppDeps = { ...given, db: audited, commands: { ...given.commands, db: audited } };
+  const auditSettler = given.auditSettler ?? createAuditSettler(given.db, given.log);
+  const deps: AppDeps = { ...given, db: audited, commands: { ...given.commands, db: audited }, auditSettler };
   const app: GatewayApp = new Hono<GatewayEnv>();
   app.use("*", requestIdMiddleware());
   app.use("*", observeRequests({ log: deps.log, ...(deps.metrics ? { metrics: deps.metrics } : {}) }));
@@ -116,7 +117,7 @@ export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp 
   const rateLimit = rateLimitPerToken(deps.rateLimits);
   app.use("/v1/*", auth);
   app.use("/v1/*", rateLimit);
-  app.use("/v1/*", auditRequests(deps.db, deps.log));
+  app.use("/v1/*", auditRequests(deps.db, deps.log, auditSettler));
   app.use(
     "/v1/*",
     idempotency(deps.db, {
@@ -149,7 +150,7 @@ export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp 
     register(app, deps);
   }
 
-  app.route(DOCKER_BASE_PATH, createDockerApp(deps, { authenticate: auth, rateLimit }));
+  app.route(DOCKER_BASE_PATH, createDockerApp(deps, { authenticate: auth, rateLimit, auditSettler }));
   registerDockerHints(app);
 
   app.onError(

@@ -10,6 +10,7 @@ import { type Database, type Sql, withBeforeCommit } from "@labnet/db";
 import type { AddressPool } from "@labnet/ipam";
 import type { Logger } from "@labnet/log";
 import { createRedisConnection, HostExecutor, HostInspector, HostProber, HostQueues } from "@labnet/queue";
+import { createAuditSettler } from "./access/audit";
 import { createApp, type GatewayApp } from "./app";
 import { createGatewayMetrics } from "./metrics/gateway-metrics";
 import { fenceIdempotentCommit } from "./middleware/idempotency";
@@ -88,6 +89,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
     ...(dispatcher ? { onOperationsWritten: dispatcher.kick } : {}),
   };
   const events = startEventHub({ db: pool, pg, log });
+  const auditSettler = createAuditSettler(pool, log);
   const app = createApp(
     {
       db,
@@ -100,6 +102,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
       log,
       commands,
       events,
+      auditSettler,
       metrics: createGatewayMetrics({ pg, redis, queues, queuePrefix: options.queuePrefix }),
       ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
       ...options.access,
@@ -133,6 +136,7 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
       await keyPruner?.stop();
       await events.stop();
       await waiter.stop();
+      await auditSettler.flush();
       await inspector.close();
       await prober.close();
       await executor.close();

@@ -13,16 +13,34 @@ export async function recordAudit(db: Db, entry: NewAuditEntry): Promise<void> {
   await db.insert(auditLog).values(entry).onConflictDoNothing({ target: auditLog.requestId });
 }
 
-/** The status (and problem) a request was answered with, once answered. */
-export async function settleAudit(
-  db: Db,
-  requestId: string,
-  answer: { status: number; problem?: string | null },
-): Promise<void> {
-  await db
-    .update(auditLog)
-    .set({ status: answer.status, problem: answer.problem ?? null })
-    .where(eq(auditLog.requestId, requestId));
+/**
+ * A mutating request's transaction begins here, in one statement (each round trip costs the
+ * accept path): its entry is recorded once (see {@link recordAudit}), and the transaction is
+ * told the request id, which the events its triggers write carry (migration 0014).
+ */
+export async function openAudit(db: Db, entry: NewAuditEntry): Promise<void> {
+  const insert = db.insert(auditLog).values(entry).onConflictDoNothing({ target: auditLog.requestId });
+  await db.execute(sql`
+    WITH entry AS (${insert.getSQL()})
+    SELECT set_config('labnet.request_id', ${entry.requestId}, true)`);
+}
+
+/** The answer a request got, for {@link settleAudits}. */
+export interface AuditAnswer {
+  requestId: string;
+  status: number;
+  problem: string | null;
+}
+
+/** The statuses (and problems) requests were answered with, once answered: one statement for all. */
+export async function settleAudits(db: Db, answers: readonly AuditAnswer[]): Promise<void> {
+  if (answers.length === 0) {
+    return;
+  }
+  await db.execute(sql`
+    UPDATE ${auditLog} SET status = v.status, problem = v.problem
+    FROM jsonb_to_recordset(${JSON.stringify(answers)}::jsonb) AS v("requestId" text, status int, problem text)
+    WHERE ${auditLog.requestId} = v."requestId"`);
 }
 
 export interface AuditFilters {

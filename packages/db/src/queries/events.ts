@@ -5,7 +5,7 @@ import type { Db } from "../tx";
 
 export type EventRow = typeof events.$inferSelect;
 
-/** Channel the events triggers NOTIFY with each new id (migration 0010). */
+/** Channel a transaction that wrote events NOTIFYs at commit, with an empty payload (migration 0018). */
 export const EVENTS_CHANNEL = "labnet_events";
 
 /**

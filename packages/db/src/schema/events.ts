@@ -4,8 +4,9 @@ import { bigserial, index, jsonb, pgTable, text, timestamp } from "drizzle-orm/p
  * What changed, recorded by triggers (migration 0010) in the same transaction as the change:
  * creations, state changes and removals of machines, networks, nodes, operations, labs, lab
  * instances and check runs. `id` is the Server-Sent Events id of `GET /v1/events`: a client
- * that reconnects with `Last-Event-ID` replays from here. Every insert NOTIFYs
- * `labnet_events` with the new id. Kept for a while (the controller prunes old rows).
+ * that reconnects with `Last-Event-ID` replays from here. A transaction that records events
+ * NOTIFYs `labnet_events` once at commit (an empty payload, migration 0018): the gateway reads
+ * the table on it. Kept for a while (the controller prunes old rows).
  */
 export const events = pgTable(
   "events",

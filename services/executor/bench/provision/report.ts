@@ -14,8 +14,16 @@ export interface SizeResult {
   setup: BurstSetup;
   teardown: BurstTeardown;
   batched: ToolTimes;
+  /** CPU seconds each part of Labnet used during setup and during teardown. */
+  cpu: { setup: StackCpu; teardown: StackCpu };
   /** Undefined when N is above LABNET_BENCH_PER_COMMAND_MAX. */
   perCommand: ToolTimes | undefined;
+}
+
+export interface StackCpu {
+  gateway: number;
+  executor: number;
+  postgres: number;
 }
 
 export interface SinglesResult {
@@ -133,6 +141,34 @@ export function printSizes(results: readonly SizeResult[], perCommandMax: number
         r.setup.converges.perSecond.toFixed(1),
         r.teardown.converges.perSecond.toFixed(1),
       ]),
+    ),
+    "",
+    "CPU per node during the bursts (ms): what each part of Labnet used, from /proc, per node built",
+    "and per node torn down",
+    "",
+    table(
+      [
+        "N",
+        "gateway setup",
+        "executor setup",
+        "postgres setup",
+        "gateway teardown",
+        "executor teardown",
+        "postgres teardown",
+      ],
+      results.map((r) => {
+        const per = (seconds: number) => ((seconds * 1000) / r.n).toFixed(2);
+        const { setup, teardown } = r.cpu;
+        return [
+          String(r.n),
+          per(setup.gateway),
+          per(setup.executor),
+          per(setup.postgres),
+          per(teardown.gateway),
+          per(teardown.executor),
+          per(teardown.postgres),
+        ];
+      }),
     ),
     "",
   ];

@@ -1,7 +1,13 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type Database, type NewAuditEntry, recordAudit, settleAudit } from "@labnet/db";
+import {
+  type AuditAnswer,
+  type Database,
+  type NewAuditEntry,
+  openAudit,
+  recordAudit,
+  settleAudits,
+} from "@labnet/db";
 import type { Logger } from "@labnet/log";
-import { sql } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Access } from "./gate";
 import { checkQuotas, lockQuotas, type QuotaCheck } from "./quotas";
@@ -67,8 +73,8 @@ export function auditedDatabase(db: Database): Database {
       if (!audit?.operationId || !MUTATIONS.has(audit.method)) {
         return run(tx);
       }
-      // The events this transaction's triggers write name the request (migration 0014).
-      await tx.execute(sql`select set_config('labnet.request_id', ${audit.requestId}, true)`);
+      // The entry first, with the request id the events of this transaction's triggers carry.
+      await openAudit(tx, entryOf(audit, "committed"));
       if (audit.quota) {
         await lockQuotas(tx, audit.quota);
       }
@@ -76,7 +82,6 @@ export function auditedDatabase(db: Database): Database {
       if (audit.quota) {
         await checkQuotas(tx, audit.quota);
       }
-      await recordAudit(tx, entryOf(audit, "committed"));
       audit.written = true;
       return result;
     }, config);
@@ -84,11 +89,60 @@ export function auditedDatabase(db: Database): Database {
   return audited;
 }
 
+/** Flushes answers this long after the first one waiting (or at once past MAX_PENDING). */
+const SETTLE_DELAY_MS = 50;
+const MAX_PENDING = 500;
+
+/**
+ * The statuses of committed entries, written in batches: one UPDATE for every answer of a
+ * burst instead of a transaction per request. An answer waits at most SETTLE_DELAY_MS; one
+ * lost with a crashed gateway leaves its committed entry without a status.
+ */
+export interface AuditSettler {
+  settle(answer: AuditAnswer): void;
+  /** Writes what waits (before a read of the log, and at stop). */
+  flush(): Promise<void>;
+}
+
+export function createAuditSettler(db: Database, log: Logger): AuditSettler {
+  let pending: AuditAnswer[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    const batch = pending;
+    pending = [];
+    // One statement at a time, so a flush that returns has written everything before it.
+    writing = writing.then(() =>
+      settleAudits(db, batch).catch((error: unknown) =>
+        log.error("audit statuses not written", { requests: batch.length, error: String(error) }),
+      ),
+    );
+    return writing;
+  };
+  return {
+    settle(answer) {
+      pending.push(answer);
+      if (pending.length >= MAX_PENDING) {
+        void flush();
+      } else if (!timer) {
+        timer = setTimeout(() => void flush(), SETTLE_DELAY_MS);
+        timer.unref();
+      }
+    },
+    flush,
+  };
+}
+
 /**
  * Runs each authenticated request inside its audit record; once answered, a mutation's entry
- * gets its status (a request refused or failed before any change is recorded then, on its own).
+ * gets its status through `settler` (a request refused or failed before any change is
+ * recorded then, on its own, status included).
  */
-export function auditRequests(db: Database, log: Logger): MiddlewareHandler {
+export function auditRequests(db: Database, log: Logger, settler: AuditSettler): MiddlewareHandler {
   return async (c, next) => {
     const access = c.get("access" as never) as Access | undefined;
     if (!access) {
@@ -109,7 +163,7 @@ export function auditRequests(db: Database, log: Logger): MiddlewareHandler {
     const problem = await problemCodeOf(c);
     try {
       if (audit.written) {
-        await settleAudit(db, audit.requestId, { status, problem });
+        settler.settle({ requestId: audit.requestId, status, problem });
       } else {
         const outcome = status < 400 ? "committed" : status >= 500 ? "failed" : "refused";
         await recordAudit(db, { ...entryOf(audit, outcome), status, problem });

@@ -9,7 +9,7 @@
  */
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { auditRequests, currentAudit } from "../access/audit";
+import { type AuditSettler, auditRequests, currentAudit } from "../access/audit";
 import type { GatewayEnv } from "../app";
 import { ProblemError } from "../http/problem";
 import { readRequestId } from "../http/request-id";
@@ -48,6 +48,8 @@ export interface DockerAppShared {
   authenticate: MiddlewareHandler;
   /** The gateway's per-token rate limit (one budget per token across both APIs). */
   rateLimit: MiddlewareHandler;
+  /** Where both APIs' audit statuses wait for their batched write. */
+  auditSettler: AuditSettler;
 }
 
 export function createDockerApp(deps: AppDeps, shared: DockerAppShared): Hono<DockerEnv> {
@@ -94,7 +96,7 @@ export function createDockerApp(deps: AppDeps, shared: DockerAppShared): Hono<Do
     await next();
   });
   engine.use("*", shared.rateLimit);
-  engine.use("*", auditRequests(deps.db, deps.log));
+  engine.use("*", auditRequests(deps.db, deps.log, shared.auditSettler));
   engine.use("*", async (c, next) => {
     // A change refused before its route names it (a machine out of reach) is audited too.
     const audit = currentAudit();

@@ -33,6 +33,11 @@ export interface AuthVariables {
   access: Access;
   /** The access gate of this request (access/operation-gate.ts), called by the router. */
   admit: OperationGate;
+  /**
+   * Drops a token from this gateway's cache, once its revocation committed: the NOTIFY that
+   * tells every gateway may arrive after the revoking request's next call.
+   */
+  forgetToken(tokenId: string): void;
 }
 
 export interface AuthOptions extends TokenVerifierOptions {
@@ -83,6 +88,7 @@ export function authenticate(
     const access = createAccess(db, token);
     c.set("access", access);
     c.set("admit", operationGate(db, access, options.quotas ?? DEFAULT_QUOTAS));
+    c.set("forgetToken", (tokenId: string) => tokens.forget(tokenId));
     return next();
   };
 }

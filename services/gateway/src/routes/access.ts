@@ -86,6 +86,7 @@ export function registerAccessRoutes(app: GatewayApp, deps: AppDeps): void {
       throw notFound("token", input.params.tokenId, "path.tokenId");
     }
     await db.transaction((tx) => revokeToken(tx, row.id));
+    c.get("forgetToken")(row.id);
     return c.body(null, 204);
   });
 
@@ -122,6 +123,8 @@ export function registerAccessRoutes(app: GatewayApp, deps: AppDeps): void {
 
   registerOperation(app, "listAuditEntries", async (c, input) => {
     const { scope } = c.get("access");
+    // This gateway's answers still waiting for their batched write are read too.
+    await deps.auditSettler?.flush();
     const limit = input.query.limit ?? 100;
     const rows = await listAudit(db, {
       limit: limit + 1,

@@ -3,6 +3,7 @@ import type { Database, Sql } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import type { HostExecutor, HostInspector, HostProber } from "@labnet/queue";
 import type { Redis } from "ioredis";
+import type { AuditSettler } from "../access/audit";
 import type { Quotas } from "../access/quotas";
 import type { RateLimits } from "../access/rate-limit";
 import type { GatewayMetrics } from "../metrics/gateway-metrics";
@@ -36,4 +37,6 @@ export interface AppDeps {
   rateLimits?: RateLimits;
   /** Origins a web console may call from (CORS); none by default. */
   corsOrigins?: readonly string[];
+  /** Batches audit statuses (the runtime's, flushed at stop; else the app makes one). */
+  auditSettler?: AuditSettler;
 }

@@ -74,7 +74,7 @@ const GAP_CHECK_MS = 50;
 const MAX_GAP_WAIT_MS = 60_000;
 
 /**
- * Starts the hub: LISTEN `labnet_events` (the triggers NOTIFY every new id at commit), and on
+ * Starts the hub: LISTEN `labnet_events` (a transaction that wrote events NOTIFYs it at commit), and on
  * each notification read what follows the horizon.
  *
  * Ids are taken when a transaction writes its event but become visible when it commits, so
