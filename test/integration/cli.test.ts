@@ -167,7 +167,7 @@ describe("waiting for the kernel work", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     await succeedOperations(labnet.db, [id]);
     const done = await waiting;
-    expect(done).toMatchObject({ id, state: "succeeded", progress: 100 });
+    expect(done).toMatchObject({ id, state: "succeeded", progress: { done: 1, total: 1 } });
     expect(seen[0]).toBe("queued");
     expect(seen).toContain("running");
     expect(seen.at(-1)).toBe("succeeded");

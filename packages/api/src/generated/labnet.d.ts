@@ -2299,8 +2299,7 @@ export interface components {
             target: components["schemas"]["OperationTarget"];
             /** @description How many times the executor has started it. */
             attempts: number;
-            /** @description Percent done, when the executor reports it. */
-            progress?: number;
+            progress: components["schemas"]["OperationProgress"];
             /** @description Why it failed (state `failed`). */
             error?: components["schemas"]["Problem"];
             /** Format: date-time */
@@ -2315,6 +2314,31 @@ export interface components {
          * @enum {string}
          */
         OperationKind: "network.ensure" | "network.remove" | "node.ensure" | "node.remove";
+        /**
+         * @description How many of the operation's steps are done, counted from what Postgres records when it is read.
+         *     On a lab host an operation is one step: the host's converge, which does all of its kernel work in
+         *     one batch (so its own step has no parts to count). On a virtual machine it is two: first the
+         *     machine's namespace (its uplink node, built by the lab host's converge; the machine's operations
+         *     wait for it, not started), then the machine's converge. `done` equals `total` exactly when the
+         *     state is `succeeded`; a failed or cancelled operation keeps the count it reached.
+         * @example {
+         *       "done": 1,
+         *       "total": 2,
+         *       "waitingFor": "converge"
+         *     }
+         */
+        OperationProgress: {
+            /** @description Steps finished. */
+            done: number;
+            /** @description Steps in all. */
+            total: number;
+            /**
+             * @description The step it is at while not finished: `namespace` (the machine's namespace is not built yet)
+             *     or `converge` (its own host's converge). Absent once it is final.
+             * @enum {string}
+             */
+            waitingFor?: "namespace" | "converge";
+        };
         /** @enum {string} */
         OperationState: "queued" | "running" | "succeeded" | "failed" | "cancelled";
         OperationTarget: {

@@ -94,5 +94,12 @@ const operationColumns: Column<Operation>[] = [
   { header: "kind", value: (o) => o.kind },
   { header: "target", value: (o) => `${o.target.type} ${o.target.id}` },
   { header: "state", value: (o) => o.state },
+  { header: "progress", value: progressOf },
   { header: "attempts", value: (o) => String(o.attempts) },
 ];
+
+/** `1/2 steps, waiting for namespace`: the count the gateway derives, and the step it is at. */
+export function progressOf(o: Pick<Operation, "progress">): string {
+  const { done, total, waitingFor } = o.progress;
+  return `${done}/${total} steps${waitingFor ? `, waiting for ${waitingFor}` : ""}`;
+}

@@ -11,6 +11,6 @@ export function registerOperationRoutes(app: GatewayApp, deps: AppDeps): void {
     if (!op) {
       throw notFound("operation", input.params.operationId, "path.operationId");
     }
-    return c.json(operationView(op), 200);
+    return c.json(await operationView(deps.db, op), 200);
   });
 }

@@ -60,8 +60,8 @@ export async function respondToOperation<T>(
 export function loadOperation(
   db: Db,
   operation: OperationRow,
-): () => Promise<ReturnType<typeof operationView>> {
-  return async () => operationView((await getOperation(db, operation.id)) ?? operation);
+): () => Promise<Awaited<ReturnType<typeof operationView>>> {
+  return async () => operationView(db, (await getOperation(db, operation.id)) ?? operation);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { components, ProblemCode } from "@labnet/api";
-import type { OperationRow } from "@labnet/db";
+import type { Db, OperationRow } from "@labnet/db";
+import { operationProgress, operationStepFacts } from "./operation-progress";
 
 type Operation = components["schemas"]["Operation"];
 type OperationRef = components["schemas"]["OperationRef"];
@@ -12,15 +13,17 @@ export function operationRef(op: Pick<OperationRow, "id" | "state">): OperationR
   return { id: op.id, state: op.state, href: operationHref(op.id) };
 }
 
-export function operationView(op: OperationRow): Operation {
+/** An operation as the API shows it, its progress counted from the rows its steps depend on. */
+export async function operationView(db: Db, op: OperationRow): Promise<Operation> {
+  const progress = operationProgress(op, await operationStepFacts(db, op.hostId));
   return {
     id: op.id,
-    kind: op.kind as Operation["kind"],
+    kind: op.kind,
     state: op.state,
     hostId: op.hostId,
     target: { type: op.targetType, id: op.targetId },
     attempts: op.attempts,
-    ...(op.progress !== null ? { progress: op.progress } : {}),
+    progress,
     ...(op.error ? { error: { ...op.error, code: op.error.code as ProblemCode, requestId: op.id } } : {}),
     createdAt: op.createdAt.toISOString(),
     ...(op.startedAt ? { startedAt: op.startedAt.toISOString() } : {}),

@@ -1,0 +1,51 @@
+import type { components } from "@labnet/api";
+import { type Db, type OperationRow, schema } from "@labnet/db";
+import { eq } from "drizzle-orm";
+
+type OperationProgress = components["schemas"]["OperationProgress"];
+
+/** What an operation's steps depend on besides its own state, as Postgres records it. */
+export interface OperationStepFacts {
+  /** Its host is a virtual machine: the machine's namespace is a step before its converge. */
+  onMachine: boolean;
+  /**
+   * That namespace is built: the uplink node is `ready` (or `deleting`: a machine is emptied
+   * before its namespace goes). The executor starts a machine's operations only then.
+   */
+  namespaceBuilt: boolean;
+}
+
+/**
+ * How many of an operation's steps are done (see OperationProgress in the contract). A host's
+ * converge does an operation's kernel work in one batch, so that step is whole or not done:
+ * the only counts in between are steps that really happen apart, in separate converges.
+ */
+export function operationProgress(
+  op: Pick<OperationRow, "state">,
+  facts: OperationStepFacts,
+): OperationProgress {
+  const total = facts.onMachine ? 2 : 1;
+  if (op.state === "succeeded") {
+    return { done: total, total };
+  }
+  const waitingForNamespace = facts.onMachine && !facts.namespaceBuilt;
+  const done = facts.onMachine && facts.namespaceBuilt ? 1 : 0;
+  if (op.state === "failed" || op.state === "cancelled") {
+    return { done, total };
+  }
+  return { done, total, waitingFor: waitingForNamespace ? "namespace" : "converge" };
+}
+
+/** Reads the facts of {@link operationProgress} for an operation's host (one indexed lookup). */
+export async function operationStepFacts(db: Db, hostId: string): Promise<OperationStepFacts> {
+  const [row] = await db
+    .select({ kind: schema.hosts.kind, uplinkState: schema.nodes.state })
+    .from(schema.hosts)
+    .leftJoin(schema.nodes, eq(schema.nodes.id, schema.hosts.uplinkNodeId))
+    .where(eq(schema.hosts.id, hostId));
+  const onMachine = row?.kind === "virtual";
+  return {
+    onMachine,
+    namespaceBuilt: onMachine && (row?.uplinkState === "ready" || row?.uplinkState === "deleting"),
+  };
+}
