@@ -37,7 +37,7 @@ export async function waitForHostOnline(labnet: TestLabnet, hostName: string, ti
 
 /** Waits until every operation has finished, and asserts they all succeeded. */
 export async function waitForOperations(
-  labnet: TestLabnet,
+  labnet: Pick<TestLabnet, "db">,
   ids: string[],
   timeoutMs = 60_000,
 ): Promise<void> {
@@ -85,7 +85,10 @@ export async function labnetRules(netns: string): Promise<string[]> {
  * node, a bridge per network, a host veth per endpoint, and nothing else of Labnet's.
  * Namespace deletion finishes asynchronously in the kernel, so this polls briefly.
  */
-export async function expectHostMatchesDatabase(labnet: TestLabnet, hostNetns: string): Promise<void> {
+export async function expectHostMatchesDatabase(
+  labnet: Pick<TestLabnet, "db">,
+  hostNetns: string,
+): Promise<void> {
   const want = async () => {
     const nodes = await labnet.db.select({ netns: schema.nodes.netns }).from(schema.nodes);
     const networks = await labnet.db.select({ bridge: schema.networks.bridgeName }).from(schema.networks);

@@ -27,3 +27,4 @@ export type {
 export * as schema from "./schema";
 export { noteOperationWritten, type TransactionWrites, withBeforeCommit } from "./transaction-hooks";
 export type { Db, Tx } from "./tx";
+export { type UntilDatabaseAvailableOptions, untilDatabaseAvailable } from "./until-available";

@@ -1,5 +1,5 @@
 import { registerHostWithDefaults } from "@labnet/commands";
-import { createDb, touchHost } from "@labnet/db";
+import { createDb, touchHost, untilDatabaseAvailable } from "@labnet/db";
 import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
 import { createRedisConnection, executorMetricsKey } from "@labnet/queue";
@@ -34,18 +34,28 @@ async function main(): Promise<void> {
   });
 
   const capabilities = await detectCapabilities(runner, { netnsPrefix: config.LABNET_NETNS_PREFIX });
-  const host = await registerHostWithDefaults({
-    ctx: { db, addressPools: DEFAULT_ADDRESS_POOLS, defaultMtu: 1500 },
-    input: {
-      name: config.LABNET_HOST_NAME,
-      netnsPrefix: config.LABNET_NETNS_PREFIX,
-      underlayAddress: config.LABNET_UNDERLAY_ADDRESS || null,
-      capabilities: { ...capabilities, bridgeNetfilter: await detectBridgeNetfilter() },
-      netnsPath: (await detectHostNetnsPath()) ?? null,
-      portRangeStart: config.LABNET_PORT_RANGE.start,
-      portRangeEnd: config.LABNET_PORT_RANGE.end,
+  const bridgeNetfilter = await detectBridgeNetfilter();
+  const netnsPath = (await detectHostNetnsPath()) ?? null;
+  // Started before Postgres (a reboot of both, an outage): wait for it rather than exit.
+  const host = await untilDatabaseAvailable(
+    () =>
+      registerHostWithDefaults({
+        ctx: { db, addressPools: DEFAULT_ADDRESS_POOLS, defaultMtu: 1500 },
+        input: {
+          name: config.LABNET_HOST_NAME,
+          netnsPrefix: config.LABNET_NETNS_PREFIX,
+          underlayAddress: config.LABNET_UNDERLAY_ADDRESS || null,
+          capabilities: { ...capabilities, bridgeNetfilter },
+          netnsPath,
+          portRangeStart: config.LABNET_PORT_RANGE.start,
+          portRangeEnd: config.LABNET_PORT_RANGE.end,
+        },
+      }),
+    {
+      onRetry: (error, delayMs, attempt) =>
+        log.warn("Postgres unavailable, retrying registration", { attempt, delayMs, error: String(error) }),
     },
-  });
+  );
   log.info("host registered", { host: host.id, name: host.name, capabilities });
   if (config.LABNET_MANAGE_IP_FORWARD === "true") {
     await enableIpForward();

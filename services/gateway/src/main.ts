@@ -1,21 +1,67 @@
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import { countAdminTokens, createDb, createToken, generateTokenSecret, migrate } from "@labnet/db";
+import {
+  countAdminTokens,
+  createDb,
+  createToken,
+  generateTokenSecret,
+  migrate,
+  untilDatabaseAvailable,
+} from "@labnet/db";
 import { createLogger } from "@labnet/log";
-
+import type { GatewayApp } from "./app";
 import { accessSettingsOf, loadGatewayConfig } from "./config";
 import { serveDockerUpgrades } from "./docker/upgrade";
-import { createGatewayRuntime } from "./runtime";
+import { createGatewayRuntime, type GatewayRuntime } from "./runtime";
+import { createStartingApp } from "./starting-app";
 
-/** The gateway: migrate, make sure an admin can log in, serve the API, dispatch the outbox. */
+/**
+ * The gateway: listen at once, migrate and make sure an admin can log in (retried with backoff
+ * while Postgres is unreachable, answering 503 meanwhile: a gateway started before its database
+ * comes up with it), then serve the API and dispatch the outbox.
+ */
 async function main(): Promise<void> {
   const log = createLogger("gateway");
   const config = loadGatewayConfig();
-  await migrate(config.DATABASE_URL);
   const { db, sql, close } = createDb(config.DATABASE_URL, { applicationName: "labnet-gateway" });
-  await bootstrapAdminToken(db, config.LABNET_ADMIN_TOKEN);
 
-  const runtime = createGatewayRuntime({
+  let step = "connecting to Postgres";
+  const starting = createStartingApp(() => step);
+  let runtime: GatewayRuntime | undefined;
+  const fetch: GatewayApp["fetch"] = (request, ...rest) =>
+    runtime ? runtime.app.fetch(request, ...rest) : starting.fetch(request, ...rest);
+  const server = serve({ fetch, hostname: config.LABNET_LISTEN_HOST, port: config.LABNET_PORT }, (info) => {
+    const url = `http://${config.LABNET_LISTEN_HOST}:${info.port}`;
+    log.info("gateway listening", { url });
+    process.stdout.write(`Labnet API: ${url}/v1\nAPI reference: ${url}/docs\n`);
+  });
+  // `docker exec` and `docker attach` hijack their connection (HTTP Upgrade).
+  // serve() makes an HTTP/1.1 server unless told otherwise.
+  serveDockerUpgrades(server as Server, fetch);
+
+  const startup = new AbortController();
+  const stop = async (signal: string) => {
+    log.info("stopping", { signal });
+    startup.abort();
+    server.close();
+    await runtime?.stop();
+    await close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+
+  const retrying = {
+    signal: startup.signal,
+    onRetry: (error: unknown, delayMs: number, attempt: number) =>
+      log.warn("Postgres unavailable, retrying", { step, attempt, delayMs, error: String(error) }),
+  };
+  step = "applying migrations";
+  await untilDatabaseAvailable(() => migrate(config.DATABASE_URL), retrying);
+  step = "checking the admin token";
+  await untilDatabaseAvailable(() => bootstrapAdminToken(db, config.LABNET_ADMIN_TOKEN), retrying);
+
+  runtime = createGatewayRuntime({
     db,
     pg: sql,
     redisUrl: config.REDIS_URL,
@@ -30,29 +76,8 @@ async function main(): Promise<void> {
     idempotencyTtlMs: config.LABNET_IDEMPOTENCY_TTL_MS,
     idempotencyLeaseMs: config.LABNET_IDEMPOTENCY_LEASE_MS,
   });
-
-  const server = serve(
-    { fetch: runtime.app.fetch, hostname: config.LABNET_LISTEN_HOST, port: config.LABNET_PORT },
-    (info) => {
-      const url = `http://${config.LABNET_LISTEN_HOST}:${info.port}`;
-      log.info("gateway listening", { url });
-      process.stdout.write(`Labnet API: ${url}/v1\nAPI reference: ${url}/docs\n`);
-    },
-  );
-
-  // `docker exec` and `docker attach` hijack their connection (HTTP Upgrade).
-  // serve() makes an HTTP/1.1 server unless told otherwise.
-  serveDockerUpgrades(server as Server, runtime.app.fetch);
-
-  const stop = async (signal: string) => {
-    log.info("stopping", { signal });
-    server.close();
-    await runtime.stop();
-    await close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  log.info("gateway serving");
+  process.stdout.write("Labnet API serving\n");
 }
 
 /**
