@@ -6,6 +6,7 @@
  * student of another instance; the real docker CLI for what only it shows (exit codes, messages).
  */
 import type { Schema } from "@labnet/api";
+import { settleOperations } from "@labnet/commands";
 import { schema } from "@labnet/db";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -317,7 +318,7 @@ describe("networks", () => {
     for (const [body, message] of [
       [
         { Name: "x1", Options: { "com.docker.network.bridge.name": "br0" } },
-        "option com.docker.network.bridge.name is not supported by Labnet",
+        "option com.docker.network.bridge.name=br0 is not supported by Labnet: Labnet names each network's bridge itself",
       ],
       [{ Name: "x2", EnableIPv6: true }, "IPv6 is not supported by Labnet"],
       [{ Name: "x3", IPAM: { Driver: "dhcp" } }, "IPAM driver dhcp is not supported"],
@@ -335,6 +336,47 @@ describe("networks", () => {
         operations: schema.operations,
       }),
     ).toEqual(before);
+    const named = await gateway.docker([
+      "network",
+      "create",
+      "-o",
+      "com.docker.network.bridge.name=docker1",
+      "dk-named",
+    ]);
+    expect(named).toMatchObject({
+      code: 1,
+      stderr:
+        "Error response from daemon: option com.docker.network.bridge.name=docker1 is not supported by Labnet: Labnet names each network's bridge itself (lnbr-<8 characters of its id>, which GET /v1/networks/<name> shows as options.bridgeName)\n",
+    });
+    const notBool = await gateway.docker([
+      "network",
+      "create",
+      "-o",
+      "com.docker.network.bridge.enable_icc=yes",
+      "dk-icc",
+    ]);
+    expect(notBool.code).toBe(1);
+    expect(notBool.stderr).toContain("failed to parse com.docker.network.bridge.enable_icc value: yes");
+    // The bridge options Labnet honours, with values as dockerd parses them.
+    const quiet = await gateway.docker([
+      "network",
+      "create",
+      ...[
+        "-o",
+        "com.docker.network.bridge.enable_icc=0",
+        "-o",
+        "com.docker.network.bridge.enable_ip_masquerade=1",
+      ],
+      ...[
+        "-o",
+        "com.docker.network.bridge.host_binding_ipv4=0.0.0.0",
+        "-o",
+        "com.docker.network.driver.mtu=1450",
+      ],
+      "dk-quiet",
+    ]);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect((await view("/v1/networks/dk-quiet", "Network")).options).toMatchObject({ icc: false, mtu: 1450 });
     const duplicate = await gateway.docker(["network", "create", "dk-web"]);
     expect(duplicate).toMatchObject({
       code: 1,
@@ -569,6 +611,82 @@ describe("containers as nodes", () => {
     const inspect = await gateway.docker(["inspect", "--format", "{{.Name}} {{.Driver}}", "dk-web"]);
     expect(inspect).toMatchObject({ code: 0, stdout: "dk-web bridge\n" });
     expect(await gateway.docker(["inspect", "nothing-at-all"])).toMatchObject({ code: 1 });
+  });
+
+  it("docker create records a node nothing builds (ps -a only, Created); start builds it; rm refuses it running without -f", async () => {
+    const operationsOf = (id: string) =>
+      labnet.db.select().from(schema.operations).where(eq(schema.operations.targetId, id));
+    const created = await gateway.docker(["create", "--name", "dk-made", "--network", "dk-app", "busybox"]);
+    expect(created.code, created.stderr).toBe(0);
+    const id = created.stdout.trim();
+    expect((await view("/v1/nodes/dk-made", "Node")).state).toBe("created");
+    expect(await operationsOf(id)).toEqual([]);
+    const names = async (argv: string[]) =>
+      (await gateway.docker(["ps", ...argv, "--format", "{{.Names}} {{.Status}}"])).stdout.split("\n");
+    expect(await names([])).not.toContainEqual(expect.stringMatching(/^dk-made /));
+    expect(await names(["-a"])).toContain("dk-made Created");
+    const state = [
+      "inspect",
+      "-f",
+      "{{.State.Status}} {{.State.Running}} {{.State.Pid}} {{.State.StartedAt}}",
+    ];
+    expect(await gateway.docker([...state, "dk-made"])).toMatchObject({
+      code: 0,
+      stdout: "created false 0 0001-01-01T00:00:00Z\n",
+    });
+    // A connect while created is recorded; its ensure builds nothing and leaves the node created.
+    expect((await gateway.docker(["network", "connect", "dk-web", "dk-made"])).code).toBe(0);
+    const [connectOp] = await operationsOf(id);
+    expect(connectOp?.kind).toBe("node.ensure");
+    await settleOperations(labnet.db, { succeeded: connectOp ? [connectOp] : [], failed: [], retrying: [] });
+    expect((await view("/v1/nodes/dk-made", "Node")).state).toBe("created");
+
+    const startedAfter = Date.now() - 1000;
+    expect(await gateway.docker(["start", "dk-made"])).toMatchObject({ code: 0, stdout: "dk-made\n" });
+    expect((await view("/v1/nodes/dk-made", "Node")).state).toBe("pending");
+    const open = (await operationsOf(id)).filter((op) => op.state !== "succeeded");
+    expect(open.map((op) => op.kind)).toEqual(["node.ensure"]);
+    // Starting again records nothing more.
+    expect((await gateway.docker(["start", "dk-made"])).code).toBe(0);
+    expect(await operationsOf(id)).toHaveLength(2);
+    // The executor's report, as it writes it.
+    await settleOperations(labnet.db, { succeeded: open, failed: [], retrying: [] });
+    expect((await view("/v1/nodes/dk-made", "Node")).state).toBe("ready");
+    expect(await names([])).toContainEqual(expect.stringMatching(/^dk-made Up /));
+    const [status, running, pid, startedAt] = (await gateway.docker([...state, "dk-made"])).stdout
+      .trim()
+      .split(" ");
+    expect([status, running, pid]).toEqual(["running", "true", "0"]);
+    expect(Date.parse(startedAt ?? "")).toBeGreaterThanOrEqual(startedAfter);
+
+    const rm = await gateway.docker(["rm", "dk-made"]);
+    expect(rm).toMatchObject({
+      code: 1,
+      stderr:
+        'Error response from daemon: cannot remove container "/dk-made": container is running: stop the container before removing or force remove\n',
+    });
+    expect((await view("/v1/nodes/dk-made", "Node")).state).toBe("ready");
+    expect(await gateway.docker(["rm", "-f", "dk-made"])).toMatchObject({ code: 0, stdout: "dk-made\n" });
+    expect((await view("/v1/nodes/dk-made", "Node")).state).toBe("deleting");
+    // A container that never started goes without -f, as dockerd's does.
+    expect((await gateway.docker(["create", "--name", "dk-unstarted", "busybox"])).code).toBe(0);
+    expect(await gateway.docker(["rm", "dk-unstarted"])).toMatchObject({ code: 0, stdout: "dk-unstarted\n" });
+  });
+
+  it("a node in the namespace of one not started waits for it: start refuses until the owner started", async () => {
+    expect((await gateway.docker(["create", "--name", "dk-owner", "busybox"])).code).toBe(0);
+    expect(
+      (await gateway.docker(["create", "--name", "dk-guest", "--network", "container:dk-owner", "busybox"]))
+        .code,
+    ).toBe(0);
+    const early = await gateway.docker(["start", "dk-guest"]);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toContain(
+      "cannot join the network namespace of node dk-owner: it is created but not started",
+    );
+    expect((await view("/v1/nodes/dk-guest", "Node")).state).toBe("created");
+    expect((await gateway.docker(["start", "dk-owner", "dk-guest"])).code).toBe(0);
+    expect((await view("/v1/nodes/dk-guest", "Node")).state).toBe("pending");
   });
 
   it("exec refuses what the allow-list does not hold, before anything is recorded", async () => {

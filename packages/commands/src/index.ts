@@ -50,6 +50,7 @@ export {
 } from "./nodes/create-node";
 export { deleteNode, MACHINE_LABEL } from "./nodes/delete-node";
 export { renameNode } from "./nodes/rename-node";
+export { startNode } from "./nodes/start-node";
 export {
   type ConvergeOutcome,
   type OperationProblem,

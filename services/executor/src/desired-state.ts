@@ -15,11 +15,12 @@ import {
 import { desiredPortMappingsOf } from "./desired-ports";
 
 /**
- * Built by the executor: not being removed, and not given up on. A `failed` target has no
- * kernel side (a converge prunes what it left behind) until it is asked for again.
+ * Built by the executor: not being removed, not given up on, and started. A `failed` target has
+ * no kernel side (a converge prunes what it left behind) until it is asked for again; a
+ * `created` node (docker create) has none until it is started.
  */
 export function isLive(row: Pick<NetworkRow | NodeRow, "state">): boolean {
-  return row.state !== "deleting" && row.state !== "failed";
+  return row.state !== "deleting" && row.state !== "failed" && row.state !== "created";
 }
 
 /** The live part of a snapshot: what name resolution and the kernel must show. */

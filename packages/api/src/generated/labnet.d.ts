@@ -2028,11 +2028,13 @@ export interface components {
             }[];
         };
         /**
-         * @description `pending`: recorded, the sandbox is being built; `ready`: built; `failed`: the last operation
-         *     failed (see it for the problem); `deleting`: removal is under way.
+         * @description `created`: recorded without its kernel side (`docker create`): it holds its name, addresses
+         *     and ports, nothing is built until it is started (`docker start`); `pending`: recorded, the
+         *     sandbox is being built; `ready`: built; `failed`: the last operation failed (see it for the
+         *     problem); `deleting`: removal is under way.
          * @enum {string}
          */
-        NodeState: "pending" | "ready" | "failed" | "deleting";
+        NodeState: "created" | "pending" | "ready" | "failed" | "deleting";
         /**
          * @description A node (a sandbox: a network namespace, Docker's "container") to create, like `docker run
          *     --network`. Without `networks`, `networkMode` alone decides eth0. With `networks`, they are

@@ -72,13 +72,22 @@ export interface CreatedNode {
  * primary key, the port ledger's exclusion constraint and the bridge port check refuse
  * anything concurrent requests would otherwise share.
  */
+/** `start: false` (docker create): recorded as `created`, with no operation until `startNode`. */
+export async function createNode(args: {
+  ctx: CommandContext;
+  input: CreateNodeInput;
+  start: false;
+}): Promise<Omit<CreatedNode, "operation">>;
+export async function createNode(args: { ctx: CommandContext; input: CreateNodeInput }): Promise<CreatedNode>;
 export async function createNode({
   ctx,
   input,
+  start = true,
 }: {
   ctx: CommandContext;
   input: CreateNodeInput;
-}): Promise<CreatedNode> {
+  start?: boolean;
+}): Promise<Omit<CreatedNode, "operation"> & { operation?: OperationRow }> {
   assertResourceName(input.name, "body.name", "node");
   const { mode, attachments } = attachmentsOf(input);
   const aliases = attachments.map((a, i) =>
@@ -130,7 +139,7 @@ export async function createNode({
   try {
     const created = await ctx.db.transaction(async (tx) => {
       if (sharing) {
-        await lockNetnsOwner(tx, sharing);
+        await lockNetnsOwner(tx, sharing, start);
       }
       const id = newId("node");
       const node = await insertNode(tx, {
@@ -148,6 +157,7 @@ export async function createNode({
         labels: input.labels ?? {},
         exposedPorts: ports.exposedPorts,
         publishAll: input.publishAll ?? false,
+        ...(start ? {} : { state: "created" as const }),
       });
       // In network id order: the endpoint counts are updated at commit in this order, so two
       // nodes joining the same networks cannot deadlock there. ethN still follows the request.
@@ -201,13 +211,15 @@ export async function createNode({
       // In the same transaction: a node never exists without the ports it asked for.
       const portMappings = await allocatePorts(tx, { host, node }, ports.requests);
       await forwardMachinePorts(tx, host, portMappings);
-      const operation = await recordNodeOperation(tx, { id: id, hostId: host.id });
+      const operation = start ? await recordNodeOperation(tx, { id: id, hostId: host.id }) : undefined;
       const details = sharing
         ? undefined
         : detailsOfCreatedNode({ node, host, endpoints, portMappings, operation });
       return { node, operation, details };
     });
-    ctx.onOperationsWritten?.();
+    if (start) {
+      ctx.onOperationsWritten?.();
+    }
     return created;
   } catch (error) {
     const violation = constraintViolation(error);
@@ -293,13 +305,25 @@ async function resolveNetnsOwner(
 }
 
 /** Locks the namespace owner, so it cannot be removed while a node joins it. */
-async function lockNetnsOwner(tx: Tx, sharing: NetnsSharing): Promise<void> {
+async function lockNetnsOwner(tx: Tx, sharing: NetnsSharing, start: boolean): Promise<void> {
   const owner = await lockNode(tx, sharing.ownerId);
   if (!owner || owner.state === "deleting") {
     throw new DomainError("CONFLICT", `node ${sharing.named.name} is being removed`, [
       { location: "body.networkMode", message: "node is being removed" },
     ]);
   }
+  if (start && owner.state === "created") {
+    throw notStartedOwner(sharing.named.name, "body.networkMode");
+  }
+}
+
+/** A node cannot be built in a namespace that is not there yet: its owner was never started. */
+export function notStartedOwner(name: string, location: string): DomainError {
+  return new DomainError(
+    "CONFLICT",
+    `cannot join the network namespace of node ${name}: it is created but not started (start it first)`,
+    [{ location, message: "namespace owner not started" }],
+  );
 }
 
 /** What a node records as its network mode (Docker's HostConfig.NetworkMode). */

@@ -20,7 +20,8 @@ export function detailsOfCreatedNode(created: {
   host: Pick<HostRow, "netnsPath">;
   endpoints: readonly NodeDetailEndpoint[];
   portMappings: readonly PortMappingRow[];
-  operation: Pick<OperationRow, "id" | "state">;
+  /** None for a node recorded without its kernel side (state `created`). */
+  operation: Pick<OperationRow, "id" | "state"> | undefined;
 }): NodeDetails {
   const { node } = created;
   return {
@@ -38,7 +39,7 @@ export function detailsOfCreatedNode(created: {
         hostPort: m.hostPort,
         containerPort: m.containerPort,
       })),
-    operation: { id: created.operation.id, state: created.operation.state },
+    operation: created.operation ? { id: created.operation.id, state: created.operation.state } : null,
   };
 }
 

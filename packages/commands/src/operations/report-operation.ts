@@ -1,6 +1,7 @@
 import {
   type Db,
   failOperation,
+  type NodeRow,
   noteOperationError,
   type OperationKind,
   type OperationRow,
@@ -8,7 +9,7 @@ import {
   schema,
   succeedOperations,
 } from "@labnet/db";
-import { and, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, notInArray, sql } from "drizzle-orm";
 
 /** An operation whose target could not be converged, with why. */
 export interface OperationProblem {
@@ -38,6 +39,12 @@ const SETTLES: Record<OperationKind, { ensures: "networks" | "nodes" } | { remov
     "node.ensure": { ensures: "nodes" },
     "node.remove": { removes: "nodes" },
   };
+
+/**
+ * Node states an ensure does not change: one being removed, and one not started (`created`: a
+ * connect's ensure on it builds nothing, the desired state leaves it out until it starts).
+ */
+const UNBUILT: NodeRow["state"][] = ["deleting", "created"];
 
 /** The ensured table of `kind`, if it ensures one. */
 function ensuredBy(kind: OperationKind): "networks" | "nodes" | undefined {
@@ -71,7 +78,7 @@ export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promis
       await tx
         .update(schema.nodes)
         .set({ state: "ready" })
-        .where(and(inArray(schema.nodes.id, readyNodes), ne(schema.nodes.state, "deleting")));
+        .where(and(inArray(schema.nodes.id, readyNodes), notInArray(schema.nodes.state, UNBUILT)));
     }
     // Nodes before networks: endpoints (cascading with their node) hold their network.
     const goneNodes = ids("node.remove");
@@ -122,6 +129,6 @@ async function markTargetFailed(db: Db, op: OperationRow): Promise<void> {
     await db
       .update(schema.nodes)
       .set({ state: "failed" })
-      .where(and(eq(schema.nodes.id, op.targetId), ne(schema.nodes.state, "deleting")));
+      .where(and(eq(schema.nodes.id, op.targetId), notInArray(schema.nodes.state, UNBUILT)));
   }
 }

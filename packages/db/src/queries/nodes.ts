@@ -258,11 +258,11 @@ export async function listNodeDetails(db: Db, filters: NodeFilters = {}): Promis
   });
 }
 
-/** A node to record; what the table defaults (state, timestamps) is left out. */
-export type NewNode = Omit<NodeRow, "state" | "createdAt" | "updatedAt">;
+/** A node to record; what the table defaults (timestamps, state `pending`) is left out. */
+export type NewNode = Omit<NodeRow, "state" | "createdAt" | "updatedAt"> & { state?: "pending" | "created" };
 
 /**
- * Records a node (state `pending`) and returns its row. One statement prepared per
+ * Records a node (state `pending` unless `created`, see NodeState) and returns its row. One statement prepared per
  * connection, as every node creation runs it; `nodes_host_name_key` refuses a name taken
  * on the host.
  */
@@ -270,11 +270,11 @@ export async function insertNode(db: Db, node: NewNode): Promise<NodeRow> {
   // Timestamps arrive as text: drizzle's driver turns postgres.js' date parsing off.
   const [row] = await clientOf(db)<{ state: NodeRow["state"]; created_at: string; updated_at: string }[]>`
     INSERT INTO nodes (id, name, host_id, network_mode, netns, netns_owner_id, next_if_index, hostname,
-      dns, extra_hosts, exposed_ports, publish_all, labels)
+      dns, extra_hosts, exposed_ports, publish_all, labels, state)
     VALUES (${node.id}, ${node.name}, ${node.hostId}, ${node.networkMode}, ${node.netns}, ${node.netnsOwnerId},
       ${node.nextIfIndex}::int, ${node.hostname}, ${JSON.stringify(node.dns)}::jsonb,
       ${JSON.stringify(node.extraHosts)}::jsonb, ${node.exposedPorts}::text[], ${node.publishAll}::boolean,
-      ${JSON.stringify(node.labels)}::jsonb)
+      ${JSON.stringify(node.labels)}::jsonb, ${node.state ?? "pending"})
     RETURNING state, created_at, updated_at`;
   if (!row) {
     throw new Error("inserting a node returned no row");

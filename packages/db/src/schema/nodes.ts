@@ -9,6 +9,13 @@ export interface NodeDns {
   options: string[];
 }
 
+/**
+ * A node's lifecycle: a network's, plus `created` for a node recorded without its kernel side
+ * (`docker create`): it holds its name, addresses and ports, the executor leaves it out of the
+ * desired state, and starting it (`startNode`) makes it `pending` with the operation that builds it.
+ */
+export type NodeState = ResourceState | "created";
+
 /** Nodes ("containers"): a sandbox network namespace on a host. */
 export const nodes = pgTable(
   "nodes",
@@ -43,7 +50,7 @@ export const nodes = pgTable(
     /** Publish every exposed port on a random host port (`-P`). */
     publishAll: boolean("publish_all").notNull().default(false),
     labels: labels(),
-    state: text("state").$type<ResourceState>().notNull().default("pending"),
+    state: text("state").$type<NodeState>().notNull().default("pending"),
     ...timestamps,
   },
   (t) => [unique("nodes_host_name_key").on(t.hostId, t.name)],

@@ -1,8 +1,9 @@
 /**
  * Nodes as the Engine API shows containers (`docker ps`, `docker inspect`, `docker port`), from the
- * details one statement reads (`listNodeDetails`). A node is "running" once its sandbox is built;
- * it has no process, so `State.Pid` is 0 (a network namespace has no pid of its own) and the
- * image and command are the ones recorded at create.
+ * details one statement reads (`listNodeDetails`). A node is "created" until started (`docker
+ * create` records it without building it), "running" once its sandbox is built. It has no process,
+ * so `State.Pid` is 0 (see containerInspectOf) and the image and command are the ones recorded at
+ * create.
  */
 import { defaultHostname } from "@labnet/commands";
 import { hostIpOfBind, type NodeDetailEndpoint, type NodeDetails } from "@labnet/db";
@@ -12,6 +13,8 @@ import { modeNetworkId } from "./network-view";
 
 /** dockerd's container states, from a node's. */
 const STATES = {
+  created: { status: "created", words: () => "Created" },
+  // Started, its sandbox being built: dockerd's container is "created" until its process runs.
   pending: { status: "created", words: () => "Created" },
   ready: {
     status: "running",
@@ -23,6 +26,15 @@ const STATES = {
 
 /** A zero time as Go writes it (`FinishedAt` of a container that never stopped). */
 const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+/**
+ * When a running node started: its last state change before it was built (the start of `docker
+ * start`/`run`, or its creation through /v1), which is when `pending` was recorded; becoming
+ * `ready` and renames leave the time alone.
+ */
+function startedAtOf(node: NodeDetails["node"]): Date {
+  return node.updatedAt;
+}
 
 export function dockerStateOf(details: NodeDetails): string {
   return STATES[details.node.state].status;
@@ -129,7 +141,7 @@ export function containerSummaryOf(details: NodeDetails, now = Date.now()) {
     ],
     Labels: clientLabels(node.labels),
     State: state.status,
-    Status: state.words(node.updatedAt, now),
+    Status: state.words(startedAtOf(node), now),
     HostConfig: { NetworkMode: node.networkMode },
     NetworkSettings: { Networks: networksOf(details) },
     Mounts: [],
@@ -160,11 +172,12 @@ export function containerInspectOf(details: NodeDetails) {
       Restarting: false,
       OOMKilled: false,
       Dead: state === "dead",
-      // A network namespace has no process: there is no pid to give (nsenter --net=SandboxKey enters it).
+      // No process holds a node's namespace (a bind mount at SandboxKey pins it, on the lab host,
+      // in a pid namespace the client does not share): dockerd's 0 for "no process", never a guess.
       Pid: 0,
       ExitCode: 0,
       Error: "",
-      StartedAt: state === "running" ? node.updatedAt.toISOString() : ZERO_TIME,
+      StartedAt: state === "running" ? startedAtOf(node).toISOString() : ZERO_TIME,
       FinishedAt: ZERO_TIME,
     },
     Image: "",

@@ -1,14 +1,7 @@
 /** `docker run|create|start|ps|inspect|port|rm|rename` against one machine: containers are Labnet nodes. */
 import { randomInt } from "node:crypto";
-import { createNode, DomainError, deleteNode, renameNode } from "@labnet/commands";
-import {
-  findNodes,
-  getNode,
-  latestOperationFor,
-  listNodeDetails,
-  type NodeRow,
-  nodeDetailsByIds,
-} from "@labnet/db";
+import { createNode, DomainError, deleteNode, renameNode, startNode } from "@labnet/commands";
+import { findNodes, getNode, listNodeDetails, type NodeRow, nodeDetailsByIds } from "@labnet/db";
 import type { AppDeps } from "../routes/deps";
 import { admitDockerChange, type DockerRoute, param } from "./access";
 import { DOCKER_LABELS, nodeCreationOf } from "./container-create";
@@ -19,6 +12,7 @@ import { markAttached, wasAttached } from "./exec-store";
 import { DockerFilters } from "./filters";
 import { dockerNodesOf, findDockerContainer, settle } from "./lookup";
 import { frame, hijackHeaders } from "./streams";
+import { queryBool } from "./values";
 
 /** How long a wait for a node's removal stays open (the client may end it sooner). */
 const WAIT_LIMIT_MS = 10 * 60_000;
@@ -39,7 +33,7 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
       "network",
       "ancestor",
     ]);
-    const all = ["1", "true"].includes(c.req.query("all") ?? "");
+    const all = queryBool(c.req.query("all"));
     const nodes = new Set((await dockerNodesOf(db, machine)).map((n) => n.id));
     const details = (await listNodeDetails(db, { hostId: machine.id })).filter((d) => nodes.has(d.node.id));
     const now = Date.now();
@@ -79,7 +73,8 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
     assertContract("CreateNodeRequest", input);
     await admitDockerChange(db, c, { what: "containerCreate", action: "nodes" });
     try {
-      const { node } = await createNode({ ctx: deps.commands, input });
+      // Recorded, not built: `docker start` (also the second half of `docker run`) builds it.
+      const { node } = await createNode({ ctx: deps.commands, input, start: false });
       return c.json({ Id: node.id, Warnings: warnings }, 201);
     } catch (error) {
       throw await createProblem(error, machine.id, name);
@@ -104,8 +99,8 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
       ...(removing ? { action: "nodes" as const } : {}),
       target: { type: "node", id: node.id },
     });
-    // A node is built when it is created: starting it is waiting until its sandbox is there.
-    const operation = (await latestOperationFor(db, [node.id])).get(node.id);
+    // A created node gets the operation that builds it; a started one is waited for until built.
+    const { operation } = await startNode({ ctx: deps.commands, ref: node.id });
     if (operation) {
       await settle(deps, operation);
     }
@@ -122,6 +117,13 @@ export function registerDockerContainerRoutes(route: DockerRoute, deps: AppDeps)
       action: "nodes",
       target: { type: "node", id: node.id },
     });
+    // dockerd removes a running container only with force (`docker rm -f`); a built node runs.
+    if (node.state === "ready" && !queryBool(c.req.query("force"))) {
+      throw new DockerError(
+        409,
+        `cannot remove container "/${node.name}": container is running: stop the container before removing or force remove`,
+      );
+    }
     await removeNode(node);
     return c.body(null, 204);
   });

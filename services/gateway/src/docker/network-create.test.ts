@@ -52,14 +52,49 @@ describe("createNetworkInputOf", () => {
     });
   });
 
+  it("reads boolean options as dockerd does (Go's ParseBool) and passes icc and mtu on", () => {
+    expect(
+      createNetworkInputOf(
+        {
+          Name: "x",
+          Options: {
+            "com.docker.network.bridge.enable_icc": "0",
+            "com.docker.network.bridge.enable_ip_masquerade": "1",
+            "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+            "com.docker.network.driver.mtu": "1400",
+          },
+        },
+        HOST,
+      ).options,
+    ).toEqual({ "com.docker.network.bridge.enable_icc": "false", "com.docker.network.driver.mtu": "1400" });
+    expect(
+      createNetworkInputOf({ Name: "x", Options: { "com.docker.network.bridge.enable_icc": "True" } }, HOST)
+        .options,
+    ).toEqual({ "com.docker.network.bridge.enable_icc": "true" });
+  });
+
   const refused: [string, unknown, string][] = [
     ["IPv6", { Name: "x", EnableIPv6: true }, "IPv6"],
     ["another IPAM driver", { Name: "x", IPAM: { Driver: "dhcp" } }, "IPAM driver dhcp"],
-    ["a bridge name", { Name: "x", Options: { "com.docker.network.bridge.name": "br0" } }, "bridge.name"],
+    [
+      "a bridge name",
+      { Name: "x", Options: { "com.docker.network.bridge.name": "br0" } },
+      "option com.docker.network.bridge.name=br0 is not supported by Labnet: Labnet names each network's bridge itself",
+    ],
     [
       "masquerade off",
-      { Name: "x", Options: { "com.docker.network.bridge.enable_ip_masquerade": "false" } },
-      "enable_ip_masquerade",
+      { Name: "x", Options: { "com.docker.network.bridge.enable_ip_masquerade": "f" } },
+      "option com.docker.network.bridge.enable_ip_masquerade=false is not supported by Labnet (only true): every Labnet bridge network masquerades its egress; --internal",
+    ],
+    [
+      "another default bind address",
+      { Name: "x", Options: { "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1" } },
+      "option com.docker.network.bridge.host_binding_ipv4=127.0.0.1 is not supported by Labnet (only 0.0.0.0): publish on one address with -p",
+    ],
+    [
+      "a boolean option that is no boolean",
+      { Name: "x", Options: { "com.docker.network.bridge.enable_icc": "yes" } },
+      'failed to parse com.docker.network.bridge.enable_icc value: yes (strconv.ParseBool: parsing "yes": invalid syntax)',
     ],
     ["a gateway without subnet", { Name: "x", IPAM: { Config: [{ Gateway: "10.0.0.1" }] } }, "no subnet"],
     ["no name", {}, "invalid network config"],

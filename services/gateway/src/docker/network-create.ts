@@ -7,6 +7,7 @@
 import type { CreateNetworkInput } from "@labnet/commands";
 import { z } from "zod";
 import { DockerError } from "./errors";
+import { parseGoBool } from "./values";
 
 const IpamConfig = z.looseObject({
   Subnet: z.string().optional(),
@@ -44,10 +45,26 @@ const PASSED_OPTIONS = new Set([
   "com.docker.network.driver.overlay.vxlanid_list",
 ]);
 
-/** Options that change nothing when given with dockerd's default value. */
-const DEFAULT_VALUED: Readonly<Record<string, string>> = {
-  "com.docker.network.bridge.enable_ip_masquerade": "true",
-  "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+/** Options dockerd's bridge driver reads as booleans (Go's ParseBool), normalized to `true`/`false`. */
+const BOOLEAN_OPTIONS = new Set([
+  "com.docker.network.bridge.enable_icc",
+  "com.docker.network.bridge.enable_ip_masquerade",
+]);
+
+/**
+ * Options Labnet cannot honour but that change nothing when given with dockerd's default value,
+ * with what to use instead.
+ */
+const DEFAULT_VALUED: Readonly<Record<string, { value: string; instead: string }>> = {
+  "com.docker.network.bridge.enable_ip_masquerade": {
+    value: "true",
+    instead:
+      "every Labnet bridge network masquerades its egress; --internal gives a network no egress at all",
+  },
+  "com.docker.network.bridge.host_binding_ipv4": {
+    value: "0.0.0.0",
+    instead: "publish on one address with -p <address>:<host port>:<container port>",
+  },
 };
 
 /**
@@ -83,11 +100,12 @@ export function createNetworkInputOf(raw: unknown, host: string): CreateNetworkI
     throw new DockerError(400, "IPAM options (--ipam-opt) are not supported by Labnet");
   }
   const options: Record<string, string> = {};
-  for (const [key, value] of Object.entries(body.Options ?? {})) {
+  for (const [key, given] of Object.entries(body.Options ?? {})) {
+    const value = BOOLEAN_OPTIONS.has(key) ? booleanOption(key, given) : given;
     if (PASSED_OPTIONS.has(key)) {
       options[key] = value;
-    } else if (DEFAULT_VALUED[key] !== value) {
-      throw new DockerError(400, unsupportedOption(key));
+    } else if (DEFAULT_VALUED[key]?.value !== value) {
+      throw new DockerError(400, unsupportedOption(key, value));
     }
   }
   const configs = (body.IPAM?.Config ?? []).map((c, i) => {
@@ -120,9 +138,27 @@ export function createNetworkInputOf(raw: unknown, host: string): CreateNetworkI
   };
 }
 
-function unsupportedOption(key: string): string {
+/** A boolean option as dockerd's bridge driver parses it, and its error for anything else. */
+function booleanOption(key: string, value: string): string {
+  const parsed = parseGoBool(value);
+  if (parsed === undefined) {
+    throw new DockerError(
+      400,
+      `failed to parse ${key} value: ${value} (strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax)`,
+    );
+  }
+  return String(parsed);
+}
+
+function unsupportedOption(key: string, value: string): string {
   if (key === "com.docker.network.bridge.name") {
-    return "option com.docker.network.bridge.name is not supported by Labnet: it names a network's bridge itself (lnbr-<id>, shown by docker network inspect)";
+    // Labnet's kernel names are its own (lnbr-<id>): its executor owns, prunes and firewalls its
+    // bridges by that pattern, so a name a user picked would be neither cleaned up nor isolated.
+    return `option com.docker.network.bridge.name=${value} is not supported by Labnet: Labnet names each network's bridge itself (lnbr-<8 characters of its id>, which GET /v1/networks/<name> shows as options.bridgeName)`;
+  }
+  const known = DEFAULT_VALUED[key];
+  if (known) {
+    return `option ${key}=${value} is not supported by Labnet (only ${known.value}): ${known.instead}`;
   }
   return `option ${key} is not supported by Labnet (it takes parent, macvlan_mode, com.docker.network.bridge.enable_icc, com.docker.network.driver.mtu and com.docker.network.driver.overlay.vxlanid_list)`;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { apiVersionProblem, compareApiVersions } from "./api-version";
 import { humanDuration } from "./human-duration";
 import { frame } from "./streams";
+import { parseGoBool, queryBool } from "./values";
 
 describe("humanDuration (docker ps STATUS)", () => {
   const table: [number, string][] = [
@@ -37,5 +38,22 @@ describe("frame (dockerd's stream framing)", () => {
     expect([...frame("stderr", "hi", false)]).toEqual([2, 0, 0, 0, 0, 0, 0, 2, 104, 105]);
     expect([...frame("stdout", "é", false)]).toEqual([1, 0, 0, 0, 0, 0, 0, 2, 0xc3, 0xa9]);
     expect([...frame("stdout", "hi", true)]).toEqual([104, 105]);
+  });
+});
+
+describe("dockerd's values", () => {
+  it("reads a query flag as httputils.BoolValue does", () => {
+    for (const set of ["1", "true", "True", "yes", "anything"]) {
+      expect(queryBool(set), set).toBe(true);
+    }
+    for (const unset of [undefined, "", "0", "no", "false", "FALSE", "none"]) {
+      expect(queryBool(unset), String(unset)).toBe(false);
+    }
+  });
+
+  it("reads an option as Go's strconv.ParseBool does", () => {
+    expect(["1", "t", "T", "TRUE", "true", "True"].map(parseGoBool)).toEqual(Array(6).fill(true));
+    expect(["0", "f", "F", "FALSE", "false", "False"].map(parseGoBool)).toEqual(Array(6).fill(false));
+    expect(["yes", "tRUE", "", " true"].map(parseGoBool)).toEqual(Array(4).fill(undefined));
   });
 });
