@@ -28,6 +28,13 @@ export interface SimHost {
   exec(netns: string, argv: readonly string[], options?: ExecOptions): Promise<CommandResult>;
   /** Deletes the host's namespaces (killing what runs inside) and waits until they are gone. */
   destroy(): Promise<void>;
+  /**
+   * What a reboot does to a lab host (stop its executor first): every namespace Labnet made
+   * (sandboxes, machines and their nodes) and their user-namespace pins go, and in the host
+   * namespace Labnet's links and every iptables rule, with ip_forward back to 0. The host
+   * namespace and its uplink (the machine's own configuration) stay.
+   */
+  wipe(): Promise<void>;
 }
 
 export interface ExecOptions {
@@ -73,11 +80,7 @@ export async function createSimHost(
     exec: (netns, argv, execOptions) => execIn(netns, argv, execOptions),
     destroy: async () => {
       liveHosts.delete(host);
-      // The host's executor names its sandboxes `<hostNetns>-...` and its virtual machines'
-      // nodes' `<hostNetns>m<8 id chars>-...`: they go with the host.
-      const machineNodes = new RegExp(`^${hostNetns.replace(/[.]/g, "\\.")}m[a-z2-7]{8}-`);
-      const machineSandboxes = (await listNetns(`${hostNetns}m`)).filter((n) => machineNodes.test(n));
-      const sandboxes = [...machineSandboxes, ...(await listNetns(`${hostNetns}-`))];
+      const { sandboxes, prefixes } = await labnetNetnsOf(hostNetns);
       const names = [...sandboxes, hostNetns, ...(outsideNetns ? [outsideNetns] : [])];
       // deleteNetns throws if a name is still there afterwards.
       for (const netns of names) {
@@ -86,11 +89,29 @@ export async function createSimHost(
       }
       // The executor writes its sandboxes' resolver files there, and pins its machines' user
       // namespaces (named as the machines' namespaces, `<hostNetns>-...`); it is gone now.
-      await removeEtcNetns(`${hostNetns}-`);
-      for (const prefix of new Set(machineSandboxes.map((n) => n.slice(0, n.lastIndexOf("-") + 1)))) {
+      for (const prefix of prefixes) {
         await removeEtcNetns(prefix);
       }
       await removeUsernsPins(`${hostNetns}-`);
+    },
+    wipe: async () => {
+      for (const netns of (await labnetNetnsOf(hostNetns)).sandboxes) {
+        await killNetnsProcesses(netns);
+        await deleteNetns(netns);
+      }
+      await removeUsernsPins(`${hostNetns}-`);
+      const links = JSON.parse((await execIn(hostNetns, ["ip", "-j", "link", "show"])).stdout || "[]") as {
+        ifname: string;
+      }[];
+      for (const { ifname } of links.filter((l) => /^(lnbr-|lnv)/.test(l.ifname))) {
+        // A veth whose peer went with its sandbox (or its bridge's) is gone by now.
+        await runCommand(["ip", "-n", hostNetns, "link", "del", ifname]);
+      }
+      for (const table of ["filter", "nat", "mangle", "raw"]) {
+        await runCommandOrThrow(["ip", "netns", "exec", hostNetns, "iptables", "-t", table, "-F"]);
+        await runCommandOrThrow(["ip", "netns", "exec", hostNetns, "iptables", "-t", table, "-X"]);
+      }
+      await runCommandOrThrow(["ip", "netns", "exec", hostNetns, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
     },
   };
   liveHosts.add(host);
@@ -181,6 +202,20 @@ export async function ping(
     },
   );
   return result.code === 0;
+}
+
+/**
+ * The namespaces a sim host's executor made: its sandboxes `<hostNetns>-...` and its virtual
+ * machines' nodes' `<hostNetns>m<8 id chars>-...`, with the prefixes they were made under.
+ */
+async function labnetNetnsOf(hostNetns: string): Promise<{ sandboxes: string[]; prefixes: string[] }> {
+  const machineNodes = new RegExp(`^${hostNetns.replace(/[.]/g, "\\.")}m[a-z2-7]{8}-`);
+  const machineSandboxes = (await listNetns(`${hostNetns}m`)).filter((n) => machineNodes.test(n));
+  const prefixes = new Set(machineSandboxes.map((n) => n.slice(0, n.lastIndexOf("-") + 1)));
+  return {
+    sandboxes: [...machineSandboxes, ...(await listNetns(`${hostNetns}-`))],
+    prefixes: [`${hostNetns}-`, ...prefixes],
+  };
 }
 
 async function killNetnsProcesses(netns: string): Promise<void> {
