@@ -10,7 +10,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DOCKER_BIN, type DockerGateway, requireDockerCli, serveDockerGateway } from "../helpers/docker";
 import type { TestLabnet } from "../helpers/labnet";
-import type { SimHost } from "../helpers/netns";
+import { listNetns, netnsOf, type SimHost } from "../helpers/netns";
 import { startSimHostLabnet } from "../helpers/sim-host-labnet";
 import { startTestTerminal } from "../helpers/tmux";
 
@@ -121,6 +121,48 @@ describe("seed 000 on bdc01: my-net, centos1 and centos2", () => {
     );
     // --rm: the node went when the run ended.
     expect(await ok(["ps", "-a", "--format", "{{.Names}}"])).not.toContain("shell");
+  });
+});
+
+describe("docker create, start and rm on bdc01", () => {
+  it("create builds nothing until start (ps -a only, Created); start builds it; rm refuses it running without -f", async () => {
+    await ok(["create", "--name", "later1", "--network", "my-net", "centos:7.3.1611"]);
+    expect(await ok(["ps", "--format", "{{.Names}}"])).not.toMatch(/^later1$/m);
+    expect(await ok(["ps", "-a", "--filter", "name=later1", "--format", "{{.Names}} {{.Status}}"])).toBe(
+      "later1 Created\n",
+    );
+    const state = ["inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.State.Pid}}", "later1"];
+    expect(await ok(state)).toBe("created false 0\n");
+    const netns = netnsOf((await ok(["inspect", "-f", "{{.NetworkSettings.SandboxKey}}", "later1"])).trim());
+    const address = (
+      await ok(["inspect", "-f", '{{(index .NetworkSettings.Networks "my-net").IPAddress}}', "later1"])
+    ).trim();
+    // Recorded (its address held), not built: no namespace, nothing answers at its address.
+    expect(await listNetns()).not.toContain(netns);
+    expect((await docker(["exec", "centos1", "ping", "-c1", "-W1", address])).code).toBe(1);
+
+    expect(await ok(["start", "later1"])).toBe("later1\n");
+    expect(await ok(state)).toBe("running true 0\n");
+    expect(await listNetns()).toContain(netns);
+    expect(await ok(["exec", "centos1", "ping", "-c1", "later1"])).toContain(
+      "1 packets transmitted, 1 received",
+    );
+    expect(await ok(["ps", "--filter", "name=later1", "--format", "{{.Names}} {{.Status}}"])).toMatch(
+      /^later1 Up /,
+    );
+
+    const rm = await docker(["rm", "later1"]);
+    expect(rm).toMatchObject({
+      code: 1,
+      stderr:
+        'Error response from daemon: cannot remove container "/later1": container is running: stop the container before removing or force remove\n',
+    });
+    expect(await ok(["exec", "centos1", "ping", "-c1", "later1"])).toContain("1 received");
+    expect(await ok(["rm", "-f", "later1"])).toBe("later1\n");
+    expect(await ok(["ps", "-a", "--format", "{{.Names}}"])).not.toMatch(/^later1$/m);
+    // Never started: removed without -f, as dockerd removes a created container.
+    await ok(["create", "--name", "later2", "centos:7.3.1611"]);
+    expect(await ok(["rm", "later2"])).toBe("later2\n");
   });
 });
 
