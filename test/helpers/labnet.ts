@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createLabnetClient, type LabnetClient } from "@labnet/api";
 import { createDb, createToken, type Database } from "@labnet/db";
 import {
+  CONTRACT_MISMATCH,
   createGatewayRuntime,
   createResponseValidator,
   type EventStreamLimits,
@@ -157,4 +158,16 @@ export function validateResponses(app: GatewayApp): string[] {
     return response;
   };
   return seen;
+}
+
+/**
+ * The environment that has a gateway run as its own process (services/gateway/src/main.ts)
+ * check every answer as {@link validateResponses} does: one that does not conform is logged and
+ * answered 500. Spread it into the process's env; {@link contractMismatchesIn} its output after.
+ */
+export const VALIDATE_RESPONSES_ENV = { LABNET_VALIDATE_RESPONSES: "true" } as const;
+
+/** The log lines of a gateway process's output that report an answer not matching the contract. */
+export function contractMismatchesIn(output: string): string[] {
+  return output.split("\n").filter((line) => line.includes(CONTRACT_MISMATCH));
 }

@@ -83,6 +83,12 @@ export const GatewayConfig = z.object({
   LABNET_QUOTA_MACHINES: z.coerce.number().int().min(0).default(DEFAULT_QUOTAS.machines),
   LABNET_QUOTA_NODES: z.coerce.number().int().min(0).default(DEFAULT_QUOTAS.nodes),
   LABNET_QUOTA_PORTS: z.coerce.number().int().min(0).default(DEFAULT_QUOTAS.ports),
+  /**
+   * Tests only, never in production: check every answer against the contract (openapi/labnet.yaml;
+   * dockerd's rules under /docker) and log and answer 500 for one that does not conform
+   * (http/validate-response.ts validatingFetch). Costs a parse of every JSON body.
+   */
+  LABNET_VALIDATE_RESPONSES: z.enum(["true", "false"]).default("false"),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

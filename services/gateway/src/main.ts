@@ -12,6 +12,7 @@ import { createLogger } from "@labnet/log";
 import type { GatewayApp } from "./app";
 import { accessSettingsOf, loadGatewayConfig } from "./config";
 import { serveDockerUpgrades } from "./docker/upgrade";
+import { CONTRACT_MISMATCH, validatingFetch } from "./http/validate-response";
 import { createGatewayRuntime, type GatewayRuntime } from "./runtime";
 import { createStartingApp } from "./starting-app";
 
@@ -28,8 +29,17 @@ async function main(): Promise<void> {
   let step = "connecting to Postgres";
   const starting = createStartingApp(() => step);
   let runtime: GatewayRuntime | undefined;
-  const fetch: GatewayApp["fetch"] = (request, ...rest) =>
+  const served: GatewayApp["fetch"] = (request, ...rest) =>
     runtime ? runtime.app.fetch(request, ...rest) : starting.fetch(request, ...rest);
+  const fetch =
+    config.LABNET_VALIDATE_RESPONSES === "true"
+      ? validatingFetch(served, (request, mismatches) =>
+          log.error(CONTRACT_MISMATCH, { method: request.method, url: request.url, mismatches }),
+        )
+      : served;
+  if (config.LABNET_VALIDATE_RESPONSES === "true") {
+    log.warn("validating every answer against the contract (LABNET_VALIDATE_RESPONSES, tests only)");
+  }
   const server = serve({ fetch, hostname: config.LABNET_LISTEN_HOST, port: config.LABNET_PORT }, (info) => {
     const url = `http://${config.LABNET_LISTEN_HOST}:${info.port}`;
     log.info("gateway listening", { url });

@@ -1,11 +1,14 @@
 import { type OpenApiDocument, openapiDocument } from "@labnet/api";
-import type { ErrorObject, ValidateFunction } from "ajv";
+import type { ValidateFunction } from "ajv";
+import { describeErrors, mediaTypeOf } from "./answer-checks";
 import {
   createPathMatcher,
   indexOperations,
   type OperationSpec,
   type ResponseSpec,
 } from "./openapi-operations";
+import { PROBLEM_CODES, PROBLEM_CONTENT_TYPE, problemType } from "./problem";
+import { createDockerResponseValidator } from "./validate-docker-response";
 import { compileDocumentSchema } from "./validate-request";
 
 /** Checks one answer against the document; resolves with what does not conform (empty: it does). */
@@ -13,12 +16,6 @@ export type ResponseValidator = (request: Request, response: Response) => Promis
 
 /** Where every problem document's schema is, for answers no operation declares (404, 405). */
 const PROBLEM_SCHEMA = "/components/schemas/Problem";
-
-/** `application/problem+json; charset=utf-8` → `application/problem+json`. */
-function mediaTypeOf(header: string | null): string | undefined {
-  const type = header?.split(";")[0]?.trim().toLowerCase();
-  return type ? type : undefined;
-}
 
 function isJson(mediaType: string): boolean {
   return mediaType === "application/json" || mediaType.endsWith("+json");
@@ -33,16 +30,6 @@ function declaredResponse(spec: OperationSpec, status: number): ResponseSpec | u
   );
 }
 
-function describeErrors(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? [])
-    .slice(0, 5)
-    .map((e) => {
-      const extra = e.keyword === "additionalProperties" ? `: ${String(e.params.additionalProperty)}` : "";
-      return `${e.instancePath || "(root)"} ${e.message ?? "is invalid"}${extra}`;
-    })
-    .join("; ");
-}
-
 /**
  * A checker of answers against the OpenAPI document, for the test suite (so the contract
  * cannot drift from the code unnoticed): the operation is found by method and path, and the
@@ -51,7 +38,8 @@ function describeErrors(errors: ErrorObject[] | null | undefined): string {
  * the request validator's Ajv, so both directions judge alike). A path with no operation for
  * the method must answer a problem: 405 with `Allow` when other methods have it, 404 when none
  * does (or an earlier refusal: 401, 429).
- * Paths outside `/v1` (the docs page, `/openapi.json`, `/metrics`) are not judged.
+ * Answers of the `/docker/{machine}` facade follow the Engine API instead, and are judged by
+ * validate-docker-response.ts. Other paths (the docs page, `/openapi.json`, `/metrics`) are not.
  *
  * @example
  * const validate = createResponseValidator();
@@ -109,7 +97,13 @@ export function createResponseValidator(document: OpenApiDocument = openapiDocum
     return mismatches;
   };
 
+  const checkDocker = createDockerResponseValidator();
+
   return async (request, response) => {
+    const docker = checkDocker(request, response);
+    if (docker) {
+      return docker;
+    }
     const url = new URL(request.url);
     const method = request.method.toLowerCase();
     if (!url.pathname.startsWith("/v1/") || method === "head" || method === "options") {
@@ -164,4 +158,51 @@ export function createResponseValidator(document: OpenApiDocument = openapiDocum
     }
     return mismatches;
   };
+}
+
+/** What the gateway logs (at error) for each answer {@link validatingFetch} refuses; tests look for it. */
+export const CONTRACT_MISMATCH = "answer does not match the contract";
+
+/** The fetch of a served app (Hono's: a request and the server's bindings). */
+type ServedFetch = (request: Request, ...rest: never[]) => Response | Promise<Response>;
+
+/**
+ * `LABNET_VALIDATE_RESPONSES=true` (tests of the gateway as a process; never in production):
+ * every answer is checked as the in-process suite checks it, and one that does not conform is
+ * logged (`onMismatch`) and replaced by a 500 naming the mismatch (a problem on `/v1`, dockerd's
+ * `{"message"}` on `/docker`), so the test that caused it fails at the call rather than passing
+ * on a drifted contract.
+ */
+export function validatingFetch<F extends ServedFetch>(
+  fetch: F,
+  onMismatch: (request: Request, mismatches: string[]) => void,
+  validate: ResponseValidator = createResponseValidator(),
+): F {
+  const wrapped = async (request: Request, ...rest: never[]): Promise<Response> => {
+    const response = await fetch(request, ...rest);
+    const mismatches = await validate(request, response);
+    if (mismatches.length === 0) {
+      return response;
+    }
+    onMismatch(request, mismatches);
+    const detail = `the answer does not match the contract: ${mismatches.join("; ")}`;
+    const { pathname } = new URL(request.url);
+    if (pathname.startsWith("/docker/")) {
+      return Response.json({ message: detail }, { status: 500 });
+    }
+    const problem = {
+      type: problemType("INTERNAL"),
+      title: PROBLEM_CODES.INTERNAL.title,
+      status: 500,
+      detail,
+      instance: pathname,
+      code: "INTERNAL",
+      requestId: response.headers.get("x-request-id") ?? "",
+    };
+    return new Response(JSON.stringify(problem), {
+      status: 500,
+      headers: { "content-type": PROBLEM_CONTENT_TYPE },
+    });
+  };
+  return wrapped as F;
 }
