@@ -26,7 +26,8 @@ export async function resolveHost(db: Db, ref: string | undefined, location = "b
   return host;
 }
 
-function pickOne<T extends { hostId: string | null }>(
+/** The one row of `rows` (found by `ref`): 404 without one, 409 when the name is on several hosts. */
+export function pickOne<T extends { hostId: string | null }>(
   rows: T[],
   what: string,
   ref: string,

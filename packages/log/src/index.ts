@@ -97,7 +97,30 @@ export function createLogger(component: string, options: LoggerOptions = {}): Lo
         },
       },
     },
-    options.destination ?? pino.destination({ fd: 2, sync: true }),
+    options.destination ?? sharedStderr(),
   );
   return wrap(logger);
+}
+
+let stderr: ReturnType<typeof pino.destination> | undefined;
+
+/**
+ * One writer of stderr for every logger of the process, asynchronous: a line costs the caller
+ * no blocking write (under load the lines waiting leave in one write), and lines of all
+ * loggers stay whole and in order. What waits is written synchronously at exit, a crash's
+ * last lines included.
+ */
+function sharedStderr(): ReturnType<typeof pino.destination> {
+  if (!stderr) {
+    const destination = pino.destination({ fd: 2, sync: false });
+    process.on("exit", () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // Nothing more can be done for a stderr that refuses writes at exit.
+      }
+    });
+    stderr = destination;
+  }
+  return stderr;
 }

@@ -1,4 +1,4 @@
-import { and, eq, ne } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import { endpoints, nodes } from "../schema";
 import type { Db } from "../tx";
 import type { EndpointRow, NodeRow } from "./nodes";
@@ -11,6 +11,37 @@ import type { EndpointRow, NodeRow } from "./nodes";
 export async function lockNode(db: Db, id: string): Promise<NodeRow | undefined> {
   const [row] = await db.select().from(nodes).where(eq(nodes.id, id)).for("update");
   return row;
+}
+
+/** A node locked for removal, with what the removal needs to know of it. */
+export interface NodeForRemoval extends NodeRow {
+  /** Names of the nodes (not being removed) that live in its namespace (mode `container:`). */
+  sharingNames: string[];
+  /** Overlay networks it has an endpoint on. */
+  overlayIds: string[];
+}
+
+/**
+ * The nodes `ref` (an id or a name) names, locked like {@link lockNode}, each with its
+ * namespace's sharers and its overlays: what a removal reads, in one statement.
+ */
+export async function lockNodesForRemoval(db: Db, ref: string): Promise<NodeForRemoval[]> {
+  const match = ref.startsWith("nod_") ? eq(nodes.id, ref) : eq(nodes.name, ref);
+  const rows = await db
+    .select({
+      node: nodes,
+      sharingNames: sql<string[]>`ARRAY(SELECT s.name FROM nodes s
+        WHERE s.netns_owner_id = nodes.id AND s.state <> 'deleting' ORDER BY s.created_at)`,
+      overlayIds: sql<
+        string[]
+      >`ARRAY(SELECT e.network_id FROM endpoints e JOIN networks w ON w.id = e.network_id
+        WHERE e.node_id = nodes.id AND w.driver = 'overlay' ORDER BY e.network_id)`,
+    })
+    .from(nodes)
+    .where(match)
+    .orderBy(nodes.createdAt)
+    .for("update", { of: nodes });
+  return rows.map((r) => ({ ...r.node, sharingNames: r.sharingNames, overlayIds: r.overlayIds }));
 }
 
 /** The node's endpoint on a network, if it has one. */
