@@ -666,11 +666,24 @@ describe("containers as nodes", () => {
         'Error response from daemon: cannot remove container "/dk-made": container is running: stop the container before removing or force remove\n',
     });
     expect((await view("/v1/nodes/dk-made", "Node")).state).toBe("ready");
-    expect(await gateway.docker(["rm", "-f", "dk-made"])).toMatchObject({ code: 0, stdout: "dk-made\n" });
+    const forced = await gateway.docker(["rm", "-f", "dk-made"]);
+    expect(forced, forced.stderr).toMatchObject({ code: 0, stdout: "dk-made\n" });
     expect((await view("/v1/nodes/dk-made", "Node")).state).toBe("deleting");
     // A container that never started goes without -f, as dockerd's does.
     expect((await gateway.docker(["create", "--name", "dk-unstarted", "busybox"])).code).toBe(0);
     expect(await gateway.docker(["rm", "dk-unstarted"])).toMatchObject({ code: 0, stdout: "dk-unstarted\n" });
+  });
+
+  it("POST /v1/nodes/{id}/start starts a node docker create recorded, and has nothing to do for a started one", async () => {
+    expect((await gateway.docker(["create", "--name", "dk-rest", "busybox"])).code).toBe(0);
+    const start = await labnet.request("POST", "/v1/nodes/dk-rest/start");
+    expect(start.status).toBe(202);
+    expect(start.headers.get("operation-location")).toMatch(/^\/v1\/operations\/op_/);
+    expect(((await start.json()) as Schema<"Node">).state).toBe("pending");
+    const again = await labnet.request("POST", "/v1/nodes/dk-rest/start");
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as Schema<"Node">).state).toBe("pending");
+    expect((await labnet.request("POST", "/v1/nodes/nosuch/start")).status).toBe(404);
   });
 
   it("a node in the namespace of one not started waits for it: start refuses until the owner started", async () => {

@@ -1007,6 +1007,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/nodes/{nodeId}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a node
+         * @description Like `docker start`. A node in state `created` (recorded by `docker create`, its name,
+         *     addresses and ports held, nothing built) becomes `pending` and gets a `node.ensure` operation
+         *     that builds its sandbox: answers `202` with the node, or, with `Prefer: wait=N` and the
+         *     operation finished within N seconds, `200` with the node in its final state. A node in any
+         *     other state has nothing to start: `200` with the node as it is. A node in `container:` mode
+         *     of a node that is not started yet is refused (`409 CONFLICT`).
+         */
+        post: operations["startNode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operations/{operationId}": {
         parameters: {
             query?: never;
@@ -6007,6 +6032,60 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    startNode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description `wait=N` ([RFC 7240](https://www.rfc-editor.org/rfc/rfc7240)) asks the server to wait up to N
+                 *     seconds (at most 60; larger values are clamped) for the operation to finish before answering.
+                 *     Unknown or malformed preferences are ignored. The answer carries `Preference-Applied` when
+                 *     the server waited.
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path: {
+                /**
+                 * @description The node's id (`nod_...`) or its name, like `docker inspect` accepts either.
+                 * @example centos1
+                 */
+                nodeId: components["parameters"]["NodeIdOrName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Started while the call waited (`Prefer: wait=N`), or nothing to start. */
+            200: {
+                headers: {
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Node"];
+                };
+            };
+            /** @description Start recorded; the node is `pending` until its operation finishes. */
+            202: {
+                headers: {
+                    "Operation-Location": components["headers"]["OperationLocation"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Node"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             503: components["responses"]["ServiceUnavailable"];

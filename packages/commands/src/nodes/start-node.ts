@@ -14,9 +14,9 @@ import { notStartedOwner } from "./create-node";
 
 /**
  * Starts a node recorded without its kernel side (state `created`, `docker create`): it becomes
- * `pending`, with the operation that builds its sandbox. A node in any other state is left as it
- * is (its newest operation is returned, if any), as dockerd starts a running container again
- * without error. A node in another's namespace starts only once that one has.
+ * `pending`, with the operation that builds its sandbox (`started`). A node in any other state is
+ * left as it is (its newest operation is returned, if any), as dockerd starts a running container
+ * again without error. A node in another's namespace starts only once that one has.
  */
 export async function startNode({
   ctx,
@@ -24,7 +24,7 @@ export async function startNode({
 }: {
   ctx: CommandContext;
   ref: string;
-}): Promise<{ node: NodeRow; operation: OperationRow | undefined }> {
+}): Promise<{ node: NodeRow; operation: OperationRow | undefined; started: boolean }> {
   const found = await resolveNode(ctx.db, ref);
   const result = await ctx.db.transaction(async (tx) => {
     const node = await lockNode(tx, found.id);
@@ -47,5 +47,5 @@ export async function startNode({
   if (result.written) {
     ctx.onOperationsWritten?.();
   }
-  return { node: result.node, operation: result.operation };
+  return { node: result.node, operation: result.operation, started: result.written };
 }

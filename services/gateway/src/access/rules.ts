@@ -125,6 +125,7 @@ export const ACCESS_RULES: Readonly<Record<OperationId, AccessRule>> = {
   },
   getNode: { roles: ALL, refs: [node] },
   deleteNode: { roles: ALL, refs: [node], student: "nodes" },
+  startNode: { roles: ALL, refs: [node], student: "nodes" },
   listNodePorts: { roles: ALL, refs: [node] },
   publishNodePorts: { roles: ALL, refs: [node], student: "ports" },
   unpublishNodePorts: { roles: ALL, refs: [node], student: "ports" },

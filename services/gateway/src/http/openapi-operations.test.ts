@@ -87,6 +87,8 @@ describe("indexOperations", () => {
         "revokeToken",
         "updateAccount",
         "whoami",
+        // A node docker create recorded, started (issue 12).
+        "startNode",
       ].sort(),
     );
   });

@@ -1,4 +1,12 @@
-import { createNode, deleteNode, notFound, resolveHost, resolveNetwork, resolveNode } from "@labnet/commands";
+import {
+  createNode,
+  deleteNode,
+  notFound,
+  resolveHost,
+  resolveNetwork,
+  resolveNode,
+  startNode,
+} from "@labnet/commands";
 import { type Db, listNodeDetails, nodeDetailsByIds, nodeDetailsByRef } from "@labnet/db";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
@@ -56,6 +64,20 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
       throw notFound("node", ref, "path.nodeId");
     }
     return c.json(view, 200);
+  });
+
+  registerOperation(app, "startNode", async (c, input) => {
+    const { node, operation, started } = await startNode({ ctx: deps.commands, ref: input.params.nodeId });
+    const load = () => loadNodeView(db, node.id);
+    if (!started || !operation) {
+      // Nothing to start: the node was started already (or is on its way out).
+      const view = await load();
+      if (!view) {
+        throw notFound("node", input.params.nodeId, "path.nodeId");
+      }
+      return c.json(view, 200);
+    }
+    return respondToOperation(c, deps, { operation, doneStatus: 200, load });
   });
 
   registerOperation(app, "deleteNode", async (c, input) => {
