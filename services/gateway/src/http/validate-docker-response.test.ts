@@ -124,6 +124,14 @@ describe("docker facade answers", () => {
     });
   }
 
+  it("judges the hints at the gateway's own root as dockerd errors", async () => {
+    const hint = json({ message: "Labnet serves the Docker Engine API per machine" }, 404);
+    expect(await validate(new Request("http://gw/v1.47/containers/json"), hint)).toEqual([]);
+    expect(await validate(new Request("http://gw/_ping"), json({ ok: true }, 200))).toEqual([
+      expect.stringMatching(/only says where the Engine API is/),
+    ]);
+  });
+
   it("leaves paths outside /docker to the document's validator", () => {
     expect(validate(new Request("http://gw/v1/networks"), json({}, 200))).toBeUndefined();
   });

@@ -226,10 +226,13 @@ const CALLS: [string, RegExp, Expected][] = [
 
 /** `/docker/m1/v1.47/containers/json` → `/containers/json`; undefined outside the facade. */
 const FACADE_PATH = /^\/docker\/[^/]+(?:\/v\d+\.\d+)?(\/.*)?$/;
+/** Where a docker client pointed at the gateway itself calls: it is told, as a dockerd 404, where to go. */
+const HINT_PATH = /^\/(_ping$|v\d+\.\d+\/)/;
 
 /**
  * Checks one answer of the facade (see the file's comment); resolves with what does not conform.
- * `undefined` for a path outside `/docker/`.
+ * The hints at the gateway's own `/_ping` and `/vX.Y/...` are dockerd errors too. `undefined` for
+ * any other path.
  */
 export function createDockerResponseValidator(): (
   request: Request,
@@ -265,10 +268,14 @@ export function createDockerResponseValidator(): (
   return (request, response) => {
     const url = new URL(request.url);
     const facade = FACADE_PATH.exec(url.pathname);
-    if (!facade || request.method === "HEAD" || response.status === 101) {
-      return facade ? Promise.resolve([]) : undefined;
+    const hint = !facade && HINT_PATH.test(url.pathname);
+    if (!facade && !hint) {
+      return undefined;
     }
-    const path = facade[1] ?? "/";
+    if (request.method === "HEAD" || response.status === 101) {
+      return Promise.resolve([]);
+    }
+    const path = facade ? (facade[1] ?? "/") : url.pathname;
     const what = `docker ${request.method} ${path} answered ${response.status}`;
     return (async () => {
       const mismatches: string[] = [];
@@ -283,6 +290,12 @@ export function createDockerResponseValidator(): (
         }
         mismatches.push(...(await checkJson(response, ERROR, what)));
         return mismatches;
+      }
+      if (hint) {
+        return [
+          ...mismatches,
+          `${what}: outside /docker/{machine} the gateway only says where the Engine API is (404)`,
+        ];
       }
       const expected = CALLS.find(
         ([method, pattern]) => method === request.method && pattern.test(path),
