@@ -9,7 +9,16 @@ import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OperationTimeoutError, waitForOperation } from "@labnet/api";
-import { failOperation, startOperations, succeedOperations } from "@labnet/db";
+import { settleOperations } from "@labnet/commands";
+import {
+  failOperation,
+  getOperation,
+  latestOperationFor,
+  schema,
+  startOperations,
+  succeedOperations,
+} from "@labnet/db";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { type CliRun, runLabnet, serveOnLoopback, spawnLabnet } from "../helpers/cli";
@@ -171,6 +180,40 @@ describe("waiting for the kernel work", () => {
     expect(seen[0]).toBe("queued");
     expect(seen).toContain("running");
     expect(seen.at(-1)).toBe("succeeded");
+  });
+
+  it("operation wait shows each count of a machine's build on stderr, then the table", async () => {
+    const created = await labnet.request("POST", "/v1/machines", {
+      body: { name: "cli-m1", host: "cli-lab" },
+    });
+    expect(created.status).toBe(202);
+    const machineId = ((await created.json()) as { id: string }).id;
+    const id = created.headers.get("operation-location")?.split("/").at(-1) ?? "";
+    const [machine] = await labnet.db.select().from(schema.hosts).where(eq(schema.hosts.id, machineId));
+    const uplinkOp = (await latestOperationFor(labnet.db, [machine?.uplinkNodeId ?? ""]))
+      .values()
+      .next().value;
+    const converge = async (opId: string) => {
+      await startOperations(labnet.db, [opId]);
+      const row = await getOperation(labnet.db, opId);
+      await settleOperations(labnet.db, { succeeded: row ? [row] : [], failed: [], retrying: [] });
+    };
+    // Its reads come 0.2, 0.6, 1.4, 3 s... after the start: each step lands between two of them.
+    const waiting = labnetCli("operation", "wait", id, "--wait", "20");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await converge(uplinkOp?.id ?? "");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await converge(id);
+    const run = await waiting;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.trim().split("\n")).toEqual([
+      `${id}: queued, 0/2 steps, waiting for namespace`,
+      `${id}: queued, 1/2 steps, waiting for converge`,
+      `${id}: succeeded, 2/2 steps`,
+    ]);
+    expect(run.stdout).toMatch(
+      new RegExp(`^${id}\\s+network\\.ensure\\s+.*succeeded\\s+2/2 steps\\s+1`, "m"),
+    );
   });
 
   it("waitForOperation gives up after its timeout with the last state", async () => {

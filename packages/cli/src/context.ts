@@ -127,15 +127,22 @@ export class CliContext {
 
   /**
    * Waits (within `--wait`) for an operation the server did not finish while it waited, and
-   * throws its problem when it failed. Without `--wait`, returns at once.
+   * throws its problem when it failed. Without `--wait`, returns at once. `onUpdate` sees every read.
    */
-  async settle(operationId: string | undefined, what: string): Promise<Operation | undefined> {
+  async settle(
+    operationId: string | undefined,
+    what: string,
+    onUpdate?: (operation: Operation) => void,
+  ): Promise<Operation | undefined> {
     if (operationId === undefined || this.flags.wait <= 0) {
       return undefined;
     }
     let operation: Operation;
     try {
-      operation = await waitForOperation(this.client, operationId, { timeoutMs: this.flags.wait * 1000 });
+      operation = await waitForOperation(this.client, operationId, {
+        timeoutMs: this.flags.wait * 1000,
+        ...(onUpdate ? { onUpdate } : {}),
+      });
     } catch (error) {
       if (error instanceof OperationTimeoutError) {
         throw new CliError(

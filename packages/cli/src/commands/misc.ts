@@ -44,11 +44,19 @@ export function registerMiscCommands(program: Command, io: CliIo): void {
     );
   operation
     .command("wait")
-    .description("Wait (within --wait) until an operation is done; fails when it failed")
+    .description("Wait (within --wait) until an operation is done, showing its steps; fails when it failed")
     .argument("<operation>")
     .action(
       withContext(io, async (ctx, operationId: string) => {
-        const op = await ctx.settle(operationId, `operation ${operationId}`);
+        // Each new count on stderr, for the person waiting (stdout stays the final answer).
+        let shown = "";
+        const op = await ctx.settle(operationId, `operation ${operationId}`, (read) => {
+          const line = `${read.id}: ${read.state}, ${progressOf(read)}`;
+          if (line !== shown) {
+            ctx.note(line);
+            shown = line;
+          }
+        });
         if (op) {
           ctx.printData(op, [op], operationColumns);
         }
