@@ -1,6 +1,6 @@
 import {
   type IpamConfigRow,
-  ipamConfigsOfNetwork,
+  knownIpamConfigsOfNetwork,
   listFreeAddresses,
   type NetworkRow,
   type NewEndpoint,
@@ -54,7 +54,7 @@ export async function attach(
   knownConfigs?: readonly IpamConfigRow[],
 ): Promise<NodeDetailEndpoint> {
   assertBridgeHasRoom(network, request.locations.network);
-  const configs = knownConfigs ?? (await ipamConfigsOfNetwork(tx, network.id));
+  const configs = knownConfigs ?? (await knownIpamConfigsOfNetwork(tx, network.id));
   const endpointId = newId("endpoint");
   const prefixOf = (config: IpamConfigRow): number => {
     const resolved = resolveIpamConfig({ subnet: config.subnet, gateway: config.gateway });

@@ -3,7 +3,7 @@ import {
   findNetworks,
   type HostRow,
   insertNode,
-  ipamConfigsOfNetwork,
+  knownIpamConfigsOfNetwork,
   lockNode,
   type NetworkRow,
   type NodeDetailEndpoint,
@@ -127,7 +127,7 @@ export async function createNode({
   // A network's IPAM configs never change: read before the transaction, which stays short.
   const [host, configs] = await Promise.all([
     hostRef ?? resolveHost(ctx.db, sharing ? sharing.named.hostId : (networks[0]?.hostId ?? undefined)),
-    Promise.all(networks.map((n) => ipamConfigsOfNetwork(ctx.db, n.id))),
+    Promise.all(networks.map((n) => knownIpamConfigsOfNetwork(ctx.db, n.id))),
   ]);
 
   const located = networks.map((network, i) => ({
@@ -208,10 +208,16 @@ export async function createNode({
           host.id,
         );
       }
-      // In the same transaction: a node never exists without the ports it asked for.
-      const portMappings = await allocatePorts(tx, { host, node }, ports.requests);
+      // In the same transaction: a node never exists without the ports it asked for. With
+      // one port at most there is no savepoint to roll back, so the operation's insert is sent
+      // with the port's (one round trip less); several ports take a savepoint of their own.
+      const record = () => (start ? recordNodeOperation(tx, { id, hostId: host.id }) : undefined);
+      const allocating = allocatePorts(tx, { host, node }, ports.requests);
+      const [portMappings, operation] =
+        ports.requests.length <= 1
+          ? await Promise.all([allocating, record()])
+          : [await allocating, await record()];
       await forwardMachinePorts(tx, host, portMappings);
-      const operation = start ? await recordNodeOperation(tx, { id: id, hostId: host.id }) : undefined;
       const details = sharing
         ? undefined
         : detailsOfCreatedNode({ node, host, endpoints, portMappings, operation });

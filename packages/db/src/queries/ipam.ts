@@ -79,6 +79,34 @@ export async function ipamConfigsOfNetwork(db: Db, networkId: string): Promise<I
   }));
 }
 
+/** Networks whose configs {@link knownIpamConfigsOfNetwork} keeps (the oldest seen go first). */
+const KNOWN_CONFIGS_MAX = 4_096;
+const knownConfigs = new Map<string, readonly IpamConfigRow[]>();
+
+/**
+ * {@link ipamConfigsOfNetwork}, kept in this process after the first read: a network's IPAM
+ * configs are written with it and never change, and its id is never reused, so a create or a
+ * connect does not read them again (each statement costs the accept path a round trip).
+ * A network without configs yet (not committed) is not kept.
+ */
+export async function knownIpamConfigsOfNetwork(db: Db, networkId: string): Promise<IpamConfigRow[]> {
+  const known = knownConfigs.get(networkId);
+  if (known) {
+    return [...known];
+  }
+  const rows = await ipamConfigsOfNetwork(db, networkId);
+  if (rows.length > 0) {
+    if (knownConfigs.size >= KNOWN_CONFIGS_MAX) {
+      const oldest = knownConfigs.keys().next().value;
+      if (oldest !== undefined) {
+        knownConfigs.delete(oldest);
+      }
+    }
+    knownConfigs.set(networkId, rows);
+  }
+  return [...rows];
+}
+
 /** Addresses listed per growth of a config's free list. */
 const FREE_LIST_CHUNK = 256;
 
