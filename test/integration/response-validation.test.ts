@@ -5,20 +5,12 @@
  * own process (services/gateway/src/main.ts) with LABNET_VALIDATE_RESPONSES=true checks every answer
  * it serves and logs any that does not conform.
  */
-import { randomBytes } from "node:crypto";
-import path from "node:path";
 import { createDb } from "@labnet/db";
-import { REPO_ROOT } from "@labnet/devstack";
 import { createResponseValidator } from "@labnet/gateway";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
-import {
-  contractMismatchesIn,
-  startTestLabnet,
-  type TestLabnet,
-  VALIDATE_RESPONSES_ENV,
-} from "../helpers/labnet";
-import { startTestProcess, type TestProcess } from "../helpers/processes";
+import { type GatewayProcess, startGatewayProcess } from "../helpers/gateway-process";
+import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
 import { registerTestHost } from "../helpers/test-host";
 
 const HOST = "rv-host";
@@ -85,66 +77,41 @@ describe("the docker facade's answers", () => {
 
 describe("a gateway process with LABNET_VALIDATE_RESPONSES=true", () => {
   let database: TestDatabase;
-  let gateway: TestProcess;
-  let base: string;
-  const token = `lnt_test_${randomBytes(16).toString("hex")}`;
+  let gateway: GatewayProcess;
 
   beforeAll(async () => {
     database = await createTestDatabase("rv");
     const { db, close } = createDb(database.url, { max: 1 });
     await registerTestHost(db, { name: HOST, netnsPrefix: "rv-" });
     await close();
-    gateway = startTestProcess(
-      "gateway-validating",
-      [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "services", "gateway", "src", "main.ts")],
-      {
-        env: {
-          ...process.env,
-          ...VALIDATE_RESPONSES_ENV,
-          DATABASE_URL: database.url,
-          REDIS_URL: inject("redisUrl"),
-          LABNET_PORT: "0",
-          LABNET_ADMIN_TOKEN: token,
-          LABNET_QUEUE_PREFIX: `lnq${randomBytes(4).toString("hex")}`,
-        },
-      },
-    );
-    const line = await gateway.waitForOutput(/^Labnet API: (http:\/\/\S+)\/v1$/, 60_000);
-    base = line.replace(/^Labnet API: /, "").replace(/\/v1$/, "");
-    await gateway.waitForOutput(/^Labnet API serving$/, 60_000);
+    // The helper turns the check on (VALIDATE_RESPONSES_ENV) for every gateway process a test runs.
+    gateway = await startGatewayProcess({ databaseUrl: database.url, name: "gateway-validating" });
+    await gateway.process.waitForOutput(/^Labnet API serving$/, 60_000);
   }, 90_000);
 
   afterAll(async () => {
-    await gateway?.stop();
+    await gateway?.process.stop();
     await database?.drop();
   });
 
   it("checks every answer it serves, /v1 and /docker, and logs none as drifted", async () => {
-    const call = (method: string, at: string, init: { token?: string | null; body?: unknown } = {}) =>
-      fetch(`${base}${at}`, {
-        method,
-        headers: {
-          ...(init.token !== null ? { authorization: `Bearer ${init.token ?? token}` } : {}),
-          ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
-        },
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      });
+    const { call } = gateway;
+    const anonymous = await fetch(`${gateway.base}/v1/networks`);
     const statuses = [
       (await call("GET", "/v1/networks")).status,
-      (await call("POST", "/v1/networks", { body: { name: "rv-net", host: HOST } })).status,
+      (await call("POST", "/v1/networks", { name: "rv-net", host: HOST })).status,
       (await call("GET", "/v1/networks/rv-net")).status,
-      (await call("POST", "/v1/networks", { body: { name: "rv-net", host: HOST } })).status,
-      (await call("POST", "/v1/networks", { body: { name: "rv-bad", bogus: true } })).status,
+      (await call("POST", "/v1/networks", { name: "rv-net", host: HOST })).status,
+      (await call("POST", "/v1/networks", { name: "rv-bad", bogus: true })).status,
       (await call("GET", "/v1/operations/op_aaaaaaaaaaaaaaaa")).status,
       (await call("PUT", "/v1/networks")).status,
-      (await call("GET", "/v1/networks", { token: null })).status,
+      anonymous.status,
       (await call("GET", `/docker/${HOST}/version`)).status,
       (await call("GET", `/docker/${HOST}/networks/rv-net`)).status,
       (await call("GET", `/docker/${HOST}/containers/nope/json`)).status,
     ];
     expect(statuses).toEqual([200, 202, 200, 409, 400, 404, 405, 401, 200, 200, 404]);
-    const output = gateway.output();
-    expect(output).toMatch(/validating every answer against the contract/);
-    expect(contractMismatchesIn(output)).toEqual([]);
+    expect(gateway.process.output()).toMatch(/validating every answer against the contract/);
+    expect(gateway.contractMismatches()).toEqual([]);
   });
 });
