@@ -25,7 +25,7 @@
  */
 import { assertInside, listNetns, machine, runBench } from "./harness";
 import { pings, waitForVethsGone } from "./kernel-tools";
-import { loadBenchConfig, READ_NODES } from "./provision/config";
+import { gatewayWorkers, loadBenchConfig, READ_NODES } from "./provision/config";
 import {
   roundTripMs,
   setupBurst,
@@ -70,7 +70,8 @@ async function measure(hostNetns: string): Promise<void> {
   }
   process.stdout.write(
     `provision bench: bursts of N = ${config.sizes.join(", ")} (per command up to N=${config.perCommandMax}), ` +
-      `${config.singles} single calls, reads during a ${config.readBurst}-node burst; logs in /tmp/${hostNetns}/logs\n` +
+      `${config.singles} single calls, reads during a ${config.readBurst}-node burst; gateway workers: ${gatewayWorkers()}; ` +
+      `logs in /tmp/${hostNetns}/logs\n` +
       `${machine()} at the start (other work on the machine skews every ratio)\n`,
   );
   const stack = await startStack(hostNetns);

@@ -29,6 +29,11 @@ export const GatewayConfig = z.object({
   LABNET_LISTEN_HOST: z.string().min(1).default("127.0.0.1"),
   /** Port the HTTP API listens on. */
   LABNET_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /**
+   * Gateway processes sharing the port (cluster.ts): one Node thread is what limits a burst of a
+   * class's requests; a lab host with cores to spare (or a gateway host) runs several.
+   */
+  LABNET_GATEWAY_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Postgres; `?host=/dir` for a unix socket. */
   DATABASE_URL: z.string().url(),
   /** Redis: `redis://host:port` or `unix:///path/redis.sock`. */
@@ -92,7 +97,10 @@ export const GatewayConfig = z.object({
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 
-/** The access settings of a parsed configuration, as the app takes them. */
+/**
+ * The access settings of a parsed configuration, as the app takes them. Each of several
+ * workers gets an equal share of the rate limits (connections are handed out in turn).
+ */
 export function accessSettingsOf(config: GatewayConfig): {
   corsOrigins: readonly string[];
   rateLimits: RateLimits;
@@ -101,9 +109,9 @@ export function accessSettingsOf(config: GatewayConfig): {
   return {
     corsOrigins: config.LABNET_CORS_ORIGINS,
     rateLimits: {
-      admin: config.LABNET_RATE_LIMIT_ADMIN,
-      instructor: config.LABNET_RATE_LIMIT_INSTRUCTOR,
-      student: config.LABNET_RATE_LIMIT_STUDENT,
+      admin: share(config.LABNET_RATE_LIMIT_ADMIN, config.LABNET_GATEWAY_WORKERS),
+      instructor: share(config.LABNET_RATE_LIMIT_INSTRUCTOR, config.LABNET_GATEWAY_WORKERS),
+      student: share(config.LABNET_RATE_LIMIT_STUDENT, config.LABNET_GATEWAY_WORKERS),
     },
     quotas: {
       labs: config.LABNET_QUOTA_LABS,
@@ -113,6 +121,11 @@ export function accessSettingsOf(config: GatewayConfig): {
       ports: config.LABNET_QUOTA_PORTS,
     },
   };
+}
+
+/** One worker's share of a per-second limit (0: no limit, whatever the workers). */
+function share(perSecond: number, workers: number): number {
+  return perSecond === 0 ? 0 : Math.max(1, Math.ceil(perSecond / workers));
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import {
@@ -10,6 +11,7 @@ import {
 } from "@labnet/db";
 import { createLogger } from "@labnet/log";
 import type { GatewayApp } from "./app";
+import { reportServing, stopWithPrimary, superviseWorkers, workerIndex } from "./cluster";
 import { accessSettingsOf, loadGatewayConfig } from "./config";
 import { serveDockerUpgrades } from "./docker/upgrade";
 import { CONTRACT_MISMATCH, validatingFetch } from "./http/validate-response";
@@ -22,8 +24,16 @@ import { createStartingApp } from "./starting-app";
  * comes up with it), then serve the API and dispatch the outbox.
  */
 async function main(): Promise<void> {
-  const log = createLogger("gateway");
   const config = loadGatewayConfig();
+  const workers = config.LABNET_GATEWAY_WORKERS;
+  if (workers > 1 && cluster.isPrimary) {
+    superviseWorkers(workers, createLogger("gateway"));
+    return;
+  }
+  const worker = workerIndex();
+  const log = worker === undefined ? createLogger("gateway") : createLogger("gateway").child({ worker });
+  // The first (or only) process announces and bootstraps; the others just serve.
+  const first = (worker ?? 0) === 0;
   const { db, sql, close } = createDb(config.DATABASE_URL, { applicationName: "labnet-gateway" });
 
   let step = "connecting to Postgres";
@@ -43,14 +53,22 @@ async function main(): Promise<void> {
   const server = serve({ fetch, hostname: config.LABNET_LISTEN_HOST, port: config.LABNET_PORT }, (info) => {
     const url = `http://${config.LABNET_LISTEN_HOST}:${info.port}`;
     log.info("gateway listening", { url });
-    process.stdout.write(`Labnet API: ${url}/v1\nAPI reference: ${url}/docs\n`);
+    if (first) {
+      process.stdout.write(`Labnet API: ${url}/v1\nAPI reference: ${url}/docs\n`);
+    }
   });
   // `docker exec` and `docker attach` hijack their connection (HTTP Upgrade).
   // serve() makes an HTTP/1.1 server unless told otherwise.
   serveDockerUpgrades(server as Server, fetch);
 
   const startup = new AbortController();
+  let stopping = false;
   const stop = async (signal: string) => {
+    // Once: a worker hears Ctrl-C from the terminal and again from its primary.
+    if (stopping) {
+      return;
+    }
+    stopping = true;
     log.info("stopping", { signal });
     startup.abort();
     server.close();
@@ -60,6 +78,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+  if (worker !== undefined) {
+    stopWithPrimary((why) => void stop(why));
+  }
 
   const retrying = {
     signal: startup.signal,
@@ -68,8 +89,10 @@ async function main(): Promise<void> {
   };
   step = "applying migrations";
   await untilDatabaseAvailable(() => migrate(config.DATABASE_URL), retrying);
-  step = "checking the admin token";
-  await untilDatabaseAvailable(() => bootstrapAdminToken(db, config.LABNET_ADMIN_TOKEN), retrying);
+  if (first) {
+    step = "checking the admin token";
+    await untilDatabaseAvailable(() => bootstrapAdminToken(db, config.LABNET_ADMIN_TOKEN), retrying);
+  }
 
   runtime = createGatewayRuntime({
     db,
@@ -80,14 +103,20 @@ async function main(): Promise<void> {
     lanPools: config.LABNET_LAN_POOLS,
     defaultMtu: config.LABNET_DEFAULT_MTU,
     log,
-    runController: config.LABNET_RUN_CONTROLLER === "true",
+    // The outbox, sweeps and pruning: one worker's job (the others would only contend for it).
+    runController: config.LABNET_RUN_CONTROLLER === "true" && first,
+    ...(worker === undefined ? {} : { worker: { index: worker, count: workers } }),
     redispatchAfterMs: config.LABNET_REDISPATCH_AFTER_MS,
     access: accessSettingsOf(config),
     idempotencyTtlMs: config.LABNET_IDEMPOTENCY_TTL_MS,
     idempotencyLeaseMs: config.LABNET_IDEMPOTENCY_LEASE_MS,
   });
   log.info("gateway serving");
-  process.stdout.write("Labnet API serving\n");
+  if (worker === undefined) {
+    process.stdout.write("Labnet API serving\n");
+  } else {
+    reportServing();
+  }
 }
 
 /**

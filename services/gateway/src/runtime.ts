@@ -31,6 +31,8 @@ export interface GatewayRuntimeOptions {
   log: Logger;
   /** Run the outbox dispatcher in this process. */
   runController: boolean;
+  /** This process is gateway worker `index` of `count` (cluster.ts); default: the only one. */
+  worker?: { index: number; count: number };
   redispatchAfterMs: number;
   /** How often expired and emptied labs are swept (default LAB_SWEEP_MS). */
   labSweepMs?: number;
@@ -103,7 +105,13 @@ export function createGatewayRuntime(options: GatewayRuntimeOptions): GatewayRun
       commands,
       events,
       auditSettler,
-      metrics: createGatewayMetrics({ pg, redis, queues, queuePrefix: options.queuePrefix }),
+      metrics: createGatewayMetrics({
+        pg,
+        redis,
+        queues,
+        queuePrefix: options.queuePrefix,
+        ...(options.worker ? { worker: options.worker } : {}),
+      }),
       ...(options.eventStreamLimits ? { eventStreamLimits: options.eventStreamLimits } : {}),
       ...options.access,
     },

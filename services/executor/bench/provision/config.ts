@@ -9,7 +9,21 @@
  * | `LABNET_BENCH_READ_BURST`       | `300`            | Burst provisioned while reads run; 0 skips the reads        |
  * | `LABNET_BENCH_READ_RATE`        | `300`            | Open-loop read rate, requests per second                    |
  * | `LABNET_BENCH_CPU_PROFILE`      | unset            | Directory: the gateway and executor write `.cpuprofile`s    |
+ * | `LABNET_BENCH_GATEWAY_WORKERS`  | `2`              | The gateway's LABNET_GATEWAY_WORKERS (one per core here)    |
  */
+
+/**
+ * Gateway processes of the bench's stack (every bench: provision, labs, events): what a lab
+ * host with two cores runs (see the README's deployment notes), unless the environment says.
+ */
+export function gatewayWorkers(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.LABNET_BENCH_GATEWAY_WORKERS?.trim();
+  const value = raw ? Number(raw) : 2;
+  if (!Number.isInteger(value) || value < 1 || value > 16) {
+    throw new Error(`LABNET_BENCH_GATEWAY_WORKERS: want an integer 1-16, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
 
 /** Concurrent HTTP clients of a burst (a lab's worth of scripts). */
 export const CLIENTS = 8;

@@ -23,6 +23,7 @@ import {
   startRedis,
   terminateChild,
 } from "@labnet/devstack";
+import { gatewayWorkers } from "./config";
 import { Api } from "./http";
 import { cleanUpRun, makeRunDir, type RunPaths, runPaths } from "./run-dir";
 
@@ -101,6 +102,7 @@ export async function startStack(hostNetns: string): Promise<LabnetStack> {
         LABNET_LISTEN_HOST: "127.0.0.1",
         LABNET_PORT: String(GATEWAY_PORT),
         LABNET_ADMIN_TOKEN: token,
+        LABNET_GATEWAY_WORKERS: String(gatewayWorkers()),
       }),
     );
     const api = new Api(`http://127.0.0.1:${GATEWAY_PORT}`, token);
@@ -109,10 +111,12 @@ export async function startStack(hostNetns: string): Promise<LabnetStack> {
         assertServiceRunning(service);
       }
     };
+    // Printed once every worker serves (a worker still starting would answer 503).
     await waitUntil(
-      async () => (await api.request("GET", "/v1/healthz").catch(() => undefined))?.status === 200,
+      async () =>
+        (await readFile(services[0]?.logFile ?? "", "utf8").catch(() => "")).includes("Labnet API serving"),
       {
-        what: "the gateway to answer /v1/healthz",
+        what: "the gateway to serve",
         check: assertRunning,
       },
     );
@@ -145,9 +149,14 @@ export async function startStack(hostNetns: string): Promise<LabnetStack> {
       const pid = services.find((s) => s.name === name)?.child.pid;
       return pid === undefined ? Promise.resolve(0) : processCpuSeconds(pid);
     };
+    const treeCpuOf = (name: string) => {
+      const pid = services.find((s) => s.name === name)?.child.pid;
+      return pid === undefined ? Promise.resolve(0) : treeCpuSeconds(pid);
+    };
     const postgresPid = pg.pid;
     const cpuSeconds = async () => ({
-      gateway: await cpuOf("gateway"),
+      // Its workers are its children.
+      gateway: await treeCpuOf("gateway"),
       executor: await cpuOf("executor"),
       postgres: await treeCpuSeconds(postgresPid),
     });

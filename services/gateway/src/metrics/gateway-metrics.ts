@@ -20,6 +20,17 @@ export interface GatewayMetricsDeps {
   redis: Redis;
   queues: HostQueues;
   queuePrefix: string;
+  /** This gateway is worker `index` of `count` (cluster.ts): the request series of all add up. */
+  worker?: { index: number; count: number };
+}
+
+/** How often a worker publishes its request series for the others' /metrics, and how long they last. */
+const WORKER_PUBLISH_MS = 2_000;
+const WORKER_SNAPSHOT_TTL_SECONDS = 30;
+
+/** Where worker `index` publishes its request series (as prom-client's JSON). */
+export function gatewayWorkerMetricsKey(queuePrefix: string, index: number): string {
+  return `${queuePrefix}:metrics:gateway-worker:${index}`;
 }
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -38,19 +49,46 @@ interface HostRow {
 /** A registry of its own per gateway (tests build several apps in one process). */
 export function createGatewayMetrics(deps: GatewayMetricsDeps): GatewayMetrics {
   const registry = new Registry();
+  // The request series apart: what each worker counts itself (the state below is read by whichever serves the scrape).
+  const requestRegistry = new Registry();
   const requests = new Counter({
     name: "labnet_http_requests_total",
     help: "HTTP requests answered, by method, route template and status.",
     labelNames: ["method", "route", "status"],
-    registers: [registry],
+    registers: [requestRegistry],
   });
   const durations = new Histogram({
     name: "labnet_http_request_duration_seconds",
     help: "Time to answer an HTTP request (to the first byte of a stream), by method, route and status.",
     labelNames: ["method", "route", "status"],
     buckets: HTTP_BUCKETS,
-    registers: [registry],
+    registers: [requestRegistry],
   });
+  const { worker } = deps;
+  if (worker && worker.count > 1) {
+    const publish = async () => {
+      const snapshot = JSON.stringify(await requestRegistry.getMetricsAsJSON());
+      await deps.redis.set(
+        gatewayWorkerMetricsKey(deps.queuePrefix, worker.index),
+        snapshot,
+        "EX",
+        WORKER_SNAPSHOT_TTL_SECONDS,
+      );
+    };
+    setInterval(() => void publish().catch(() => undefined), WORKER_PUBLISH_MS).unref();
+  }
+
+  /** The other workers' request series as they last published them. */
+  async function otherWorkers(): Promise<object[][]> {
+    if (!worker || worker.count <= 1) {
+      return [];
+    }
+    const keys = Array.from({ length: worker.count }, (_, i) => i)
+      .filter((i) => i !== worker.index)
+      .map((i) => gatewayWorkerMetricsKey(deps.queuePrefix, i));
+    const snapshots = await deps.redis.mget(...keys);
+    return snapshots.flatMap((s) => (s ? [JSON.parse(s) as object[]] : []));
+  }
   const gauge = (name: string, help: string) =>
     new Gauge({ name, help, labelNames: ["host"], registers: [registry] });
   const machines = gauge("labnet_machines", "Virtual machines on each lab host.");
@@ -123,8 +161,15 @@ export function createGatewayMetrics(deps: GatewayMetricsDeps): GatewayMetrics {
     async render() {
       const hosts = await refresh();
       const own = await registry.getMetricsAsJSON();
-      // Each executor labels its series with its host, so merging never adds two hosts together.
-      const merged = AggregatorRegistry.aggregate([own, ...(await executorMetrics(hosts))]);
+      const ownRequests = await requestRegistry.getMetricsAsJSON();
+      // Each executor labels its series with its host, so merging never adds two hosts together;
+      // the workers' request series (same labels) add up, as they should.
+      const merged = AggregatorRegistry.aggregate([
+        own,
+        ownRequests,
+        ...(await otherWorkers()),
+        ...(await executorMetrics(hosts)),
+      ]);
       return merged.metrics();
     },
   };

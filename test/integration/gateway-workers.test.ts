@@ -1,0 +1,148 @@
+/**
+ * Gateway workers (services/gateway/src/cluster.ts): with LABNET_GATEWAY_WORKERS=2 the gateway
+ * process is a primary with two worker processes on one port. Connections go to both, /metrics
+ * adds up the requests of both, a worker that dies is started again while the other serves,
+ * and a SIGTERM to the primary ends them all. The real entrypoint as a process; no executor.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../helpers/database";
+import { type GatewayProcess, startGatewayProcess } from "../helpers/gateway-process";
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let gateway: GatewayProcess;
+
+/** The pids of the processes whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      // After the command in parentheses: state, then the parent's pid.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) {
+        children.push(Number(entry));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return children.sort((a, b) => a - b);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The sum of `labnet_http_requests_total` over the series of `route` and `status`. */
+function requestsIn(metrics: string, route: string, status: number): number {
+  let total = 0;
+  for (const line of metrics.split("\n")) {
+    if (
+      line.startsWith("labnet_http_requests_total{") &&
+      line.includes(`route="${route}"`) &&
+      line.includes(`status="${status}"`)
+    ) {
+      total += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return total;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase("workers");
+  gateway = await startGatewayProcess({
+    databaseUrl: database.url,
+    name: "gateway-workers",
+    env: { LABNET_GATEWAY_WORKERS: "2" },
+  });
+  await gateway.process.waitForOutput(/^Labnet API serving$/, 60_000);
+}, 90_000);
+
+afterAll(async () => {
+  await gateway?.process.stop();
+  await database?.drop();
+});
+
+describe("LABNET_GATEWAY_WORKERS=2", () => {
+  it("serves from two worker processes and /metrics counts the requests of both", {
+    timeout: 60_000,
+  }, async () => {
+    const workers = childrenOf(gateway.process.pid);
+    expect(workers).toHaveLength(2);
+    // A connection each, so the primary hands them to the workers in turn.
+    const calls = 40;
+    for (let i = 0; i < calls; i++) {
+      const answer = await gateway.call("GET", "/v1/hosts", undefined, { connection: "close" });
+      expect(answer.status).toBe(200);
+    }
+    // Each worker counts its own; the one answering the scrape adds the other's latest snapshot.
+    const counted = await until("both workers' requests in /metrics", async () => {
+      const res = await fetch(`${gateway.base}/metrics`, {
+        headers: { connection: "close", authorization: `Bearer ${gateway.token}` },
+      });
+      expect(res.status).toBe(200);
+      const seen = requestsIn(await res.text(), "/v1/hosts", 200);
+      return seen >= calls ? seen : undefined;
+    });
+    expect(counted).toBe(calls);
+    expect(gateway.contractMismatches()).toEqual([]);
+  });
+
+  it("starts a worker that died again while the other serves", { timeout: 60_000 }, async () => {
+    const [victim, survivor] = childrenOf(gateway.process.pid);
+    expect(victim && survivor).toBeTruthy();
+    process.kill(victim as number, "SIGKILL");
+    // Once the primary has reaped it, every connection goes to the survivor meanwhile.
+    await until("the primary to see it die", () =>
+      childrenOf(gateway.process.pid).includes(victim as number) ? undefined : true,
+    );
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${gateway.base}/v1/healthz`, {
+        headers: { connection: "close" },
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect(res.status).toBe(200);
+    }
+    const replaced = await until("a new worker", () => {
+      const now = childrenOf(gateway.process.pid);
+      return now.length === 2 && !now.includes(victim as number) ? now : undefined;
+    });
+    expect(replaced).toContain(survivor);
+    await until("the new worker serving", async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => gateway.call("GET", "/v1/hosts", undefined, { connection: "close" })),
+      );
+      return answers.every((a) => a.status === 200) ? true : undefined;
+    });
+  });
+
+  it("ends every worker on SIGTERM to the primary", async () => {
+    const workers = childrenOf(gateway.process.pid);
+    const status = await gateway.process.stop("SIGTERM");
+    expect(status.code).toBe(0);
+    await until("the workers gone", () => (workers.every((pid) => !alive(pid)) ? true : undefined));
+  });
+});
