@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../helpers/database";
 import { type GatewayProcess, startGatewayProcess } from "../helpers/gateway-process";
+import { eventually } from "../helpers/kernel-state";
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let gateway: GatewayProcess;
@@ -41,20 +42,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The sum of `labnet_http_requests_total` over the series of `route` and `status`. */
 function requestsIn(metrics: string, route: string, status: number): number {
@@ -99,14 +86,18 @@ describe("LABNET_GATEWAY_WORKERS=2", () => {
       expect(answer.status).toBe(200);
     }
     // Each worker counts its own; the one answering the scrape adds the other's latest snapshot.
-    const counted = await until("both workers' requests in /metrics", async () => {
-      const res = await fetch(`${gateway.base}/metrics`, {
-        headers: { connection: "close", authorization: `Bearer ${gateway.token}` },
-      });
-      expect(res.status).toBe(200);
-      const seen = requestsIn(await res.text(), "/v1/hosts", 200);
-      return seen >= calls ? seen : undefined;
-    });
+    const counted = await eventually(
+      async () => {
+        const res = await fetch(`${gateway.base}/metrics`, {
+          headers: { connection: "close", authorization: `Bearer ${gateway.token}` },
+        });
+        expect(res.status).toBe(200);
+        const seen = requestsIn(await res.text(), "/v1/hosts", 200);
+        return seen >= calls ? seen : undefined;
+      },
+      15_000,
+      "both workers' requests in /metrics",
+    );
     expect(counted).toBe(calls);
     expect(gateway.contractMismatches()).toEqual([]);
   });
@@ -116,8 +107,10 @@ describe("LABNET_GATEWAY_WORKERS=2", () => {
     expect(victim && survivor).toBeTruthy();
     process.kill(victim as number, "SIGKILL");
     // Once the primary has reaped it, every connection goes to the survivor meanwhile.
-    await until("the primary to see it die", () =>
-      childrenOf(gateway.process.pid).includes(victim as number) ? undefined : true,
+    await eventually(
+      async () => (childrenOf(gateway.process.pid).includes(victim as number) ? undefined : true),
+      15_000,
+      "the primary to see it die",
     );
     for (let i = 0; i < 6; i++) {
       const res = await fetch(`${gateway.base}/v1/healthz`, {
@@ -126,23 +119,37 @@ describe("LABNET_GATEWAY_WORKERS=2", () => {
       });
       expect(res.status).toBe(200);
     }
-    const replaced = await until("a new worker", () => {
-      const now = childrenOf(gateway.process.pid);
-      return now.length === 2 && !now.includes(victim as number) ? now : undefined;
-    });
+    const replaced = await eventually(
+      async () => {
+        const now = childrenOf(gateway.process.pid);
+        return now.length === 2 && !now.includes(victim as number) ? now : undefined;
+      },
+      15_000,
+      "a new worker",
+    );
     expect(replaced).toContain(survivor);
-    await until("the new worker serving", async () => {
-      const answers = await Promise.all(
-        Array.from({ length: 6 }, () => gateway.call("GET", "/v1/hosts", undefined, { connection: "close" })),
-      );
-      return answers.every((a) => a.status === 200) ? true : undefined;
-    });
+    await eventually(
+      async () => {
+        const answers = await Promise.all(
+          Array.from({ length: 6 }, () =>
+            gateway.call("GET", "/v1/hosts", undefined, { connection: "close" }),
+          ),
+        );
+        return answers.every((a) => a.status === 200) ? true : undefined;
+      },
+      15_000,
+      "the new worker serving",
+    );
   });
 
   it("ends every worker on SIGTERM to the primary", async () => {
     const workers = childrenOf(gateway.process.pid);
     const status = await gateway.process.stop("SIGTERM");
     expect(status.code).toBe(0);
-    await until("the workers gone", () => (workers.every((pid) => !alive(pid)) ? true : undefined));
+    await eventually(
+      async () => (workers.every((pid) => !alive(pid)) ? true : undefined),
+      15_000,
+      "the workers gone",
+    );
   });
 });
