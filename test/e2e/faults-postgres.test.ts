@@ -16,7 +16,7 @@ import {
   startGatewayProcess,
 } from "../helpers/gateway-process";
 import { eventually, expectHostMatchesDatabase, waitForOperations } from "../helpers/kernel-state";
-import { createSimHost, netnsOf, ping, type SimHost } from "../helpers/netns";
+import { createSimHost, listNetns, netnsOf, ping, type SimHost } from "../helpers/netns";
 import { type PrivatePostgres, startPrivatePostgres } from "../helpers/private-postgres";
 import type { TestProcess } from "../helpers/processes";
 
@@ -159,13 +159,19 @@ describe("Postgres faults", () => {
   it(
     `the executor and the gateway ride out a ${OUTAGE_MS / 1000} s outage: work accepted before and after completes`,
     async () => {
+      // The executor, frozen, takes the creates' jobs only once Postgres is gone: their work
+      // spans the outage for certain.
+      process.kill(executor.pid, "SIGSTOP");
       const before = await Promise.all(Array.from({ length: 8 }, (_, i) => createAccepted(`pre${i}`)));
-      await pg.stop(); // some of those are being converged now
+      await pg.stop();
+      process.kill(executor.pid, "SIGCONT");
       const outageEnds = Date.now() + OUTAGE_MS;
       while (Date.now() < outageEnds) {
         expectUnavailable(await call("POST", "/v1/nodes", { name: "during", networkMode: "faults-net" }));
         await sleep(1_000);
       }
+      const sandboxes = await listNetns(`${host.hostNetns}-`);
+      expect(before.filter((a) => sandboxes.includes(netnsOf(a.body.sandboxKey)))).toEqual([]);
       await pg.start();
       const after = await Promise.all(Array.from({ length: 8 }, (_, i) => createAccepted(`post${i}`)));
       await waitForOperations({ db }, [...before, ...after].map(operationIdOf), 60_000);
