@@ -131,6 +131,7 @@ describe("a wiped lab host", () => {
     await executor.stop();
     await host.wipe();
     expect(await listNetns(`${host.hostNetns}-`)).toEqual([]);
+    expect(await listNetns(netnsOf(inner.sandboxKey))).toEqual([]);
     expect(await labnetLinks(host.hostNetns)).toEqual([]);
     expect(await labnetRules(host.hostNetns)).toEqual([]);
 
