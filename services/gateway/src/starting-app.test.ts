@@ -28,7 +28,7 @@ describe("the gateway while it starts", () => {
       expect(res.status).toBe(503);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-      const problem = await res.json();
+      const problem = (await res.json()) as { code: string; instance: string; detail: string };
       expect(problem).toMatchObject({ code: "DATABASE_UNAVAILABLE", instance: path });
       expect(problem.detail).toContain("applying migrations");
     }
@@ -38,7 +38,8 @@ describe("the gateway while it starts", () => {
     expect((await ask("GET", "/v1/healthz")).status).toBe(200);
     const ready = await ask("GET", "/v1/readyz");
     expect(ready.status).toBe(503);
-    expect((await ready.json()).checks.postgres).toEqual({
+    const readiness = (await ready.json()) as { checks: { postgres: unknown } };
+    expect(readiness.checks.postgres).toEqual({
       ok: false,
       detail: "starting: applying migrations",
     });
