@@ -171,7 +171,9 @@ export function startEventHub(options: EventHubOptions): EventHub {
       }
     }
     if (gap) {
-      later(GAP_CHECK_MS);
+      // No sooner than a round would come: under a burst gaps are constant, and each look
+      // costs a read (and a write to every stream when it delivers).
+      later(Math.max(GAP_CHECK_MS, roundGapMs(listeners.size)));
     } else if (read.rows.length === PAGE) {
       again = true;
     }
