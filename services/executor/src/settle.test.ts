@@ -12,7 +12,6 @@ function op(id: string, targetId: string, attempts: number): OperationRow {
     targetId,
     state: "running",
     attempts,
-    progress: null,
     error: null,
     dispatchedAt: at,
     startedAt: at,

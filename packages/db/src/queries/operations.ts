@@ -37,7 +37,6 @@ export async function insertOperation(db: Db, input: NewOperation): Promise<Oper
     ...input,
     state: row.state,
     attempts: row.attempts,
-    progress: null,
     error: null,
     dispatchedAt: null,
     startedAt: null,
@@ -105,7 +104,7 @@ export async function succeedOperations(db: Db, ids: readonly string[]): Promise
   }
   await db
     .update(operations)
-    .set({ state: "succeeded", error: null, progress: 100, finishedAt: sql`now()`, updatedAt: sql`now()` })
+    .set({ state: "succeeded", error: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(inArray(operations.id, [...ids]), inArray(operations.state, ["queued", "running"])));
 }
 

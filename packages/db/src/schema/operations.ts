@@ -40,7 +40,6 @@ export const operations = pgTable(
     targetId: text("target_id").notNull(),
     state: text("state").$type<OperationState>().notNull().default("queued"),
     attempts: integer("attempts").notNull().default(0),
-    progress: integer("progress"),
     error: jsonb("error").$type<StoredProblem>(),
     dispatchedAt: timestamp("dispatched_at", { withTimezone: true, mode: "date" }),
     startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }),
