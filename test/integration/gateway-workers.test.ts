@@ -13,7 +13,7 @@ import { eventually } from "../helpers/kernel-state";
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let gateway: GatewayProcess;
 
-/** The pids of the processes whose parent is `pid`. */
+/** The pids of the node processes whose parent is `pid` (not tsx's esbuild service). */
 function childrenOf(pid: number): number[] {
   const children: number[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -24,7 +24,7 @@ function childrenOf(pid: number): number[] {
       // After the command in parentheses: state, then the parent's pid.
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) {
+      if (ppid === pid && readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "node") {
         children.push(Number(entry));
       }
     } catch {
@@ -140,6 +140,8 @@ describe("LABNET_GATEWAY_WORKERS=2", () => {
       15_000,
       "the new worker serving",
     );
+    // Announced once, when all first served: a restart is no news to whoever waits for it.
+    expect(gateway.process.output().match(/^Labnet API serving$/gm)).toHaveLength(1);
   });
 
   it("ends every worker on SIGTERM to the primary", async () => {

@@ -46,6 +46,7 @@ export function stopWithPrimary(stop: (why: string) => void): void {
  */
 export function superviseWorkers(count: number, log: Logger): void {
   let stopping = false;
+  let announced = false;
   const serving = new Set<number>();
   const restarts = new Map<number, number>();
   const live = new Map<number, Worker>();
@@ -59,7 +60,9 @@ export function superviseWorkers(count: number, log: Logger): void {
       }
       restarts.set(index, 0);
       serving.add(index);
-      if (serving.size === count) {
+      // Once: a restarted worker serving again is no news to whoever waits for the line.
+      if (serving.size === count && !announced) {
+        announced = true;
         log.info("gateway workers serving", { workers: count });
         process.stdout.write("Labnet API serving\n");
       }
