@@ -58,12 +58,16 @@ export {
   BRIDGE_CHAIN_KINDS,
   bridgeChainName,
   bridgeName,
+  CHOSEN_BRIDGE_NAME_RULE,
   FILTER_CHAINS,
   HOST_NETNS_PREFIX_RULE,
   hostVethName,
+  isChosenBridgeName,
+  isDesiredBridgeName,
   isLabnetBridge,
   isLabnetHostVeth,
   isLabnetMacvlanTemp,
+  isLabnetOwnedBridge,
   isLabnetTempPeer,
   isLabnetVxlan,
   isSandboxIfName,
@@ -71,6 +75,7 @@ export {
   isValidIfName,
   isValidNetnsName,
   isValidNetnsPrefix,
+  LABNET_LINK_ALIAS,
   MAX_VNI,
   machineNetnsPrefix,
   macvlanTempName,
@@ -113,7 +118,7 @@ export {
   SANDBOX_OBSERVE_BATCH,
 } from "./parse-ip-json";
 export type { HostPlan, PlanOptions, SandboxBatch } from "./plan";
-export { describePlan, isIpNoop, planHost } from "./plan";
+export { describePlan, foreignBridgeNames, isIpNoop, planHost } from "./plan";
 export type {
   ExposedPort,
   ExposedPortResult,

@@ -38,7 +38,7 @@
  * port under br_netfilter, so every Labnet host veth has `hairpin on` (see plan.ts).
  */
 import type { DesiredPortMapping } from "./desired";
-import { bridgeChainName, isLabnetBridge, NAT_CHAINS, RAW_CHAINS } from "./names";
+import { bridgeChainName, isDesiredBridgeName, NAT_CHAINS, RAW_CHAINS } from "./names";
 import { isIpv4 } from "./validate";
 
 const LOOPBACK = "127.0.0.0/8";
@@ -188,7 +188,7 @@ export function assertValidPortMappings(mappings: readonly DesiredPortMapping[])
     if (!isIpv4(m.targetAddress)) {
       fail(m, "targetAddress");
     }
-    if (!isLabnetBridge(m.bridge)) {
+    if (!isDesiredBridgeName(m.bridge)) {
       fail(m, "bridge");
     }
   }

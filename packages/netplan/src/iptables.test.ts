@@ -43,7 +43,13 @@ const NAT_HOOKS = [
   "-A OUTPUT -j LABNET-OUTPUT",
   "-A POSTROUTING -j LABNET-POSTROUTING",
 ];
-const HEAD_FILTER = ["*filter", ":LABNET-FORWARD - [0:0]", ":LABNET-ISOLATION - [0:0]"];
+const HEAD_FILTER = [
+  "*filter",
+  ":LABNET-FORWARD - [0:0]",
+  ":LABNET-ISOLATION - [0:0]",
+  ":LABNET-ISOLATION-ANY - [0:0]",
+  ":LABNET-ISOLATION-ISO - [0:0]",
+];
 const FILTER_HOOKS = ["-I FORWARD 1 -j LABNET-FORWARD"];
 const ISOLATION_JUMP = "-A LABNET-FORWARD -j LABNET-ISOLATION";
 
@@ -107,12 +113,12 @@ describe("renderIptablesRestore", () => {
         "-A LABNET-FORWARD -i lnbr-abcdefgh -j ACCEPT",
         "-A LABNET-FWD-lnbr-abcdefgh -o lnbr-abcdefgh -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
         // Both isolated (the default): see iptables-isolation.test.ts.
-        "-A LABNET-ISOLATION -i lnbr-abcdefgh -o lnbr-abcdefgh -j RETURN",
-        "-A LABNET-ISOLATION -i lnbr-zzzzzzzz -o lnbr-zzzzzzzz -j RETURN",
-        "-A LABNET-ISOLATION -i lnbr-abcdefgh -o lnbr-+ -j DROP",
-        "-A LABNET-ISOLATION -i lnbr-+ -o lnbr-abcdefgh -j DROP",
-        "-A LABNET-ISOLATION -i lnbr-zzzzzzzz -o lnbr-+ -j DROP",
-        "-A LABNET-ISOLATION -i lnbr-+ -o lnbr-zzzzzzzz -j DROP",
+        "-A LABNET-ISOLATION -i lnbr-abcdefgh ! -o lnbr-abcdefgh -j LABNET-ISOLATION-ANY",
+        "-A LABNET-ISOLATION -i lnbr-zzzzzzzz ! -o lnbr-zzzzzzzz -j LABNET-ISOLATION-ANY",
+        "-A LABNET-ISOLATION-ANY -o lnbr-abcdefgh -j DROP",
+        "-A LABNET-ISOLATION-ANY -o lnbr-zzzzzzzz -j DROP",
+        "-A LABNET-ISOLATION-ISO -o lnbr-abcdefgh -j DROP",
+        "-A LABNET-ISOLATION-ISO -o lnbr-zzzzzzzz -j DROP",
         "COMMIT",
       ],
     },

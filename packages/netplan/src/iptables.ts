@@ -94,7 +94,12 @@ export function renderIptablesRestore(
   lines.push("COMMIT");
 
   lines.push("*filter");
-  for (const chain of [FILTER_CHAINS.forward, FILTER_CHAINS.isolation]) {
+  for (const chain of [
+    FILTER_CHAINS.forward,
+    FILTER_CHAINS.isolation,
+    FILTER_CHAINS.isolationAny,
+    FILTER_CHAINS.isolationIsolated,
+  ]) {
     lines.push(`:${chain} - [0:0]`);
   }
   for (const bridge of external) {

@@ -36,6 +36,10 @@ export const RAW_CHAINS = {
 export const FILTER_CHAINS = {
   forward: "LABNET-FORWARD",
   isolation: "LABNET-ISOLATION",
+  /** Second isolation stage of an isolated bridge's traffic: into any bridge is dropped. */
+  isolationAny: "LABNET-ISOLATION-ANY",
+  /** Second isolation stage of a non-isolated bridge's traffic: into an isolated bridge is dropped. */
+  isolationIsolated: "LABNET-ISOLATION-ISO",
 } as const;
 
 /**
@@ -52,18 +56,18 @@ export const BRIDGE_CHAIN_KINDS = {
   forward: "LABNET-FWD-",
 } as const;
 
-/** The chain of `kind` for a Labnet bridge: `LABNET-FWD-lnbr-abcdefgh` (25 bytes at most; iptables allows 28). */
+/**
+ * The chain of `kind` for a Labnet bridge: `LABNET-FWD-lnbr-abcdefgh`, `LABNET-DNAT-docker0`
+ * (26 bytes at most: the longest prefix and a 15-byte name; iptables allows 28).
+ */
 export function bridgeChainName(kind: keyof typeof BRIDGE_CHAIN_KINDS, bridge: string): string {
-  if (!LABNET_BRIDGE_PATTERN.test(bridge)) {
+  if (!isLabnetBridge(bridge) && !isChosenBridgeName(bridge)) {
     throw new Error(`not a Labnet bridge: ${JSON.stringify(bridge)}`);
   }
   return `${BRIDGE_CHAIN_KINDS[kind]}${bridge}`;
 }
 
 const BRIDGE_PREFIX = "lnbr-";
-
-/** iptables interface wildcard matching every Labnet bridge (`lnbr-+`), for isolation rules. */
-export const BRIDGE_WILDCARD = `${BRIDGE_PREFIX}+`;
 const HOST_VETH_PREFIX = "lnv";
 /** Temporary sandbox-side name of a veth whose final ethN is still taken by a stale link. */
 const TEMP_PEER_PREFIX = "lnt";
@@ -145,6 +149,42 @@ export const HOST_NETNS_PREFIX_RULE =
 /** True for a bridge name Labnet creates (`lnbr-` + 8 id chars). */
 export function isLabnetBridge(name: string): boolean {
   return LABNET_BRIDGE_PATTERN.test(name);
+}
+
+/**
+ * The `ifalias` Labnet gives a bridge it builds under a chosen name (a user's
+ * `com.docker.network.bridge.name`, a machine's `docker0`): such a bridge is Labnet's only when
+ * it carries it. A link of that name without it belongs to someone else and is never touched
+ * (`lnbr-<id8>` names say whose they are by themselves).
+ */
+export const LABNET_LINK_ALIAS = "labnet";
+
+/** Prefix of every name Labnet makes up (lnbr-, lnv, lnt, lns, lnvx-): not for users' bridges. */
+const RESERVED_NAME_PREFIX = "ln";
+
+/**
+ * True for a bridge name a network may be given instead of `lnbr-<id8>`: a valid interface
+ * name that is not of a form Labnet makes up (`ln...`) and not `lo`.
+ */
+export function isChosenBridgeName(name: string): boolean {
+  return isValidIfName(name) && !name.startsWith(RESERVED_NAME_PREFIX) && name !== "lo";
+}
+
+/** {@link isChosenBridgeName} in words, for problems. */
+export const CHOSEN_BRIDGE_NAME_RULE =
+  "1-15 letters, digits, _ . or -, not lo and not starting with ln (Labnet's own names)";
+
+/** True for a desired bridge's name: Labnet's `lnbr-<id8>` or a chosen one. */
+export function isDesiredBridgeName(name: string): boolean {
+  return isLabnetBridge(name) || isChosenBridgeName(name);
+}
+
+/**
+ * True when an observed bridge is Labnet's: named `lnbr-<id8>`, or any bridge carrying
+ * {@link LABNET_LINK_ALIAS} (what pruning may delete when no network wants it any more).
+ */
+export function isLabnetOwnedBridge(link: { name: string; kind?: string; alias?: string }): boolean {
+  return isLabnetBridge(link.name) || (link.kind === "bridge" && link.alias === LABNET_LINK_ALIAS);
 }
 
 /** True for a host-side veth name Labnet creates (`lnv` + 10 id chars). */

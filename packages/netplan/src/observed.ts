@@ -18,6 +18,8 @@ export interface ObservedLink {
   vxlanId?: number;
   /** vxlan devices only: `linkinfo.info_data.proxy` (it answers ARP from its neighbour table). */
   vxlanProxy?: boolean;
+  /** `ifalias`: Labnet marks the bridges it names after a user's choice (LABNET_LINK_ALIAS). */
+  alias?: string;
   /** Administratively up (`UP` in flags), regardless of carrier. */
   up: boolean;
   mtu: number;

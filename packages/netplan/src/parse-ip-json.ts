@@ -137,6 +137,10 @@ function toLink(entry: unknown, withAddresses: boolean): ObservedLink {
   if (master !== undefined) {
     link.master = master;
   }
+  const alias = optionalString(record, "ifalias");
+  if (alias !== undefined) {
+    link.alias = alias;
+  }
   const hairpin = bridgePortHairpin(linkinfo);
   if (hairpin !== undefined) {
     link.hairpin = hairpin;

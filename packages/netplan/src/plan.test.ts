@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
 import { ruleSetAfter } from "./iptables-applied";
 import type { ObservedHost, ObservedLink } from "./observed";
-import { describePlan, type HostPlan, isIpNoop, planHost } from "./plan";
+import { describePlan, foreignBridgeNames, type HostPlan, isIpNoop, planHost } from "./plan";
 
 const PREFIX = "lt4f2ah1-";
 const BR = "lnbr-aaaaaaaa";
@@ -467,6 +467,9 @@ describe("planHost pruning", () => {
       link("vxlan257", { kind: "vxlan", index: 63 }),
       link("lnbr-zzzzzzzz", { kind: "bridge", index: 64 }),
       link("lnvzzzzzzzzzz", { kind: "veth", master: "lnbr-zzzzzzzz", index: 65 }),
+      // A chosen name: Labnet's by its alias, so an orphan; br-other without it is not Labnet's.
+      link("br-gone", { kind: "bridge", alias: "labnet", index: 66 }),
+      link("br-other", { kind: "bridge", alias: "not labnet", index: 67 }),
     );
   });
 
@@ -480,7 +483,7 @@ describe("planHost pruning", () => {
       given: { desired, prune: true },
       want: {
         ...EMPTY,
-        hostBatch: ["link del lnvzzzzzzzzzz", "link del lnbr-zzzzzzzz"],
+        hostBatch: ["link del lnvzzzzzzzzzz", "link del br-gone", "link del lnbr-zzzzzzzz"],
         netnsDelete: [`${PREFIX}orphanaaaaaaaaaa`],
       },
     },
@@ -494,6 +497,7 @@ describe("planHost pruning", () => {
           `link del ${HV1}`,
           `link del ${HV2}`,
           "link del lnvzzzzzzzzzz",
+          "link del br-gone",
           `link del ${BR}`,
           "link del lnbr-zzzzzzzz",
         ],
@@ -513,7 +517,7 @@ describe("planHost pruning", () => {
       },
       want: {
         ...EMPTY,
-        hostBatch: ["link del lnvzzzzzzzzzz", "link del lnbr-zzzzzzzz"],
+        hostBatch: ["link del lnvzzzzzzzzzz", "link del br-gone", "link del lnbr-zzzzzzzz"],
         netnsDelete: [`${PREFIX}orphanaaaaaaaaaa`, NS1, NS2],
       },
     },
@@ -522,6 +526,48 @@ describe("planHost pruning", () => {
     expect(
       ipWork(planHost(given.desired, withForeignAndOrphans, { netnsPrefix: PREFIX, prune: given.prune })),
     ).toEqual(want);
+  });
+});
+
+describe("planHost with a chosen bridge name", () => {
+  const desired = (): DesiredHost => {
+    const base = makeDesired();
+    return {
+      ...base,
+      bridges: base.bridges.map((b) => ({ ...b, bridge: "docker0" })),
+      sandboxes: base.sandboxes.map((s) => ({
+        ...s,
+        endpoints: s.endpoints.map((e) => ({ ...e, bridge: "docker0" })),
+      })),
+    };
+  };
+
+  it("creates it marked as Labnet's (link add takes no alias, so right after)", () => {
+    const plan = planHost(
+      desired(),
+      { netns: [], links: [link("lo")], iptablesSave: "", sandboxes: {} },
+      OPTIONS,
+    );
+    expect(plan.hostBatch.slice(0, 3)).toEqual([
+      "link add docker0 address 02:42:ac:1e:00:01 mtu 1500 type bridge",
+      "link set docker0 alias labnet",
+      "link set docker0 addrgenmode none",
+    ]);
+    expect(plan.iptablesRestore).toContain(":LABNET-FWD-docker0 - [0:0]");
+  });
+
+  it("leaves its own bridge alone once built, and refuses a link of that name that is not Labnet's", () => {
+    const built = update(observeConverged(desired()), (o) => {
+      findLink(o.links, "docker0").alias = "labnet";
+    });
+    expect(ipWork(planHost(desired(), built, OPTIONS))).toEqual(EMPTY);
+    expect(foreignBridgeNames(desired(), built)).toEqual([]);
+
+    const someoneElses = update(built, (o) => {
+      delete findLink(o.links, "docker0").alias;
+    });
+    expect(foreignBridgeNames(desired(), someoneElses)).toEqual(["docker0"]);
+    expect(() => planHost(desired(), someoneElses, OPTIONS)).toThrow(/not Labnet's: docker0/);
   });
 });
 

@@ -4,7 +4,7 @@
  *
  * "Ensure" semantics: only what differs is rendered, so replaying a job, or planning
  * again after a half-applied one, converges; a converged host yields no `ip` lines.
- * Labnet owns only names it generates (names.ts); nothing else is ever deleted.
+ * Labnet owns only names it generates and bridges it marks (names.ts); nothing else is ever deleted.
  */
 import { macFromIpv4 } from "@labnet/ipam";
 import type { DesiredBridge, DesiredEndpoint, DesiredHost, DesiredSandbox } from "./desired";
@@ -15,10 +15,12 @@ import {
   isLabnetBridge,
   isLabnetHostVeth,
   isLabnetMacvlanTemp,
+  isLabnetOwnedBridge,
   isLabnetTempPeer,
   isLabnetVxlan,
   isSandboxIfName,
   isValidNetnsName,
+  LABNET_LINK_ALIAS,
   macvlanTempName,
   tempPeerName,
 } from "./names";
@@ -75,6 +77,10 @@ export interface PlanOptions {
  */
 export function planHost(desired: DesiredHost, observed: ObservedHost, options: PlanOptions): HostPlan {
   assertValidDesiredHost(desired, options.netnsPrefix);
+  const foreign = foreignBridgeNames(desired, observed);
+  if (foreign.length > 0) {
+    throw new Error(`bridges held by links that are not Labnet's: ${foreign.join(", ")}`);
+  }
 
   const hostLinks = new Map(observed.links.map((link) => [link.name, link]));
   const hostLinksByIndex = new Map(observed.links.map((link) => [link.index, link]));
@@ -273,7 +279,7 @@ export function planHost(desired: DesiredHost, observed: ObservedHost, options: 
         if (!departing.has(link.name)) {
           hostVethDeletes.add(link.name);
         }
-      } else if (isLabnetBridge(link.name) && !desiredBridges.has(link.name)) {
+      } else if (isLabnetOwnedBridge(link) && !desiredBridges.has(link.name)) {
         bridgeDeletes.add(link.name);
       } else if (isLabnetVxlan(link.name) && !desiredVxlans.has(link.name)) {
         bridgeDeletes.add(link.name);
@@ -346,12 +352,27 @@ function bridgeMac(bridge: DesiredBridge): string | undefined {
   return gateway === undefined ? undefined : macFromIpv4(gateway);
 }
 
+/**
+ * Desired bridges whose chosen name (not `lnbr-<id8>`) is held by a link that is not Labnet's
+ * (no LABNET_LINK_ALIAS): the host's own docker0, an uplink. Planning refuses them; the
+ * executor fails their networks first (and what depends on them) so the rest converges.
+ */
+export function foreignBridgeNames(desired: DesiredHost, observed: ObservedHost): string[] {
+  const links = new Map(observed.links.map((link) => [link.name, link]));
+  return desired.bridges.flatMap(({ bridge }) => {
+    const link = links.get(bridge);
+    return link !== undefined && !isLabnetBridge(bridge) && !isLabnetOwnedBridge(link) ? [bridge] : [];
+  });
+}
+
 function planBridge(bridge: DesiredBridge, existing: ObservedLink | undefined): string[] {
   const name = bridge.bridge;
   const mac = bridgeMac(bridge);
   if (existing === undefined) {
     return [
       `link add ${name}${mac === undefined ? "" : ` address ${mac}`} mtu ${bridge.mtu} type bridge`,
+      // `link add` takes no alias: a chosen name is marked Labnet's right after.
+      ...(isLabnetBridge(name) ? [] : [`link set ${name} alias ${LABNET_LINK_ALIAS}`]),
       // Must precede `up`: set in the same command it lands after the link-local address.
       `link set ${name} addrgenmode none`,
       ...bridge.gateways.map((gateway) => `addr replace ${gateway} dev ${name}`),

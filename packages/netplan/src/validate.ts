@@ -7,7 +7,7 @@ import { isIpv4, isIpv4Interface, isUnicastMac } from "@labnet/ipam";
 import type { DesiredHost } from "./desired";
 import { isMacvlanMode } from "./macvlan";
 import {
-  isLabnetBridge,
+  isDesiredBridgeName,
   isLabnetHostVeth,
   isSandboxIfName,
   isValidIfName,
@@ -40,7 +40,7 @@ export function assertValidDesiredHost(desired: DesiredHost, netnsPrefix: string
   const bridges = new Set<string>();
   for (const bridge of desired.bridges) {
     const where = `bridge ${JSON.stringify(bridge.bridge)}`;
-    if (!isLabnetBridge(bridge.bridge)) {
+    if (!isDesiredBridgeName(bridge.bridge)) {
       fail(`${where} name`, bridge.bridge);
     }
     if (bridges.has(bridge.bridge)) {

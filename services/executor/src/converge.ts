@@ -10,6 +10,8 @@ import {
   type DesiredHost,
   type DesiredSandbox,
   describePlan,
+  foreignBridgeNames,
+  type ObservedHost,
   planHost,
   type ResolverHost,
   routeLocalnetBridges,
@@ -145,12 +147,8 @@ async function convergeSnapshot(
   clock: PhaseClock,
 ): Promise<ConvergeReport> {
   const live = liveStateOf(snapshot);
-  const { desired, invalid } = dropInvalidTargets(
-    desiredHostOf(snapshot, live),
-    deps.netnsPrefix,
-    deps.ownAddresses,
-  );
-  const failures = new Map(invalid);
+  const valid = dropInvalidTargets(desiredHostOf(snapshot, live), deps.netnsPrefix, deps.ownAddresses);
+  const failures = new Map(valid.invalid);
   clock.lap("snapshot");
 
   const known = scope === "all" ? undefined : deps.known?.rules;
@@ -158,19 +156,20 @@ async function convergeSnapshot(
     scope === "all"
       ? [
           ...new Set([
-            ...reconcileWindow(desired.sandboxes, deps.known),
-            ...sandboxesNamedBy(operations, desired),
+            ...reconcileWindow(valid.desired.sandboxes, deps.known),
+            ...sandboxesNamedBy(operations, valid.desired),
           ]),
         ]
-      : sandboxesNamedBy(operations, desired);
+      : sandboxesNamedBy(operations, valid.desired);
   const observed = await observeHost(deps.runner, {
     netnsPrefix: deps.netnsPrefix,
     sandboxes: named.map((s) => s.netns),
-    ...(scope === "changed" ? { hostLinks: linksTouched(snapshot, desired, named) } : {}),
+    ...(scope === "changed" ? { hostLinks: linksTouched(snapshot, valid.desired, named) } : {}),
     ...(known === undefined ? {} : { knownIptablesSave: known }),
-    ...(desired.overlays ? { vxlans: desired.overlays.map((o) => o.vxlan) } : {}),
+    ...(valid.desired.overlays ? { vxlans: valid.desired.overlays.map((o) => o.vxlan) } : {}),
   });
   clock.lap("observe");
+  const desired = withoutForeignBridges(valid.desired, observed, deps, failures);
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
   clock.lap("plan");
   const unattributed: string[] = [];
@@ -236,16 +235,39 @@ export async function detectDrift(deps: ConvergeDeps): Promise<string[] | undefi
   if (snapshot.operations.length > 0) {
     return undefined;
   }
-  const { desired } = dropInvalidTargets(
+  const valid = dropInvalidTargets(
     desiredHostOf(snapshot, liveStateOf(snapshot)),
     deps.netnsPrefix,
     deps.ownAddresses,
   );
   const observed = await observeHost(deps.runner, {
     netnsPrefix: deps.netnsPrefix,
-    sandboxes: desired.sandboxes.map((s) => s.netns),
+    sandboxes: valid.desired.sandboxes.map((s) => s.netns),
   });
+  const desired = withoutForeignBridges(valid.desired, observed, deps, new Map());
   return describePlan(planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true }));
+}
+
+/**
+ * `desired` without the bridges whose chosen names the kernel has as links that are not
+ * Labnet's (and what stands on them), each failed into `failures`: the host's own `docker0`
+ * is never taken over, and one such network does not stop the rest.
+ */
+function withoutForeignBridges(
+  desired: DesiredHost,
+  observed: ObservedHost,
+  deps: ConvergeDeps,
+  failures: Map<string, string>,
+): DesiredHost {
+  const foreign = foreignBridgeNames(desired, observed);
+  if (foreign.length === 0) {
+    return desired;
+  }
+  const kept = dropInvalidTargets(desired, deps.netnsPrefix, deps.ownAddresses, new Set(foreign));
+  for (const [id, why] of kept.invalid) {
+    failures.set(id, why);
+  }
+  return kept.desired;
 }
 
 /**

@@ -71,4 +71,24 @@ describe("dropInvalidTargets", () => {
     };
     expect(dropInvalidTargets(desired, "ln-", ["198.18.85.1/24"]).invalid.size).toBe(0);
   });
+
+  it("fails a bridge whose chosen name the host has as someone else's link, and the nodes on it", () => {
+    const docker0 = { ...bridge("aaaaaaaa", "172.17.0.0/16", "172.17.0.1"), bridge: "docker0" };
+    const desired: DesiredHost = {
+      bridges: [docker0, bridge("bbbbbbbb", "172.18.0.0/16", "172.18.0.1")],
+      sandboxes: [
+        sandbox("aaaaaaaa", "docker0", "172.17.0.2/16"),
+        sandbox("bbbbbbbb", "lnbr-bbbbbbbb", "172.18.0.2/16"),
+      ],
+      portMappings: [],
+    };
+    const { desired: kept, invalid } = dropInvalidTargets(desired, "ln-", [], new Set(["docker0"]));
+    expect(kept.bridges.map((b) => b.bridge)).toEqual(["lnbr-bbbbbbbb"]);
+    expect(kept.sandboxes.map((s) => s.nodeId)).toEqual(["nod_bbbbbbbb"]);
+    expect(Object.fromEntries(invalid)).toEqual({
+      net_aaaaaaaa:
+        "refusing bridge docker0: the host already has an interface of that name that is not Labnet's",
+      nod_aaaaaaaa: expect.stringContaining("not a desired bridge"),
+    });
+  });
 });

@@ -19,11 +19,14 @@ export interface InvalidTargets {
  * so one bad row (a value no kernel command may see) fails its own network or node instead
  * of every converge of the host. Each target is checked on its own, then the rest together
  * (names must also be unique across targets, which the database already guarantees).
+ * `foreignLinks` are chosen bridge names the kernel has as links that are not Labnet's
+ * (foreignBridgeNames, once observed): their networks fail rather than take them over.
  */
 export function dropInvalidTargets(
   desired: DesiredHost,
   netnsPrefix: string,
   ownAddresses: readonly string[] = [],
+  foreignLinks: ReadonlySet<string> = new Set(),
 ): InvalidTargets {
   const invalid = new Map<string, string>();
   const own = ownAddresses.flatMap((address) => {
@@ -35,6 +38,11 @@ export function dropInvalidTargets(
       assertValidDesiredHost(host, netnsPrefix);
       for (const bridge of host.bridges) {
         assertRoutableBridge(bridge, own);
+        if (foreignLinks.has(bridge.bridge)) {
+          throw new Error(
+            `refusing bridge ${bridge.bridge}: the host already has an interface of that name that is not Labnet's`,
+          );
+        }
       }
       for (const sandbox of host.sandboxes) {
         assertRoutableMacvlans(sandbox);

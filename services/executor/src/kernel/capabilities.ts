@@ -8,6 +8,7 @@ import {
   isLabnetBridge,
   isLabnetHostVeth,
   isLabnetMacvlanTemp,
+  isLabnetOwnedBridge,
   isLabnetTempPeer,
   isValidIfName,
   isValidNetnsName,
@@ -102,7 +103,7 @@ export async function detectCapabilities(runner: Runner, options: DetectOptions)
 }
 
 /**
- * Links of the namespace the runner is in (the host: read only, `ip -j addr show`), without
+ * Links of the namespace the runner is in (the host: read only, `ip -j -d addr show`), without
  * lo and the links Labnet makes, and their IPv4 addresses; undefined when they cannot be
  * listed, so the API accepts any parent rather than none.
  */
@@ -110,12 +111,19 @@ async function listHostInterfaces(
   runner: Runner,
 ): Promise<{ interfaces: string[]; addresses: HostAddress[] } | undefined> {
   try {
-    const result = await runner.run(["ip", "-j", "addr", "show"]);
+    // -d for ifalias: a bridge Labnet built under a chosen name is not the host's own.
+    const result = await runner.run(["ip", "-j", "-d", "addr", "show"]);
     if (result.code !== 0) {
       return undefined;
     }
     const links = parseIpAddrJson(result.stdout)
-      .filter((link) => link.name !== "lo" && isValidIfName(link.name) && !isLabnetLink(link.name))
+      .filter(
+        (link) =>
+          link.name !== "lo" &&
+          isValidIfName(link.name) &&
+          !isLabnetLink(link.name) &&
+          !isLabnetOwnedBridge(link),
+      )
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return {
       interfaces: links.map((link) => link.name),

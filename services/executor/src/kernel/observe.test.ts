@@ -105,7 +105,8 @@ describe("observeHost", () => {
       netnsPrefix: PREFIX,
       sandboxes: [],
       netnsDir,
-      hostLinks: ["lnbr-abcdefgh", "lnvabcdefghij", "eth0", "lnbr-abcdefgh"],
+      // A chosen bridge name may be any interface name; one that is none is never asked for.
+      hostLinks: ["lnbr-abcdefgh", "lnvabcdefghij", "docker0", "a b", "lnbr-abcdefgh"],
       knownIptablesSave: "*nat\nCOMMIT\n",
     });
     expect(observed.links.map((l) => l.name)).toEqual(["lnbr-abcdefgh"]);
@@ -114,7 +115,7 @@ describe("observeHost", () => {
     expect(runner.calls).toEqual([
       {
         argv: ["ip", "-force", "-j", "-d", "-batch", "-"],
-        stdin: "addr show dev lnbr-abcdefgh\naddr show dev lnvabcdefghij\n",
+        stdin: "addr show dev lnbr-abcdefgh\naddr show dev lnvabcdefghij\naddr show dev docker0\n",
       },
     ]);
   });

@@ -4,7 +4,7 @@
  */
 import { readdir } from "node:fs/promises";
 import {
-  isLabnetBridge,
+  isDesiredBridgeName,
   isLabnetHostVeth,
   isLabnetVxlan,
   isValidNetnsName,
@@ -156,7 +156,7 @@ export interface ObservedHostResult extends ObservedHost {
 /** The named Labnet links that exist, each in full detail; the ones that do not are left out. */
 async function observeLinks(runner: Runner, names: readonly string[]): Promise<ObservedLink[]> {
   const wanted = [...new Set(names)].filter(
-    (name) => isLabnetBridge(name) || isLabnetHostVeth(name) || isLabnetVxlan(name),
+    (name) => isDesiredBridgeName(name) || isLabnetHostVeth(name) || isLabnetVxlan(name),
   );
   if (wanted.length === 0) {
     return [];

@@ -30,8 +30,20 @@ describe("routeLocalnetArgv", () => {
     }
   });
 
-  it("refuses a bridge Labnet does not own", () => {
-    expect(() => routeLocalnetArgv(["docker0"], [])).toThrow(/not a Labnet bridge/);
+  it("refuses a name no Labnet bridge can have", () => {
+    expect(() => routeLocalnetArgv(["lnvabcdefghij"], [])).toThrow(/not a Labnet bridge/);
+    expect(() => routeLocalnetArgv(["lo"], [])).toThrow(/not a Labnet bridge/);
+  });
+
+  it("writes a chosen name with a dot in sysctl's slash form (a dot is its separator)", () => {
+    expect(routeLocalnetArgv(["docker0", "br.web"], ["br.web"])).toEqual([
+      "sysctl",
+      "-q",
+      "-e",
+      "-w",
+      "net/ipv4/conf/br.web/route_localnet=1",
+      "net.ipv4.conf.docker0.route_localnet=0",
+    ]);
   });
 });
 

@@ -5,7 +5,7 @@
  * @labnet/netplan iptables-ports.ts, which also drops loopback-addressed packets arriving
  * on such a bridge, so nodes cannot use it to reach the host's loopback services).
  */
-import { isLabnetBridge } from "@labnet/netplan";
+import { isDesiredBridgeName } from "@labnet/netplan";
 import { type Runner, runOrThrow } from "./runner";
 
 /**
@@ -26,10 +26,14 @@ export function routeLocalnetArgv(
   }
   const on = new Set(wanted);
   const settings = [...new Set(bridges)].sort().map((bridge) => {
-    if (!isLabnetBridge(bridge)) {
+    if (!isDesiredBridgeName(bridge)) {
       throw new Error(`refusing route_localnet for ${JSON.stringify(bridge)}: not a Labnet bridge`);
     }
-    return `net.ipv4.conf.${bridge}.route_localnet=${on.has(bridge) ? 1 : 0}`;
+    // sysctl reads dots as separators: a name with one (`br.0`) goes in the slash form.
+    const value = on.has(bridge) ? 1 : 0;
+    return bridge.includes(".")
+      ? `net/ipv4/conf/${bridge}/route_localnet=${value}`
+      : `net.ipv4.conf.${bridge}.route_localnet=${value}`;
   });
   return ["sysctl", "-q", "-e", "-w", ...settings];
 }
