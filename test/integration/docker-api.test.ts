@@ -80,6 +80,7 @@ beforeAll(async () => {
       drivers: ["bridge", "macvlan"],
       iptables: true,
       bridgeNetfilter: true,
+      interfaces: ["eth0", "docker0"],
     },
   });
   // A lab of two students on it (the host must be online to be placed on).
@@ -317,8 +318,12 @@ describe("networks", () => {
     });
     for (const [body, message] of [
       [
-        { Name: "x1", Options: { "com.docker.network.bridge.name": "br0" } },
-        "option com.docker.network.bridge.name=br0 is not supported by Labnet: Labnet names each network's bridge itself",
+        { Name: "x1", Options: { "com.docker.network.bridge.name": "lnbr-mine" } },
+        'bridge name "lnbr-mine" is not allowed: 1-15 letters, digits, _ . or -, starting with a letter or digit, not lo, all or default, and not starting with ln',
+      ],
+      [
+        { Name: "x4", Options: { "com.docker.network.bridge.name": "docker0" } },
+        "lab host dka-host already has an interface docker0, which is not Labnet's",
       ],
       [{ Name: "x2", EnableIPv6: true }, "IPv6 is not supported by Labnet"],
       [{ Name: "x3", IPAM: { Driver: "dhcp" } }, "IPAM driver dhcp is not supported"],
@@ -343,11 +348,31 @@ describe("networks", () => {
       "com.docker.network.bridge.name=docker1",
       "dk-named",
     ]);
-    expect(named).toMatchObject({
-      code: 1,
-      stderr:
-        "Error response from daemon: option com.docker.network.bridge.name=docker1 is not supported by Labnet: Labnet names each network's bridge itself (lnbr-<8 characters of its id>, which GET /v1/networks/<name> shows as options.bridgeName)\n",
-    });
+    // A chosen bridge name is the network's bridge, as inspect shows it. A virtual machine's
+    // predefined network has docker0; the lab host's keeps lnbr- (its real docker0 may be there).
+    expect(named.code, named.stderr).toBe(0);
+    expect((await view("/v1/networks/dk-named", "Network")).options.bridgeName).toBe("docker1");
+    const bridgeOption = async (network: string, machine = HOST) =>
+      (
+        await gateway.docker(
+          ["network", "inspect", network, "--format", '{{index .Options "com.docker.network.bridge.name"}}'],
+          { machine },
+        )
+      ).stdout;
+    expect(await bridgeOption("dk-named")).toBe("docker1\n");
+    expect(await bridgeOption("bridge")).toMatch(/^lnbr-[a-z2-7]{8}\n$/);
+    expect(await bridgeOption("bridge", students[0]?.machine)).toBe("docker0\n");
+    const twice = await gateway.docker([
+      "network",
+      "create",
+      "-o",
+      "com.docker.network.bridge.name=docker1",
+      "dk-named2",
+    ]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(
+      /^Error response from daemon: another network of lab host dka-host has the bridge docker1\n$/,
+    );
     const notBool = await gateway.docker([
       "network",
       "create",

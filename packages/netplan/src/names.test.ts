@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   bridgeName,
   hostVethName,
+  isChosenBridgeName,
   isLabnetBridge,
   isLabnetHostVeth,
   isLabnetMacvlanTemp,
+  isLabnetOwnedBridge,
   isSandboxIfName,
   isValidHostNetnsPrefix,
   isValidIfName,
@@ -86,6 +88,13 @@ describe("validators", () => {
     { name: "labnet bridge", check: isLabnetBridge, given: "lnbr-abcdefgh", want: true },
     { name: "docker bridge", check: isLabnetBridge, given: "docker0", want: false },
     { name: "bridge with id chars 0/1", check: isLabnetBridge, given: "lnbr-abcdefg1", want: false },
+    { name: "chosen docker0", check: isChosenBridgeName, given: "docker0", want: true },
+    { name: "chosen with a dot", check: isChosenBridgeName, given: "br.web", want: true },
+    { name: "chosen in Labnet's form", check: isChosenBridgeName, given: "lnbr-abcdefgh", want: false },
+    { name: "chosen ln-anything", check: isChosenBridgeName, given: "lnx", want: false },
+    { name: "chosen lo", check: isChosenBridgeName, given: "lo", want: false },
+    { name: "chosen starting with -", check: isChosenBridgeName, given: "-br", want: false },
+    { name: "chosen of 16 bytes", check: isChosenBridgeName, given: "b".repeat(16), want: false },
     { name: "labnet host veth", check: isLabnetHostVeth, given: "lnvabcdefghij", want: true },
     { name: "vxlan device is not a host veth", check: isLabnetHostVeth, given: "lnvx-257", want: false },
     { name: "docker veth", check: isLabnetHostVeth, given: "veth1a2b3c4", want: false },
@@ -115,5 +124,16 @@ describe("isValidHostNetnsPrefix", () => {
       })();
       expect(isValidHostNetnsPrefix(prefix), `length ${length}`).toBe(machineOk);
     }
+  });
+});
+
+describe("isLabnetOwnedBridge", () => {
+  it("owns lnbr- names, and bridges of other names only by Labnet's alias", () => {
+    expect(isLabnetOwnedBridge({ name: "lnbr-abcdefgh" })).toBe(true);
+    expect(isLabnetOwnedBridge({ name: "docker0", kind: "bridge", alias: "labnet" })).toBe(true);
+    expect(isLabnetOwnedBridge({ name: "docker0", kind: "bridge" })).toBe(false);
+    expect(isLabnetOwnedBridge({ name: "docker0", kind: "bridge", alias: "labnet2" })).toBe(false);
+    // The alias on something that is no bridge does not make it Labnet's bridge.
+    expect(isLabnetOwnedBridge({ name: "eth0", kind: "veth", alias: "labnet" })).toBe(false);
   });
 });

@@ -164,15 +164,24 @@ const RESERVED_NAME_PREFIX = "ln";
 
 /**
  * True for a bridge name a network may be given instead of `lnbr-<id8>`: a valid interface
- * name that is not of a form Labnet makes up (`ln...`) and not `lo`.
+ * name starting with a letter or digit (never read as an option on a batch line), not of a
+ * form Labnet makes up (`ln...`), and not `lo`, `all` or `default` (the latter two name every
+ * interface's settings under /proc/sys/net/ipv4/conf).
  */
 export function isChosenBridgeName(name: string): boolean {
-  return isValidIfName(name) && !name.startsWith(RESERVED_NAME_PREFIX) && name !== "lo";
+  return (
+    isValidIfName(name) &&
+    /^[a-zA-Z0-9]/.test(name) &&
+    !name.startsWith(RESERVED_NAME_PREFIX) &&
+    !NOT_CHOSEN_NAMES.has(name)
+  );
 }
+
+const NOT_CHOSEN_NAMES = new Set(["lo", "all", "default"]);
 
 /** {@link isChosenBridgeName} in words, for problems. */
 export const CHOSEN_BRIDGE_NAME_RULE =
-  "1-15 letters, digits, _ . or -, not lo and not starting with ln (Labnet's own names)";
+  "1-15 letters, digits, _ . or -, starting with a letter or digit, not lo, all or default, and not starting with ln (Labnet's own names)";
 
 /** True for a desired bridge's name: Labnet's `lnbr-<id8>` or a chosen one. */
 export function isDesiredBridgeName(name: string): boolean {

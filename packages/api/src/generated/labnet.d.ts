@@ -1734,6 +1734,20 @@ export interface components {
              */
             isolated?: boolean;
             /**
+             * @description bridge only (Docker's `-o com.docker.network.bridge.name=br-web`): the Linux bridge's
+             *     name instead of `lnbr-<8 id characters>`: 1-15 letters, digits, `_`, `.` or `-`, starting
+             *     with a letter or digit, not `lo`, `all` or `default`
+             *     and not starting with `ln` (Labnet's own names), else `422 INVALID_FIELD` naming
+             *     `body.options.bridgeName`. `409 CONFLICT` when another network of the machine has it or
+             *     the machine has an interface of that name (its uplink, a real dockerd's docker0). Labnet
+             *     marks the bridge as its own (`ip link` shows `alias labnet`); if a link of that name that
+             *     is not Labnet's appears before the bridge is built, the network fails saying so.
+             * @example br-web
+             */
+            bridgeName?: string;
+            /** @description Docker's name for `bridgeName`. */
+            "com.docker.network.bridge.name"?: string;
+            /**
              * @description macvlan only (Docker's `-o parent=eth0`): the host interface the nodes' macvlans ride on,
              *     default `eth0`. It must be one of the host's `capabilities.interfaces` (when the host
              *     reports them), else `422 INVALID_FIELD` naming `body.options.parent`.
@@ -1832,8 +1846,12 @@ export interface components {
          */
         NetworkOptions: {
             /**
-             * @description Bridge networks only. The Linux bridge on the host (`lnbr-<id8>`; `docker0`'s counterpart for the predefined network).
+             * @description Bridge and overlay networks. The Linux bridge on the machine: the name chosen at creation
+             *     (`options.bridgeName`), `docker0` for a virtual machine's predefined network and
+             *     `docker_gwbridge` for its overlay gateway network, else `lnbr-<8 id characters>` (the
+             *     lab host's own predefined network too, since a real dockerd's docker0 may be there).
              * @example lnbr-k3x7q2mz
+             * @example docker0
              */
             bridgeName?: string;
             /** @example 1500 */

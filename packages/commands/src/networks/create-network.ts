@@ -25,6 +25,7 @@ import { DomainError, type FieldError, invalidField } from "../errors";
 import { recordNetworkOperation } from "../operations/record-operation";
 import { resolveHost } from "../resolve";
 import { assertResourceName } from "../resource-names";
+import { bridgeNameTaken, chosenBridgeName, MACHINE_DEFAULT_BRIDGE } from "./bridge-name";
 import {
   assertDriverSupported,
   DOCKER_VXLANID_OPTION,
@@ -59,8 +60,11 @@ export interface CreatedNetwork {
   operation: OperationRow;
 }
 
-/** A network to write: the input with its driver's options resolved (see driver-options.ts). */
-type NetworkToInsert = CreateNetworkInput & { driverOptions?: Record<string, string> };
+/**
+ * A network to write: the input with its driver's options resolved (see driver-options.ts) and
+ * its bridge's chosen name, if any (bridge-name.ts; else `lnbr-<id8>`).
+ */
+type NetworkToInsert = CreateNetworkInput & { driverOptions?: Record<string, string>; bridge?: string };
 
 /**
  * Where a network is recorded: a machine's own (scope and host = the machine), or an overlay
@@ -102,6 +106,7 @@ export async function createNetwork({
   const driver = input.driver ?? "bridge";
   assertDriverSupported(host, driver);
   const driverOptions = resolveDriverOptions(host, driver, input.options);
+  const bridge = chosenBridgeName(host, driver, input.options);
   const vni = requestedVni(driver, input.options);
   const options = resolveNetworkOptions(input.options);
   // icc is a bridge switch (a macvlan's traffic never passes the host's iptables).
@@ -111,7 +116,14 @@ export async function createNetwork({
   const placement = driver === "overlay" ? await overlayPlacement(ctx, host, vni) : undefined;
   // A macvlan rides on its parent's segment: sharing the parent's subnet is what it is for.
   const own = driver === "macvlan" ? [] : await ownSubnetsOf(ctx.db, host);
-  return insertNetwork(ctx, host, { ...input, options, driverOptions }, false, placement, own);
+  return insertNetwork(
+    ctx,
+    host,
+    { ...input, options, driverOptions, ...(bridge === undefined ? {} : { bridge }) },
+    false,
+    placement,
+    own,
+  );
 }
 
 /**
@@ -155,7 +167,13 @@ export async function ensureDefaultBridge(
     return await insertNetwork(
       ctx,
       host,
-      { name: "bridge", ipam: { configs: [{ subnet: "172.17.0.0/16", gateway: "172.17.0.1" }] } },
+      {
+        name: "bridge",
+        ipam: { configs: [{ subnet: "172.17.0.0/16", gateway: "172.17.0.1" }] },
+        // A virtual machine is a Docker host of its own: its docker0 is named so. A lab host's
+        // namespace may hold a real dockerd's docker0, so its predefined network keeps lnbr-.
+        ...(host.kind === "virtual" ? { bridge: MACHINE_DEFAULT_BRIDGE } : {}),
+      },
       true,
     );
   } catch (error) {
@@ -212,6 +230,9 @@ async function insertNetwork(
           `a network named ${input.name} already exists on ${placement.label}`,
           [{ location: "body.name", message: "name already in use" }],
         );
+      }
+      if (violation?.constraint === "networks_host_bridge_name_key" && input.bridge !== undefined) {
+        throw bridgeNameTaken(host, input.bridge);
       }
       if (violation?.constraint === "networks_scope_vni_key") {
         if (givenVni === undefined && attempt < POOL_PICK_TRIES) {
@@ -382,7 +403,7 @@ async function writeNetwork(
       driver,
       internal: input.internal ?? false,
       builtin,
-      bridgeName: bridgeName(id),
+      bridgeName: input.bridge ?? bridgeName(id),
       // Docker's overlay MTU leaves room for the VXLAN headers within the LAN's 1500.
       mtu: input.options?.mtu ?? (driver === "overlay" ? OVERLAY_MTU : ctx.defaultMtu),
       vni: vni ?? null,

@@ -1,4 +1,5 @@
 import { DomainError, type FieldError } from "../errors";
+import type { BridgeNameInput } from "./bridge-name";
 import type { DriverOptionsInput } from "./driver-options";
 
 /** Docker's option names for the same switches (`docker network create -o ...`), accepted as aliases. */
@@ -11,9 +12,10 @@ const MTU_MAX = 9000;
 
 /**
  * Options as a client may give them: the bridge's by Labnet's names or Docker's string-valued
- * ones, and the drivers' own (`parent`, `macvlan_mode`: see driver-options.ts).
+ * ones, the drivers' own (`parent`, `macvlan_mode`: see driver-options.ts) and the bridge's
+ * chosen name (bridge-name.ts).
  */
-export interface NetworkOptionsInput extends DriverOptionsInput {
+export interface NetworkOptionsInput extends DriverOptionsInput, BridgeNameInput {
   mtu?: number;
   icc?: boolean;
   isolated?: boolean;

@@ -48,6 +48,8 @@ export async function ensureGatewayBridge(
   }
   const { network } = await insertHostNetworkIn(tx, ctx, host, {
     name: GATEWAY_BRIDGE_NAME,
+    // Its bridge is named like the network, as dockerd names it (seed 001 ex3 shows it).
+    bridge: GATEWAY_BRIDGE_NAME,
     options: { icc: host.capabilities.bridgeNetfilter === false, isolated: true },
   });
   return { network, configs: await ipamConfigsOfNetwork(tx, network.id) };

@@ -61,6 +61,8 @@ export const networks = pgTable(
   (t) => [
     unique("networks_scope_name_key").on(t.scope, t.name),
     unique("networks_scope_vni_key").on(t.scope, t.vni),
+    /** A machine's bridges have one name each (chosen ones too; overlays have no host_id). */
+    unique("networks_host_bridge_name_key").on(t.hostId, t.bridgeName),
     check(
       "networks_bridge_ports_chk",
       sql`${t.endpointCount} >= 0 AND (${t.driver} <> 'bridge' OR ${t.endpointCount} <= ${sql.raw(String(MAX_BRIDGE_PORTS))})`,

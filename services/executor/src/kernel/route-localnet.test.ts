@@ -51,10 +51,20 @@ describe("assertAllowedArgv for sysctl", () => {
   it.each([
     [["sysctl", "-w", "net.ipv4.ip_forward=1"]],
     [["sysctl", "-q", "-e", "-w", "net.ipv4.conf.all.route_localnet=1"]],
+    [["sysctl", "-q", "-e", "-w", "net/ipv4/conf/default/route_localnet=1"]],
+    [["sysctl", "-q", "-e", "-w", "net.ipv4.conf.lo.route_localnet=1"]],
+    [["sysctl", "-q", "-e", "-w", "net/ipv4/conf/../route_localnet=1"]],
+    [["sysctl", "-q", "-e", "-w", "net.ipv4.conf.eth0.forwarding=1"]],
     [["sysctl", "-q", "-e", "-w", "net.ipv4.conf.lnbr-abcdefgh.route_localnet=2"]],
     [["sysctl", "-q", "-e", "-w"]],
     [["sysctl", "-p", "/etc/sysctl.conf"]],
   ])("refuses %j", (argv) => {
     expect(() => assertAllowedArgv(argv)).toThrow(/refusing sysctl/);
+  });
+
+  it("allows route_localnet of chosen bridge names, in either form", () => {
+    expect(() =>
+      assertAllowedArgv(routeLocalnetArgv(["docker0", "br.web", "lnbr-abcdefgh"], ["docker0"]) ?? []),
+    ).not.toThrow();
   });
 });

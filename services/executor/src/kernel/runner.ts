@@ -3,6 +3,7 @@
  * (`ip -batch -`, `iptables-restore`). The executor runs as root, so the first argument
  * is checked against a short allow-list before anything is spawned.
  */
+import { isDesiredBridgeName } from "@labnet/netplan";
 import { runCommand } from "@labnet/process";
 
 /** Programs the executor may run. Everything else is refused before spawning. */
@@ -30,7 +31,14 @@ const DEFAULT_TIMEOUT_MS = 60_000;
  */
 const SYSCTL_FLAGS = ["-q", "-e", "-w"];
 const SYSCTL_SETTING_PATTERN =
-  /^(net\.ipv4\.conf\.lnbr-[a-z2-7]{8}\.route_localnet=[01]|net\.ipv4\.ip_forward=1)$/;
+  /^(?:net\.ipv4\.conf\.([a-zA-Z0-9_-]{1,15})\.route_localnet=[01]|net\/ipv4\/conf\/([a-zA-Z0-9_.-]{1,15})\/route_localnet=[01]|net\.ipv4\.ip_forward=1)$/;
+
+/** True for a setting of those forms whose interface is a Labnet bridge name (never `all` or `lo`). */
+function isAllowedSysctlSetting(setting: string): boolean {
+  const match = SYSCTL_SETTING_PATTERN.exec(setting);
+  const bridge = match?.[1] ?? match?.[2];
+  return match !== null && (bridge === undefined || isDesiredBridgeName(bridge));
+}
 
 const NSENTER_NET_PATTERN = /^--net=(\/run\/netns\/[a-zA-Z0-9_.-]+|\/proc\/[0-9]+\/ns\/net)$/;
 
@@ -110,7 +118,7 @@ export function assertAllowedArgv(argv: readonly string[]): void {
     if (
       flags.join(" ") !== SYSCTL_FLAGS.join(" ") ||
       settings.length === 0 ||
-      !settings.every((s) => SYSCTL_SETTING_PATTERN.test(s))
+      !settings.every(isAllowedSysctlSetting)
     ) {
       throw new Error(
         `refusing sysctl form ${JSON.stringify(argv)}: only route_localnet of Labnet bridges and ip_forward`,

@@ -52,6 +52,13 @@ describe("createNetworkInputOf", () => {
     });
   });
 
+  it("passes a bridge name on (the command checks it)", () => {
+    expect(
+      createNetworkInputOf({ Name: "x", Options: { "com.docker.network.bridge.name": "br-web" } }, HOST)
+        .options,
+    ).toEqual({ "com.docker.network.bridge.name": "br-web" });
+  });
+
   it("reads boolean options as dockerd does (Go's ParseBool) and passes icc and mtu on", () => {
     expect(
       createNetworkInputOf(
@@ -76,11 +83,6 @@ describe("createNetworkInputOf", () => {
   const refused: [string, unknown, string][] = [
     ["IPv6", { Name: "x", EnableIPv6: true }, "IPv6"],
     ["another IPAM driver", { Name: "x", IPAM: { Driver: "dhcp" } }, "IPAM driver dhcp"],
-    [
-      "a bridge name",
-      { Name: "x", Options: { "com.docker.network.bridge.name": "br0" } },
-      "option com.docker.network.bridge.name=br0 is not supported by Labnet: Labnet names each network's bridge itself",
-    ],
     [
       "masquerade off",
       { Name: "x", Options: { "com.docker.network.bridge.enable_ip_masquerade": "f" } },

@@ -41,6 +41,7 @@ const PASSED_OPTIONS = new Set([
   "parent",
   "macvlan_mode",
   "com.docker.network.bridge.enable_icc",
+  "com.docker.network.bridge.name",
   "com.docker.network.driver.mtu",
   "com.docker.network.driver.overlay.vxlanid_list",
 ]);
@@ -151,14 +152,9 @@ function booleanOption(key: string, value: string): string {
 }
 
 function unsupportedOption(key: string, value: string): string {
-  if (key === "com.docker.network.bridge.name") {
-    // Labnet's kernel names are its own (lnbr-<id>): its executor owns, prunes and firewalls its
-    // bridges by that pattern, so a name a user picked would be neither cleaned up nor isolated.
-    return `option com.docker.network.bridge.name=${value} is not supported by Labnet: Labnet names each network's bridge itself (lnbr-<8 characters of its id>, which GET /v1/networks/<name> shows as options.bridgeName)`;
-  }
   const known = DEFAULT_VALUED[key];
   if (known) {
     return `option ${key}=${value} is not supported by Labnet (only ${known.value}): ${known.instead}`;
   }
-  return `option ${key} is not supported by Labnet (it takes parent, macvlan_mode, com.docker.network.bridge.enable_icc, com.docker.network.driver.mtu and com.docker.network.driver.overlay.vxlanid_list)`;
+  return `option ${key} is not supported by Labnet (it takes parent, macvlan_mode, com.docker.network.bridge.enable_icc, com.docker.network.bridge.name, com.docker.network.driver.mtu and com.docker.network.driver.overlay.vxlanid_list)`;
 }

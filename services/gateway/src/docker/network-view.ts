@@ -16,6 +16,7 @@ import {
   type NetworkRow,
   type NodeRow,
 } from "@labnet/db";
+import { isLabnetBridge } from "@labnet/netplan";
 import { DockerError } from "./errors";
 
 export interface DockerEndpointResource {
@@ -187,9 +188,10 @@ function ipamConfigView(config: IpamConfigRow): DockerNetwork["IPAM"]["Config"][
 }
 
 /**
- * Options as dockerd shows them: the default bridge's full set (its bridge, Labnet's `lnbr-…`),
- * and for other networks the driver options they were created with (icc off and an MTU other
- * than the default as Docker's options).
+ * Options as dockerd shows them: the default bridge's full set (its bridge: a machine's
+ * docker0, the lab host's `lnbr-…`), and for other networks the driver options they were
+ * created with (a chosen bridge name, icc off and an MTU other than the default as Docker's
+ * options).
  */
 function optionsView(row: NetworkRow, defaultMtu: number): Record<string, string> {
   if (row.builtin) {
@@ -204,6 +206,7 @@ function optionsView(row: NetworkRow, defaultMtu: number): Record<string, string
   }
   return {
     ...row.options,
+    ...(isLabnetBridge(row.bridgeName) ? {} : { "com.docker.network.bridge.name": row.bridgeName }),
     ...(row.icc ? {} : { "com.docker.network.bridge.enable_icc": "false" }),
     ...(row.driver !== "overlay" && row.mtu !== defaultMtu
       ? { "com.docker.network.driver.mtu": String(row.mtu) }

@@ -1,0 +1,1 @@
+ALTER TABLE "networks" ADD CONSTRAINT "networks_host_bridge_name_key" UNIQUE("host_id","bridge_name");
