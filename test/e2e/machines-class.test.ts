@@ -158,7 +158,8 @@ describe(`a class of ${STUDENTS} machines on one lab host`, () => {
         for (const bridge of bridges) {
           if (other === machine.name) {
             expect(nat).toContain(bridge);
-          } else {
+          } else if (!all.get(machine.name)?.includes(bridge)) {
+            // Names every machine has (its docker0) say nothing of whose the rules are.
             expect(nat).not.toContain(bridge);
           }
         }

@@ -121,7 +121,23 @@ describe("two machines on one LAN", () => {
       const res = await labnet.client.GET("/v1/networks", { params: { query: { host: machine.name } } });
       return (res.data?.items ?? []).map((n) => n.options.bridgeName ?? "");
     };
-    for (const bridge of await bridges(bdc02)) {
+    // Each machine is a Docker host of its own: its predefined network's bridge is docker0, as
+    // the seeds show it (ip addr show docker0), with its own rules.
+    const own1 = await bridges(bdc01);
+    expect(own1).toContain("docker0");
+    for (const nat of [nat1, nat2]) {
+      expect(nat).toContain("-A LABNET-POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE");
+    }
+    const docker0 = JSON.parse(
+      (await execIn(machineNetns(bdc01), ["ip", "-j", "-d", "addr", "show", "docker0"])).stdout,
+    );
+    expect(docker0[0]).toMatchObject({
+      ifname: "docker0",
+      ifalias: "labnet",
+      linkinfo: { info_kind: "bridge" },
+    });
+    // The bridges the two do not share are each in its own machine's table only.
+    for (const bridge of (await bridges(bdc02)).filter((b) => !own1.includes(b))) {
       expect(nat1).not.toContain(bridge);
       expect(nat2).toContain(bridge);
     }
