@@ -306,6 +306,22 @@ describe("labnet node", () => {
     expect(run.stderr).toMatch(/^Error: [^\n]*8080[^\n]*\n$/);
   });
 
+  it("creates a node without building it (docker create) and starts it", async () => {
+    const created = ok(await labnetCli("node", "create", "--network", "my-net", "--name", "centos9"));
+    expect(created.stdout).toMatch(/^nod_[a-z2-7]{16}\n$/);
+    const recorded = await labnet.client.GET("/v1/nodes/{nodeId}", {
+      params: { path: { nodeId: "centos9" } },
+    });
+    expect(recorded.data?.state).toBe("created");
+    expect(recorded.data?.operation).toBeUndefined();
+    expect(ok(await labnetCli("node", "start", "centos9", "--wait", "0")).stdout).toBe("centos9\n");
+    const started = await labnet.client.GET("/v1/nodes/{nodeId}", {
+      params: { path: { nodeId: "centos9" } },
+    });
+    expect(started.data?.state).toBe("pending");
+    ok(await labnetCli("node", "rm", "centos9", "--wait", "0"));
+  });
+
   it("removes nodes and prints their names", async () => {
     const run = ok(await labnetCli("node", "rm", "centos1", "--wait", "0"));
     expect(run.stdout).toBe("centos1\n");

@@ -875,7 +875,8 @@ export interface paths {
          *     addresses in one transaction and queues a `node.ensure` operation that builds its sandbox.
          *
          *     Answers `202` with the node in state `pending`, or, with `Prefer: wait=N` and the
-         *     operation finished within N seconds, `201` with the node in its final state.
+         *     operation finished within N seconds, `201` with the node in its final state. With
+         *     `start: false` (`docker create`) nothing is queued: `201` with the node in state `created`.
          */
         post: operations["createNode"];
         delete?: never;
@@ -2117,6 +2118,13 @@ export interface components {
          */
         CreateNodeRequest: {
             name: components["schemas"]["ResourceName"];
+            /**
+             * @description `false` is `docker create`: the node is recorded in state `created` (its name, addresses and
+             *     ports held) with nothing built and no operation, and answered `201` at once;
+             *     `POST /v1/nodes/{nodeId}/start` builds it.
+             * @default true
+             */
+            start?: boolean;
             /** @description The host (id or name) to create the node on. Default the host of its first network, else the only host (else `422 NO_HOST`). */
             host?: components["schemas"]["IdOrName"];
             /**
@@ -5682,11 +5690,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created, and the operation finished while the call waited (`Prefer: wait=N`). */
+            /** @description Created, and the operation finished while the call waited (`Prefer: wait=N`), or recorded without starting (`start: false`). */
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
-                    "Operation-Location": components["headers"]["OperationLocation"];
+                    /**
+                     * @description The operation that built the node, e.g. `/v1/operations/op_k3x7q2mzd4a5b6c7`; absent
+                     *     with `start: false`, which queues none.
+                     */
+                    "Operation-Location"?: string;
                     "Preference-Applied": components["headers"]["PreferenceApplied"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;

@@ -34,7 +34,12 @@ export function registerNetworkCommands(program: Command, io: CliIo): void {
     .option("--aux-address <name=ip>", "address kept from allocation (repeatable)", collect, [])
     .option("--internal", "no traffic to or from outside the network")
     .option("--no-attachable", "nodes may join only when they are created")
-    .option("--opt <key=value>", "driver option: mtu, icc, isolated, bridgeName, parent, ... (repeatable)", collect, [])
+    .option(
+      "--opt <key=value>",
+      "driver option: mtu, icc, isolated, bridgeName, parent, ... (repeatable)",
+      collect,
+      [],
+    )
     .option("--label <key=value>", "label (repeatable)", collect, [])
     .option("--host <machine>", "the machine to create it on")
     .action(

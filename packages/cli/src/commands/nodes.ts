@@ -67,50 +67,86 @@ export function selectPortLines(items: readonly PortMapping[], filter: string | 
   return lines;
 }
 
-/** `labnet node run|ls|inspect|rm|port`, like `docker run` / `docker ps` for network namespaces. */
+/** `labnet node run|create|start|ls|inspect|rm|port`, like `docker run` / `docker ps` for network namespaces. */
 export function registerNodeCommands(program: Command, io: CliIo): void {
   const node = program.command("node").description("Manage nodes: network namespaces playing containers");
 
-  node
-    .command("run")
-    .alias("create")
-    .description("Create a node (like docker run, without the image)")
-    .argument("[name]")
-    .option("--name <name>", "the node's name")
-    .option(
-      "--network <network>",
-      "bridge, none, host, container:<node> or a network (repeatable)",
-      collect,
-      [],
-    )
-    .option("--ip <address>", "static IPv4 address on the first --network")
-    .option("--network-alias <name>", "another name on the first --network (repeatable)", collect, [])
-    .option(
-      "-p, --publish <spec>",
-      "publish a port: [ip:][hostPort:]containerPort[/proto] (repeatable)",
-      collect,
-      [],
-    )
-    .option("-P, --publish-all", "publish every exposed port on a random host port")
-    .option("--expose <port>", "expose a port or a range (repeatable)", collect, [])
-    .option("--dns <ip>", "name server (repeatable)", collect, [])
-    .option("--dns-search <domain>", "search domain (repeatable)", collect, [])
-    .option("--hostname <name>", "the node's hostname")
-    .option("--add-host <name:ip>", "a line for the node's hosts file (repeatable)", collect, [])
-    .option("--label <key=value>", "label (repeatable)", collect, [])
-    .option("--host <machine>", "the machine to create it on")
-    .action(
-      withContext(io, async (ctx, name: string | undefined, flags: NodeRunFlags) => {
-        const { data } = await ctx.call(
-          ctx.client.POST("/v1/nodes", { body: nodeRunRequest(name, flags), headers: ctx.preferWait() }),
+  const withNodeOptions = (command: Command): Command =>
+    command
+      .argument("[name]")
+      .option("--name <name>", "the node's name")
+      .option(
+        "--network <network>",
+        "bridge, none, host, container:<node> or a network (repeatable)",
+        collect,
+        [],
+      )
+      .option("--ip <address>", "static IPv4 address on the first --network")
+      .option("--network-alias <name>", "another name on the first --network (repeatable)", collect, [])
+      .option(
+        "-p, --publish <spec>",
+        "publish a port: [ip:][hostPort:]containerPort[/proto] (repeatable)",
+        collect,
+        [],
+      )
+      .option("-P, --publish-all", "publish every exposed port on a random host port")
+      .option("--expose <port>", "expose a port or a range (repeatable)", collect, [])
+      .option("--dns <ip>", "name server (repeatable)", collect, [])
+      .option("--dns-search <domain>", "search domain (repeatable)", collect, [])
+      .option("--hostname <name>", "the node's hostname")
+      .option("--add-host <name:ip>", "a line for the node's hosts file (repeatable)", collect, [])
+      .option("--label <key=value>", "label (repeatable)", collect, [])
+      .option("--host <machine>", "the machine to create it on");
+
+  withNodeOptions(
+    node.command("run").description("Create and start a node (like docker run, without the image)"),
+  ).action(
+    withContext(io, async (ctx, name: string | undefined, flags: NodeRunFlags) => {
+      const { data } = await ctx.call(
+        ctx.client.POST("/v1/nodes", { body: nodeRunRequest(name, flags), headers: ctx.preferWait() }),
+      );
+      let created = data as Node;
+      if (created.state !== "ready" && (await ctx.settle(created.operation?.id, `node ${created.name}`))) {
+        created = await ctx.read(
+          ctx.client.GET("/v1/nodes/{nodeId}", { params: { path: { nodeId: created.id } } }),
         );
-        let created = data as Node;
-        if (created.state !== "ready" && (await ctx.settle(created.operation?.id, `node ${created.name}`))) {
-          created = await ctx.read(
-            ctx.client.GET("/v1/nodes/{nodeId}", { params: { path: { nodeId: created.id } } }),
+      }
+      ctx.format() === "table" ? ctx.print(created.id) : ctx.printData(created, [], []);
+    }),
+  );
+
+  withNodeOptions(
+    node
+      .command("create")
+      .description("Record a node without building it (like docker create); start builds it"),
+  ).action(
+    withContext(io, async (ctx, name: string | undefined, flags: NodeRunFlags) => {
+      const { data } = await ctx.call(
+        ctx.client.POST("/v1/nodes", { body: { ...nodeRunRequest(name, flags), start: false } }),
+      );
+      const created = data as Node;
+      ctx.format() === "table" ? ctx.print(created.id) : ctx.printData(created, [], []);
+    }),
+  );
+
+  node
+    .command("start")
+    .description("Build nodes that were created without starting (like docker start)")
+    .argument("<node...>")
+    .action(
+      withContext(io, async (ctx, names: string[]) => {
+        for (const nodeId of names) {
+          const { data, response } = await ctx.call(
+            ctx.client.POST("/v1/nodes/{nodeId}/start", {
+              params: { path: { nodeId } },
+              headers: ctx.preferWait(),
+            }),
           );
+          if (response.status === 202) {
+            await ctx.settle(operationIdOf(data, response), `starting node ${nodeId}`);
+          }
+          ctx.print(nodeId);
         }
-        ctx.format() === "table" ? ctx.print(created.id) : ctx.printData(created, [], []);
       }),
     );
 

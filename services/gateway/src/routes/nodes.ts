@@ -25,7 +25,14 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
   const { db } = deps;
 
   registerOperation(app, "createNode", async (c, input) => {
-    const { node, operation, details } = await createNode({ ctx: deps.commands, input: input.body });
+    const { start, ...body } = input.body;
+    if (start === false) {
+      // docker create: recorded, nothing to wait for until POST /v1/nodes/{id}/start.
+      const { node, details } = await createNode({ ctx: deps.commands, input: body, start: false });
+      const view = details ? nodeView(details) : await loadNodeView(db, node.id);
+      return c.json(view, 201, { Location: `/v1/nodes/${node.id}` });
+    }
+    const { node, operation, details } = await createNode({ ctx: deps.commands, input: body });
     return respondToOperation(c, deps, {
       operation,
       doneStatus: 201,
