@@ -16,3 +16,24 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): string
     })
     .join("; ");
 }
+
+/**
+ * Checks an answer's JSON body with `validate` (a copy is read; the answer stays unread):
+ * no problems, or one saying it is not JSON or how it does not match.
+ */
+export async function checkJsonBody(
+  response: Response,
+  validate: (body: unknown) => { ok: boolean; errors?: ErrorObject[] | null | undefined },
+  what: string,
+  mismatch: string,
+): Promise<string[]> {
+  const text = await response.clone().text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return [`${what}: the body is not JSON: ${text.slice(0, 200)}`];
+  }
+  const result = validate(body);
+  return result.ok ? [] : [`${what}: ${mismatch}: ${describeErrors(result.errors)}`];
+}

@@ -12,7 +12,7 @@
  */
 import type { ValidateFunction } from "ajv";
 import Ajv2020 from "ajv/dist/2020";
-import { describeErrors, mediaTypeOf } from "./answer-checks";
+import { checkJsonBody, mediaTypeOf } from "./answer-checks";
 
 type Schema = Record<string, unknown>;
 
@@ -254,15 +254,13 @@ export function createDockerResponseValidator(): (
         `${what}: content type ${response.headers.get("content-type") ?? "(none)"}, want application/json`,
       ];
     }
-    const text = await response.clone().text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return [`${what}: the body is not JSON: ${text.slice(0, 200)}`];
-    }
     const validate = compile(schema);
-    return validate(body) ? [] : [`${what}: the body does not match: ${describeErrors(validate.errors)}`];
+    return checkJsonBody(
+      response,
+      (body) => ({ ok: validate(body), errors: validate.errors }),
+      what,
+      "the body does not match",
+    );
   };
 
   return (request, response) => {

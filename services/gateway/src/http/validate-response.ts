@@ -1,6 +1,6 @@
 import { type OpenApiDocument, openapiDocument } from "@labnet/api";
 import type { ValidateFunction } from "ajv";
-import { describeErrors, mediaTypeOf } from "./answer-checks";
+import { checkJsonBody, describeErrors, mediaTypeOf } from "./answer-checks";
 import {
   createPathMatcher,
   indexOperations,
@@ -59,17 +59,13 @@ export function createResponseValidator(document: OpenApiDocument = openapiDocum
   };
 
   const checkBody = async (response: Response, schemaPointer: string, what: string): Promise<string[]> => {
-    const text = await response.clone().text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return [`${what}: the body is not JSON: ${text.slice(0, 200)}`];
-    }
     const validate = compile(schemaPointer, false);
-    return validate(body)
-      ? []
-      : [`${what}: the body does not match the schema: ${describeErrors(validate.errors)}`];
+    return checkJsonBody(
+      response,
+      (body) => ({ ok: validate(body), errors: validate.errors }),
+      what,
+      "the body does not match the schema",
+    );
   };
 
   /** Answers of a path and method no operation has: a problem; 405 with `Allow` where the path has others. */
