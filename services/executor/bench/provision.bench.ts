@@ -234,7 +234,11 @@ async function measureReads(stack: LabnetStack, burst: number, rate: number): Pr
   // Stopped also on failure, so no request is left in flight.
   const load = await reads.stop();
   if ("error" in outcome) {
-    throw outcome.error;
+    // What the reads saw is shown before the bench fails: a gateway too busy to answer a
+    // burst's request within its time beside the reads is itself the finding.
+    const failure = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+    printReads({ burst, rate, setupMs: Number.NaN, load, failure });
+    throw new Error(`the ${burst}-node burst beside ${rate} reads/s did not finish: ${failure}`);
   }
   const setup = outcome.value;
   await teardownBurst(stack, setup);

@@ -39,6 +39,8 @@ export interface ReadsResult {
   rate: number;
   setupMs: number;
   load: ReadLoad;
+  /** Why the burst beside the reads did not finish (the reads are still shown). */
+  failure?: string;
 }
 
 const total = (t: ToolTimes) => t.setupMs + t.teardownMs;
@@ -242,8 +244,11 @@ export function printReads(result: ReadsResult): void {
   const { load } = result;
   const lines = [
     "",
-    `Reads at an open loop of ${result.rate}/s while a ${result.burst}-node burst is provisioned (8 clients; ready after ` +
-      `${s(result.setupMs)} s): ${load.seconds.toFixed(1)} s, ${load.rate.toFixed(0)} requests/s sent, ` +
+    `Reads at an open loop of ${result.rate}/s while a ${result.burst}-node burst is provisioned (8 clients; ` +
+      (result.failure === undefined
+        ? `ready after ${s(result.setupMs)} s`
+        : `the burst did not finish: ${result.failure}`) +
+      `): ${load.seconds.toFixed(1)} s, ${load.rate.toFixed(0)} requests/s sent, ` +
       `send lag at most ${ms(load.maxLagMs)} ms` +
       (load.skipped > 0 ? `, ${load.skipped} sends skipped (600 unanswered)` : "") +
       " (latency in ms, of the 200s)",
