@@ -1,4 +1,4 @@
-import type { Database } from "@labnet/db";
+import { type Database, schema } from "@labnet/db";
 import { count } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 
@@ -14,3 +14,11 @@ export async function countRows(
   }
   return counts;
 }
+
+/** What creating a network writes: the tables a refused network creation must leave as they were. */
+export const NETWORK_TABLES = {
+  networks: schema.networks,
+  ipamConfigs: schema.ipamConfigs,
+  allocations: schema.allocations,
+  operations: schema.operations,
+};

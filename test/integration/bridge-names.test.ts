@@ -5,24 +5,18 @@
  * field and change nothing. The app in process against a test database; no executor (the
  * kernel side is test/e2e/bridge-names.test.ts).
  */
-import { type HostRow, schema } from "@labnet/db";
+import type { HostRow } from "@labnet/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
 import { expectProblemChangingNothing, type ProblemCase } from "../helpers/problems";
-import { countRows } from "../helpers/row-counts";
+import { countRows, NETWORK_TABLES } from "../helpers/row-counts";
 import { registerTestHost, TEST_HOST_CAPABILITIES } from "../helpers/test-host";
 
 let labnet: TestLabnet;
 let bn1: HostRow;
 let bn2: HostRow;
 
-const rowCounts = () =>
-  countRows(labnet.db, {
-    networks: schema.networks,
-    ipamConfigs: schema.ipamConfigs,
-    allocations: schema.allocations,
-    operations: schema.operations,
-  });
+const rowCounts = () => countRows(labnet.db, NETWORK_TABLES);
 
 function bridgeNetwork(name: string, host: string, options: Record<string, unknown>) {
   return { name, host, options };

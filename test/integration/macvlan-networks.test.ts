@@ -5,11 +5,11 @@
  * options on a bridge and of a host without macvlan, each changing nothing; addresses and MACs
  * as for bridge networks. The app in process against a test database; no executor.
  */
-import { type HostRow, schema } from "@labnet/db";
+import type { HostRow } from "@labnet/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
 import { expectProblemChangingNothing, type ProblemCase } from "../helpers/problems";
-import { countRows } from "../helpers/row-counts";
+import { countRows, NETWORK_TABLES } from "../helpers/row-counts";
 import { registerTestHost, TEST_HOST_CAPABILITIES } from "../helpers/test-host";
 
 const MACVLAN_HOST = {
@@ -25,13 +25,7 @@ let bdc01: HostRow;
 /** Reports macvlan but no interface list (an older executor): any valid name goes. */
 let older: HostRow;
 
-const rowCounts = () =>
-  countRows(labnet.db, {
-    networks: schema.networks,
-    ipamConfigs: schema.ipamConfigs,
-    allocations: schema.allocations,
-    operations: schema.operations,
-  });
+const rowCounts = () => countRows(labnet.db, NETWORK_TABLES);
 
 /** Seed 002's `docker network create`, on `host`, with `options` on top of `-o parent=eth0`. */
 function seedNetwork(host: string, options: Record<string, unknown> = {}, name = "macvlan_1") {

@@ -11,7 +11,7 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
 import { expectProblemChangingNothing, type ProblemCase } from "../helpers/problems";
-import { countRows } from "../helpers/row-counts";
+import { countRows, NETWORK_TABLES } from "../helpers/row-counts";
 import { registerTestHost, TEST_HOST_CAPABILITIES } from "../helpers/test-host";
 
 const VXLAN_HOST = {
@@ -26,13 +26,7 @@ let labnet: TestLabnet;
 let lab: HostRow;
 const machines: Record<string, { id: string; name: string }> = {};
 
-const rowCounts = () =>
-  countRows(labnet.db, {
-    networks: schema.networks,
-    ipamConfigs: schema.ipamConfigs,
-    allocations: schema.allocations,
-    operations: schema.operations,
-  });
+const rowCounts = () => countRows(labnet.db, NETWORK_TABLES);
 
 async function createMachine(name: string, lan: string, address: string) {
   const res = await labnet.request("POST", "/v1/machines", { body: { name, host: lab.name, lan, address } });
