@@ -1,5 +1,5 @@
-import { type HostRow, type PortMappingRow, schema, type Tx } from "@labnet/db";
-import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { deleteForwardsOfNode, type HostRow, type PortMappingRow, schema, type Tx } from "@labnet/db";
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import { recordNodeOperation } from "../operations/record-operation";
 import { allocatePorts } from "../ports/allocate-ports";
 
@@ -58,17 +58,18 @@ export async function unforwardMachinePorts(
   if ("mappingIds" in of && of.mappingIds.length === 0) {
     return;
   }
-  const forwarded =
+  const removed =
     "nodeId" in of
-      ? sql`${schema.portMappings.forwardsId} IN (SELECT m.id FROM port_mappings m WHERE m.node_id = ${of.nodeId})`
-      : and(
-          isNotNull(schema.portMappings.forwardsId),
-          inArray(schema.portMappings.forwardsId, [...of.mappingIds]),
-        );
-  const removed = await tx
-    .delete(schema.portMappings)
-    .where(forwarded)
-    .returning({ nodeId: schema.portMappings.nodeId, hostId: schema.portMappings.hostId });
+      ? await deleteForwardsOfNode(tx, of.nodeId)
+      : await tx
+          .delete(schema.portMappings)
+          .where(
+            and(
+              isNotNull(schema.portMappings.forwardsId),
+              inArray(schema.portMappings.forwardsId, [...of.mappingIds]),
+            ),
+          )
+          .returning({ nodeId: schema.portMappings.nodeId, hostId: schema.portMappings.hostId });
   const [uplink] = removed;
   if (uplink) {
     await recordNodeOperation(tx, { id: uplink.nodeId, hostId: uplink.hostId });

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, or, type SQL, sql } from "drizzle-orm";
 import { auditLog } from "../schema";
 import type { Db } from "../tx";
+import { clientOf } from "./prepared";
 
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditEntry = typeof auditLog.$inferInsert;
@@ -16,13 +17,20 @@ export async function recordAudit(db: Db, entry: NewAuditEntry): Promise<void> {
 /**
  * A mutating request's transaction begins here, in one statement (each round trip costs the
  * accept path): its entry is recorded once (see {@link recordAudit}), and the transaction is
- * told the request id, which the events its triggers write carry (migration 0014).
+ * told the request id, which the events its triggers write carry (migration 0014). Every
+ * mutation runs it, so it is a statement postgres.js prepares once per connection.
  */
 export async function openAudit(db: Db, entry: NewAuditEntry): Promise<void> {
-  const insert = db.insert(auditLog).values(entry).onConflictDoNothing({ target: auditLog.requestId });
-  await db.execute(sql`
-    WITH entry AS (${insert.getSQL()})
-    SELECT set_config('labnet.request_id', ${entry.requestId}, true)`);
+  await clientOf(db)`
+    WITH entry AS (
+      INSERT INTO audit_log (request_id, token_id, token_name, account_id, role, operation_id, method,
+        path, target_type, target_id, lab_id, instance_id, outcome)
+      VALUES (${entry.requestId}, ${entry.tokenId ?? null}, ${entry.tokenName ?? null},
+        ${entry.accountId ?? null}, ${entry.role}, ${entry.operationId}, ${entry.method}, ${entry.path},
+        ${entry.targetType ?? null}, ${entry.targetId ?? null}, ${entry.labId ?? null},
+        ${entry.instanceId ?? null}, ${entry.outcome})
+      ON CONFLICT (request_id) DO NOTHING)
+    SELECT set_config('labnet.request_id', ${entry.requestId}, true)`;
 }
 
 /** The answer a request got, for {@link settleAudits}. */

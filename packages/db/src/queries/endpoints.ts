@@ -1,7 +1,8 @@
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { endpoints, nodes } from "../schema";
 import type { Db } from "../tx";
-import type { EndpointRow, NodeRow } from "./nodes";
+import { type EndpointRow, type NodeJson, type NodeRow, nodeJson, nodeOfJson } from "./nodes";
+import { clientOf } from "./prepared";
 
 /**
  * Locks a node's row and returns it as it is now. Connect, disconnect, removal and
@@ -26,22 +27,23 @@ export interface NodeForRemoval extends NodeRow {
  * namespace's sharers and its overlays: what a removal reads, in one statement.
  */
 export async function lockNodesForRemoval(db: Db, ref: string): Promise<NodeForRemoval[]> {
-  const match = ref.startsWith("nod_") ? eq(nodes.id, ref) : eq(nodes.name, ref);
-  const rows = await db
-    .select({
-      node: nodes,
-      sharingNames: sql<string[]>`ARRAY(SELECT s.name FROM nodes s
-        WHERE s.netns_owner_id = nodes.id AND s.state <> 'deleting' ORDER BY s.created_at)`,
-      overlayIds: sql<
-        string[]
-      >`ARRAY(SELECT e.network_id FROM endpoints e JOIN networks w ON w.id = e.network_id
-        WHERE e.node_id = nodes.id AND w.driver = 'overlay' ORDER BY e.network_id)`,
-    })
-    .from(nodes)
-    .where(match)
-    .orderBy(nodes.createdAt)
-    .for("update", { of: nodes });
-  return rows.map((r) => ({ ...r.node, sharingNames: r.sharingNames, overlayIds: r.overlayIds }));
+  // Every removal runs it: a statement prepared once per connection, the row as one document.
+  const pg = clientOf(db);
+  const rows = await pg<{ node: NodeJson; sharing_names: string[]; overlay_ids: string[] }[]>`
+    SELECT ${nodeJson(pg)} AS node,
+      ARRAY(SELECT s.name FROM nodes s
+        WHERE s.netns_owner_id = n.id AND s.state <> 'deleting' ORDER BY s.created_at) AS sharing_names,
+      ARRAY(SELECT e.network_id FROM endpoints e JOIN networks w ON w.id = e.network_id
+        WHERE e.node_id = n.id AND w.driver = 'overlay' ORDER BY e.network_id) AS overlay_ids
+    FROM nodes n
+    WHERE ${ref.startsWith("nod_") ? pg`n.id = ${ref}` : pg`n.name = ${ref}`}
+    ORDER BY n.created_at
+    FOR UPDATE OF n`;
+  return rows.map((r) => ({
+    ...nodeOfJson(r.node),
+    sharingNames: r.sharing_names,
+    overlayIds: r.overlay_ids,
+  }));
 }
 
 /** The node's endpoint on a network, if it has one. */

@@ -1,5 +1,5 @@
 import { and, count, eq, gt, inArray, ne, or, type SQL, sql } from "drizzle-orm";
-import type { HostCapabilities } from "../schema";
+import type { HostCapabilities, NodeState } from "../schema";
 import { hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 import { labelFilter } from "./networks";
@@ -240,4 +240,29 @@ export async function listMachines(
     .from(hosts)
     .where(and(...conditions))
     .orderBy(hosts.name);
+}
+
+function selectKindAndUplinkState(db: Db) {
+  return db
+    .select({ kind: hosts.kind, uplinkState: nodes.state })
+    .from(hosts)
+    .leftJoin(nodes, eq(nodes.id, hosts.uplinkNodeId))
+    .where(eq(hosts.id, sql.placeholder("hostId")));
+}
+
+/**
+ * A host's kind and, for a virtual machine, its uplink node's state: what an operation's
+ * progress depends on. Every operation view reads it: prepared on the pool, built once.
+ */
+export async function hostKindAndUplinkState(
+  db: Db,
+  hostId: string,
+): Promise<{ kind: HostRow["kind"]; uplinkState: NodeState | null } | undefined> {
+  const prepared = preparedOn(db, "hostKindAndUplinkState", (pool) =>
+    selectKindAndUplinkState(pool).prepare("host_kind_and_uplink_state"),
+  );
+  const [row] = prepared
+    ? await prepared.execute({ hostId })
+    : await selectKindAndUplinkState(db).execute({ hostId });
+  return row;
 }

@@ -107,8 +107,9 @@ async function selectNodeEndpoints(db: Db, where: SQL): Promise<NodeEndpoint[]> 
   }));
 }
 
+/** Every removal runs it: prepared once per connection. */
 export async function setNodeState(db: Db, id: string, state: NodeRow["state"]): Promise<void> {
-  await db.update(nodes).set({ state, updatedAt: sql`now()` }).where(eq(nodes.id, id));
+  await clientOf(db)`UPDATE nodes SET state = ${state}, updated_at = now() WHERE id = ${id}`;
 }
 
 export async function getNode(db: Db, id: string): Promise<NodeRow | undefined> {
@@ -158,9 +159,7 @@ export interface NodeDetails {
 }
 
 /** {@link NodeDetails} as the statement below sends it: JSON, so timestamps are text. */
-type NodeDetailsJson = Omit<NodeDetails, "node"> & {
-  node: Omit<NodeRow, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
-};
+type NodeDetailsJson = Omit<NodeDetails, "node"> & { node: NodeJson };
 
 /**
  * Reads node details in one statement, one JSON document per node: its columns, its sandbox
@@ -176,10 +175,7 @@ async function selectNodeDetails(
   const pg = clientOf(db);
   const rows = await pg<{ details: NodeDetailsJson }[]>`
     SELECT json_build_object(
-      'node', json_build_object('id', n.id, 'name', n.name, 'hostId', n.host_id, 'networkMode', n.network_mode,
-        'netns', n.netns, 'netnsOwnerId', n.netns_owner_id, 'nextIfIndex', n.next_if_index, 'hostname', n.hostname,
-        'dns', n.dns, 'extraHosts', n.extra_hosts, 'exposedPorts', n.exposed_ports, 'publishAll', n.publish_all,
-        'labels', n.labels, 'state', n.state, 'createdAt', n.created_at, 'updatedAt', n.updated_at),
+      'node', ${nodeJson(pg)},
       'sandboxKey', coalesce('/run/netns/' || (CASE WHEN o.id IS NULL THEN n.netns ELSE o.netns END), h.netns_path, ''),
       'endpoints', coalesce((
         SELECT json_agg(json_build_object(
@@ -205,14 +201,22 @@ async function selectNodeDetails(
     LEFT JOIN hosts h ON h.id = coalesce(o.host_id, n.host_id)
     WHERE ${where(pg)}
     ORDER BY n.created_at`;
-  return rows.map(({ details }) => ({
-    ...details,
-    node: {
-      ...details.node,
-      createdAt: new Date(details.node.createdAt),
-      updatedAt: new Date(details.node.updatedAt),
-    },
-  }));
+  return rows.map(({ details }) => ({ ...details, node: nodeOfJson(details.node) }));
+}
+
+/** A node row `n` as one JSON document: one value for the client to parse, not sixteen. */
+export function nodeJson(pg: SqlClient): PendingQuery<Row[]> {
+  return pg`json_build_object('id', n.id, 'name', n.name, 'hostId', n.host_id, 'networkMode', n.network_mode,
+    'netns', n.netns, 'netnsOwnerId', n.netns_owner_id, 'nextIfIndex', n.next_if_index, 'hostname', n.hostname,
+    'dns', n.dns, 'extraHosts', n.extra_hosts, 'exposedPorts', n.exposed_ports, 'publishAll', n.publish_all,
+    'labels', n.labels, 'state', n.state, 'createdAt', n.created_at, 'updatedAt', n.updated_at)`;
+}
+
+/** {@link NodeRow} as {@link nodeJson} sends it. */
+export type NodeJson = Omit<NodeRow, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
+
+export function nodeOfJson(json: NodeJson): NodeRow {
+  return { ...json, createdAt: new Date(json.createdAt), updatedAt: new Date(json.updatedAt) };
 }
 
 /** Details of the nodes with these ids, oldest first. */

@@ -4,7 +4,7 @@ import type { OperationKind, OperationTargetType, StoredProblem } from "../schem
 import { hosts, operations } from "../schema";
 import { noteOperationWritten } from "../transaction-hooks";
 import type { Db } from "../tx";
-import { clientOf } from "./prepared";
+import { clientOf, preparedOn } from "./prepared";
 
 export type OperationRow = typeof operations.$inferSelect;
 
@@ -46,8 +46,19 @@ export async function insertOperation(db: Db, input: NewOperation): Promise<Oper
   };
 }
 
+function selectOperationById(db: Db) {
+  return db
+    .select()
+    .from(operations)
+    .where(eq(operations.id, sql.placeholder("id")));
+}
+
 export async function getOperation(db: Db, id: string): Promise<OperationRow | undefined> {
-  const [row] = await db.select().from(operations).where(eq(operations.id, id));
+  // Every waited call and operation view reads it: prepared on the pool, built once.
+  const prepared = preparedOn(db, "getOperation", (pool) =>
+    selectOperationById(pool).prepare("get_operation"),
+  );
+  const [row] = prepared ? await prepared.execute({ id }) : await selectOperationById(db).execute({ id });
   return row;
 }
 

@@ -268,3 +268,19 @@ async function withNodeNames(db: Db, where: SQL[]): Promise<PortMappingWithNode[
       : {}),
   }));
 }
+
+/**
+ * Releases the lab host's forwards of a machine node's mappings (see `forwardMachinePorts`);
+ * returns the uplink nodes they were on. Every node removal runs it (nearly always finding
+ * none): prepared once per connection.
+ */
+export async function deleteForwardsOfNode(
+  db: Db,
+  nodeId: string,
+): Promise<{ nodeId: string; hostId: string }[]> {
+  const rows = await clientOf(db)<{ node_id: string; host_id: string }[]>`
+    DELETE FROM port_mappings
+    WHERE forwards_id IN (SELECT m.id FROM port_mappings m WHERE m.node_id = ${nodeId})
+    RETURNING node_id, host_id`;
+  return rows.map((r) => ({ nodeId: r.node_id, hostId: r.host_id }));
+}

@@ -6,8 +6,11 @@ import { operationHref, operationView } from "../views/operation-view";
 
 export interface OperationResponseOptions<T> {
   operation: OperationRow;
-  /** The resource as it stands now (undefined once removed). */
-  load: () => Promise<T | undefined>;
+  /**
+   * The resource as it stands now (undefined once removed); `waited` says whether the call
+   * waited, so the operation may have moved on since the command returned it.
+   */
+  load: (waited: boolean) => Promise<T | undefined>;
   /**
    * The resource as the call left it, when the command returned it: answered instead of
    * loading it again when the call did not wait (nothing can have changed it that the
@@ -43,7 +46,7 @@ export async function respondToOperation<T>(
     await deps.waiter.wait(options.operation.id, wait * 1000);
     state = (await getOperation(deps.db, options.operation.id))?.state ?? state;
   }
-  const resource = (waited ? undefined : options.current) ?? (await options.load());
+  const resource = (waited ? undefined : options.current) ?? (await options.load(waited));
   if (state === "succeeded") {
     if (options.doneStatus === 204 || resource === undefined) {
       return c.body(null, 204);
@@ -54,14 +57,17 @@ export async function respondToOperation<T>(
 }
 
 /**
- * The `load` of a removal: its operation as it stands (what a removal's 202 answers: the
- * resource is on its way out, the operation is what to follow).
+ * The `load` of a removal: its operation (what a removal's 202 answers: the resource is on
+ * its way out, the operation is what to follow), read again after a wait; without one, as
+ * the command just recorded it (still queued: nothing can have moved it that the answer
+ * should show).
  */
 export function loadOperation(
   db: Db,
   operation: OperationRow,
-): () => Promise<Awaited<ReturnType<typeof operationView>>> {
-  return async () => operationView(db, (await getOperation(db, operation.id)) ?? operation);
+): (waited: boolean) => Promise<Awaited<ReturnType<typeof operationView>>> {
+  return async (waited) =>
+    operationView(db, waited ? ((await getOperation(db, operation.id)) ?? operation) : operation);
 }
 
 /**

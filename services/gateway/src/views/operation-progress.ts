@@ -1,6 +1,5 @@
 import type { components } from "@labnet/api";
-import { type Db, type OperationRow, schema } from "@labnet/db";
-import { eq } from "drizzle-orm";
+import { type Db, hostKindAndUplinkState, type OperationRow } from "@labnet/db";
 
 type OperationProgress = components["schemas"]["OperationProgress"];
 
@@ -38,11 +37,7 @@ export function operationProgress(
 
 /** Reads the facts of {@link operationProgress} for an operation's host (one indexed lookup). */
 export async function operationStepFacts(db: Db, hostId: string): Promise<OperationStepFacts> {
-  const [row] = await db
-    .select({ kind: schema.hosts.kind, uplinkState: schema.nodes.state })
-    .from(schema.hosts)
-    .leftJoin(schema.nodes, eq(schema.nodes.id, schema.hosts.uplinkNodeId))
-    .where(eq(schema.hosts.id, hostId));
+  const row = await hostKindAndUplinkState(db, hostId);
   const onMachine = row?.kind === "virtual";
   return {
     onMachine,
