@@ -593,7 +593,9 @@ describe("planHost iptables", () => {
     expect(first).toContain("-A POSTROUTING -j LABNET-POSTROUTING");
     expect(second).not.toContain("-A POSTROUTING -j LABNET-POSTROUTING");
     expect(second).not.toContain("FORWARD 1");
-    expect(second).toContain(`-A LABNET-POSTROUTING -s 172.30.0.0/24 ! -o ${BR} -j MASQUERADE`);
+    // The lost rule goes back where it was, without flushing the chain.
+    expect(second).toContain(`-I LABNET-POSTROUTING 1 -s 172.30.0.0/24 ! -o ${BR} -j MASQUERADE`);
+    expect(second).not.toContain(":LABNET-POSTROUTING");
   });
 
   it("skips iptables-restore when the kernel holds exactly the rule set, and only then", () => {

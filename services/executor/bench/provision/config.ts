@@ -10,6 +10,7 @@
  * | `LABNET_BENCH_READ_RATE`        | `300`            | Open-loop read rate, requests per second                    |
  * | `LABNET_BENCH_CPU_PROFILE`      | unset            | Directory: the gateway and executor write `.cpuprofile`s    |
  * | `LABNET_BENCH_GATEWAY_WORKERS`  | `2`              | The gateway's LABNET_GATEWAY_WORKERS (one per core here)    |
+ * | `LABNET_BENCH_KEEP_LOGS`        | unset            | `1`: keep the services' logs after a run that passed too    |
  */
 
 /**
@@ -38,6 +39,8 @@ export interface BenchConfig {
   singles: number;
   readBurst: number;
   readRate: number;
+  /** Keep the run's logs (gateway, executor, Postgres) even when it passed. */
+  keepLogs: boolean;
 }
 
 const LIMITS = { size: 2_000, singles: 200, readRate: 2_000 };
@@ -70,6 +73,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     singles: int("LABNET_BENCH_SINGLES", 20, 0, LIMITS.singles),
     readBurst: int("LABNET_BENCH_READ_BURST", 300, 0, LIMITS.size),
     readRate: int("LABNET_BENCH_READ_RATE", 300, 1, LIMITS.readRate),
+    keepLogs: env.LABNET_BENCH_KEEP_LOGS === "1",
   };
   if (problems.length > 0) {
     throw new Error(`invalid bench configuration:\n  ${problems.join("\n  ")}`);

@@ -312,6 +312,33 @@ describe("kernel: observe -> plan -> apply on a simulated host", { timeout: 30_0
     expect((await replan(desired)).iptablesRestore).toBe("");
   });
 
+  it("adds published ports without flushing their chains, and the kernel then holds the rendered order", async () => {
+    const [bridge] = desired.bridges;
+    if (!bridge) {
+      throw new Error("no bridge");
+    }
+    const mapping = (hostPort: number, address: string) => ({
+      protocol: "tcp" as const,
+      hostPort,
+      targetAddress: address,
+      targetPort: 80,
+      bridge: bridge.bridge,
+    });
+    const two = { ...desired, portMappings: [mapping(8080, "172.30.0.2"), mapping(9090, "172.30.0.3")] };
+    await converge(two);
+    // 8085 sorts between the two: inserted at its place, nothing declared (flushed).
+    const three = { ...two, portMappings: [...two.portMappings, mapping(8085, "172.30.0.4")] };
+    const added = await converge(three);
+    expect(added.iptablesRestore).toContain(`-I LABNET-DNAT-${bridge.bridge} 2 -p tcp -m tcp --dport 8085`);
+    expect(added.iptablesRestore).not.toMatch(/^:/m);
+    expect((await replan(three)).iptablesRestore).toBe("");
+    const nat = (await runOrThrow(host, ["iptables-save", "-t", "nat"])).stdout;
+    const dnat = nat.split("\n").filter((line) => line.startsWith(`-A LABNET-DNAT-${bridge.bridge} `));
+    expect(dnat.map((line) => /--dport (\d+)/.exec(line)?.[1])).toEqual(["8080", "8085", "9090"]);
+    await converge(desired);
+    expect((await replan(desired)).iptablesRestore).toBe("");
+  });
+
   it("prunes everything when nothing is desired", async () => {
     const empty: DesiredHost = { bridges: [], sandboxes: [], portMappings: [] };
     const plan = await converge(empty);
