@@ -1,12 +1,13 @@
-import { asc, eq, inArray, or, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, type SQL, sql, type Table } from "drizzle-orm";
 import type { Database } from "../client";
-import { ipamConfigs as ipamConfigsTable, networks, nodes } from "../schema";
+import { endpoints, ipamConfigs, networks, nodes, operations, portMappings } from "../schema";
 import type { Db } from "../tx";
-import { type IpamConfigRow, ipamConfigsOfHost } from "./ipam";
+import type { IpamConfigRow } from "./ipam";
 import type { NetworkRow } from "./networks";
-import { endpointsOfHost, type NodeEndpoint, type NodeRow } from "./nodes";
-import { type OperationRow, openOperationsOfHost } from "./operations";
-import { livePortMappingsOfHost, type PortMappingRow } from "./port-ledger";
+import type { EndpointRow, NodeEndpoint, NodeRow } from "./nodes";
+import type { OperationRow } from "./operations";
+import type { PortMappingRow } from "./port-ledger";
+import { clientOf } from "./prepared";
 
 /**
  * Everything one converge of a host needs, read in one consistent snapshot: the operations
@@ -62,36 +63,6 @@ export function lanScopeOfHost(hostId: SQL | string): SQL {
     WHERE uh.id = ${hostId} ORDER BY ue.if_index LIMIT 1)`;
 }
 
-/** {@link OverlayPeer}s of machine `hostId`: endpoints of live nodes elsewhere on its LAN's overlays. */
-export async function overlayPeersOfHost(db: Db, hostId: string): Promise<OverlayPeer[]> {
-  const rows = await db.execute<{
-    network_id: string;
-    endpoint_id: string;
-    host_id: string;
-    mac: string;
-    address: string;
-    vtep: string;
-  }>(sql`
-    SELECT e.network_id, e.id AS endpoint_id, n.host_id, lower(e.mac::text) AS mac,
-      host(e.address) AS address, host(ue.address) AS vtep
-    FROM networks w
-    JOIN endpoints e ON e.network_id = w.id
-    JOIN nodes n ON n.id = e.node_id
-    JOIN hosts h ON h.id = n.host_id
-    JOIN endpoints ue ON ue.node_id = h.uplink_node_id AND 'lan:' || ue.network_id = w.scope
-    WHERE w.driver = 'overlay' AND w.scope = ${lanScopeOfHost(hostId)}
-      AND n.host_id <> ${hostId} AND n.state NOT IN ('deleting', 'failed')
-    ORDER BY e.network_id, e.mac`);
-  return rows.map((r) => ({
-    networkId: r.network_id,
-    endpointId: r.endpoint_id,
-    hostId: r.host_id,
-    mac: r.mac,
-    address: r.address,
-    vtep: r.vtep,
-  }));
-}
-
 /** A machine with endpoints on an overlay network, and its VTEP (its `eth0` address on the LAN). */
 export interface OverlayMachine {
   networkId: string;
@@ -131,56 +102,98 @@ export async function overlayMachinesOf(
 
 /**
  * Reads a host's {@link HostSnapshot} in one REPEATABLE READ, read-only transaction, so every
- * part of it (operations, networks, nodes, endpoints, ports) is of the same moment.
+ * part of it (operations, networks, nodes, endpoints, ports) is of the same moment. Every
+ * converge starts here, so it is one statement, prepared once per connection, answering one
+ * JSON document per part: the client's cost is per value received, and drizzle would build
+ * and map each of eight queries every time (about 5 ms for a small host).
  */
 export async function loadHostSnapshot(db: Database, hostId: string): Promise<HostSnapshot> {
   return db.transaction(
     async (tx) => {
-      // Issued together: postgres.js pipelines them on the transaction's connection.
-      const lanScope = lanScopeOfHost(hostId);
-      const [
-        operations,
-        networkRows,
-        nodeRows,
-        ownConfigs,
-        lanConfigs,
-        endpoints,
-        portMappings,
-        overlayPeers,
-      ] = await Promise.all([
-        openOperationsOfHost(tx, hostId),
-        tx
-          .select()
-          .from(networks)
-          .where(or(eq(networks.hostId, hostId), eq(networks.scope, lanScope)))
-          // The machine's own networks first, then its LAN's overlays.
-          .orderBy(sql`${networks.hostId} IS NULL`, asc(networks.createdAt)),
-        tx.select().from(nodes).where(eq(nodes.hostId, hostId)).orderBy(nodes.createdAt),
-        ipamConfigsOfHost(tx, hostId),
-        tx
-          .select()
-          .from(ipamConfigsTable)
-          .where(
-            inArray(
-              ipamConfigsTable.networkId,
-              tx.select({ id: networks.id }).from(networks).where(eq(networks.scope, lanScope)),
-            ),
-          )
-          .orderBy(ipamConfigsTable.networkId, ipamConfigsTable.position),
-        endpointsOfHost(tx, hostId),
-        livePortMappingsOfHost(tx, hostId),
-        overlayPeersOfHost(tx, hostId),
-      ]);
+      const [row] = await clientOf(tx)<SnapshotJson[]>`
+        WITH lan AS (
+          SELECT 'lan:' || ue.network_id AS scope FROM hosts uh JOIN endpoints ue ON ue.node_id = uh.uplink_node_id
+          WHERE uh.id = ${hostId} ORDER BY ue.if_index LIMIT 1),
+        own_nodes AS (SELECT id FROM nodes WHERE host_id = ${hostId})
+        SELECT
+          (SELECT coalesce(json_agg(o ORDER BY o.created_at), '[]') FROM operations o
+            WHERE o.host_id = ${hostId} AND o.state IN ('queued', 'running')) AS operations,
+          -- The machine's own networks first, then its LAN's overlays.
+          (SELECT coalesce(json_agg(w ORDER BY w.host_id IS NULL, w.created_at), '[]') FROM networks w
+            WHERE w.host_id = ${hostId} OR w.scope = (SELECT scope FROM lan)) AS networks,
+          (SELECT coalesce(json_agg(n ORDER BY n.created_at), '[]') FROM nodes n
+            WHERE n.host_id = ${hostId}) AS nodes,
+          (SELECT coalesce(json_agg(c ORDER BY c.network_id, c.position), '[]') FROM ipam_configs c
+            WHERE c.network_id IN (SELECT id FROM networks WHERE host_id = ${hostId})) AS own_configs,
+          (SELECT coalesce(json_agg(c ORDER BY c.network_id, c.position), '[]') FROM ipam_configs c
+            WHERE c.network_id IN (SELECT id FROM networks WHERE scope = (SELECT scope FROM lan))) AS lan_configs,
+          (SELECT coalesce(json_agg(json_build_object(
+              'endpoint', e, 'networkName', w.name, 'bridgeName', w.bridge_name, 'mtu', w.mtu,
+              'internal', w.internal,
+              'gateway', (SELECT host(c.gateway) FROM ipam_configs c
+                WHERE c.network_id = e.network_id AND c.subnet >>= host(e.address)::inet
+                ORDER BY c.position LIMIT 1)
+            ) ORDER BY e.node_id, e.if_index), '[]')
+            FROM endpoints e JOIN networks w ON w.id = e.network_id
+            WHERE e.node_id IN (SELECT id FROM own_nodes)) AS endpoints,
+          (SELECT coalesce(json_agg(m ORDER BY m.created_at, m.id), '[]') FROM port_mappings m
+            JOIN nodes n ON n.id = m.node_id
+            WHERE m.host_id = ${hostId} AND n.state <> 'deleting') AS port_mappings,
+          (SELECT coalesce(json_agg(json_build_object(
+              'networkId', e.network_id, 'endpointId', e.id, 'hostId', n.host_id, 'mac', lower(e.mac::text),
+              'address', host(e.address), 'vtep', host(ue.address)
+            ) ORDER BY e.network_id, e.mac), '[]')
+            FROM networks w
+            JOIN endpoints e ON e.network_id = w.id
+            JOIN nodes n ON n.id = e.node_id
+            JOIN hosts h ON h.id = n.host_id
+            JOIN endpoints ue ON ue.node_id = h.uplink_node_id AND 'lan:' || ue.network_id = w.scope
+            WHERE w.driver = 'overlay' AND w.scope = (SELECT scope FROM lan)
+              AND n.host_id <> ${hostId} AND n.state NOT IN ('deleting', 'failed')) AS overlay_peers`;
+      if (!row) {
+        throw new Error("the host snapshot statement answered no row");
+      }
       return {
-        operations,
-        networks: networkRows,
-        ipamConfigs: [...ownConfigs, ...lanConfigs],
-        nodes: nodeRows,
-        endpoints,
-        portMappings,
-        overlayPeers,
+        operations: row.operations.map((o) => rowOfJson(operations, o)),
+        networks: row.networks.map((w) => rowOfJson(networks, w)),
+        ipamConfigs: [...row.own_configs, ...row.lan_configs].map((c) => rowOfJson(ipamConfigs, c)),
+        nodes: row.nodes.map((n) => rowOfJson(nodes, n)),
+        endpoints: row.endpoints.map(({ endpoint, ...network }) => ({
+          ...rowOfJson(endpoints, endpoint),
+          ...network,
+        })),
+        portMappings: row.port_mappings.map((m) => rowOfJson(portMappings, m)),
+        overlayPeers: row.overlay_peers,
       };
     },
     { isolationLevel: "repeatable read", accessMode: "read only" },
   );
+}
+
+type JsonRow = Record<string, unknown>;
+
+interface SnapshotJson {
+  operations: JsonRow[];
+  networks: JsonRow[];
+  nodes: JsonRow[];
+  own_configs: JsonRow[];
+  lan_configs: JsonRow[];
+  endpoints: ({ endpoint: JsonRow } & Omit<NodeEndpoint, keyof EndpointRow>)[];
+  port_mappings: JsonRow[];
+  overlay_peers: OverlayPeer[];
+}
+
+/**
+ * A table's row as `to_json` sends it (columns by their SQL names, timestamps as text) in the
+ * shape drizzle selects it: fields by their names in the schema, timestamps as Dates. The
+ * other column types of these tables (text, inet, cidr, macaddr, integers, booleans, arrays,
+ * jsonb) arrive as drizzle gives them.
+ */
+function rowOfJson<T extends Table>(table: T, json: JsonRow): T["$inferSelect"] {
+  const row: JsonRow = {};
+  for (const [field, column] of Object.entries(getTableColumns(table))) {
+    const value = json[column.name] ?? null;
+    row[field] = column.dataType === "date" && typeof value === "string" ? new Date(value) : value;
+  }
+  return row as T["$inferSelect"];
 }

@@ -35,20 +35,6 @@ export async function ipamConfigsOf(db: Db, networkIds: string[]): Promise<IpamC
     .orderBy(ipamConfigs.networkId, ipamConfigs.position);
 }
 
-/** The IPAM configs of every network of a host, as {@link ipamConfigsOf} orders them. */
-export async function ipamConfigsOfHost(db: Db, hostId: string): Promise<IpamConfigRow[]> {
-  return db
-    .select()
-    .from(ipamConfigs)
-    .where(
-      inArray(
-        ipamConfigs.networkId,
-        db.select({ id: networks.id }).from(networks).where(eq(networks.hostId, hostId)),
-      ),
-    )
-    .orderBy(ipamConfigs.networkId, ipamConfigs.position);
-}
-
 /**
  * The IPAM configs of one network in order, as {@link ipamConfigsOf} returns them, in a
  * statement prepared per connection: attaching reads them inside its transaction.

@@ -1,6 +1,6 @@
-import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { PendingQuery, Row } from "postgres";
-import { endpoints, networks, nodes, type OperationState, type PortProtocol } from "../schema";
+import { endpoints, nodes, type OperationState, type PortProtocol } from "../schema";
 import type { Db } from "../tx";
 import { labelFilter, nameContains } from "./networks";
 import { clientOf, type SqlClient } from "./prepared";
@@ -67,44 +67,6 @@ export interface NodeEndpoint extends EndpointRow {
   internal: boolean;
   /** Gateway of the IPAM config the address belongs to. */
   gateway: string | null;
-}
-
-/**
- * Endpoints of every node of a host in attach order, with what the kernel needs of their
- * network (a converge's snapshot).
- */
-export async function endpointsOfHost(db: Db, hostId: string): Promise<NodeEndpoint[]> {
-  return selectNodeEndpoints(
-    db,
-    inArray(endpoints.nodeId, db.select({ id: nodes.id }).from(nodes).where(eq(nodes.hostId, hostId))),
-  );
-}
-
-async function selectNodeEndpoints(db: Db, where: SQL): Promise<NodeEndpoint[]> {
-  const rows = await db
-    .select({
-      endpoint: endpoints,
-      networkName: networks.name,
-      bridgeName: networks.bridgeName,
-      mtu: networks.mtu,
-      internal: networks.internal,
-      gateway: sql<string | null>`(
-        SELECT host(c.gateway) FROM ipam_configs c
-        WHERE c.network_id = ${endpoints.networkId} AND c.subnet >>= host(${endpoints.address})::inet
-        ORDER BY c.position LIMIT 1)`,
-    })
-    .from(endpoints)
-    .innerJoin(networks, eq(networks.id, endpoints.networkId))
-    .where(where)
-    .orderBy(endpoints.nodeId, endpoints.ifIndex);
-  return rows.map((r) => ({
-    ...r.endpoint,
-    networkName: r.networkName,
-    bridgeName: r.bridgeName,
-    mtu: r.mtu,
-    internal: r.internal,
-    gateway: r.gateway,
-  }));
 }
 
 /** Every removal runs it: prepared once per connection. */

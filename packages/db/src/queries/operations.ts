@@ -79,15 +79,6 @@ export async function latestOperationFor(db: Db, targetIds: string[]): Promise<M
   return result;
 }
 
-/** Open operations of a host (queued or running), oldest first: what a converge serves. */
-export async function openOperationsOfHost(db: Db, hostId: string): Promise<OperationRow[]> {
-  return db
-    .select()
-    .from(operations)
-    .where(and(eq(operations.hostId, hostId), inArray(operations.state, ["queued", "running"])))
-    .orderBy(operations.createdAt);
-}
-
 /**
  * Marks operations running and counts an attempt for each. Returns the rows still open
  * (a finished one is a replay: the caller leaves it alone).

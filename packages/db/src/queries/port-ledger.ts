@@ -6,7 +6,7 @@
  * port makes the insert wait for its outcome, so two callers never both get one port.
  */
 
-import { and, asc, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { newId } from "../ids";
 import { nodes, type PortProtocol, portMappings } from "../schema";
@@ -198,17 +198,6 @@ export async function portMappingsOfNodes(db: Db, nodeIds: string[]): Promise<Po
     .from(portMappings)
     .where(inArray(portMappings.nodeId, nodeIds))
     .orderBy(asc(portMappings.protocol), asc(portMappings.hostPort), asc(portMappings.bind));
-}
-
-/** Mappings of a host's nodes that are not being removed: what its kernel must publish. */
-export async function livePortMappingsOfHost(db: Db, hostId: string): Promise<PortMappingRow[]> {
-  const rows = await db
-    .select({ mapping: portMappings })
-    .from(portMappings)
-    .innerJoin(nodes, eq(nodes.id, portMappings.nodeId))
-    .where(and(eq(portMappings.hostId, hostId), ne(nodes.state, "deleting")))
-    .orderBy(asc(portMappings.createdAt), asc(portMappings.id));
-  return rows.map((r) => r.mapping);
 }
 
 /** Releases mappings; returns how many went. */
