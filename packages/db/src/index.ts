@@ -26,5 +26,6 @@ export type {
 } from "./schema";
 export * as schema from "./schema";
 export { noteOperationWritten, type TransactionWrites, withBeforeCommit } from "./transaction-hooks";
+export { pipelined } from "./pipeline";
 export type { Db, Tx } from "./tx";
 export { type UntilDatabaseAvailableOptions, untilDatabaseAvailable } from "./until-available";

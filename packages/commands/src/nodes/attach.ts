@@ -47,7 +47,8 @@ export interface AttachRequest {
  */
 export async function attach(
   tx: Tx,
-  node: NodeRow,
+  /** Only its id is read: the node's insert may still be on its way (sent before, in order). */
+  node: Pick<NodeRow, "id">,
   network: NetworkRow,
   request: AttachRequest,
   /** The network's IPAM configs, when the caller has read them already (they never change). */

@@ -2,6 +2,7 @@ import {
   constraintViolation,
   findNetworks,
   type HostRow,
+  type IpamConfigRow,
   insertNode,
   knownIpamConfigsOfNetwork,
   lockNode,
@@ -11,6 +12,7 @@ import {
   type NodeRow,
   newId,
   type OperationRow,
+  pipelined,
   type Tx,
   takeNextIfIndex,
 } from "@labnet/db";
@@ -142,46 +144,28 @@ export async function createNode({
         await lockNetnsOwner(tx, sharing, start);
       }
       const id = newId("node");
-      const node = await insertNode(tx, {
-        id,
-        name: input.name,
-        hostId: host.id,
-        networkMode: storedNetworkMode(mode, sharing?.named, networks[0]),
-        // Modes host and container: have no sandbox of their own.
-        netns: mode === "host" || sharing ? null : sandboxNetnsName(host.netnsPrefix, id),
-        netnsOwnerId: sharing?.ownerId ?? null,
-        nextIfIndex: networks.length,
-        hostname: naming.hostname,
-        dns: naming.dns,
-        extraHosts: naming.extraHosts,
-        labels: input.labels ?? {},
-        exposedPorts: ports.exposedPorts,
-        publishAll: input.publishAll ?? false,
-        ...(start ? {} : { state: "created" as const }),
-      });
-      // In network id order: the endpoint counts are updated at commit in this order, so two
-      // nodes joining the same networks cannot deadlock there. ethN still follows the request.
-      const endpoints: NodeDetailEndpoint[] = [];
-      for (const { network, configs, index: i, location } of [...located].sort((a, b) =>
-        a.network.id < b.network.id ? -1 : 1,
-      )) {
-        const endpoint = await attach(
-          tx,
-          node,
-          network,
-          {
-            ifIndex: i,
-            staticAddress: attachments[i]?.ipv4Address,
-            aliases: aliases[i],
-            locations: {
-              network: location,
-              ipv4Address: input.networks ? `body.networks[${i}].ipv4Address` : "body.ipv4Address",
-            },
-          },
-          configs,
-        );
-        endpoints.push(endpoint);
-      }
+      // Sent without waiting, its endpoints after it (one round trip less); should it fail
+      // (a name taken), its error is the one answered.
+      const [node, endpoints] = await pipelined(
+        insertNode(tx, {
+          id,
+          name: input.name,
+          hostId: host.id,
+          networkMode: storedNetworkMode(mode, sharing?.named, networks[0]),
+          // Modes host and container: have no sandbox of their own.
+          netns: mode === "host" || sharing ? null : sandboxNetnsName(host.netnsPrefix, id),
+          netnsOwnerId: sharing?.ownerId ?? null,
+          nextIfIndex: networks.length,
+          hostname: naming.hostname,
+          dns: naming.dns,
+          extraHosts: naming.extraHosts,
+          labels: input.labels ?? {},
+          exposedPorts: ports.exposedPorts,
+          publishAll: input.publishAll ?? false,
+          ...(start ? {} : { state: "created" as const }),
+        }),
+        () => attachEndpoints(tx, id, located, input, attachments, aliases),
+      );
       const overlays = networks.filter(isOverlay);
       if (overlays.length > 0) {
         // Docker's overlay egress: the node's next interface is on the machine's docker_gwbridge.
@@ -238,6 +222,52 @@ export async function createNode({
     }
     throw (await bridgeFullProblem(ctx.db, error, located)) ?? error;
   }
+}
+
+/**
+ * The node's endpoints, in network id order: the endpoint counts are updated at commit in
+ * this order, so two nodes joining the same networks cannot deadlock there. ethN still
+ * follows the request.
+ */
+async function attachEndpoints(
+  tx: Tx,
+  nodeId: string,
+  located: readonly LocatedNetwork[],
+  input: CreateNodeInput,
+  attachments: readonly NodeNetworkInput[],
+  aliases: readonly (readonly string[])[],
+): Promise<NodeDetailEndpoint[]> {
+  const endpoints: NodeDetailEndpoint[] = [];
+  for (const { network, configs, index: i, location } of [...located].sort((a, b) =>
+    a.network.id < b.network.id ? -1 : 1,
+  )) {
+    endpoints.push(
+      await attach(
+        tx,
+        { id: nodeId },
+        network,
+        {
+          ifIndex: i,
+          staticAddress: attachments[i]?.ipv4Address,
+          aliases: aliases[i],
+          locations: {
+            network: location,
+            ipv4Address: input.networks ? `body.networks[${i}].ipv4Address` : "body.ipv4Address",
+          },
+        },
+        configs,
+      ),
+    );
+  }
+  return endpoints;
+}
+
+/** A network the request names, with its IPAM configs and where the request named it. */
+interface LocatedNetwork {
+  network: NetworkRow;
+  configs: readonly IpamConfigRow[];
+  index: number;
+  location: string;
 }
 
 function attachmentsOf(input: CreateNodeInput): { mode: string; attachments: NodeNetworkInput[] } {

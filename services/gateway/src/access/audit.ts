@@ -4,6 +4,7 @@ import {
   type Database,
   type NewAuditEntry,
   openAudit,
+  pipelined,
   recordAudit,
   settleAudits,
 } from "@labnet/db";
@@ -73,15 +74,18 @@ export function auditedDatabase(db: Database): Database {
       if (!audit?.operationId || !MUTATIONS.has(audit.method)) {
         return run(tx);
       }
-      // The entry first, with the request id the events of this transaction's triggers carry.
-      await openAudit(tx, entryOf(audit, "committed"));
-      if (audit.quota) {
-        await lockQuotas(tx, audit.quota);
-      }
-      const result = await run(tx);
-      if (audit.quota) {
-        await checkQuotas(tx, audit.quota);
-      }
+      // The entry first, with the request id the events of this transaction's triggers carry;
+      // the request's own statements follow it on the connection without waiting for it.
+      const [, result] = await pipelined(openAudit(tx, entryOf(audit, "committed")), async () => {
+        if (audit.quota) {
+          await lockQuotas(tx, audit.quota);
+        }
+        const result = await run(tx);
+        if (audit.quota) {
+          await checkQuotas(tx, audit.quota);
+        }
+        return result;
+      });
       audit.written = true;
       return result;
     }, config);
