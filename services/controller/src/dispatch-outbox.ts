@@ -1,14 +1,6 @@
-import {
-  type Database,
-  DatabaseLock,
-  listDispatchable,
-  markDispatched,
-  type Sql,
-  unmarkDispatched,
-} from "@labnet/db";
+import { claimDispatchable, type Database, type Sql, unmarkDispatched } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import type { HostQueues } from "@labnet/queue";
-import { sql } from "drizzle-orm";
 
 /** Shortest time between the starts of two dispatch rounds (see kick). */
 const MIN_ROUND_GAP_MS = 10;
@@ -55,23 +47,10 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
     }
     running = true;
     try {
-      // Claim what is due in one short transaction, then ask the hosts outside it: a slow
-      // Redis never holds a transaction open, and one converge request per host serves all
-      // of that host's operations however many there are.
-      const due = await db.transaction(async (tx) => {
-        const [lock] = await tx.execute<{ locked: boolean }>(
-          sql`SELECT pg_try_advisory_xact_lock(${DatabaseLock.OutboxDispatch}) AS locked`,
-        );
-        if (!lock?.locked) {
-          return [];
-        }
-        const rows = await listDispatchable(tx, { redispatchAfterMs, limit: CLAIM_LIMIT });
-        await markDispatched(
-          tx,
-          rows.map((op) => op.id),
-        );
-        return rows;
-      });
+      // Claim what is due in one statement, then ask the hosts outside it: a slow Redis never
+      // holds a transaction open, and one converge request per host serves all of that host's
+      // operations however many there are.
+      const due = await claimDispatchable(db, { redispatchAfterMs, limit: CLAIM_LIMIT });
       if (due.length > 0) {
         try {
           await queues.requestConverge(due);

@@ -1,7 +1,8 @@
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { newId } from "../ids";
+import { DatabaseLock } from "../locks";
 import type { OperationKind, OperationTargetType, StoredProblem } from "../schema";
-import { hosts, operations } from "../schema";
+import { operations } from "../schema";
 import { noteOperationWritten } from "../transaction-hooks";
 import type { Db } from "../tx";
 import { clientOf, preparedOn } from "./prepared";
@@ -124,32 +125,35 @@ export async function noteOperationError(db: Db, id: string, problem: StoredProb
 }
 
 /**
- * Open operations to put on their host's queue: never dispatched, or dispatched longer ago
- * than `redispatchAfterMs` and still open (Redis may have lost them; re-adding with the
- * same job id is a no-op while the job still exists).
+ * Claims the open operations to put on their hosts' queues, oldest first, and marks them
+ * dispatched, in one statement (one round trip: it runs at every creation's commit): those
+ * never dispatched, and those dispatched longer ago than `redispatchAfterMs` and still open
+ * (Redis may have lost them; re-adding a host's converge request is a no-op while it waits).
+ * Under a transaction-level advisory lock, so of several gateways one claims at a time; none
+ * when another holds it.
  */
-export async function listDispatchable(
+export async function claimDispatchable(
   db: Db,
   options: { redispatchAfterMs: number; limit: number },
 ): Promise<DispatchableOperation[]> {
-  return db
-    .select({ id: operations.id, hostId: operations.hostId, queueHostId: queueHostOf })
-    .from(operations)
-    .innerJoin(hosts, eq(hosts.id, operations.hostId))
-    .where(
-      and(
-        inArray(operations.state, ["queued", "running"]),
-        or(
-          isNull(operations.dispatchedAt),
-          lt(
-            operations.dispatchedAt,
-            sql`now() - make_interval(secs => ${options.redispatchAfterMs / 1000})`,
-          ),
-        ),
-      ),
-    )
-    .orderBy(operations.createdAt)
-    .limit(options.limit);
+  const rows = await clientOf(db)<
+    { id: string; host_id: string; queue_host_id: string; created_at: string }[]
+  >`
+    WITH lock AS (SELECT pg_try_advisory_xact_lock(${DatabaseLock.OutboxDispatch}) AS locked),
+    due AS (
+      SELECT o.id FROM operations o
+      WHERE (SELECT locked FROM lock) AND o.state IN ('queued', 'running')
+        AND (o.dispatched_at IS NULL
+          OR o.dispatched_at < now() - make_interval(secs => ${options.redispatchAfterMs / 1000}::float8))
+      ORDER BY o.created_at
+      LIMIT ${options.limit}::int)
+    UPDATE operations o SET dispatched_at = now()
+    FROM due, hosts h
+    WHERE o.id = due.id AND h.id = o.host_id
+    RETURNING o.id, o.host_id, coalesce(h.parent_host_id, h.id) AS queue_host_id, o.created_at`;
+  return rows
+    .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+    .map((r) => ({ id: r.id, hostId: r.host_id, queueHostId: r.queue_host_id }));
 }
 
 /** An operation due for dispatch: its machine, and the lab host whose executor converges it. */
@@ -157,16 +161,6 @@ export interface DispatchableOperation {
   id: string;
   hostId: string;
   queueHostId: string;
-}
-
-/** A virtual machine's work goes to its lab host's queue. */
-const queueHostOf = sql<string>`coalesce(${hosts.parentHostId}, ${hosts.id})`;
-
-export async function markDispatched(db: Db, ids: string[]): Promise<void> {
-  if (ids.length === 0) {
-    return;
-  }
-  await db.update(operations).set({ dispatchedAt: sql`now()` }).where(inArray(operations.id, ids));
 }
 
 /** Puts operations back in the outbox (their dispatch did not reach the queue). */
