@@ -10,6 +10,7 @@ export {
 export { ID_PREFIX, type IdKind, newId } from "./ids";
 export { DatabaseLock } from "./locks";
 export { migrate } from "./migrate";
+export { pipelined } from "./pipeline";
 export * from "./queries";
 export type {
   AccountQuotas,
@@ -26,6 +27,5 @@ export type {
 } from "./schema";
 export * as schema from "./schema";
 export { noteOperationWritten, type TransactionWrites, withBeforeCommit } from "./transaction-hooks";
-export { pipelined } from "./pipeline";
 export type { Db, Tx } from "./tx";
 export { type UntilDatabaseAvailableOptions, untilDatabaseAvailable } from "./until-available";
