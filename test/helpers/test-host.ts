@@ -33,6 +33,8 @@ export function registerTestHost(
 /** A database of the test file's own with one registered host, and the commands' context over it. */
 export interface TestHostDatabase {
   db: Database;
+  /** For a client of the test's own (LISTEN). */
+  databaseUrl: string;
   ctx: CommandContext;
   host: HostRow;
   stop(): Promise<void>;
@@ -48,6 +50,7 @@ export async function startTestHostDatabase(
   try {
     return {
       db,
+      databaseUrl: database.url,
       ctx: testCommandContext(db),
       host: await registerTestHost(db, host),
       async stop() {

@@ -43,8 +43,11 @@ export async function respondToOperation<T>(
   const waited = wait !== undefined && wait > 0;
   if (waited) {
     c.header("Preference-Applied", preferenceApplied(wait));
-    await deps.waiter.wait(options.operation.id, wait * 1000);
-    state = (await getOperation(deps.db, options.operation.id))?.state ?? state;
+    // Finished: the state its notification said; else as it stands now.
+    state =
+      (await deps.waiter.wait(options.operation.id, wait * 1000)) ??
+      (await getOperation(deps.db, options.operation.id))?.state ??
+      state;
   }
   const resource = (waited ? undefined : options.current) ?? (await options.load(waited));
   if (state === "succeeded") {

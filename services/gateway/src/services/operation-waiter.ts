@@ -1,11 +1,15 @@
 import { parseNotification } from "@labnet/controller";
-import { type Database, getOperation, type Sql } from "@labnet/db";
+import { type Database, getOperation, type OperationState, type Sql } from "@labnet/db";
 
-const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+const TERMINAL: ReadonlySet<string> = new Set<OperationState>(["succeeded", "failed", "cancelled"]);
 
 export interface OperationWaiter {
-  /** Resolves when the operation has finished, or after `timeoutMs`; true if it finished. */
-  wait(operationId: string, timeoutMs: number): Promise<boolean>;
+  /**
+   * Resolves when the operation has finished, with the state it finished in (as its
+   * notification said: no read to learn it; one that no longer exists counts as cancelled), or
+   * undefined after `timeoutMs`.
+   */
+  wait(operationId: string, timeoutMs: number): Promise<OperationState | undefined>;
   stop(): Promise<void>;
 }
 
@@ -14,31 +18,32 @@ export interface OperationWaiter {
  * when the operations trigger reports it finished. A slow poll covers a missed NOTIFY.
  */
 export function createOperationWaiter(db: Database, pg: Sql): OperationWaiter {
-  const waiters = new Map<string, Set<() => void>>();
-  const wake = (id: string) => {
+  const waiters = new Map<string, Set<(state: OperationState) => void>>();
+  const wake = (id: string, state: OperationState) => {
     for (const resolve of waiters.get(id) ?? []) {
-      resolve();
+      resolve(state);
     }
   };
   const listening = pg
     .listen("labnet_operations", (payload) => {
       const event = parseNotification(payload);
       if (event && TERMINAL.has(event.state)) {
-        wake(event.id);
+        wake(event.id, event.state as OperationState);
       }
     })
     .catch(() => undefined);
 
-  const isDone = async (id: string) => {
+  /** The state it finished in; undefined while open. A vanished operation counts as cancelled. */
+  const finished = async (id: string): Promise<OperationState | undefined> => {
     const op = await getOperation(db, id);
-    return !op || TERMINAL.has(op.state);
+    return !op ? "cancelled" : TERMINAL.has(op.state) ? op.state : undefined;
   };
 
   return {
     async wait(operationId, timeoutMs) {
       await listening;
-      let resolveWait = () => {};
-      const woken = new Promise<void>((resolve) => {
+      let resolveWait: (state: OperationState) => void = () => {};
+      const woken = new Promise<OperationState>((resolve) => {
         resolveWait = resolve;
       });
       const set = waiters.get(operationId) ?? new Set();
@@ -47,14 +52,22 @@ export function createOperationWaiter(db: Database, pg: Sql): OperationWaiter {
       const deadline = Date.now() + timeoutMs;
       try {
         // Subscribed first, then checked: a finish between the two cannot be missed.
-        while (!(await isDone(operationId))) {
+        for (let state = await finished(operationId); ; state = await finished(operationId)) {
+          if (state) {
+            return state;
+          }
           const left = deadline - Date.now();
           if (left <= 0) {
-            return false;
+            return undefined;
           }
-          await Promise.race([woken, new Promise((r) => setTimeout(r, Math.min(left, 1_000)))]);
+          const notified = await Promise.race([
+            woken,
+            new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.min(left, 1_000))),
+          ]);
+          if (notified) {
+            return notified;
+          }
         }
-        return true;
       } finally {
         set.delete(resolveWait);
         if (set.size === 0) {
