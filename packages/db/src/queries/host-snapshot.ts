@@ -55,12 +55,11 @@ export interface OverlayPeer {
 
 /**
  * The scope of the overlay networks of machine `hostId`'s LAN, `lan:<LAN network id>`, as SQL
- * (NULL for a machine on no LAN: a lab host). The LAN is the network of the machine's uplink
- * node's endpoint.
+ * (NULL for a machine on no LAN: a lab host): the database's `labnet_lan_scope` (migration
+ * 0021), which the snapshot's statement calls too.
  */
 export function lanScopeOfHost(hostId: SQL | string): SQL {
-  return sql`(SELECT 'lan:' || ue.network_id FROM hosts uh JOIN endpoints ue ON ue.node_id = uh.uplink_node_id
-    WHERE uh.id = ${hostId} ORDER BY ue.if_index LIMIT 1)`;
+  return sql`labnet_lan_scope(${hostId})`;
 }
 
 /** A machine with endpoints on an overlay network, and its VTEP (its `eth0` address on the LAN). */
@@ -111,9 +110,7 @@ export async function loadHostSnapshot(db: Database, hostId: string): Promise<Ho
   return db.transaction(
     async (tx) => {
       const [row] = await clientOf(tx)<SnapshotJson[]>`
-        WITH lan AS (
-          SELECT 'lan:' || ue.network_id AS scope FROM hosts uh JOIN endpoints ue ON ue.node_id = uh.uplink_node_id
-          WHERE uh.id = ${hostId} ORDER BY ue.if_index LIMIT 1),
+        WITH lan AS (SELECT labnet_lan_scope(${hostId}) AS scope),
         own_nodes AS (SELECT id FROM nodes WHERE host_id = ${hostId})
         SELECT
           (SELECT coalesce(json_agg(o ORDER BY o.created_at), '[]') FROM operations o
