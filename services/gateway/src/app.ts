@@ -1,10 +1,10 @@
 import { DomainError } from "@labnet/commands";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { auditedDatabase, auditRequests, createAuditSettler } from "./access/audit";
 import { rateLimitPerToken } from "./access/rate-limit";
 import { createDockerApp, DOCKER_BASE_PATH, registerDockerHints } from "./docker/app";
+import { limitBodies } from "./http/body-limit";
 import { createDocsApp } from "./http/docs";
 import { createErrorHandler, createNotFoundHandler } from "./http/error-handler";
 import { registerMetricsRoute } from "./http/metrics-route";
@@ -72,7 +72,7 @@ export function createApp(given: AppDeps, options: AppOptions = {}): GatewayApp 
   // Before anything reads the body (idempotency hashes it): a lab's requests are small.
   app.use(
     "/v1/*",
-    bodyLimit({
+    limitBodies({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
         throw new ProblemError({

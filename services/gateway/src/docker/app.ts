@@ -7,10 +7,11 @@
  * Requests are authenticated, rate limited and audited like `/v1`, and tenancy is enforced in
  * access.ts: the routes here translate to Labnet's commands and views, nothing more.
  */
+
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { type AuditSettler, auditRequests, currentAudit } from "../access/audit";
 import type { GatewayEnv } from "../app";
+import { limitBodies } from "../http/body-limit";
 import { ProblemError } from "../http/problem";
 import { readRequestId } from "../http/request-id";
 import { findTextProblems } from "../http/text-fields";
@@ -71,7 +72,7 @@ export function createDockerApp(deps: AppDeps, shared: DockerAppShared): Hono<Do
   });
   engine.use(
     "*",
-    bodyLimit({
+    limitBodies({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
         throw new DockerError(400, `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
