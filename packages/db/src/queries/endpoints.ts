@@ -1,7 +1,8 @@
 import { and, eq, ne } from "drizzle-orm";
 import { endpoints, nodes } from "../schema";
 import type { Db } from "../tx";
-import { type EndpointRow, type NodeJson, type NodeRow, nodeJson, nodeOfJson } from "./nodes";
+import { type JsonRow, rowOfJson } from "./json-rows";
+import type { EndpointRow, NodeRow } from "./nodes";
 import { clientOf } from "./prepared";
 
 /**
@@ -29,8 +30,8 @@ export interface NodeForRemoval extends NodeRow {
 export async function lockNodesForRemoval(db: Db, ref: string): Promise<NodeForRemoval[]> {
   // Every removal runs it: a statement prepared once per connection, the row as one document.
   const pg = clientOf(db);
-  const rows = await pg<{ node: NodeJson; sharing_names: string[]; overlay_ids: string[] }[]>`
-    SELECT ${nodeJson(pg)} AS node,
+  const rows = await pg<{ node: JsonRow; sharing_names: string[]; overlay_ids: string[] }[]>`
+    SELECT to_json(n) AS node,
       ARRAY(SELECT s.name FROM nodes s
         WHERE s.netns_owner_id = n.id AND s.state <> 'deleting' ORDER BY s.created_at) AS sharing_names,
       ARRAY(SELECT e.network_id FROM endpoints e JOIN networks w ON w.id = e.network_id
@@ -40,7 +41,7 @@ export async function lockNodesForRemoval(db: Db, ref: string): Promise<NodeForR
     ORDER BY n.created_at
     FOR UPDATE OF n`;
   return rows.map((r) => ({
-    ...nodeOfJson(r.node),
+    ...rowOfJson(nodes, r.node),
     sharingNames: r.sharing_names,
     overlayIds: r.overlay_ids,
   }));

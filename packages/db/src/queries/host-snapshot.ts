@@ -1,8 +1,9 @@
-import { getTableColumns, type SQL, sql, type Table } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../client";
 import { endpoints, ipamConfigs, networks, nodes, operations, portMappings } from "../schema";
 import type { Db } from "../tx";
 import type { IpamConfigRow } from "./ipam";
+import { type JsonRow, rowOfJson } from "./json-rows";
 import type { NetworkRow } from "./networks";
 import type { EndpointRow, NodeEndpoint, NodeRow } from "./nodes";
 import type { OperationRow } from "./operations";
@@ -167,8 +168,6 @@ export async function loadHostSnapshot(db: Database, hostId: string): Promise<Ho
   );
 }
 
-type JsonRow = Record<string, unknown>;
-
 interface SnapshotJson {
   operations: JsonRow[];
   networks: JsonRow[];
@@ -178,19 +177,4 @@ interface SnapshotJson {
   endpoints: ({ endpoint: JsonRow } & Omit<NodeEndpoint, keyof EndpointRow>)[];
   port_mappings: JsonRow[];
   overlay_peers: OverlayPeer[];
-}
-
-/**
- * A table's row as `to_json` sends it (columns by their SQL names, timestamps as text) in the
- * shape drizzle selects it: fields by their names in the schema, timestamps as Dates. The
- * other column types of these tables (text, inet, cidr, macaddr, integers, booleans, arrays,
- * jsonb) arrive as drizzle gives them.
- */
-function rowOfJson<T extends Table>(table: T, json: JsonRow): T["$inferSelect"] {
-  const row: JsonRow = {};
-  for (const [field, column] of Object.entries(getTableColumns(table))) {
-    const value = json[column.name] ?? null;
-    row[field] = column.dataType === "date" && typeof value === "string" ? new Date(value) : value;
-  }
-  return row as T["$inferSelect"];
 }

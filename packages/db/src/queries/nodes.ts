@@ -2,6 +2,7 @@ import { and, eq, inArray, type SQL } from "drizzle-orm";
 import type { PendingQuery, Row } from "postgres";
 import { endpoints, nodes, type OperationState, type PortProtocol } from "../schema";
 import type { Db } from "../tx";
+import { type JsonRow, rowOfJson } from "./json-rows";
 import { labelFilter, nameContains } from "./networks";
 import { clientOf, type SqlClient } from "./prepared";
 
@@ -121,7 +122,7 @@ export interface NodeDetails {
 }
 
 /** {@link NodeDetails} as the statement below sends it: JSON, so timestamps are text. */
-type NodeDetailsJson = Omit<NodeDetails, "node"> & { node: NodeJson };
+type NodeDetailsJson = Omit<NodeDetails, "node"> & { node: JsonRow };
 
 /**
  * Reads node details in one statement, one JSON document per node: its columns, its sandbox
@@ -137,7 +138,7 @@ async function selectNodeDetails(
   const pg = clientOf(db);
   const rows = await pg<{ details: NodeDetailsJson }[]>`
     SELECT json_build_object(
-      'node', ${nodeJson(pg)},
+      'node', to_json(n),
       'sandboxKey', coalesce('/run/netns/' || (CASE WHEN o.id IS NULL THEN n.netns ELSE o.netns END), h.netns_path, ''),
       'endpoints', coalesce((
         SELECT json_agg(json_build_object(
@@ -163,22 +164,7 @@ async function selectNodeDetails(
     LEFT JOIN hosts h ON h.id = coalesce(o.host_id, n.host_id)
     WHERE ${where(pg)}
     ORDER BY n.created_at`;
-  return rows.map(({ details }) => ({ ...details, node: nodeOfJson(details.node) }));
-}
-
-/** A node row `n` as one JSON document: one value for the client to parse, not sixteen. */
-export function nodeJson(pg: SqlClient): PendingQuery<Row[]> {
-  return pg`json_build_object('id', n.id, 'name', n.name, 'hostId', n.host_id, 'networkMode', n.network_mode,
-    'netns', n.netns, 'netnsOwnerId', n.netns_owner_id, 'nextIfIndex', n.next_if_index, 'hostname', n.hostname,
-    'dns', n.dns, 'extraHosts', n.extra_hosts, 'exposedPorts', n.exposed_ports, 'publishAll', n.publish_all,
-    'labels', n.labels, 'state', n.state, 'createdAt', n.created_at, 'updatedAt', n.updated_at)`;
-}
-
-/** {@link NodeRow} as {@link nodeJson} sends it. */
-export type NodeJson = Omit<NodeRow, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
-
-export function nodeOfJson(json: NodeJson): NodeRow {
-  return { ...json, createdAt: new Date(json.createdAt), updatedAt: new Date(json.updatedAt) };
+  return rows.map(({ details }) => ({ ...details, node: rowOfJson(nodes, details.node) }));
 }
 
 /** Details of the nodes with these ids, oldest first. */
