@@ -112,6 +112,30 @@ describe("request bodies over Node's HTTP server", () => {
     const none = await gateway.call("DELETE", "/v1/nodes/nod_aaaaaaaaaaaaaaaa");
     expect(none.status).toBe(404);
   });
+
+  it("refuses a body an operation does not take, sized or chunked, and reads none where none came", async () => {
+    const remove = (body?: string | ReadableStream<Uint8Array>) =>
+      fetch(`${gateway.base}/v1/nodes/nod_aaaaaaaaaaaaaaaa`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${gateway.token}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body }),
+        ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+      } as RequestInit);
+    const sized = await remove(JSON.stringify({ force: true }));
+    expect(sized.status).toBe(400);
+    expect(JSON.stringify(await sized.json())).toContain("is not taken by this operation");
+    const chunked = await remove(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"force":true}'));
+          controller.close();
+        },
+      }),
+    );
+    expect(chunked.status).toBe(400);
+    // No body: the request goes on to the lookup.
+    expect((await remove()).status).toBe(404);
+  });
 });
 
 describe("LABNET_GATEWAY_WORKERS=2", () => {

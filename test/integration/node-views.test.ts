@@ -116,6 +116,27 @@ describe("a node's view", () => {
     expect(items.map((n) => n.name)).toEqual(["a"]);
   });
 
+  it("lists by network id, empty for a network without nodes, 404 for an unknown network", async () => {
+    const networks = (await (await labnet.request("GET", "/v1/networks")).json()) as {
+      items: { id: string; name: string }[];
+    };
+    const byName = new Map(networks.items.map((n) => [n.name, n.id]));
+    const listOf = async (ref: string) => labnet.request("GET", `/v1/nodes?network=${ref}`);
+    const web = await listOf(byName.get("web") ?? "");
+    expect(((await web.json()) as { items: Node[] }).items.map((n) => n.name)).toEqual(["a"]);
+    const empty = (await labnet.request("POST", "/v1/networks", {
+      body: { name: "empty", host: host.name, ipam: { configs: [{ subnet: "10.62.0.0/24" }] } },
+    }).then((res) => res.json())) as { id: string };
+    const none = await listOf(empty.id);
+    expect(none.status).toBe(200);
+    expect(((await none.json()) as { items: Node[] }).items).toEqual([]);
+    for (const ref of ["net_aaaaaaaaaaaaaaaa", "nowhere"]) {
+      const res = await listOf(ref);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { errors: { location: string }[] }).errors[0]?.location).toBe("query.network");
+    }
+  });
+
   it("answers 404 for an unknown node, by id and by name", async () => {
     for (const ref of ["nod_aaaaaaaaaaaaaaaa", "nobody"]) {
       const res = await labnet.request("GET", `/v1/nodes/${ref}`);

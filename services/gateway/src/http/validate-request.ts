@@ -3,6 +3,7 @@ import type { ErrorObject, ValidateFunction } from "ajv";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import type { Context } from "hono";
+import { carriesNoBody } from "./body-limit";
 import type { OperationSpec, ParameterLocation, ParameterSpec } from "./openapi-operations";
 import { badRequest, ProblemError, type ProblemFieldError } from "./problem";
 import { findTextProblems, formatLocation, multilinePaths } from "./text-fields";
@@ -347,7 +348,7 @@ export function createRequestValidator(
       }
     }
 
-    if (!bodySpec && (await readBodyText(c)).trim() !== "") {
+    if (!bodySpec && !carriesNoBody(c) && (await readBodyText(c)).trim() !== "") {
       // A body the operation does not read is refused, not ignored (a DELETE with fields, say).
       throw badRequest("This operation takes no request body.", [
         { location: "body", message: "is not taken by this operation" },

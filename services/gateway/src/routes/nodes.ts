@@ -45,7 +45,11 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
   registerOperation(app, "listNodes", async (c, input) => {
     const { name, host, network, label, limit, cursor } = input.query ?? {};
     const hostId = host ? (await resolveHost(db, host, "query.host")).id : undefined;
-    const networkId = network ? (await resolveNetwork(db, network, hostId, "query.network")).id : undefined;
+    // A network id is used as it is, and resolved (404 if unknown) only when no node matches:
+    // the common read (a network's nodes) is one statement.
+    const byId = network?.startsWith("net_") === true;
+    const networkId =
+      network && !byId ? (await resolveNetwork(db, network, hostId, "query.network")).id : network;
     const hostIds = await c.get("access").hostIds();
     const details = await listNodeDetails(db, {
       ...(hostIds ? { hostIds } : {}),
@@ -54,6 +58,9 @@ export function registerNodeRoutes(app: GatewayApp, deps: AppDeps): void {
       ...(networkId ? { networkId } : {}),
       ...(label ? { labels: Array.isArray(label) ? label : [label] } : {}),
     });
+    if (byId && network && details.length === 0) {
+      await resolveNetwork(db, network, hostId, "query.network");
+    }
     const page = paginate(details.map(nodeView), { limit, cursor }, (n) => [n.createdAt, n.id]);
     return c.json(page, 200);
   });
