@@ -124,16 +124,20 @@ describe("a node's view", () => {
     const listOf = async (ref: string) => labnet.request("GET", `/v1/nodes?network=${ref}`);
     const web = await listOf(byName.get("web") ?? "");
     expect(((await web.json()) as { items: Node[] }).items.map((n) => n.name)).toEqual(["a"]);
-    const empty = (await labnet.request("POST", "/v1/networks", {
-      body: { name: "empty", host: host.name, ipam: { configs: [{ subnet: "10.62.0.0/24" }] } },
-    }).then((res) => res.json())) as { id: string };
+    const empty = (await labnet
+      .request("POST", "/v1/networks", {
+        body: { name: "empty", host: host.name, ipam: { configs: [{ subnet: "10.62.0.0/24" }] } },
+      })
+      .then((res) => res.json())) as { id: string };
     const none = await listOf(empty.id);
     expect(none.status).toBe(200);
     expect(((await none.json()) as { items: Node[] }).items).toEqual([]);
     for (const ref of ["net_aaaaaaaaaaaaaaaa", "nowhere"]) {
       const res = await listOf(ref);
       expect(res.status).toBe(404);
-      expect(((await res.json()) as { errors: { location: string }[] }).errors[0]?.location).toBe("query.network");
+      expect(((await res.json()) as { errors: { location: string }[] }).errors[0]?.location).toBe(
+        "query.network",
+      );
     }
   });
 
