@@ -7,7 +7,7 @@
  */
 
 import { createDb, type HostRow, schema } from "@labnet/db";
-import { createGatewayRuntime, type GatewayRuntime } from "@labnet/gateway";
+import { createGatewayRuntime, type GatewayRuntime, startEventHub } from "@labnet/gateway";
 import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
@@ -299,6 +299,51 @@ describe("GET /v1/events", () => {
       headers: { "Last-Event-ID": "x" },
     });
     expect(header.status).toBe(400);
+  });
+});
+
+describe("the event hub without streams", () => {
+  it("follows a burst of commits in one round a second, and settle() catches up at once", async () => {
+    const { db, sql: pg, close } = createDb(labnet.databaseUrl, { max: 2 });
+    // Every statement the hub sends goes through execute or transaction: counted.
+    let statements = 0;
+    const counted = new Proxy(db, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if ((key === "execute" || key === "transaction") && typeof value === "function") {
+          return (...args: unknown[]) => {
+            statements += 1;
+            return value.apply(target, args);
+          };
+        }
+        return value;
+      },
+    });
+    const hub = startEventHub({ db: counted, pg, log: createLogger("test-hub"), pollMs: 60_000 });
+    try {
+      await hub.ready();
+      const net = await createNetwork("ev-idle");
+      await new Promise((r) => setTimeout(r, 1_200));
+      statements = 0;
+      // 20 commits, each with its NOTIFY, within about half a second.
+      for (let i = 0; i < 20; i += 1) {
+        await flip(net, i % 2 === 0 ? "ready" : "pending");
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      // At most one idle round (a head read, a bound, a second head read) has run: at the
+      // round gap of a stream's hub it would have been about ten.
+      expect(statements).toBeLessThanOrEqual(4);
+      const [last] = await labnet.db
+        .select({ id: sql<string>`max(${schema.events.id})` })
+        .from(schema.events);
+      const started = performance.now();
+      await hub.settle();
+      expect(hub.horizon()).toBeGreaterThanOrEqual(Number(last?.id));
+      expect(performance.now() - started).toBeLessThan(500);
+    } finally {
+      await hub.stop();
+      await close();
+    }
   });
 });
 

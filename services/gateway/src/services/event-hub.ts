@@ -65,6 +65,14 @@ export function roundGapMs(streams: number): number {
     MIN_ROUND_GAP_MS * Math.max(1, Math.ceil(streams / STREAMS_PER_GAP_STEP)),
   );
 }
+/**
+ * Without a stream, rounds only keep the horizon near the head, so they come at most this
+ * often: a burst's NOTIFYs would otherwise cost three or four statements every
+ * MIN_ROUND_GAP_MS in each worker for nobody. What needs the horizon current (a page, a new
+ * stream) asks for it with `settle()`, which runs rounds at once; a new stream's
+ * subscription starts one.
+ */
+const IDLE_ROUND_GAP_MS = 1_000;
 /** While a gap waits for the transactions that may still fill it, look again this often. */
 const GAP_CHECK_MS = 50;
 /**
@@ -99,6 +107,7 @@ export function startEventHub(options: EventHubOptions): EventHub {
   let stopped = false;
   let lastRound = Number.NEGATIVE_INFINITY;
   let delayed: NodeJS.Timeout | undefined;
+  let delayedDue = Number.POSITIVE_INFINITY;
 
   const advanceIdle = async () => {
     const now = await readEventsHead(db, head?.bound);
@@ -115,7 +124,7 @@ export function startEventHub(options: EventHubOptions): EventHub {
       adoptIdleHead(now.lastId);
     } else {
       head = { lastId: now.lastId, bound };
-      later(GAP_CHECK_MS);
+      later(gapMs());
     }
   };
 
@@ -202,10 +211,19 @@ export function startEventHub(options: EventHubOptions): EventHub {
     }
   };
 
+  /** The gap between rounds now: short while streams listen, long without. */
+  function gapMs(): number {
+    return listeners.size === 0 ? IDLE_ROUND_GAP_MS : roundGapMs(listeners.size);
+  }
+
+  /** Runs a round in `ms`, or sooner if one is already due sooner (an idle wait gives way to a stream's). */
   function later(ms: number) {
-    if (stopped || delayed) {
+    const due = performance.now() + ms;
+    if (stopped || (delayed && delayedDue <= due)) {
       return;
     }
+    clearTimeout(delayed);
+    delayedDue = due;
     delayed = setTimeout(() => {
       delayed = undefined;
       void round();
@@ -216,11 +234,13 @@ export function startEventHub(options: EventHubOptions): EventHub {
     if (stopped) {
       return;
     }
-    const wait = lastRound + roundGapMs(listeners.size) - performance.now();
-    if (wait <= 0 && !delayed) {
+    const wait = lastRound + gapMs() - performance.now();
+    if (wait <= 0) {
+      clearTimeout(delayed);
+      delayed = undefined;
       void round();
     } else {
-      later(Math.max(wait, 0));
+      later(wait);
     }
   }
 
@@ -257,13 +277,22 @@ export function startEventHub(options: EventHubOptions): EventHub {
       const target = await lastEventId(db);
       const deadline = Date.now() + timeoutMs;
       while (horizon < target && !stopped && Date.now() < deadline) {
-        kick();
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // Not kick(): without streams rounds wait IDLE_ROUND_GAP_MS, and this caller waits now.
+        const ran = !running;
+        await round();
+        if (horizon >= target) {
+          break;
+        }
+        // After a round that could not adopt the head yet (transactions still open), the
+        // usual gap check; after finding one under way, soon.
+        await new Promise((resolve) => setTimeout(resolve, ran ? GAP_CHECK_MS : 5));
       }
     },
     horizon: () => horizon,
     subscribe(listener) {
       listeners.add(listener);
+      // From an idle horizon to a live one: the stream's first round need not wait.
+      kick();
       return () => {
         listeners.delete(listener);
       };
