@@ -26,9 +26,11 @@ describe("applyPlan", () => {
   const cases: { name: string; given: HostPlan; want: RecordedCall[] }[] = [
     { name: "empty plan runs nothing", given: EMPTY_PLAN, want: [] },
     {
-      name: "full plan: one host batch (namespaces added, host lines, namespaces removed), then iptables beside each sandbox",
+      name: "full plan: iptables from the start, beside one host batch (namespaces added, host lines, namespaces removed), then each sandbox",
       given: FULL_PLAN,
       want: [
+        // The restore starts first, beside everything else.
+        { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
         {
           argv: ["ip", "-force", "-batch", "-"],
           stdin:
@@ -36,8 +38,6 @@ describe("applyPlan", () => {
             "link add lnbr-aaaaaaaa mtu 1500 type bridge\nlink set lnbr-aaaaaaaa up\n" +
             "netns del ln-cccccccccccccccc\n",
         },
-        // The restore starts beside the sandbox batches.
-        { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
         {
           argv: ["nsenter", "--net=/run/netns/ln-aaaaaaaaaaaaaaaa", "--", "ip", "-batch", "-"],
           stdin: "link set lo up\n",

@@ -97,6 +97,11 @@ export async function applyPlan(
       failures.push(failure);
     }
   }
+  // The rules depend on no interface existing (a rule naming a bridge or a DNAT to an address
+  // not up yet is harmless for the moment it lasts), so the restore runs beside everything.
+  const rules = applyRules(runner, plan.iptablesRestore);
+  // Awaited below; should a batch throw first, its rejection is not left unhandled.
+  rules.catch(() => {});
   // One host-wide process: new namespaces first (the veths below go into them), then the
   // host's own lines, then removed namespaces (nothing later depends on them). A process
   // costs the executor several milliseconds to start, so a single node's converge runs three.
@@ -125,9 +130,6 @@ export async function applyPlan(
   }
   failures.push(...(await applyFdb(runner, plan.fdbBatch ?? [])));
   const sandboxes = plan.sandboxBatches.filter((batch) => !notAdded.has(batch.netns));
-  // The rules depend on no sandbox's interfaces (a DNAT to an address not up yet is harmless
-  // for the moment it lasts), so the restore runs beside the sandbox batches.
-  const rules = applyRules(runner, plan.iptablesRestore);
   await runLimited(sandboxes, options.concurrency ?? 8, async (batch) => {
     const argv = inNetns(batch.netns, ["ip", "-batch", "-"]);
     const result = await runner.run(argv, { stdin: `${batch.lines.join("\n")}\n` });
