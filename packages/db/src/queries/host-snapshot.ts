@@ -101,71 +101,68 @@ export async function overlayMachinesOf(
 }
 
 /**
- * Reads a host's {@link HostSnapshot} in one REPEATABLE READ, read-only transaction, so every
- * part of it (operations, networks, nodes, endpoints, ports) is of the same moment. Every
- * converge starts here, so it is one statement, prepared once per connection, answering one
- * JSON document per part: the client's cost is per value received, and drizzle would build
- * and map each of eight queries every time (about 5 ms for a small host).
+ * Reads a host's {@link HostSnapshot} in one statement, so every part of it (operations,
+ * networks, nodes, endpoints, ports) is of the same moment: all of a statement's subqueries
+ * read one snapshot, at any isolation level (labnet_lan_scope is STABLE, so it reads the
+ * statement's too). No transaction around it: BEGIN, SET TRANSACTION and COMMIT would be three
+ * round trips more on every converge. Prepared once per connection, answering one JSON
+ * document per part: the client's cost is per value received, and drizzle would build and
+ * map each of eight queries every time (about 5 ms for a small host).
  */
 export async function loadHostSnapshot(db: Database, hostId: string): Promise<HostSnapshot> {
-  return db.transaction(
-    async (tx) => {
-      const [row] = await clientOf(tx)<SnapshotJson[]>`
-        WITH lan AS (SELECT labnet_lan_scope(${hostId}) AS scope),
-        own_nodes AS (SELECT id FROM nodes WHERE host_id = ${hostId})
-        SELECT
-          (SELECT coalesce(json_agg(o ORDER BY o.created_at), '[]') FROM operations o
-            WHERE o.host_id = ${hostId} AND o.state IN ('queued', 'running')) AS operations,
-          -- The machine's own networks first, then its LAN's overlays.
-          (SELECT coalesce(json_agg(w ORDER BY w.host_id IS NULL, w.created_at), '[]') FROM networks w
-            WHERE w.host_id = ${hostId} OR w.scope = (SELECT scope FROM lan)) AS networks,
-          (SELECT coalesce(json_agg(n ORDER BY n.created_at), '[]') FROM nodes n
-            WHERE n.host_id = ${hostId}) AS nodes,
-          (SELECT coalesce(json_agg(c ORDER BY c.network_id, c.position), '[]') FROM ipam_configs c
-            WHERE c.network_id IN (SELECT id FROM networks WHERE host_id = ${hostId})) AS own_configs,
-          (SELECT coalesce(json_agg(c ORDER BY c.network_id, c.position), '[]') FROM ipam_configs c
-            WHERE c.network_id IN (SELECT id FROM networks WHERE scope = (SELECT scope FROM lan))) AS lan_configs,
-          (SELECT coalesce(json_agg(json_build_object(
-              'endpoint', e, 'networkName', w.name, 'bridgeName', w.bridge_name, 'mtu', w.mtu,
-              'internal', w.internal,
-              'gateway', (SELECT host(c.gateway) FROM ipam_configs c
-                WHERE c.network_id = e.network_id AND c.subnet >>= host(e.address)::inet
-                ORDER BY c.position LIMIT 1)
-            ) ORDER BY e.node_id, e.if_index), '[]')
-            FROM endpoints e JOIN networks w ON w.id = e.network_id
-            WHERE e.node_id IN (SELECT id FROM own_nodes)) AS endpoints,
-          (SELECT coalesce(json_agg(m ORDER BY m.created_at, m.id), '[]') FROM port_mappings m
-            JOIN nodes n ON n.id = m.node_id
-            WHERE m.host_id = ${hostId} AND n.state <> 'deleting') AS port_mappings,
-          (SELECT coalesce(json_agg(json_build_object(
-              'networkId', e.network_id, 'endpointId', e.id, 'hostId', n.host_id, 'mac', lower(e.mac::text),
-              'address', host(e.address), 'vtep', host(ue.address)
-            ) ORDER BY e.network_id, e.mac), '[]')
-            FROM networks w
-            JOIN endpoints e ON e.network_id = w.id
-            JOIN nodes n ON n.id = e.node_id
-            JOIN hosts h ON h.id = n.host_id
-            JOIN endpoints ue ON ue.node_id = h.uplink_node_id AND 'lan:' || ue.network_id = w.scope
-            WHERE w.driver = 'overlay' AND w.scope = (SELECT scope FROM lan)
-              AND n.host_id <> ${hostId} AND n.state NOT IN ('deleting', 'failed')) AS overlay_peers`;
-      if (!row) {
-        throw new Error("the host snapshot statement answered no row");
-      }
-      return {
-        operations: row.operations.map((o) => rowOfJson(operations, o)),
-        networks: row.networks.map((w) => rowOfJson(networks, w)),
-        ipamConfigs: [...row.own_configs, ...row.lan_configs].map((c) => rowOfJson(ipamConfigs, c)),
-        nodes: row.nodes.map((n) => rowOfJson(nodes, n)),
-        endpoints: row.endpoints.map(({ endpoint, ...network }) => ({
-          ...rowOfJson(endpoints, endpoint),
-          ...network,
-        })),
-        portMappings: row.port_mappings.map((m) => rowOfJson(portMappings, m)),
-        overlayPeers: row.overlay_peers,
-      };
-    },
-    { isolationLevel: "repeatable read", accessMode: "read only" },
-  );
+  const [row] = await clientOf(db)<SnapshotJson[]>`
+    WITH lan AS (SELECT labnet_lan_scope(${hostId}) AS scope),
+    own_nodes AS (SELECT id FROM nodes WHERE host_id = ${hostId})
+    SELECT
+      (SELECT coalesce(json_agg(o ORDER BY o.created_at), '[]') FROM operations o
+        WHERE o.host_id = ${hostId} AND o.state IN ('queued', 'running')) AS operations,
+      -- The machine's own networks first, then its LAN's overlays.
+      (SELECT coalesce(json_agg(w ORDER BY w.host_id IS NULL, w.created_at), '[]') FROM networks w
+        WHERE w.host_id = ${hostId} OR w.scope = (SELECT scope FROM lan)) AS networks,
+      (SELECT coalesce(json_agg(n ORDER BY n.created_at), '[]') FROM nodes n
+        WHERE n.host_id = ${hostId}) AS nodes,
+      (SELECT coalesce(json_agg(c ORDER BY c.network_id, c.position), '[]') FROM ipam_configs c
+        WHERE c.network_id IN (SELECT id FROM networks WHERE host_id = ${hostId})) AS own_configs,
+      (SELECT coalesce(json_agg(c ORDER BY c.network_id, c.position), '[]') FROM ipam_configs c
+        WHERE c.network_id IN (SELECT id FROM networks WHERE scope = (SELECT scope FROM lan))) AS lan_configs,
+      (SELECT coalesce(json_agg(json_build_object(
+          'endpoint', e, 'networkName', w.name, 'bridgeName', w.bridge_name, 'mtu', w.mtu,
+          'internal', w.internal,
+          'gateway', (SELECT host(c.gateway) FROM ipam_configs c
+            WHERE c.network_id = e.network_id AND c.subnet >>= host(e.address)::inet
+            ORDER BY c.position LIMIT 1)
+        ) ORDER BY e.node_id, e.if_index), '[]')
+        FROM endpoints e JOIN networks w ON w.id = e.network_id
+        WHERE e.node_id IN (SELECT id FROM own_nodes)) AS endpoints,
+      (SELECT coalesce(json_agg(m ORDER BY m.created_at, m.id), '[]') FROM port_mappings m
+        JOIN nodes n ON n.id = m.node_id
+        WHERE m.host_id = ${hostId} AND n.state <> 'deleting') AS port_mappings,
+      (SELECT coalesce(json_agg(json_build_object(
+          'networkId', e.network_id, 'endpointId', e.id, 'hostId', n.host_id, 'mac', lower(e.mac::text),
+          'address', host(e.address), 'vtep', host(ue.address)
+        ) ORDER BY e.network_id, e.mac), '[]')
+        FROM networks w
+        JOIN endpoints e ON e.network_id = w.id
+        JOIN nodes n ON n.id = e.node_id
+        JOIN hosts h ON h.id = n.host_id
+        JOIN endpoints ue ON ue.node_id = h.uplink_node_id AND 'lan:' || ue.network_id = w.scope
+        WHERE w.driver = 'overlay' AND w.scope = (SELECT scope FROM lan)
+          AND n.host_id <> ${hostId} AND n.state NOT IN ('deleting', 'failed')) AS overlay_peers`;
+  if (!row) {
+    throw new Error("the host snapshot statement answered no row");
+  }
+  return {
+    operations: row.operations.map((o) => rowOfJson(operations, o)),
+    networks: row.networks.map((w) => rowOfJson(networks, w)),
+    ipamConfigs: [...row.own_configs, ...row.lan_configs].map((c) => rowOfJson(ipamConfigs, c)),
+    nodes: row.nodes.map((n) => rowOfJson(nodes, n)),
+    endpoints: row.endpoints.map(({ endpoint, ...network }) => ({
+      ...rowOfJson(endpoints, endpoint),
+      ...network,
+    })),
+    portMappings: row.port_mappings.map((m) => rowOfJson(portMappings, m)),
+    overlayPeers: row.overlay_peers,
+  };
 }
 
 interface SnapshotJson {
