@@ -62,59 +62,80 @@ export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promis
   const ids = (kind: OperationKind) =>
     outcome.succeeded.filter((op) => op.kind === kind).map((op) => op.targetId);
   await db.transaction(async (tx) => {
+    // Every write is sent at once, and they run in the order they reach the connection: one
+    // round trip for all instead of one each. The resources' writes are started alike (each
+    // builder's execute(), in the order that matters: nodes before networks); the operations'
+    // own updates, through functions of their own, reach it after them.
+    const writes: Promise<unknown>[] = [];
     const readyNetworks = outcome.succeeded
       .filter((op) => ensuredBy(op.kind) === "networks")
       .map((op) => op.targetId);
     if (readyNetworks.length > 0) {
-      await tx
-        .update(schema.networks)
-        .set({ state: "ready" })
-        .where(and(inArray(schema.networks.id, readyNetworks), ne(schema.networks.state, "deleting")));
+      writes.push(
+        tx
+          .update(schema.networks)
+          .set({ state: "ready" })
+          .where(and(inArray(schema.networks.id, readyNetworks), ne(schema.networks.state, "deleting")))
+          .execute(),
+      );
     }
     const readyNodes = outcome.succeeded
       .filter((op) => ensuredBy(op.kind) === "nodes")
       .map((op) => op.targetId);
     if (readyNodes.length > 0) {
-      await tx
-        .update(schema.nodes)
-        .set({ state: "ready" })
-        .where(and(inArray(schema.nodes.id, readyNodes), notInArray(schema.nodes.state, UNBUILT)));
+      writes.push(
+        tx
+          .update(schema.nodes)
+          .set({ state: "ready" })
+          .where(and(inArray(schema.nodes.id, readyNodes), notInArray(schema.nodes.state, UNBUILT)))
+          .execute(),
+      );
     }
     // Nodes before networks: endpoints (cascading with their node) hold their network.
     const goneNodes = ids("node.remove");
     if (goneNodes.length > 0) {
-      await tx
-        .delete(schema.nodes)
-        .where(and(inArray(schema.nodes.id, goneNodes), eq(schema.nodes.state, "deleting")));
+      writes.push(
+        tx
+          .delete(schema.nodes)
+          .where(and(inArray(schema.nodes.id, goneNodes), eq(schema.nodes.state, "deleting")))
+          .execute(),
+      );
     }
     const goneNetworks = ids("network.remove");
     if (goneNetworks.length > 0) {
       // An overlay is removed by each machine it was on: the record goes with the last of them.
       const settling = outcome.succeeded.map((op) => op.id);
-      await tx.delete(schema.networks).where(
-        and(
-          inArray(schema.networks.id, goneNetworks),
-          eq(schema.networks.state, "deleting"),
-          sql`NOT EXISTS (SELECT 1 FROM operations o WHERE o.target_id = ${schema.networks.id}
+      writes.push(
+        tx
+          .delete(schema.networks)
+          .where(
+            and(
+              inArray(schema.networks.id, goneNetworks),
+              eq(schema.networks.state, "deleting"),
+              sql`NOT EXISTS (SELECT 1 FROM operations o WHERE o.target_id = ${schema.networks.id}
               AND o.kind = 'network.remove' AND o.state IN ('queued', 'running')
               AND o.id NOT IN (${sql.join(
                 settling.map((id) => sql`${id}`),
                 sql`, `,
               )}))`,
-        ),
+            ),
+          )
+          .execute(),
       );
     }
-    await succeedOperations(
-      tx,
-      outcome.succeeded.map((op) => op.id),
+    writes.push(
+      succeedOperations(
+        tx,
+        outcome.succeeded.map((op) => op.id),
+      ),
     );
     for (const { op, problem } of outcome.failed) {
-      await markTargetFailed(tx, op);
-      await failOperation(tx, op.id, problem);
+      writes.push(markTargetFailed(tx, op), failOperation(tx, op.id, problem));
     }
     for (const { op, problem } of outcome.retrying) {
-      await noteOperationError(tx, op.id, problem);
+      writes.push(noteOperationError(tx, op.id, problem));
     }
+    await Promise.all(writes);
   });
 }
 
