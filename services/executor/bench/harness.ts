@@ -7,6 +7,7 @@
  * makes from inside (sandboxes) start with `lbench<pid>-<name>-` and go with the host.
  */
 import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -105,9 +106,42 @@ export async function assertInside(hostNetns: string): Promise<void> {
 
 /** What the machine is, for a bench's header: CPUs and load average. */
 export function machine(): string {
+  const stolen = stolenSinceStart();
   return `${availableParallelism()} CPUs, load average ${loadavg()
     .map((l) => l.toFixed(2))
-    .join(" ")}`;
+    .join(
+      " ",
+    )}${stolen === undefined ? "" : `, ${stolen.toFixed(1)}% of CPU time stolen by the hypervisor since the start`}`;
+}
+
+/** The machine's CPU time so far (/proc/stat, all CPUs, in ticks): in all, and stolen by the hypervisor. */
+function cpuTicks(): { total: number; steal: number } | undefined {
+  try {
+    const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "")
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { total, steal: fields[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+const STARTED_TICKS = cpuTicks();
+
+/**
+ * Percent of the machine's CPU time the hypervisor gave to other guests since this process
+ * started: on a shared virtual machine the figures move with it, so the reports say it.
+ */
+function stolenSinceStart(): number | undefined {
+  const now = cpuTicks();
+  if (!now || !STARTED_TICKS || now.total <= STARTED_TICKS.total) {
+    return undefined;
+  }
+  return (100 * (now.steal - STARTED_TICKS.steal)) / (now.total - STARTED_TICKS.total);
 }
 
 /** Named namespaces (machine-wide, under /run/netns) whose name starts with `prefix`. */
