@@ -138,7 +138,8 @@ const STARTED_TICKS = cpuTicks();
  */
 function stolenSinceStart(): number | undefined {
   const now = cpuTicks();
-  if (!now || !STARTED_TICKS || now.total <= STARTED_TICKS.total) {
+  // Under a second of CPU time: nothing to say yet (the line printed at the start).
+  if (!now || !STARTED_TICKS || now.total - STARTED_TICKS.total < 100 * availableParallelism()) {
     return undefined;
   }
   return (100 * (now.steal - STARTED_TICKS.steal)) / (now.total - STARTED_TICKS.total);
