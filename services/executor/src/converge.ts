@@ -116,13 +116,18 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
   if (deps.ready && !(await deps.ready())) {
     return { operations: [], failures: new Map(), departed: false, timings: clock.done("not ready") };
   }
-  const operations = await startOperations(
+  // Marked running while the converge looks at the kernel: that needs only the snapshot, and
+  // the round trip is off the single node's path. Awaited before anything is applied.
+  const starting = startOperations(
     deps.db,
     snapshot.operations.map((op) => op.id),
   );
+  starting.catch(() => {});
   try {
-    return await convergeSnapshot(deps, scope, snapshot, operations, clock);
+    return await convergeSnapshot(deps, scope, snapshot, starting, clock);
   } catch (error) {
+    // A failed start is thrown as before; the observation it overlapped is dropped.
+    const operations = await starting;
     // The kernel side failed as a whole (a tool missing, a parse error): the operations are
     // settled with it, so they are retried and finally failed, rather than left running.
     deps.log.error("converge failed", {
@@ -143,7 +148,7 @@ async function convergeSnapshot(
   deps: ConvergeDeps,
   scope: ConvergeScope,
   snapshot: HostSnapshot,
-  operations: OperationRow[],
+  starting: Promise<OperationRow[]>,
   clock: PhaseClock,
 ): Promise<ConvergeReport> {
   const live = liveStateOf(snapshot);
@@ -157,17 +162,20 @@ async function convergeSnapshot(
       ? [
           ...new Set([
             ...reconcileWindow(valid.desired.sandboxes, deps.known),
-            ...sandboxesNamedBy(operations, valid.desired),
+            ...sandboxesNamedBy(snapshot.operations, valid.desired),
           ]),
         ]
-      : sandboxesNamedBy(operations, valid.desired);
-  const observed = await observeHost(deps.runner, {
-    netnsPrefix: deps.netnsPrefix,
-    sandboxes: named.map((s) => s.netns),
-    ...(scope === "changed" ? { hostLinks: linksTouched(snapshot, valid.desired, named) } : {}),
-    ...(known === undefined ? {} : { knownIptablesSave: known }),
-    ...(valid.desired.overlays ? { vxlans: valid.desired.overlays.map((o) => o.vxlan) } : {}),
-  });
+      : sandboxesNamedBy(snapshot.operations, valid.desired);
+  const [operations, observed] = await Promise.all([
+    starting,
+    observeHost(deps.runner, {
+      netnsPrefix: deps.netnsPrefix,
+      sandboxes: named.map((s) => s.netns),
+      ...(scope === "changed" ? { hostLinks: linksTouched(snapshot, valid.desired, named) } : {}),
+      ...(known === undefined ? {} : { knownIptablesSave: known }),
+      ...(valid.desired.overlays ? { vxlans: valid.desired.overlays.map((o) => o.vxlan) } : {}),
+    }),
+  ]);
   clock.lap("observe");
   const desired = withoutForeignBridges(valid.desired, observed, deps, failures);
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });

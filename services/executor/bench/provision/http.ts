@@ -3,7 +3,7 @@
  * concurrent clients, and percentiles. Not fetch: the load generator shares the machine's two
  * cores with what it measures, and node:http costs it about half of fetch's CPU a request.
  */
-import { Agent, type IncomingHttpHeaders, request as httpRequest } from "node:http";
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 
 export interface ApiResponse<T> {
   status: number;
@@ -44,7 +44,11 @@ export class Api {
       headers.prefer = `wait=${options.wait}`;
     }
     const started = performance.now();
-    const { status, headers: answered, text } = await new Promise<{
+    const {
+      status,
+      headers: answered,
+      text,
+    } = await new Promise<{
       status: number;
       headers: IncomingHttpHeaders;
       text: string;
