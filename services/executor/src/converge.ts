@@ -29,6 +29,8 @@ import {
   observeHost,
   type Runner,
 } from "./kernel";
+import { listNetns, NETNS_DIR } from "./kernel/observe";
+import { type KnownLinks, relistTouchedLinks, splitTouchedLinks } from "./known-links";
 
 /** Sandboxes one reconcile (`all`) looks into, in turn. */
 export const RECONCILE_SANDBOXES = 128;
@@ -51,6 +53,8 @@ export interface ConvergeDeps {
    * everything (drift repair).
    */
   known?: {
+    /** Host links as a listing after the last apply saw them (see known-links.ts). */
+    links?: KnownLinks;
     rules?: string | undefined;
     routeLocalnet?: string | undefined;
     /** Where the next `all` converge's window of sandboxes starts (see RECONCILE_SANDBOXES). */
@@ -166,16 +170,33 @@ async function convergeSnapshot(
           ]),
         ]
       : sandboxesNamedBy(snapshot.operations, valid.desired);
-  const [operations, observed] = await Promise.all([
+  const touched = scope === "changed" ? linksTouched(snapshot, valid.desired, named) : undefined;
+  const knownLinks = deps.known?.links;
+  if (!touched && knownLinks) {
+    // A converge of the whole host lists every link and may change any: what is known now is
+    // not what it leaves.
+    await knownLinks.listing;
+    knownLinks.byName.clear();
+  }
+  const links =
+    touched && knownLinks
+      ? await splitTouchedLinks(knownLinks, touched, {
+          snapshot,
+          sandboxes: named,
+          existingNetns: new Set(await listNetns(NETNS_DIR, deps.netnsPrefix)),
+        })
+      : undefined;
+  const [operations, seen] = await Promise.all([
     starting,
     observeHost(deps.runner, {
       netnsPrefix: deps.netnsPrefix,
       sandboxes: named.map((s) => s.netns),
-      ...(scope === "changed" ? { hostLinks: linksTouched(snapshot, valid.desired, named) } : {}),
+      ...(touched ? { hostLinks: links ? links.observe : touched } : {}),
       ...(known === undefined ? {} : { knownIptablesSave: known }),
       ...(valid.desired.overlays ? { vxlans: valid.desired.overlays.map((o) => o.vxlan) } : {}),
     }),
   ]);
+  const observed = links ? { ...seen, links: [...seen.links, ...links.known] } : seen;
   clock.lap("observe");
   const desired = withoutForeignBridges(valid.desired, observed, deps, failures);
   const plan = planHost(desired, observed, { netnsPrefix: deps.netnsPrefix, prune: true });
@@ -191,6 +212,10 @@ async function convergeSnapshot(
   const userOwned =
     plan.netnsAdd.length > 0 && deps.netnsOwners ? await deps.netnsOwners(plan.netnsAdd) : undefined;
   const applyFailures = await applyPlan(deps.runner, plan, userOwned ? { owners: userOwned } : {});
+  if (touched && knownLinks) {
+    // What this apply left, for the next converge's plan (see known-links.ts).
+    relistTouchedLinks(deps.runner, knownLinks, touched);
+  }
   if (deps.known) {
     deps.known.rules = applyFailures.some((f) => f.step === "iptables")
       ? undefined

@@ -28,7 +28,7 @@ export function createHostConverger(
     metrics?: Pick<ExecutorMetrics, "observeConverge">;
   },
 ): HostConverger {
-  const deps: ConvergeDeps = { known: {}, ...options };
+  const deps: ConvergeDeps = { known: { links: { byName: new Map() } }, ...options };
   const later = createLaterConverge((scope) => loop.request(scope), deps);
 
   const loop = new ConvergeLoop(async (scope) => {

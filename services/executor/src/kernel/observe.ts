@@ -154,7 +154,8 @@ export interface ObservedHostResult extends ObservedHost {
 }
 
 /** The named Labnet links that exist, each in full detail; the ones that do not are left out. */
-async function observeLinks(runner: Runner, names: readonly string[]): Promise<ObservedLink[]> {
+/** The named host links (Labnet's bridges, host veths and vxlans among them), one `ip -batch`; none named, no process. */
+export async function observeLinks(runner: Runner, names: readonly string[]): Promise<ObservedLink[]> {
   const wanted = [...new Set(names)].filter(
     (name) => isDesiredBridgeName(name) || isLabnetHostVeth(name) || isLabnetVxlan(name),
   );
@@ -172,7 +173,8 @@ async function observeLinks(runner: Runner, names: readonly string[]): Promise<O
   return parseIpAddrBatchJson(result.stdout);
 }
 
-async function listNetns(dir: string, prefix: string): Promise<string[]> {
+/** Named namespaces in `dir` (default /run/netns) whose name starts with `prefix`. */
+export async function listNetns(dir: string, prefix: string): Promise<string[]> {
   try {
     const entries = await readdir(dir);
     return entries.filter((name) => name.startsWith(prefix) && isValidNetnsName(name)).sort();
