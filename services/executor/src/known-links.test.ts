@@ -15,7 +15,7 @@ const sandbox = (id: string): DesiredSandbox =>
   row<DesiredSandbox>({
     nodeId: `nod_${id}`,
     netns: `ln-${id}`,
-    endpoints: [row({ hostVeth: `lnv${id.slice(0, 9)}a` })],
+    endpoints: [row<DesiredSandbox["endpoints"][number]>({ hostVeth: `lnv${id.slice(0, 9)}a` })],
   });
 const op = (id: string, kind: OperationRow["kind"], attempts: number): OperationRow =>
   row<OperationRow>({ id: `op_${id}${kind}`, kind, targetId: `nod_${id}`, targetType: "node", attempts });
