@@ -120,8 +120,8 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
   if (deps.ready && !(await deps.ready())) {
     return { operations: [], failures: new Map(), departed: false, timings: clock.done("not ready") };
   }
-  // Marked running while the converge looks at the kernel: that needs only the snapshot, and
-  // the round trip is off the single node's path. Awaited before anything is applied.
+  // Marked running while the converge looks at the kernel and applies: that needs only the
+  // snapshot, and the round trip is off the single node's path.
   const starting = startOperations(
     deps.db,
     snapshot.operations.map((op) => op.id),
@@ -130,7 +130,8 @@ export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Pr
   try {
     return await convergeSnapshot(deps, scope, snapshot, starting, clock);
   } catch (error) {
-    // A failed start is thrown as before; the observation it overlapped is dropped.
+    // A failed start is thrown as before: the operations stay queued, and what was applied
+    // meanwhile is planned as done by the next converge.
     const operations = await starting;
     // The kernel side failed as a whole (a tool missing, a parse error): the operations are
     // settled with it, so they are retried and finally failed, rather than left running.
@@ -186,16 +187,13 @@ async function convergeSnapshot(
           existingNetns: new Set(await listNetns(NETNS_DIR, deps.netnsPrefix)),
         })
       : undefined;
-  const [operations, seen] = await Promise.all([
-    starting,
-    observeHost(deps.runner, {
-      netnsPrefix: deps.netnsPrefix,
-      sandboxes: named.map((s) => s.netns),
-      ...(touched ? { hostLinks: links ? links.observe : touched } : {}),
-      ...(known === undefined ? {} : { knownIptablesSave: known }),
-      ...(valid.desired.overlays ? { vxlans: valid.desired.overlays.map((o) => o.vxlan) } : {}),
-    }),
-  ]);
+  const seen = await observeHost(deps.runner, {
+    netnsPrefix: deps.netnsPrefix,
+    sandboxes: named.map((s) => s.netns),
+    ...(touched ? { hostLinks: links ? links.observe : touched } : {}),
+    ...(known === undefined ? {} : { knownIptablesSave: known }),
+    ...(valid.desired.overlays ? { vxlans: valid.desired.overlays.map((o) => o.vxlan) } : {}),
+  });
   const observed = links ? { ...seen, links: [...seen.links, ...links.known] } : seen;
   clock.lap("observe");
   const desired = withoutForeignBridges(valid.desired, observed, deps, failures);
@@ -212,6 +210,9 @@ async function convergeSnapshot(
   const userOwned =
     plan.netnsAdd.length > 0 && deps.netnsOwners ? await deps.netnsOwners(plan.netnsAdd) : undefined;
   const applyFailures = await applyPlan(deps.runner, plan, userOwned ? { owners: userOwned } : {});
+  // Its answer is needed for the report only. The statement was sent before any kernel work,
+  // so an attempt that kills the executor mid-apply is still counted.
+  const operations = await starting;
   if (touched && knownLinks) {
     // What this apply left, for the next converge's plan (see known-links.ts).
     relistTouchedLinks(deps.runner, knownLinks, touched);
