@@ -114,8 +114,8 @@ export function machine(): string {
     )}${stolen === undefined ? "" : `, ${stolen.toFixed(1)}% of CPU time stolen by the hypervisor since the start`}`;
 }
 
-/** The machine's CPU time so far (/proc/stat, all CPUs, in ticks): in all, and stolen by the hypervisor. */
-function cpuTicks(): { total: number; steal: number } | undefined {
+/** The machine's CPU time so far (/proc/stat, all CPUs, in ticks): in all, idle, and stolen by the hypervisor. */
+function cpuTicks(): { total: number; idle: number; steal: number } | undefined {
   try {
     const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "")
       .trim()
@@ -124,9 +124,31 @@ function cpuTicks(): { total: number; steal: number } | undefined {
       .map(Number);
     // user nice system idle iowait irq softirq steal (guest time is counted in user already)
     const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { total, steal: fields[7] ?? 0 };
+    return { total, idle: (fields[3] ?? 0) + (fields[4] ?? 0), steal: fields[7] ?? 0 };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Waits until the machine has been mostly idle (at least `idleShare` of its CPU time) for two
+ * windows of 250 ms in a row, at most `maxMs`. Before each timed phase, so none starts while
+ * the kernel still cleans up after the last (deleted namespaces are torn down by a kernel
+ * worker after `ip netns del` returns, and at 1,000 of them that takes seconds).
+ */
+export async function waitForQuietMachine(idleShare = 0.85, maxMs = 15_000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  let quiet = 0;
+  let last = cpuTicks();
+  while (last && quiet < 2 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = cpuTicks();
+    if (!now) {
+      return;
+    }
+    const total = now.total - last.total;
+    quiet = total > 0 && (now.idle - last.idle) / total >= idleShare ? quiet + 1 : 0;
+    last = now;
   }
 }
 

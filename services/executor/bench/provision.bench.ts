@@ -15,6 +15,9 @@
  *   - p50/p99 of reads (`GET /v1/nodes/{id}`, `GET /v1/nodes?network=` of 50 nodes) at an open
  *     loop of 300 requests/s while a 300-node burst is provisioned.
  *
+ * Each timed phase starts on a quiet machine (waitForQuietMachine: the kernel tears deleted
+ * namespaces down after `ip netns del` returns, and that must not land on the next phase).
+ *
  * Sizes and the rest come from the environment (bench/provision/config.ts), e.g.
  * `LABNET_BENCH_SIZES=10,100 npm run bench:provision` for a quick run.
  *
@@ -23,7 +26,7 @@
  * `/tmp/lbench<pid>-provision`), with sandboxes `lbench<pid>-provision-…`; all of it goes
  * afterwards, also on failure or Ctrl-C, and the next run sweeps what a killed one left.
  */
-import { assertInside, listNetns, machine, runBench } from "./harness";
+import { assertInside, listNetns, machine, runBench, waitForQuietMachine } from "./harness";
 import { pings, waitForVethsGone } from "./kernel-tools";
 import { gatewayWorkers, loadBenchConfig, READ_NODES } from "./provision/config";
 import {
@@ -113,6 +116,7 @@ async function measureSize(
   runPrefix: string,
 ): Promise<SizeResult> {
   progress(`N=${n}: labnet burst`);
+  await waitForQuietMachine();
   const before = await stack.cpuSeconds();
   const setup = await setupBurst(stack, n, { tag: `burst${n}` });
   const built = await stack.cpuSeconds();
@@ -151,6 +155,7 @@ async function timeTools(
   layout: Layout,
   way: "batched" | "per-command",
 ): Promise<{ setupMs: number; teardownMs: number }> {
+  await waitForQuietMachine();
   const started = performance.now();
   if (way === "batched") {
     await buildBatched(layout.networks, layout.nodes);
@@ -185,12 +190,14 @@ async function timeTools(
 
 async function measureSingles(stack: LabnetStack, count: number, runPrefix: string): Promise<SinglesResult> {
   progress(`${count} single calls: labnet`);
+  await waitForQuietMachine();
   const roundTrip = await roundTripMs(stack.api);
   const labnet = await singleCalls(stack, count, "single");
   await waitForVethsGone();
   progress(`${count} single calls: batched tools`);
   const layout = layoutOf(count, "s", runPrefix, 127, TOOLS_FIRST_PORT);
   await buildBatched(layout.networks, []);
+  await waitForQuietMachine();
   const batchedCreateMs: number[] = [];
   for (const node of layout.nodes) {
     const started = performance.now();
@@ -220,6 +227,7 @@ async function measureReads(stack: LabnetStack, burst: number, rate: number): Pr
   if (network === undefined) {
     throw new Error("no network for the read targets");
   }
+  await waitForQuietMachine();
   progress(`reads: ${rate}/s while ${burst} nodes are provisioned`);
   const reads = startReads(
     stack.api,
