@@ -209,14 +209,18 @@ async function convergeSnapshot(
   }
   const userOwned =
     plan.netnsAdd.length > 0 && deps.netnsOwners ? await deps.netnsOwners(plan.netnsAdd) : undefined;
-  const applyFailures = await applyPlan(deps.runner, plan, userOwned ? { owners: userOwned } : {});
+  let applyFailures: ApplyFailure[];
+  try {
+    applyFailures = await applyPlan(deps.runner, plan, userOwned ? { owners: userOwned } : {});
+  } finally {
+    if (touched && knownLinks) {
+      // What this apply left, also when it threw halfway, for the next converge's plan.
+      relistTouchedLinks(deps.runner, knownLinks, touched);
+    }
+  }
   // Its answer is needed for the report only. The statement was sent before any kernel work,
   // so an attempt that kills the executor mid-apply is still counted.
   const operations = await starting;
-  if (touched && knownLinks) {
-    // What this apply left, for the next converge's plan (see known-links.ts).
-    relistTouchedLinks(deps.runner, knownLinks, touched);
-  }
   if (deps.known) {
     deps.known.rules = applyFailures.some((f) => f.step === "iptables")
       ? undefined
