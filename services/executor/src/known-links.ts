@@ -14,7 +14,8 @@
  *   - vxlan devices are always listed (their forwarding tables are read with them).
  *
  * What the executor did not do itself (a bridge deleted by hand) is the reconcile loop's, as
- * for the known rules; an `all` converge lists everything and drops what is known.
+ * for the known rules; an `all` converge lists everything and drops what is known. Lab hosts
+ * only: a machine's namespace is a sandbox of its lab host, rebuilt by converges not its own.
  */
 import type { HostSnapshot } from "@labnet/db";
 import { type DesiredSandbox, isLabnetVxlan, type ObservedLink } from "@labnet/netplan";

@@ -106,6 +106,9 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
     };
     const converger = createHostConverger({
       ...deps,
+      // No known links: the machine's namespace is its lab host's uplink sandbox, which the lab
+      // host's converges may rebuild under it, so what a listing saw there may not last.
+      known: {},
       ...(options.metrics ? { metrics: options.metrics } : {}),
       afterSettle: async () => {
         // Emptied by a machine removal: its uplink node (and with it the record) goes next.
