@@ -179,16 +179,19 @@ async function convergeSnapshot(
     await knownLinks.listing;
     knownLinks.byName.clear();
   }
+  // Listed once: what the split takes as absent and what observeHost reports agree.
+  const netns = touched && knownLinks ? await listNetns(NETNS_DIR, deps.netnsPrefix) : undefined;
   const links =
-    touched && knownLinks
+    touched && knownLinks && netns
       ? await splitTouchedLinks(knownLinks, touched, {
           snapshot,
           sandboxes: named,
-          existingNetns: new Set(await listNetns(NETNS_DIR, deps.netnsPrefix)),
+          existingNetns: new Set(netns),
         })
       : undefined;
   const seen = await observeHost(deps.runner, {
     netnsPrefix: deps.netnsPrefix,
+    ...(netns ? { netns } : {}),
     sandboxes: named.map((s) => s.netns),
     ...(touched ? { hostLinks: links ? links.observe : touched } : {}),
     ...(known === undefined ? {} : { knownIptablesSave: known }),

@@ -36,6 +36,8 @@ export interface ObserveOptions {
   concurrency?: number;
   /** Directory of named namespaces; only tests change it. */
   netnsDir?: string;
+  /** The namespaces with the prefix, when the caller has just listed them (not read again). */
+  netns?: readonly string[];
   /**
    * Host links to look at (bridges and host veths by name). Omitted: every link of the host,
    * which a reconcile needs to find orphans; a converge that serves a few operations names
@@ -79,7 +81,7 @@ export async function observeHost(runner: Runner, options: ObserveOptions): Prom
   }
 
   const [names, links, iptablesSave] = await Promise.all([
-    listNetns(options.netnsDir ?? NETNS_DIR, options.netnsPrefix),
+    options.netns ?? listNetns(options.netnsDir ?? NETNS_DIR, options.netnsPrefix),
     options.hostLinks === undefined
       ? runOrThrow(runner, ["ip", "-j", "-d", "addr", "show"]).then((result) =>
           parseIpAddrJson(result.stdout),
