@@ -2,6 +2,7 @@ import {
   type Db,
   findHost,
   findNetworks,
+  findNetworksWithHosts,
   findNodes,
   type HostRow,
   type NetworkRow,
@@ -54,6 +55,22 @@ export async function resolveNetwork(
   location = "path.networkId",
 ): Promise<NetworkRow> {
   return pickOne(await findNetworks(db, ref, hostId), "network", ref, location);
+}
+
+/** {@link resolveNetwork} with the network's host (null for an overlay), in one statement. */
+export async function resolveNetworkWithHost(
+  db: Db,
+  ref: string,
+  hostId: string | undefined,
+  location: string,
+): Promise<{ network: NetworkRow; host: HostRow | null }> {
+  const rows = await findNetworksWithHosts(db, ref, hostId);
+  return pickOne(
+    rows.map((row) => ({ ...row, hostId: row.network.hostId })),
+    "network",
+    ref,
+    location,
+  );
 }
 
 export async function resolveNode(

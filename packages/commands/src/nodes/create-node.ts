@@ -25,7 +25,7 @@ import { ensureGatewayBridge, isOverlay, notifyOverlayPeers } from "../networks/
 import { recordNodeOperation } from "../operations/record-operation";
 import { allocatePorts } from "../ports/allocate-ports";
 import { assertCanPublish, type PortInputs, preparePortRequests } from "../ports/port-requests";
-import { resolveHost, resolveNetwork, resolveNodeOnHost } from "../resolve";
+import { resolveHost, resolveNetworkWithHost, resolveNodeOnHost } from "../resolve";
 import { assertResourceName } from "../resource-names";
 import { attach, checkAliases } from "./attach";
 import { detailsOfCreatedNode } from "./created-details";
@@ -105,12 +105,18 @@ export async function createNode({
     ? await resolveNetnsOwner(ctx, mode.slice(CONTAINER_MODE_PREFIX.length), hostRef)
     : undefined;
   const networks: NetworkRow[] = [];
+  // The first network's host, read with it: the node's host unless the request names one.
+  let firstHost: HostRow | null = null;
   for (const [i, attachment] of attachments.entries()) {
     const location = input.networks ? `body.networks[${i}].network` : "body.networkMode";
-    const network =
-      attachment.network === "bridge"
-        ? await defaultBridgeOf(ctx, hostRef?.id ?? networks[0]?.hostId ?? undefined, location)
-        : await resolveNetwork(ctx.db, attachment.network, hostRef?.id, location);
+    let network: NetworkRow;
+    if (attachment.network === "bridge") {
+      network = await defaultBridgeOf(ctx, hostRef?.id ?? networks[0]?.hostId ?? undefined, location);
+    } else {
+      const found = await resolveNetworkWithHost(ctx.db, attachment.network, hostRef?.id, location);
+      network = found.network;
+      firstHost = i === 0 ? found.host : firstHost;
+    }
     if (networks.some((n) => n.id === network.id)) {
       throw invalidField(location, `network ${network.name} is listed twice`);
     }
@@ -128,7 +134,10 @@ export async function createNode({
   }
   // A network's IPAM configs never change: read before the transaction, which stays short.
   const [host, configs] = await Promise.all([
-    hostRef ?? resolveHost(ctx.db, sharing ? sharing.named.hostId : (networks[0]?.hostId ?? undefined)),
+    hostRef ??
+      (sharing
+        ? resolveHost(ctx.db, sharing.named.hostId)
+        : (firstHost ?? resolveHost(ctx.db, networks[0]?.hostId ?? undefined))),
     Promise.all(networks.map((n) => knownIpamConfigsOfNetwork(ctx.db, n.id))),
   ]);
 

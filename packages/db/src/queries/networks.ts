@@ -1,23 +1,32 @@
 import { and, eq, inArray, ne, or, type SQL, sql } from "drizzle-orm";
-import { endpoints, type hosts, networks, nodes } from "../schema";
+import { endpoints, hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 import { lanScopeOfHost } from "./host-snapshot";
 import { preparedOn } from "./prepared";
 
 export type NetworkRow = typeof networks.$inferSelect;
+type HostRow = typeof hosts.$inferSelect;
+
+/** Networks by id or name (see {@link findNetworks}), `hostId` a placeholder. */
+function networksByRef(column: typeof networks.id | typeof networks.name): SQL | undefined {
+  const hostId = sql.placeholder("hostId");
+  return and(
+    eq(column, sql.placeholder("ref")),
+    // A machine's networks are its own and the overlays of its LAN.
+    sql`(${hostId}::text IS NULL OR ${networks.hostId} = ${hostId}::text OR ${networks.scope} = ${lanScopeOfHost(sql`${hostId}::text`)})`,
+  );
+}
 
 function selectNetworksByRef(db: Db, column: typeof networks.id | typeof networks.name) {
-  const hostId = sql.placeholder("hostId");
+  return db.select().from(networks).where(networksByRef(column)).orderBy(networks.createdAt);
+}
+
+function selectNetworksWithHostsByRef(db: Db, column: typeof networks.id | typeof networks.name) {
   return db
-    .select()
+    .select({ network: networks, host: hosts })
     .from(networks)
-    .where(
-      and(
-        eq(column, sql.placeholder("ref")),
-        // A machine's networks are its own and the overlays of its LAN.
-        sql`(${hostId}::text IS NULL OR ${networks.hostId} = ${hostId}::text OR ${networks.scope} = ${lanScopeOfHost(sql`${hostId}::text`)})`,
-      ),
-    )
+    .leftJoin(hosts, eq(hosts.id, networks.hostId))
+    .where(networksByRef(column))
     .orderBy(networks.createdAt);
 }
 
@@ -34,6 +43,23 @@ export async function findNetworks(db: Db, ref: string, hostId?: string): Promis
   );
   const values = { ref, hostId: hostId ?? null };
   return prepared ? prepared.execute(values) : selectNetworksByRef(db, column).execute(values);
+}
+
+/**
+ * {@link findNetworks} with each network's host (null for an overlay, which spans a LAN): a
+ * node creation needs both, and one statement is one round trip less.
+ */
+export async function findNetworksWithHosts(
+  db: Db,
+  ref: string,
+  hostId?: string,
+): Promise<{ network: NetworkRow; host: HostRow | null }[]> {
+  const column = /^net_[a-z2-7]{16}$/.test(ref) ? networks.id : networks.name;
+  const prepared = preparedOn(db, `findNetworksWithHosts.${column.name}`, (pool) =>
+    selectNetworksWithHostsByRef(pool, column).prepare(`find_networks_with_hosts_by_${column.name}`),
+  );
+  const values = { ref, hostId: hostId ?? null };
+  return prepared ? prepared.execute(values) : selectNetworksWithHostsByRef(db, column).execute(values);
 }
 
 export interface NetworkFilters {
