@@ -16,11 +16,9 @@ let sql: postgres.Sql;
 beforeAll(async () => {
   database = await createTestDatabase("txpipe");
   const options = postgresOptions(database.url);
-  sql = postgres({
-    ...options,
-    max: 2,
-    onnotice: () => {},
-    // The driver's own socket, counted: each write is a round trip's request.
+  // `socket` (the driver's own connection, here counted) is an option postgres.js has but does
+  // not declare.
+  const counted = {
     socket: () => {
       const socket: Socket = options.host.startsWith("/")
         ? connect(`${options.host}/.s.PGSQL.${options.port}`)
@@ -32,6 +30,12 @@ beforeAll(async () => {
       }) as Socket["write"];
       return socket;
     },
+  };
+  sql = postgres({
+    ...options,
+    max: 2,
+    onnotice: () => {},
+    ...(counted as postgres.Options<Record<string, postgres.PostgresType>>),
   });
   await sql`CREATE TABLE pipelined (id int PRIMARY KEY)`;
 });
@@ -71,7 +75,8 @@ describe("a transaction's BEGIN, pipelined", () => {
         await tx`INSERT INTO pipelined VALUES (1 / 0)`;
       }),
     ).rejects.toThrow(/division by zero/);
-    const [row] = await sql`SELECT count(*)::int AS n, current_setting('transaction_isolation') AS iso FROM pipelined`;
+    const [row] =
+      await sql`SELECT count(*)::int AS n, current_setting('transaction_isolation') AS iso FROM pipelined`;
     expect(row?.n).toBe(1);
     expect(row?.iso).toBe("read committed");
   });

@@ -74,6 +74,22 @@ describe("createLogger", () => {
     expect(text).toContain("refused lnt_[redacted]"); // the error's message is kept, scrubbed
     expect(text).toContain("[redacted]");
   });
+
+  it("redacts secret keys at any depth and in a child's fields", () => {
+    const { log, raw, lines } = capture();
+    log
+      .child({ token: "child-secret", request: { headers: { cookie: "session-secret" } } })
+      .info("deep", { a: { b: { c: { d: { password: "deep-secret" } } } }, count: 3 });
+    const text = raw();
+    for (const secret of ["child-secret", "session-secret", "deep-secret"]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(lines[0]).toMatchObject({
+      token: "[redacted]",
+      count: 3,
+      a: { b: { c: { d: { password: "[redacted]" } } } },
+    });
+  });
 });
 
 describe("scrubSecrets", () => {

@@ -6,6 +6,8 @@ import type { HostQueues } from "@labnet/queue";
 const MIN_ROUND_GAP_MS = 10;
 /** Operations one round claims at most; a full round is followed by another. */
 const CLAIM_LIMIT = 5000;
+/** Ids of operations this dispatcher claimed, kept until their NOTIFY comes (bounded). */
+const CLAIMED_MAX = 20_000;
 
 export interface OutboxDispatcherOptions {
   db: Database;
@@ -38,6 +40,9 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
   let running = false;
   let again = false;
   let stopped = false;
+  // A creation in this process kicks a round that claims its operation, and the operation's
+  // NOTIFY arrives after that: a round for it would claim nothing (a statement per write).
+  const claimedHere = new Set<string>();
 
   /** One claim-and-dispatch pass; a kick while it runs has the next one follow it (throttled). */
   const round = async (): Promise<void> => {
@@ -51,6 +56,12 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
       // holds a transaction open, and one converge request per host serves all of that host's
       // operations however many there are.
       const due = await claimDispatchable(db, { redispatchAfterMs, limit: CLAIM_LIMIT });
+      if (claimedHere.size + due.length > CLAIMED_MAX) {
+        claimedHere.clear();
+      }
+      for (const op of due) {
+        claimedHere.add(op.id);
+      }
       if (due.length > 0) {
         try {
           await queues.requestConverge(due);
@@ -62,6 +73,9 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
             db,
             due.map((op) => op.id),
           );
+          for (const op of due) {
+            claimedHere.delete(op.id);
+          }
           again = false;
         }
       }
@@ -101,7 +115,10 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
   const timer = setInterval(kick, options.pollMs ?? 2_000);
   const listening = pg
     .listen("labnet_operations", (payload) => {
-      if (parseNotification(payload)?.state === "queued") {
+      const notification = parseNotification(payload);
+      // An operation is `queued` once, at its insert (retries keep it running): the NOTIFY of
+      // one a round here claimed already needs no round.
+      if (notification?.state === "queued" && !claimedHere.delete(notification.id)) {
         kick();
       }
     })
