@@ -26,6 +26,7 @@
  * `/tmp/lbench<pid>-provision`), with sandboxes `lbench<pid>-provision-…`; all of it goes
  * afterwards, also on failure or Ctrl-C, and the next run sweeps what a killed one left.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { assertInside, listNetns, machine, runBench, waitForQuietMachine } from "./harness";
 import { pings, waitForVethsGone } from "./kernel-tools";
 import { gatewayWorkers, loadBenchConfig, READ_NODES } from "./provision/config";
@@ -62,6 +63,8 @@ import {
   teardownPerCommand,
 } from "./provision/tools";
 
+/** How long the reads run alone, before the burst beside them. */
+const READS_ALONE_MS = 5_000;
 /** Host ports of the tools' published ports (outside Labnet's random 32768-60999). */
 const TOOLS_FIRST_PORT = 20_000;
 
@@ -228,6 +231,30 @@ async function measureReads(stack: LabnetStack, burst: number, rate: number): Pr
     throw new Error("no network for the read targets");
   }
   await waitForQuietMachine();
+  // Alone first: what the reads themselves cost the machine, without the burst beside them.
+  progress(`reads: ${rate}/s alone for ${READS_ALONE_MS / 1000} s`);
+  const cpuBefore = await stack.cpuSeconds();
+  const clientBefore = process.cpuUsage();
+  const aloneReads = startReads(
+    stack.api,
+    rate,
+    targets.nodes.map((node) => node.id),
+    network.id,
+  );
+  await sleep(READS_ALONE_MS);
+  const aloneLoad = await aloneReads.stop();
+  const cpuAfter = await stack.cpuSeconds();
+  const client = process.cpuUsage(clientBefore);
+  const sent = aloneLoad.rate * aloneLoad.seconds;
+  const alone = {
+    load: aloneLoad,
+    cpuMsPerRead: {
+      gateway: ((cpuAfter.gateway - cpuBefore.gateway) * 1000) / sent,
+      postgres: ((cpuAfter.postgres - cpuBefore.postgres) * 1000) / sent,
+      client: (client.user + client.system) / 1000 / sent,
+    },
+  };
+  await waitForQuietMachine();
   progress(`reads: ${rate}/s while ${burst} nodes are provisioned`);
   const reads = startReads(
     stack.api,
@@ -245,7 +272,7 @@ async function measureReads(stack: LabnetStack, burst: number, rate: number): Pr
     // What the reads saw is shown before the bench fails: a gateway too busy to answer a
     // burst's request within its time beside the reads is itself the finding.
     const failure = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
-    printReads({ burst, rate, setupMs: Number.NaN, load, failure });
+    printReads({ burst, rate, setupMs: Number.NaN, load, alone, failure });
     throw new Error(`the ${burst}-node burst beside ${rate} reads/s did not finish: ${failure}`);
   }
   const setup = outcome.value;
@@ -253,7 +280,7 @@ async function measureReads(stack: LabnetStack, burst: number, rate: number): Pr
   await teardownBurst(stack, targets);
   await verifyTeardown(stack);
   await waitForVethsGone();
-  return { burst, rate, setupMs: setup.setupMs, load };
+  return { burst, rate, setupMs: setup.setupMs, load, alone };
 }
 
 function progress(message: string): void {

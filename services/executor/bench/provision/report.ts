@@ -39,6 +39,8 @@ export interface ReadsResult {
   rate: number;
   setupMs: number;
   load: ReadLoad;
+  /** The same reads alone before the burst, with what each cost (ms of CPU). */
+  alone: { load: ReadLoad; cpuMsPerRead: { gateway: number; postgres: number; client: number } };
   /** Why the burst beside the reads did not finish (the reads are still shown). */
   failure?: string;
 }
@@ -241,22 +243,30 @@ export function printSingles(result: SinglesResult): void {
 }
 
 export function printReads(result: ReadsResult): void {
-  const { load } = result;
+  const { load, alone } = result;
+  const sent = (l: ReadLoad) =>
+    `${l.seconds.toFixed(1)} s, ${l.rate.toFixed(0)} requests/s sent, send lag at most ${ms(l.maxLagMs)} ms` +
+    (l.skipped > 0 ? `, ${l.skipped} sends skipped (600 unanswered)` : "");
+  const rows = (phase: string, l: ReadLoad) =>
+    l.byPath.map((r) => [phase, r.path, String(r.ok), String(r.errors), ms(r.p50), ms(r.p99), ms(r.max)]);
+  const cpu = alone.cpuMsPerRead;
+  const cores = ((cpu.gateway + cpu.postgres + cpu.client) * alone.load.rate) / 1000;
   const lines = [
     "",
-    `Reads at an open loop of ${result.rate}/s while a ${result.burst}-node burst is provisioned (8 clients; ` +
+    `Reads at an open loop of ${result.rate}/s, alone (${sent(alone.load)}) and while a ${result.burst}-node ` +
+      "burst is provisioned (8 clients; " +
       (result.failure === undefined
         ? `ready after ${s(result.setupMs)} s`
         : `the burst did not finish: ${result.failure}`) +
-      `): ${load.seconds.toFixed(1)} s, ${load.rate.toFixed(0)} requests/s sent, ` +
-      `send lag at most ${ms(load.maxLagMs)} ms` +
-      (load.skipped > 0 ? `, ${load.skipped} sends skipped (600 unanswered)` : "") +
-      " (latency in ms, of the 200s)",
+      `; ${sent(load)}) (latency in ms, of the 200s)`,
     "",
     table(
-      ["read", "200", "errors", "p50", "p99", "max"],
-      load.byPath.map((r) => [r.path, String(r.ok), String(r.errors), ms(r.p50), ms(r.p99), ms(r.max)]),
+      ["phase", "read", "200", "errors", "p50", "p99", "max"],
+      [...rows("alone", alone.load), ...rows("beside the burst", load)],
     ),
+    "",
+    `CPU per read alone: gateway ${ms(cpu.gateway)} ms, Postgres ${ms(cpu.postgres)} ms, the bench's client ` +
+      `${ms(cpu.client)} ms: ${cores.toFixed(2)} cores at this rate`,
     "",
   ];
   process.stdout.write(lines.join("\n"));
