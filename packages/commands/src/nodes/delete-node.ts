@@ -1,8 +1,10 @@
 import {
   latestOperationFor,
   lockNodesForRemoval,
+  markNodeForRemoval,
   type NodeRow,
   type OperationRow,
+  pipelined,
   setNodeState,
 } from "@labnet/db";
 import type { CommandContext } from "../context";
@@ -28,12 +30,16 @@ export async function deleteNode({
   ref: string;
 }): Promise<{ node: NodeRow; operation: OperationRow }> {
   const result = await ctx.db.transaction(async (tx) => {
-    // Found, locked and read in one statement: each round trip costs the accept path.
-    const {
-      sharingNames,
-      overlayIds: overlays,
-      ...node
-    } = pickOne(await lockNodesForRemoval(tx, ref), "node", ref, "path.nodeId");
+    // Found, locked and read in one statement: each round trip costs the accept path. A node
+    // named by its id is marked for removal in the same round trip, before its checks are
+    // read; a check that refuses rolls the mark back with the transaction.
+    const byId = ref.startsWith("nod_");
+    const [locked, marked] = await pipelined(lockNodesForRemoval(tx, ref), async () =>
+      byId
+        ? Promise.all([markNodeForRemoval(tx, ref), unforwardMachinePorts(tx, { nodeId: ref })])
+        : undefined,
+    );
+    const { sharingNames, overlayIds: overlays, ...node } = pickOne(locked, "node", ref, "path.nodeId");
     if (node.labels[MACHINE_LABEL] && node.state !== "deleting") {
       throw new DomainError(
         "CONFLICT",
@@ -49,6 +55,12 @@ export async function deleteNode({
         `node ${node.name} shares its network namespace with ${names}: remove them first`,
         [{ location: "path.nodeId", message: `namespace shared with ${names}` }],
       );
+    }
+    const [premarked] = marked ?? [];
+    if (premarked) {
+      // The other machines on its overlays drop its forwarding entries.
+      await notifyOverlayPeers(tx, overlays, node.hostId);
+      return { node: { ...node, state: "deleting" as const }, operation: premarked, written: true };
     }
     if (node.state === "deleting") {
       const pending = (await latestOperationFor(tx, [node.id])).get(node.id);

@@ -47,6 +47,53 @@ export async function insertOperation(db: Db, input: NewOperation): Promise<Oper
   };
 }
 
+/**
+ * Marks node `nodeId` for removal (state `deleting`) and writes its `node.remove` operation,
+ * in one statement, unless the node is gone or already being deleted (then nothing is written
+ * and undefined is returned). A removal sends it with the node's lock, before reading what the
+ * lock returned: the caller rolls back what the node's checks refuse.
+ */
+export async function markNodeForRemoval(db: Db, nodeId: string): Promise<OperationRow | undefined> {
+  const id = newId("operation");
+  const [row] = await clientOf(db)<
+    {
+      host_id: string;
+      state: OperationRow["state"];
+      attempts: number;
+      created_at: string;
+      updated_at: string;
+    }[]
+  >`
+    WITH target AS (
+      SELECT id, host_id FROM nodes WHERE id = ${nodeId} AND state <> 'deleting'
+    ), marked AS (
+      UPDATE nodes SET state = 'deleting', updated_at = now() FROM target WHERE nodes.id = target.id
+      RETURNING nodes.id
+    )
+    INSERT INTO operations (id, kind, host_id, target_type, target_id)
+    SELECT ${id}, 'node.remove', host_id, 'node', id FROM target
+    RETURNING host_id, state, attempts, created_at, updated_at`;
+  if (!row) {
+    return undefined;
+  }
+  noteOperationWritten(id);
+  return {
+    id,
+    kind: "node.remove",
+    hostId: row.host_id,
+    targetType: "node",
+    targetId: nodeId,
+    state: row.state,
+    attempts: row.attempts,
+    error: null,
+    dispatchedAt: null,
+    startedAt: null,
+    finishedAt: null,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
 function selectOperationById(db: Db) {
   return db
     .select()
