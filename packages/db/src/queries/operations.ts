@@ -33,6 +33,15 @@ export async function insertOperation(db: Db, input: NewOperation): Promise<Oper
     throw new Error("inserting an operation returned no row");
   }
   noteOperationWritten(id);
+  return insertedOperation(id, input, row);
+}
+
+/** The row of an operation just inserted, from what its insert returned. */
+function insertedOperation(
+  id: string,
+  input: NewOperation,
+  row: { state: OperationRow["state"]; attempts: number; created_at: string; updated_at: string },
+): OperationRow {
   return {
     id,
     ...input,
@@ -77,21 +86,11 @@ export async function markNodeForRemoval(db: Db, nodeId: string): Promise<Operat
     return undefined;
   }
   noteOperationWritten(id);
-  return {
+  return insertedOperation(
     id,
-    kind: "node.remove",
-    hostId: row.host_id,
-    targetType: "node",
-    targetId: nodeId,
-    state: row.state,
-    attempts: row.attempts,
-    error: null,
-    dispatchedAt: null,
-    startedAt: null,
-    finishedAt: null,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  };
+    { kind: "node.remove", hostId: row.host_id, targetType: "node", targetId: nodeId },
+    row,
+  );
 }
 
 function selectOperationById(db: Db) {
