@@ -153,15 +153,9 @@ export async function createNode({
         await lockNetnsOwner(tx, sharing, start);
       }
       const id = newId("node");
-      // In the same transaction: a node never exists without the ports it asked for. With one
-      // port at most there is no savepoint to roll back, so the port's and the operation's
-      // inserts are sent with the node's and its endpoints' (one round trip for all of them);
-      // several ports take a savepoint of their own, after the rest. Should a statement fail,
-      // the first one's error is answered (the later ones only saw an aborted transaction).
-      const record = () => (start ? recordNodeOperation(tx, { id, hostId: host.id }) : undefined);
-      const portTarget = { host, node: { id, name: input.name } };
-      const portsWithNode = ports.requests.length <= 1;
-      const [node, [endpoints, early]] = await pipelined(
+      // Sent without waiting, its endpoints after it (one round trip less); should it fail
+      // (a name taken), its error is the one answered.
+      const [node, endpoints] = await pipelined(
         insertNode(tx, {
           id,
           name: input.name,
@@ -179,12 +173,7 @@ export async function createNode({
           publishAll: input.publishAll ?? false,
           ...(start ? {} : { state: "created" as const }),
         }),
-        () =>
-          pipelined(attachEndpoints(tx, id, located, input, attachments, aliases), async () =>
-            portsWithNode
-              ? Promise.all([allocatePorts(tx, portTarget, ports.requests), record()])
-              : undefined,
-          ),
+        () => attachEndpoints(tx, id, located, input, attachments, aliases),
       );
       const overlays = networks.filter(isOverlay);
       if (overlays.length > 0) {
@@ -212,10 +201,18 @@ export async function createNode({
           host.id,
         );
       }
-      const [portMappings, operation] = early ?? [
-        await allocatePorts(tx, portTarget, ports.requests),
-        await record(),
-      ];
+      // In the same transaction: a node never exists without the ports it asked for. Only
+      // after its endpoints: sent with them, an address taken off a refilled free list and a
+      // port insert waiting on another creation's draw deadlock two creations (seen with 12
+      // creations in a small port range). With one port at most there is no savepoint to roll
+      // back, so the operation's insert is sent with the port's (one round trip less); several
+      // ports take a savepoint of their own.
+      const record = () => (start ? recordNodeOperation(tx, { id, hostId: host.id }) : undefined);
+      const allocating = allocatePorts(tx, { host, node }, ports.requests);
+      const [portMappings, operation] =
+        ports.requests.length <= 1
+          ? await Promise.all([allocating, record()])
+          : [await allocating, await record()];
       await forwardMachinePorts(tx, host, portMappings);
       const details = sharing
         ? undefined
