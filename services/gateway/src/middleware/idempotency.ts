@@ -14,6 +14,7 @@ import {
   type TransactionWrites,
   type Tx,
   takeOverIdempotencyKey,
+  untilDatabaseAvailable,
 } from "@labnet/db";
 import type { Context, MiddlewareHandler } from "hono";
 import { ProblemError } from "../http/problem";
@@ -21,6 +22,8 @@ import { operationHref } from "../views/operation-view";
 import type { AuthVariables } from "./auth";
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** How long a success's answer is retried while Postgres is unreachable. */
+const STORE_RETRY_MS = 2_000;
 /** Headers a replay must carry again. */
 const REPLAYED_HEADERS = ["content-type", "location", "operation-location", "preference-applied"];
 
@@ -158,10 +161,18 @@ export function idempotency(
       clearInterval(renewal);
       try {
         if (res && res.status < 500) {
-          await storeIdempotentAnswer(db, { ...claim, ...(await answerOf(res)) });
+          const answer = await answerOf(res);
+          // Retried while Postgres is unreachable, for a moment (a restart just after the
+          // change committed): a success whose answer is not stored leaves the key open, and
+          // the client that has its answer does not come back for it.
+          await untilDatabaseAvailable(() => storeIdempotentAnswer(db, { ...claim, ...answer }), {
+            initialDelayMs: 100,
+            maxDelayMs: 500,
+            signal: AbortSignal.timeout(STORE_RETRY_MS),
+          });
         } else {
           // A server fault may be retried for real, unless the change committed: then the
-          // key stays, and a retry gets the committed outcome.
+          // key stays, and a retry gets the committed outcome. Not retried: a 503 answers at once.
           await releaseIdempotencyKey(db, claim);
         }
       } catch (error) {
