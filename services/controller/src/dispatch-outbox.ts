@@ -96,7 +96,7 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
 
   // During a burst every creation kicks (its command, then its NOTIFY): rounds start at most
   // every MIN_ROUND_GAP_MS, so one round claims what many creations wrote (a round costs a
-  // statement and a Redis call, 1-2 ms of the gateway's CPU on the bench machine). An idle
+  // statement and a Redis call, a millisecond or more of the gateway's CPU). An idle
   // dispatcher starts at once, so a single call waits for nothing.
   let lastRound = Number.NEGATIVE_INFINITY;
   let delayed: NodeJS.Timeout | undefined;

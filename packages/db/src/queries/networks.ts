@@ -2,10 +2,15 @@ import { and, eq, inArray, ne, or, type SQL, sql } from "drizzle-orm";
 import { endpoints, hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 import { lanScopeOfHost } from "./host-snapshot";
+import type { HostRow } from "./hosts";
 import { preparedOn } from "./prepared";
 
 export type NetworkRow = typeof networks.$inferSelect;
-type HostRow = typeof hosts.$inferSelect;
+
+/** The column a reference names: only a whole id is one (seed 001 names a network `net_overlay`). */
+function refColumn(ref: string): typeof networks.id | typeof networks.name {
+  return /^net_[a-z2-7]{16}$/.test(ref) ? networks.id : networks.name;
+}
 
 /** Networks by id or name (see {@link findNetworks}), `hostId` a placeholder. */
 function networksByRef(column: typeof networks.id | typeof networks.name): SQL | undefined {
@@ -35,8 +40,7 @@ function selectNetworksWithHostsByRef(db: Db, column: typeof networks.id | typeo
  * of that machine, its LAN's overlay networks included.
  */
 export async function findNetworks(db: Db, ref: string, hostId?: string): Promise<NetworkRow[]> {
-  // Only a whole id is one: seed 001 names a network `net_overlay`.
-  const column = /^net_[a-z2-7]{16}$/.test(ref) ? networks.id : networks.name;
+  const column = refColumn(ref);
   // Every node creation resolves its networks: prepared on the pool, built once.
   const prepared = preparedOn(db, `findNetworks.${column.name}`, (pool) =>
     selectNetworksByRef(pool, column).prepare(`find_networks_by_${column.name}`),
@@ -54,7 +58,7 @@ export async function findNetworksWithHosts(
   ref: string,
   hostId?: string,
 ): Promise<{ network: NetworkRow; host: HostRow | null }[]> {
-  const column = /^net_[a-z2-7]{16}$/.test(ref) ? networks.id : networks.name;
+  const column = refColumn(ref);
   const prepared = preparedOn(db, `findNetworksWithHosts.${column.name}`, (pool) =>
     selectNetworksWithHostsByRef(pool, column).prepare(`find_networks_with_hosts_by_${column.name}`),
   );

@@ -77,7 +77,6 @@ export async function markNodeForRemoval(db: Db, nodeId: string): Promise<Operat
       SELECT id, host_id FROM nodes WHERE id = ${nodeId} AND state <> 'deleting'
     ), marked AS (
       UPDATE nodes SET state = 'deleting', updated_at = now() FROM target WHERE nodes.id = target.id
-      RETURNING nodes.id
     )
     INSERT INTO operations (id, kind, host_id, target_type, target_id)
     SELECT ${id}, 'node.remove', host_id, 'node', id FROM target
