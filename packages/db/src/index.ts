@@ -12,6 +12,7 @@ export { DatabaseLock } from "./locks";
 export { migrate } from "./migrate";
 export { pipelined } from "./pipeline";
 export * from "./queries";
+export { anyOf } from "./queries/prepared";
 export type {
   AccountQuotas,
   AllocationKind,

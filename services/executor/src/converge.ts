@@ -60,11 +60,8 @@ export interface ConvergeDeps {
     /** Where the next `all` converge's window of sandboxes starts (see RECONCILE_SANDBOXES). */
     reconcileCursor?: number;
   };
-  /**
-   * Runs after every converge with the state it built and the name-resolution state of the
-   * same snapshot (names follow what was just built or removed).
-   */
-  afterConverge?: (applied: DesiredHost, resolver: ResolverHost, scope: ConvergeScope) => Promise<void>;
+  /** Name resolution of the host, brought in line by every converge (see ConvergeNames). */
+  names?: ConvergeNames;
   /**
    * False while the machine cannot be converged yet (a virtual machine whose namespace its lab
    * host has not built): the converge then starts no operation; a later one serves them.
@@ -102,6 +99,17 @@ export interface ConvergeReport {
    * later `host` converge prunes whatever is left.
    */
   departed: boolean;
+}
+
+/**
+ * What a converge asks of name resolution, from the snapshot it converges: the nodes' resolver
+ * files, which need no kernel object, are written while the kernel work runs (a single node's
+ * converge waits for the slower of the two, not for both); the zone and the responder, which
+ * listens on bridges, follow once the apply built them.
+ */
+export interface ConvergeNames {
+  files(resolver: ResolverHost, scope: ConvergeScope): Promise<void>;
+  serve(applied: DesiredHost, resolver: ResolverHost): Promise<void>;
 }
 
 /**
@@ -159,6 +167,10 @@ async function convergeSnapshot(
   const live = liveStateOf(snapshot);
   const valid = dropInvalidTargets(desiredHostOf(snapshot, live), deps.netnsPrefix, deps.ownAddresses);
   const failures = new Map(valid.invalid);
+  const resolver = resolverStateOf(snapshot, live);
+  // Awaited after the apply; until then its rejection is not left unhandled.
+  const files = deps.names?.files(resolver, scope);
+  files?.catch(() => {});
   clock.lap("snapshot");
 
   const known = scope === "all" ? undefined : deps.known?.rules;
@@ -256,7 +268,8 @@ async function convergeSnapshot(
     );
   }
   clock.lap("apply");
-  await deps.afterConverge?.(desired, resolverStateOf(snapshot, live), scope);
+  await files;
+  await deps.names?.serve(desired, resolver);
   return {
     timings: clock.done("names"),
     operations,

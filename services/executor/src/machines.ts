@@ -4,13 +4,16 @@ import { finishMachineRemoval } from "@labnet/commands";
 import { type Database, type HostRow, LAB_LABEL, machineOfHost, schema, virtualMachinesOf } from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import { and, eq } from "drizzle-orm";
-import { type ConvergeDeps, type ConvergeScope, detectDrift } from "./converge";
+import { type ConvergeDeps, type ConvergeNames, type ConvergeScope, detectDrift } from "./converge";
 import { createHostConverger, type HostConverger } from "./host-converger";
 import { enableMachineIpForward, type NetnsOwner, type Runner, withNetns } from "./kernel";
 import type { ExecutorMetrics } from "./metrics";
 
 /** What a machine's name service needs from the executor (one per machine: its own gateways). */
-export type MachineNames = Pick<ConvergeDeps, "afterConverge"> & { close(): Promise<void> };
+export interface MachineNames {
+  names: ConvergeNames;
+  close(): Promise<void>;
+}
 
 export interface FleetOptions {
   db: Database;
@@ -99,7 +102,7 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
         }
         return true;
       },
-      ...(names.afterConverge ? { afterConverge: names.afterConverge } : {}),
+      names: names.names,
       // Its nodes' namespaces belong to the machine's user namespace (kernel/userns.ts).
       netnsOwners: async (netns) =>
         new Map(netns.map((name) => [name, { kind: "machine", machineNetns } satisfies NetnsOwner])),

@@ -4,7 +4,7 @@ import { DEFAULT_ADDRESS_POOLS } from "@labnet/ipam";
 import { createLogger } from "@labnet/log";
 import { createRedisConnection, executorMetricsKey } from "@labnet/queue";
 import { loadExecutorConfig } from "./config";
-import { createNameService } from "./dns/name-service";
+import { convergeNames, createNameService } from "./dns/name-service";
 import { netnsSockets } from "./dns/netns-sockets";
 import { createHostConverger } from "./host-converger";
 import {
@@ -81,8 +81,7 @@ async function main(): Promise<void> {
       ...(config.LABNET_UNDERLAY_ADDRESS ? [`${config.LABNET_UNDERLAY_ADDRESS}/32`] : []),
     ],
     log,
-    afterConverge: (applied, resolver, scope) =>
-      names.sync(applied, resolver, { verifyFiles: scope === "all" }),
+    names: convergeNames(names),
     afterSettle: async (report) =>
       fleet?.kickMachines(
         report.operations.filter((op) => op.targetType === "node").map((op) => op.targetId),
@@ -105,8 +104,7 @@ async function main(): Promise<void> {
         sockets: netnsSockets(machine.netnsPath ?? ""),
       });
       return {
-        afterConverge: (applied, resolver, scope) =>
-          machineNames.sync(applied, resolver, { verifyFiles: scope === "all" }),
+        names: convergeNames(machineNames),
         close: () => machineNames.close(),
       };
     },

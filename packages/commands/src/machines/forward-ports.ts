@@ -1,5 +1,5 @@
-import { deleteForwardsOfNode, type HostRow, type PortMappingRow, schema, type Tx } from "@labnet/db";
-import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import { anyOf, deleteForwardsOfNode, type HostRow, type PortMappingRow, schema, type Tx } from "@labnet/db";
+import { and, eq, isNotNull } from "drizzle-orm";
 import { recordNodeOperation } from "../operations/record-operation";
 import { allocatePorts } from "../ports/allocate-ports";
 
@@ -66,7 +66,7 @@ export async function unforwardMachinePorts(
           .where(
             and(
               isNotNull(schema.portMappings.forwardsId),
-              inArray(schema.portMappings.forwardsId, [...of.mappingIds]),
+              anyOf(schema.portMappings.forwardsId, [...of.mappingIds]),
             ),
           )
           .returning({ nodeId: schema.portMappings.nodeId, hostId: schema.portMappings.hostId });

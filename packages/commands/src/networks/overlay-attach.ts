@@ -5,6 +5,7 @@
  * tables follow the endpoints that come and go.
  */
 import {
+  anyOf,
   DatabaseLock,
   deleteEndpoint,
   findNetworks,
@@ -94,10 +95,7 @@ export async function notifyOverlayPeers(
   }
   const rows = await tx.execute<{ network_id: string; host_id: string }>(sql`
     SELECT DISTINCT e.network_id, n.host_id FROM endpoints e JOIN nodes n ON n.id = e.node_id
-    WHERE e.network_id IN (${sql.join(
-      networkIds.map((id) => sql`${id}`),
-      sql`, `,
-    )}) AND n.host_id <> ${hostId} AND n.state <> 'deleting'
+    WHERE ${anyOf(sql`e.network_id`, networkIds)} AND n.host_id <> ${hostId} AND n.state <> 'deleting'
     ORDER BY e.network_id, n.host_id`);
   const operations: OperationRow[] = [];
   for (const row of rows) {

@@ -1,4 +1,5 @@
 import {
+  anyOf,
   type Db,
   failOperation,
   type NodeRow,
@@ -9,7 +10,7 @@ import {
   schema,
   succeedOperations,
 } from "@labnet/db";
-import { and, eq, inArray, ne, notInArray, sql } from "drizzle-orm";
+import { and, eq, ne, notInArray, sql } from "drizzle-orm";
 
 /** An operation whose target could not be converged, with why. */
 export interface OperationProblem {
@@ -75,7 +76,7 @@ export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promis
         tx
           .update(schema.networks)
           .set({ state: "ready" })
-          .where(and(inArray(schema.networks.id, readyNetworks), ne(schema.networks.state, "deleting")))
+          .where(and(anyOf(schema.networks.id, readyNetworks), ne(schema.networks.state, "deleting")))
           .execute(),
       );
     }
@@ -87,7 +88,7 @@ export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promis
         tx
           .update(schema.nodes)
           .set({ state: "ready" })
-          .where(and(inArray(schema.nodes.id, readyNodes), notInArray(schema.nodes.state, UNBUILT)))
+          .where(and(anyOf(schema.nodes.id, readyNodes), notInArray(schema.nodes.state, UNBUILT)))
           .execute(),
       );
     }
@@ -97,7 +98,7 @@ export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promis
       writes.push(
         tx
           .delete(schema.nodes)
-          .where(and(inArray(schema.nodes.id, goneNodes), eq(schema.nodes.state, "deleting")))
+          .where(and(anyOf(schema.nodes.id, goneNodes), eq(schema.nodes.state, "deleting")))
           .execute(),
       );
     }
@@ -110,14 +111,11 @@ export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promis
           .delete(schema.networks)
           .where(
             and(
-              inArray(schema.networks.id, goneNetworks),
+              anyOf(schema.networks.id, goneNetworks),
               eq(schema.networks.state, "deleting"),
               sql`NOT EXISTS (SELECT 1 FROM operations o WHERE o.target_id = ${schema.networks.id}
               AND o.kind = 'network.remove' AND o.state IN ('queued', 'running')
-              AND o.id NOT IN (${sql.join(
-                settling.map((id) => sql`${id}`),
-                sql`, `,
-              )}))`,
+              AND NOT ${anyOf(sql`o.id`, settling)})`,
             ),
           )
           .execute(),

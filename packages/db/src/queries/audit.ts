@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, inArray, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, or, type SQL, sql } from "drizzle-orm";
 import { auditLog } from "../schema";
 import type { Db } from "../tx";
-import { clientOf } from "./prepared";
+import { anyOf, clientOf } from "./prepared";
 
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditEntry = typeof auditLog.$inferInsert;
@@ -87,6 +87,6 @@ export async function auditOfRequests(db: Db, requestIds: readonly string[]): Pr
   return db
     .select()
     .from(auditLog)
-    .where(inArray(auditLog.requestId, [...requestIds]))
+    .where(anyOf(auditLog.requestId, [...requestIds]))
     .orderBy(asc(auditLog.id));
 }

@@ -8,7 +8,7 @@ import type { NetworkRow } from "./networks";
 import type { EndpointRow, NodeEndpoint, NodeRow } from "./nodes";
 import type { OperationRow } from "./operations";
 import type { PortMappingRow } from "./port-ledger";
-import { clientOf } from "./prepared";
+import { anyOf, clientOf } from "./prepared";
 
 /**
  * Everything one converge of a host needs, read in one consistent snapshot: the operations
@@ -87,10 +87,7 @@ export async function overlayMachinesOf(
     JOIN hosts h ON h.id = n.host_id
     JOIN networks w ON w.id = e.network_id
     JOIN endpoints ue ON ue.node_id = h.uplink_node_id AND 'lan:' || ue.network_id = w.scope
-    WHERE e.network_id IN (${sql.join(
-      networkIds.map((id) => sql`${id}`),
-      sql`, `,
-    )}) AND n.state <> 'deleting'
+    WHERE ${anyOf(sql`e.network_id`, networkIds)} AND n.state <> 'deleting'
     ORDER BY h.name`);
   for (const r of rows) {
     const list = result.get(r.network_id) ?? [];

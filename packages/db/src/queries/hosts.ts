@@ -1,9 +1,9 @@
-import { and, count, eq, gt, inArray, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, count, eq, gt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { HostCapabilities, NodeState } from "../schema";
 import { hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 import { labelFilter } from "./networks";
-import { preparedOn } from "./prepared";
+import { anyOf, preparedOn } from "./prepared";
 
 export type HostRow = typeof hosts.$inferSelect;
 
@@ -119,12 +119,12 @@ export async function hostUsage(db: Db, hostIds: string[]): Promise<Map<string, 
   const networkCounts = await db
     .select({ hostId: networks.hostId, n: count() })
     .from(networks)
-    .where(and(inArray(networks.hostId, hostIds), ne(networks.state, "deleting")))
+    .where(and(anyOf(networks.hostId, hostIds), ne(networks.state, "deleting")))
     .groupBy(networks.hostId);
   const nodeCounts = await db
     .select({ hostId: nodes.hostId, n: count() })
     .from(nodes)
-    .where(and(inArray(nodes.hostId, hostIds), ne(nodes.state, "deleting")))
+    .where(and(anyOf(nodes.hostId, hostIds), ne(nodes.state, "deleting")))
     .groupBy(nodes.hostId);
   for (const row of networkCounts) {
     const entry = row.hostId ? usage.get(row.hostId) : undefined;
@@ -201,10 +201,7 @@ export async function machineUplinks(db: Db, ids: string[]): Promise<Map<string,
     JOIN endpoints e ON e.node_id = n.id
     JOIN networks net ON net.id = e.network_id
     JOIN ipam_configs c ON c.network_id = net.id AND c.position = 0
-    WHERE h.id IN ${sql`(${sql.join(
-      ids.map((id) => sql`${id}`),
-      sql`, `,
-    )})`}`);
+    WHERE ${anyOf(sql`h.id`, ids)}`);
   return new Map(
     rows.map((r) => [
       r.machine_id,

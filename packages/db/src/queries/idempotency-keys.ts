@@ -1,7 +1,8 @@
-import { and, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, eq, lte, sql } from "drizzle-orm";
 import { idempotencyKeys, operations } from "../schema";
 import type { Db } from "../tx";
 import type { OperationRow } from "./operations";
+import { anyOf } from "./prepared";
 
 /** One key of one token on one operation. */
 export interface IdempotencyKeyRef {
@@ -192,7 +193,7 @@ export async function operationsOfIdempotencyKey(db: Db, ids: readonly string[])
   const rows = await db
     .select()
     .from(operations)
-    .where(inArray(operations.id, [...ids]));
+    .where(anyOf(operations.id, [...ids]));
   return ids.flatMap((id) => rows.filter((row) => row.id === id));
 }
 

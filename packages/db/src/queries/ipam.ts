@@ -1,8 +1,8 @@
-import { asc, eq, inArray, sql } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { AllocationKind } from "../schema";
 import { allocations, endpoints, ipamConfigs, networks, nodes } from "../schema";
 import type { Db, Tx } from "../tx";
-import { clientOf } from "./prepared";
+import { anyOf, clientOf } from "./prepared";
 
 export type IpamConfigRow = typeof ipamConfigs.$inferSelect;
 
@@ -19,7 +19,7 @@ export async function lockNetworks(db: Db, ids: string[]): Promise<void> {
   await db
     .select({ id: networks.id })
     .from(networks)
-    .where(inArray(networks.id, [...ids].sort()))
+    .where(anyOf(networks.id, [...ids].sort()))
     .orderBy(asc(networks.id))
     .for("update");
 }
@@ -31,7 +31,7 @@ export async function ipamConfigsOf(db: Db, networkIds: string[]): Promise<IpamC
   return db
     .select()
     .from(ipamConfigs)
-    .where(inArray(ipamConfigs.networkId, networkIds))
+    .where(anyOf(ipamConfigs.networkId, networkIds))
     .orderBy(ipamConfigs.networkId, ipamConfigs.position);
 }
 

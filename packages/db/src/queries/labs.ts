@@ -16,6 +16,7 @@ import type { Db } from "../tx";
 import type { HostRow } from "./hosts";
 import type { NetworkRow } from "./networks";
 import type { NodeRow } from "./nodes";
+import { anyOf } from "./prepared";
 
 export type LabTemplateRow = typeof labTemplates.$inferSelect;
 export type LabRow = typeof labs.$inferSelect;
@@ -128,8 +129,8 @@ export async function labResources(db: Db, instanceIds: readonly string[]): Prom
   }
   const forward = alias(portMappings, "forward");
   const [networkRows, nodeRows, endpointRows, portRows, open] = await Promise.all([
-    db.select().from(networks).where(inArray(networks.hostId, machineIds)).orderBy(asc(networks.createdAt)),
-    db.select().from(nodes).where(inArray(nodes.hostId, machineIds)).orderBy(asc(nodes.createdAt)),
+    db.select().from(networks).where(anyOf(networks.hostId, machineIds)).orderBy(asc(networks.createdAt)),
+    db.select().from(nodes).where(anyOf(nodes.hostId, machineIds)).orderBy(asc(nodes.createdAt)),
     db
       .select({
         nodeId: endpoints.nodeId,
@@ -141,7 +142,7 @@ export async function labResources(db: Db, instanceIds: readonly string[]): Prom
       .from(endpoints)
       .innerJoin(nodes, eq(nodes.id, endpoints.nodeId))
       .innerJoin(networks, eq(networks.id, endpoints.networkId))
-      .where(inArray(nodes.hostId, machineIds))
+      .where(anyOf(nodes.hostId, machineIds))
       .orderBy(asc(endpoints.nodeId), asc(endpoints.ifIndex)),
     db
       .select({
@@ -153,11 +154,11 @@ export async function labResources(db: Db, instanceIds: readonly string[]): Prom
       })
       .from(portMappings)
       .leftJoin(forward, eq(forward.forwardsId, portMappings.id))
-      .where(inArray(portMappings.hostId, machineIds)),
+      .where(anyOf(portMappings.hostId, machineIds)),
     db
       .select({ hostId: operations.hostId, n: count() })
       .from(operations)
-      .where(and(inArray(operations.hostId, machineIds), inArray(operations.state, ["queued", "running"])))
+      .where(and(anyOf(operations.hostId, machineIds), inArray(operations.state, ["queued", "running"])))
       .groupBy(operations.hostId),
   ]);
   return {

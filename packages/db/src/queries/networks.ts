@@ -1,9 +1,9 @@
-import { and, eq, inArray, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, ne, or, type SQL, sql } from "drizzle-orm";
 import { endpoints, hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 import { lanScopeOfHost } from "./host-snapshot";
 import type { HostRow } from "./hosts";
-import { preparedOn } from "./prepared";
+import { anyOf, preparedOn } from "./prepared";
 
 export type NetworkRow = typeof networks.$inferSelect;
 
@@ -146,7 +146,7 @@ export async function endpointsOnNetworks(db: Db, networkIds: string[]): Promise
     })
     .from(endpoints)
     .innerJoin(nodes, eq(nodes.id, endpoints.nodeId))
-    .where(inArray(endpoints.networkId, networkIds))
+    .where(anyOf(endpoints.networkId, networkIds))
     .orderBy(endpoints.address);
 }
 

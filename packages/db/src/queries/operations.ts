@@ -5,7 +5,7 @@ import type { OperationKind, OperationTargetType, StoredProblem } from "../schem
 import { operations } from "../schema";
 import { noteOperationWritten } from "../transaction-hooks";
 import type { Db } from "../tx";
-import { clientOf, preparedOn } from "./prepared";
+import { anyOf, clientOf, preparedOn } from "./prepared";
 
 export type OperationRow = typeof operations.$inferSelect;
 
@@ -117,7 +117,7 @@ export async function latestOperationFor(db: Db, targetIds: string[]): Promise<M
   const rows = await db
     .selectDistinctOn([operations.targetId])
     .from(operations)
-    .where(inArray(operations.targetId, targetIds))
+    .where(anyOf(operations.targetId, targetIds))
     .orderBy(operations.targetId, sql`${operations.createdAt} desc`);
   for (const row of rows) {
     result.set(row.targetId, row);
@@ -141,7 +141,7 @@ export async function startOperations(db: Db, ids: readonly string[]): Promise<O
       startedAt: sql`coalesce(${operations.startedAt}, now())`,
       updatedAt: sql`now()`,
     })
-    .where(and(inArray(operations.id, [...ids]), inArray(operations.state, ["queued", "running"])))
+    .where(and(anyOf(operations.id, [...ids]), inArray(operations.state, ["queued", "running"])))
     .returning();
 }
 
@@ -153,7 +153,7 @@ export async function succeedOperations(db: Db, ids: readonly string[]): Promise
   await db
     .update(operations)
     .set({ state: "succeeded", error: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(inArray(operations.id, [...ids]), inArray(operations.state, ["queued", "running"])));
+    .where(and(anyOf(operations.id, [...ids]), inArray(operations.state, ["queued", "running"])));
 }
 
 /** Marks an open operation failed with its problem. */
@@ -213,5 +213,5 @@ export async function unmarkDispatched(db: Db, ids: string[]): Promise<void> {
   if (ids.length === 0) {
     return;
   }
-  await db.update(operations).set({ dispatchedAt: null }).where(inArray(operations.id, ids));
+  await db.update(operations).set({ dispatchedAt: null }).where(anyOf(operations.id, ids));
 }

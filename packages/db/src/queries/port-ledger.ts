@@ -11,7 +11,7 @@ import { alias } from "drizzle-orm/pg-core";
 import { newId } from "../ids";
 import { nodes, type PortProtocol, portMappings } from "../schema";
 import type { Db } from "../tx";
-import { clientOf } from "./prepared";
+import { anyOf, clientOf } from "./prepared";
 
 export type PortMappingRow = typeof portMappings.$inferSelect;
 
@@ -196,7 +196,7 @@ export async function portMappingsOfNodes(db: Db, nodeIds: string[]): Promise<Po
   return db
     .select()
     .from(portMappings)
-    .where(inArray(portMappings.nodeId, nodeIds))
+    .where(anyOf(portMappings.nodeId, nodeIds))
     .orderBy(asc(portMappings.protocol), asc(portMappings.hostPort), asc(portMappings.bind));
 }
 
@@ -207,7 +207,7 @@ export async function deletePortMappings(db: Db, ids: string[]): Promise<number>
   }
   const deleted = await db
     .delete(portMappings)
-    .where(inArray(portMappings.id, ids))
+    .where(anyOf(portMappings.id, ids))
     .returning({ id: portMappings.id });
   return deleted.length;
 }

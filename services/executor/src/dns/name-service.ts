@@ -1,5 +1,11 @@
 import type { Logger } from "@labnet/log";
-import { type DesiredHost, type ResolverHost, renderResolverFiles } from "@labnet/netplan";
+import {
+  type DesiredHost,
+  type HostResolvConf,
+  type ResolverHost,
+  renderResolverFiles,
+} from "@labnet/netplan";
+import type { ConvergeNames } from "../converge";
 import { pruneResolverFiles, writeResolverFiles } from "../kernel/etc-netns";
 import { createForwarder } from "./forward";
 import { readHostResolvConf } from "./host-resolv-conf";
@@ -25,14 +31,18 @@ export interface NameServiceOptions {
 /** Name resolution of one host: the nodes' resolver files and the DNS responder. */
 export interface NameService {
   /**
-   * Brings both in line with a converge's snapshot (`state`, from the same snapshot as
-   * `applied`): writes every node's resolv.conf and hosts where they changed, removes those of
-   * nodes that are gone, rebuilds the zone and (re)binds the responder. Called after every
-   * converge, so names follow whatever the converge just built or removed; the responder
-   * listens only on bridges of `applied`. `verifyFiles` compares every file with the disk
-   * again, not with what this process last wrote (drift repair, on full reconciles).
+   * Brings the nodes' files in line with a converge's snapshot (`state`): writes every node's
+   * resolv.conf and hosts where they changed and removes those of nodes that are gone. They
+   * name no kernel object, so this runs beside the converge's kernel work. `verifyFiles`
+   * compares every file with the disk again, not with what this process last wrote (drift
+   * repair, on full reconciles).
    */
-  sync(applied: DesiredHost, state: ResolverHost, options?: { verifyFiles?: boolean }): Promise<void>;
+  writeFiles(state: ResolverHost, options?: { verifyFiles?: boolean }): Promise<void>;
+  /**
+   * Rebuilds the zone of the same snapshot and (re)binds the responder, once the converge has
+   * applied `applied`: it listens only on bridges of `applied`, which exist by then.
+   */
+  serve(applied: DesiredHost, state: ResolverHost): Promise<void>;
   /** Addresses the responder listens on. */
   listening(): string[];
   close(): Promise<void>;
@@ -51,20 +61,33 @@ export function createNameService(options: NameServiceOptions): NameService {
     // What this process last wrote: unchanged files are not read again on every converge.
     written: new Map<string, string>(),
   };
+  let upstream: Promise<HostResolvConf> | undefined;
   return {
-    async sync(applied, state, syncOptions = {}) {
+    async writeFiles(state, syncOptions = {}) {
       if (syncOptions.verifyFiles === true) {
         files.written.clear();
       }
-      const hostResolvConf = await readHostResolvConf(options.hostResolvConf);
-      const rendered = renderResolverFiles(state, hostResolvConf);
+      upstream = readHostResolvConf(options.hostResolvConf);
+      const rendered = renderResolverFiles(state, await upstream);
       await writeResolverFiles(rendered, files);
       await pruneResolverFiles(new Set(rendered.map((f) => f.netns)), files);
+    },
+    async serve(applied, state) {
       const built = new Set(applied.bridges.map((b) => b.networkId));
       const networks = state.networks.map((n) => (built.has(n.networkId) ? n : { ...n, dns: false }));
+      // The servers the files of this converge were written with.
+      const hostResolvConf = await (upstream ?? readHostResolvConf(options.hostResolvConf));
       await responder.update(buildDnsZone({ ...state, networks }, hostResolvConf));
     },
     listening: () => responder.listening(),
     close: () => responder.close(),
+  };
+}
+
+/** A name service as a converge drives it: files beside the kernel work, the zone after it. */
+export function convergeNames(names: NameService): ConvergeNames {
+  return {
+    files: (resolver, scope) => names.writeFiles(resolver, { verifyFiles: scope === "all" }),
+    serve: (applied, resolver) => names.serve(applied, resolver),
   };
 }

@@ -1,7 +1,6 @@
 import type { Schema } from "@labnet/api";
-import { nodeDetailsByIds, schema } from "@labnet/db";
+import { anyOf, nodeDetailsByIds, schema } from "@labnet/db";
 import { HostInspectError } from "@labnet/queue";
-import { inArray } from "drizzle-orm";
 import type { GatewayApp } from "../app";
 import { registerOperation } from "../http/openapi-router";
 import { ProblemError } from "../http/problem";
@@ -56,7 +55,7 @@ export function registerNodeKernelRoutes(app: GatewayApp, deps: AppDeps): void {
             await deps.db
               .select({ id: schema.networks.id, driver: schema.networks.driver })
               .from(schema.networks)
-              .where(inArray(schema.networks.id, networkIds))
+              .where(anyOf(schema.networks.id, networkIds))
           ).map((n) => [n.id, n.driver]),
     );
     const view: NodeKernel = {

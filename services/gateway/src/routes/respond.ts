@@ -49,12 +49,14 @@ export async function respondToOperation<T>(
       (await getOperation(deps.db, options.operation.id))?.state ??
       state;
   }
+  const { doneStatus } = options;
+  if (state === "succeeded" && doneStatus === 204) {
+    // A finished removal answers no body: nothing to load.
+    return c.body(null, 204);
+  }
   const resource = (waited ? undefined : options.current) ?? (await options.load(waited));
-  if (state === "succeeded") {
-    if (options.doneStatus === 204 || resource === undefined) {
-      return c.body(null, 204);
-    }
-    return c.json(resource, options.doneStatus);
+  if (state === "succeeded" && doneStatus !== 204) {
+    return resource === undefined ? c.body(null, 204) : c.json(resource, doneStatus);
   }
   return c.json(resource ?? { operation: options.operation.id }, 202);
 }
