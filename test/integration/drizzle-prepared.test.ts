@@ -88,7 +88,10 @@ describe("drizzle's statements, prepared", () => {
   it("pipelines prepared statements sent together: one write for three", async () => {
     await Promise.all([bump("i4"), bump("i5"), bump("i6")]); // prepared on this connection
     expect(await writesOf(() => Promise.all([bump("i4"), bump("i5"), bump("i6")]))).toBe(1);
-    const rows = await db.select().from(items).where(anyOf(items.id, ["i4", "i5", "i6"]));
+    const rows = await db
+      .select()
+      .from(items)
+      .where(anyOf(items.id, ["i4", "i5", "i6"]));
     expect(rows.map((r) => r.n).sort()).toEqual([6, 7, 8]); // each bumped twice
   });
 
@@ -100,18 +103,37 @@ describe("drizzle's statements, prepared", () => {
       expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
     }
     expect(await db.select().from(items).where(anyOf(items.id, []))).toEqual([]);
-    expect(await db.select().from(items).where(anyOf(items.id, ["i1", "nope"]))).toHaveLength(1);
-    expect(await preparedWith(`select "id" from "prepared_items" where "prepared_items"."id" = ANY(`)).toBe(1);
+    expect(
+      await db
+        .select()
+        .from(items)
+        .where(anyOf(items.id, ["i1", "nope"])),
+    ).toHaveLength(1);
+    expect(await preparedWith(`select "id" from "prepared_items" where "prepared_items"."id" = ANY(`)).toBe(
+      1,
+    );
   });
 
   it("leaves a statement of more than 32 parameters unnamed (its text changes with its length)", async () => {
     const ids = (length: number) => Array.from({ length }, (_, i) => `i${i + 1}`);
-    await db.select().from(items).where(inArray(items.id, ids(40)));
-    await db.select().from(items).where(inArray(items.id, ids(41)));
+    await db
+      .select()
+      .from(items)
+      .where(inArray(items.id, ids(40)));
+    await db
+      .select()
+      .from(items)
+      .where(inArray(items.id, ids(41)));
     expect(await preparedWith(" in (")).toBe(0);
     // Up to 32 it is prepared: one per length.
-    await db.select().from(items).where(inArray(items.id, ids(3)));
-    await db.select().from(items).where(inArray(items.id, ids(4)));
+    await db
+      .select()
+      .from(items)
+      .where(inArray(items.id, ids(3)));
+    await db
+      .select()
+      .from(items)
+      .where(inArray(items.id, ids(4)));
     expect(await preparedWith(" in (")).toBe(2);
   });
 });
