@@ -26,11 +26,19 @@ export interface RegisterHostInput {
   portRangeEnd?: number;
 }
 
-/** Inserts the host or refreshes its record (same name = same host across executor restarts). */
-export async function registerHost(db: Db, input: RegisterHostInput): Promise<HostRow> {
+/**
+ * Inserts the host or refreshes its record (same name = same host across executor restarts).
+ * `online: false` leaves a new host offline (no heartbeat yet) and an existing one's heartbeat
+ * as it was, for a registration that has more to set up before the host takes work.
+ */
+export async function registerHost(
+  db: Db,
+  input: RegisterHostInput,
+  { online = true }: { online?: boolean } = {},
+): Promise<HostRow> {
   const [row] = await db
     .insert(hosts)
-    .values(input)
+    .values({ ...input, ...(online ? {} : { lastHeartbeatAt: new Date(0) }) })
     .onConflictDoUpdate({
       target: hosts.name,
       set: {
@@ -41,7 +49,7 @@ export async function registerHost(db: Db, input: RegisterHostInput): Promise<Ho
         ...(input.portRangeStart !== undefined && input.portRangeEnd !== undefined
           ? { portRangeStart: input.portRangeStart, portRangeEnd: input.portRangeEnd }
           : {}),
-        lastHeartbeatAt: sql`now()`,
+        ...(online ? { lastHeartbeatAt: sql`now()` } : {}),
         updatedAt: sql`now()`,
       },
       // A virtual machine's name is not an executor's to take over.
