@@ -43,6 +43,12 @@ async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R
 }
 
 async function created<T>(res: { response: Response; data?: T; error?: unknown }): Promise<T> {
+  if (res.response.status === 202) {
+    // Not done within the wait: say how its operation stands (a rare CI failure said no more).
+    const operation = res.response.headers.get("operation-location");
+    const answer = operation ? await labnet.request("GET", operation) : undefined;
+    expect.fail(`202 instead of 201: ${JSON.stringify(res.data)}; operation: ${await answer?.text()}`);
+  }
   expect(res.response.status, JSON.stringify(res.error)).toBe(201);
   if (!res.data) {
     throw new Error("no resource in the answer");
