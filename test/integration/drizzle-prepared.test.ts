@@ -4,47 +4,26 @@
  * parameter, so the text (and the prepared statement) is the same for every length. The writes
  * are counted on the client's socket; against a test database of its own, over one connection.
  */
-import { connect, type Socket } from "node:net";
 import { anyOf } from "@labnet/db";
 import { inArray, sql as q } from "drizzle-orm";
 import { integer, pgTable, text } from "drizzle-orm/pg-core";
 import { drizzle } from "drizzle-orm/postgres-js";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, postgresOptions, type TestDatabase } from "../helpers/database";
+import { countedPostgres } from "../helpers/counted-postgres";
+import { createTestDatabase, type TestDatabase } from "../helpers/database";
 
 const items = pgTable("prepared_items", { id: text("id").primaryKey(), n: integer("n").notNull() });
 
 let database: TestDatabase;
-let writes = 0;
 let sql: postgres.Sql;
+let writesOf: (work: () => Promise<unknown>) => Promise<number>;
 let db: ReturnType<typeof drizzle>;
 
 beforeAll(async () => {
   database = await createTestDatabase("drzprep");
-  const options = postgresOptions(database.url);
-  // `socket` (the driver's own connection, here counted) is an option postgres.js has but does
-  // not declare.
-  const counted = {
-    socket: () => {
-      const socket: Socket = options.host.startsWith("/")
-        ? connect(`${options.host}/.s.PGSQL.${options.port}`)
-        : connect(options.port, options.host);
-      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-      socket.write = ((...args: unknown[]) => {
-        writes += 1;
-        return write(...args);
-      }) as Socket["write"];
-      return socket;
-    },
-  };
   // One connection: what it prepared is what pg_prepared_statements shows.
-  sql = postgres({
-    ...options,
-    max: 1,
-    onnotice: () => {},
-    ...(counted as postgres.Options<Record<string, postgres.PostgresType>>),
-  });
+  ({ sql, writesOf } = countedPostgres(database.url, 1));
   db = drizzle({ client: sql });
   await sql`CREATE TABLE prepared_items (id text PRIMARY KEY, n int NOT NULL)`;
   await sql`INSERT INTO prepared_items SELECT 'i' || g, g FROM generate_series(1, 60) g`;
@@ -54,13 +33,6 @@ afterAll(async () => {
   await sql?.end({ timeout: 5 });
   await database?.drop();
 });
-
-async function writesOf(work: () => Promise<unknown>): Promise<number> {
-  await sql`SELECT 1`; // connected, nothing pending
-  const before = writes;
-  await work();
-  return writes - before;
-}
 
 /** Statements this connection has prepared whose text contains `fragment`. */
 async function preparedWith(fragment: string): Promise<number> {

@@ -4,39 +4,18 @@
  * property of a transaction. The writes are counted on the client's socket; against a test
  * database of its own.
  */
-import { connect, type Socket } from "node:net";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, postgresOptions, type TestDatabase } from "../helpers/database";
+import { countedPostgres } from "../helpers/counted-postgres";
+import { createTestDatabase, type TestDatabase } from "../helpers/database";
 
 let database: TestDatabase;
-let writes = 0;
 let sql: postgres.Sql;
+let writesOf: (work: () => Promise<unknown>) => Promise<number>;
 
 beforeAll(async () => {
   database = await createTestDatabase("txpipe");
-  const options = postgresOptions(database.url);
-  // `socket` (the driver's own connection, here counted) is an option postgres.js has but does
-  // not declare.
-  const counted = {
-    socket: () => {
-      const socket: Socket = options.host.startsWith("/")
-        ? connect(`${options.host}/.s.PGSQL.${options.port}`)
-        : connect(options.port, options.host);
-      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-      socket.write = ((...args: unknown[]) => {
-        writes += 1;
-        return write(...args);
-      }) as Socket["write"];
-      return socket;
-    },
-  };
-  sql = postgres({
-    ...options,
-    max: 2,
-    onnotice: () => {},
-    ...(counted as postgres.Options<Record<string, postgres.PostgresType>>),
-  });
+  ({ sql, writesOf } = countedPostgres(database.url, 2));
   await sql`CREATE TABLE pipelined (id int PRIMARY KEY)`;
 });
 
@@ -44,13 +23,6 @@ afterAll(async () => {
   await sql?.end({ timeout: 5 });
   await database?.drop();
 });
-
-async function writesOf(work: () => Promise<unknown>): Promise<number> {
-  await sql`SELECT 1`; // connected, nothing pending
-  const before = writes;
-  await work();
-  return writes - before;
-}
 
 describe("a transaction's BEGIN, pipelined", () => {
   it("goes out with the first statement: BEGIN + INSERT in one write, COMMIT in another", async () => {
