@@ -28,8 +28,8 @@ export interface RegisterHostInput {
 
 /**
  * Inserts the host or refreshes its record (same name = same host across executor restarts).
- * `online: false` leaves a new host offline (no heartbeat yet) and an existing one's heartbeat
- * as it was, for a registration that has more to set up before the host takes work.
+ * `online: false` records a new host offline (its heartbeat at the epoch) and leaves an existing
+ * one's heartbeat as it was, for a registration that has more to set up before the host takes work.
  */
 export async function registerHost(
   db: Db,
