@@ -183,9 +183,6 @@ async function convergeSnapshot(
           ]),
         ]
       : sandboxesNamedBy(snapshot.operations, valid.desired);
-  // Whose namespaces the new sandboxes are (a machine's user namespace) is asked beside the
-  // observation, for every sandbox the operations name: the plan adds at most those.
-  const netnsOwnersOf = lookUpOwners(deps, named);
   const touched = scope === "changed" ? linksTouched(snapshot, valid.desired, named) : undefined;
   const knownLinks = deps.known?.links;
   if (!touched && knownLinks) {
@@ -225,7 +222,8 @@ async function convergeSnapshot(
       failures.set(owner.id, `sandbox ${netns} cannot be looked into: ${why}`);
     }
   }
-  const userOwned = plan.netnsAdd.length > 0 ? await netnsOwnersOf(plan.netnsAdd) : undefined;
+  const userOwned =
+    plan.netnsAdd.length > 0 && deps.netnsOwners ? await deps.netnsOwners(plan.netnsAdd) : undefined;
   let applyFailures: ApplyFailure[];
   try {
     applyFailures = await applyPlan(deps.runner, plan, userOwned ? { owners: userOwned } : {});
@@ -279,24 +277,6 @@ async function convergeSnapshot(
     departed: plan.netnsDelete.length > 0 && (desired.departingHostVeths?.length ?? 0) > 0,
     ...(unattributed.length > 0 ? { hostFailure: unattributed.join("; ") } : {}),
   };
-}
-
-/**
- * The owners of namespaces a plan adds (deps.netnsOwners), asked at once for `named`'s: a plan
- * that adds only those (every converge of the changed scope) waits for no lookup of its own.
- */
-function lookUpOwners(
-  deps: ConvergeDeps,
-  named: readonly { netns: string }[],
-): (netnsAdd: readonly string[]) => Promise<ReadonlyMap<string, NetnsOwner> | undefined> {
-  const lookup = deps.netnsOwners;
-  if (!lookup) {
-    return async () => undefined;
-  }
-  const asked = new Set(named.map((s) => s.netns));
-  const early = asked.size > 0 ? lookup([...asked]) : undefined;
-  early?.catch(() => {});
-  return (netnsAdd) => (early && netnsAdd.every((n) => asked.has(n)) ? early : lookup(netnsAdd));
 }
 
 /**
