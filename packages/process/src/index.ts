@@ -10,3 +10,4 @@ export {
   runCommand,
   runCommandOrThrow,
 } from "./run-command";
+export { createSpawner, type Spawner, type SpawnerRunOptions, sharedSpawner } from "./spawner";

@@ -35,7 +35,8 @@ export interface RunCommandOptions {
   inheritOutput?: boolean;
 }
 
-const DEFAULT_TIMEOUT_MS = 60_000;
+/** A command's time limit unless its caller says. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
 
 /**
  * Runs an argv array (never a shell) to its end and collects its output. Never rejects:
@@ -63,7 +64,6 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    let spawnError: Error | undefined;
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
     });
@@ -77,38 +77,57 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
     // EPIPE when the command exits before reading its stdin: its exit code tells the story.
     child.stdin?.on("error", () => {});
     child.stdin?.end(options.input ?? "");
-    child.on("error", (error) => {
-      // Could not start (a `close` may follow: the promise is settled by then).
-      spawnError = error;
-      clearTimeout(timer);
-      resolve({
-        code: EXIT_CANNOT_RUN,
-        signal: null,
-        stdout,
-        stderr: `${stderr}${error.message}`,
-        timedOut,
-        spawnError,
-      });
-    });
-    child.on("close", (exitCode, signal) => {
-      clearTimeout(timer);
-      if (spawnError) {
-        return;
+    let ended = false;
+    const end = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+      if (!ended) {
+        ended = true;
+        clearTimeout(timer);
+        resolve(commandResult({ exitCode, signal, timedOut, timeoutMs, stdout, stderr, spawnError }));
       }
-      const code = timedOut
-        ? EXIT_TIMED_OUT
-        : (exitCode ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
-      resolve({
-        code,
-        signal,
-        stdout,
-        stderr: timedOut
-          ? `${stderr}${stderr === "" || stderr.endsWith("\n") ? "" : "\n"}timed out after ${timeoutMs} ms`
-          : stderr,
-        timedOut,
-      });
-    });
+    };
+    // Could not start (a `close` may follow: the promise is settled by then).
+    child.on("error", (error) => end(null, null, error));
+    child.on("close", (exitCode, signal) => end(exitCode, signal));
   });
+}
+
+/** What is known of a command when it has ended, before the conventions of {@link CommandResult}. */
+export interface CommandEnd {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  timeoutMs: number;
+  stdout: string;
+  stderr: string;
+  /** Why it could not start. */
+  spawnError?: Error | undefined;
+}
+
+/** The one place where an ending becomes an exit code (124 timed out, 127 could not start, 128 + N). */
+export function commandResult(end: CommandEnd): CommandResult {
+  const { exitCode, signal, timedOut, timeoutMs, stdout, stderr, spawnError } = end;
+  if (spawnError) {
+    return {
+      code: EXIT_CANNOT_RUN,
+      signal: null,
+      stdout,
+      stderr: `${stderr}${spawnError.message}`,
+      timedOut,
+      spawnError,
+    };
+  }
+  const code = timedOut
+    ? EXIT_TIMED_OUT
+    : (exitCode ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+  return {
+    code,
+    signal,
+    stdout,
+    stderr: timedOut
+      ? `${stderr}${stderr === "" || stderr.endsWith("\n") ? "" : "\n"}timed out after ${timeoutMs} ms`
+      : stderr,
+    timedOut,
+  };
 }
 
 /** Like {@link runCommand}, but throws with the command and its stderr when it does not exit 0. */

@@ -145,19 +145,16 @@ export async function startStack(hostNetns: string): Promise<LabnetStack> {
       { what: "the executor's host to be online", check: assertRunning },
     );
     sql = createDb(pg.url, { max: 2, applicationName: "labnet-bench" }).sql;
-    const cpuOf = (name: string) => {
+    const treeCpuOf = (name: string, options?: { reaped: boolean }) => {
       const pid = services.find((s) => s.name === name)?.child.pid;
-      return pid === undefined ? Promise.resolve(0) : processCpuSeconds(pid);
-    };
-    const treeCpuOf = (name: string) => {
-      const pid = services.find((s) => s.name === name)?.child.pid;
-      return pid === undefined ? Promise.resolve(0) : treeCpuSeconds(pid);
+      return pid === undefined ? Promise.resolve(0) : treeCpuSeconds(pid, options);
     };
     const postgresPid = pg.pid;
     const cpuSeconds = async () => ({
       // Its workers are its children.
       gateway: await treeCpuOf("gateway"),
-      executor: await cpuOf("executor"),
+      // Its process starter included (a child that starts the kernel tools for it), not the tools.
+      executor: await treeCpuOf("executor", { reaped: false }),
       postgres: await treeCpuSeconds(postgresPid),
     });
     return { api, sql, hostId, sandboxPrefix, paths, assertRunning, cpuSeconds, stop };
@@ -202,19 +199,15 @@ async function statFields(pid: number | string): Promise<string[] | undefined> {
   }
 }
 
-/** utime + stime of a process (clock ticks of 1/100 s on Linux). */
-async function processCpuSeconds(pid: number): Promise<number> {
-  const fields = await statFields(pid);
-  return fields ? (Number(fields[11]) + Number(fields[12])) / 100 : 0;
-}
-
 /**
  * A server and its children (Postgres's backends): its own time, what its exited children
- * used (cutime + cstime, counted once reaped) and what the live ones have used.
+ * used (cutime + cstime, counted once reaped; unless `reaped` is false) and what the live
+ * ones have used.
  */
-async function treeCpuSeconds(pid: number): Promise<number> {
+async function treeCpuSeconds(pid: number, options = { reaped: true }): Promise<number> {
   const own = await statFields(pid);
-  let ticks = own ? Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]) : 0;
+  const reaped = own && options.reaped ? Number(own[13]) + Number(own[14]) : 0;
+  let ticks = own ? Number(own[11]) + Number(own[12]) + reaped : 0;
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === pid) {
       continue;

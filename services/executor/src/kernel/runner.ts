@@ -4,7 +4,7 @@
  * is checked against a short allow-list before anything is spawned.
  */
 import { isDesiredBridgeName } from "@labnet/netplan";
-import { runCommand } from "@labnet/process";
+import { sharedSpawner } from "@labnet/process";
 
 /** Programs the executor may run. Everything else is refused before spawning. */
 const ALLOWED_COMMANDS: ReadonlySet<string> = new Set([
@@ -128,7 +128,9 @@ export function assertAllowedArgv(argv: readonly string[]): void {
 }
 
 /**
- * A runner that spawns real processes (argv only, no shell).
+ * A runner that runs real processes (argv only, no shell), started by this process's small
+ * process starter (@labnet/process `sharedSpawner`): a process started from the executor itself
+ * would stop its event loop for ~8 ms, a cost that grows with the executor's memory.
  *
  * @example
  * const runner = createExecRunner();
@@ -136,15 +138,11 @@ export function assertAllowedArgv(argv: readonly string[]): void {
  */
 export function createExecRunner(defaults: { timeoutMs?: number } = {}): Runner {
   const defaultTimeoutMs = defaults.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  // A plain copy of the environment the runner was made in: spawn reads every variable of the
-  // one it is given, and process.env's are each a call into the runtime (about 0.3 ms of a
-  // spawn's 2 ms here, and a converge spawns a process per sandbox).
-  const env = { ...process.env };
+  const spawner = sharedSpawner();
   return {
     async run(argv, options = {}) {
       assertAllowedArgv(argv);
-      const result = await runCommand(argv, {
-        env,
+      const result = await spawner.run(argv, {
         timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
         ...(options.stdin !== undefined ? { input: options.stdin } : {}),
       });

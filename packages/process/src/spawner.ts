@@ -1,0 +1,191 @@
+/**
+ * Commands started by a small helper process (spawn-helper.mjs) instead of this one. Starting a
+ * process copies the page tables of its parent, so its cost grows with the parent's memory: an
+ * executor of 250 MB spends ~8 ms of its event loop per command, the helper ~1.4 ms of its own.
+ * The helper starts on the first command and is restarted after it dies; it never holds this
+ * process open while no command is running.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { type CommandResult, commandResult, DEFAULT_TIMEOUT_MS } from "./run-command";
+
+const HELPER = fileURLToPath(new URL("./spawn-helper.mjs", import.meta.url));
+
+export interface SpawnerRunOptions {
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
+  /** Killed with SIGKILL after this long (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** Runs argv arrays (never a shell) to their end, as {@link runCommand} does, from the helper. */
+export interface Spawner {
+  run(argv: readonly string[], options?: SpawnerRunOptions): Promise<CommandResult>;
+  /** Lets the helper leave once its commands have ended. */
+  close(): void;
+}
+
+/** The helper's answer header (spawn-helper.mjs), before `out` + `err` bytes of output. */
+interface AnswerHead {
+  id: number;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  error?: { message: string; code?: string };
+  out: number;
+  err: number;
+}
+
+/** An answer of the helper: its header and its output. */
+export interface HelperAnswer {
+  head: AnswerHead;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Splits the helper's stdout into answers: a JSON header line, then its output bytes. Pure: feed
+ * it chunks as they come, it calls `onAnswer` for each answer completed.
+ */
+export function createAnswerReader(onAnswer: (answer: HelperAnswer) => void): (chunk: Buffer) => void {
+  let buffered: Buffer = Buffer.alloc(0);
+  let head: AnswerHead | undefined;
+  return (chunk) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    for (;;) {
+      if (head === undefined) {
+        const newline = buffered.indexOf(10);
+        if (newline < 0) {
+          return;
+        }
+        head = JSON.parse(buffered.subarray(0, newline).toString("utf8")) as AnswerHead;
+        buffered = buffered.subarray(newline + 1);
+      }
+      if (buffered.length < head.out + head.err) {
+        return;
+      }
+      const stdout = buffered.subarray(0, head.out).toString("utf8");
+      const stderr = buffered.subarray(head.out, head.out + head.err).toString("utf8");
+      buffered = buffered.subarray(head.out + head.err);
+      const answered = head;
+      head = undefined;
+      onAnswer({ head: answered, stdout, stderr });
+    }
+  };
+}
+
+interface Pending {
+  resolve: (result: CommandResult) => void;
+  timeoutMs: number;
+  /** The helper running it. */
+  helper: ChildProcess;
+}
+
+/** The ending of a command that never started. */
+const NOTHING_RAN = {
+  exitCode: null,
+  signal: null,
+  timedOut: false,
+  timeoutMs: 0,
+  stdout: "",
+  stderr: "",
+} as const;
+
+/**
+ * A process starter of its own (one helper). Most callers want {@link sharedSpawner}.
+ *
+ * @example
+ * const { code, stdout } = await createSpawner().run(["ip", "-j", "link", "show"]);
+ */
+export function createSpawner(): Spawner {
+  let helper: ChildProcess | undefined;
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+
+  // While a command runs, the helper's pipes keep this process alive; otherwise they do not.
+  const hold = (child: ChildProcess, held: boolean) => {
+    for (const stream of [child.stdin, child.stdout]) {
+      const handle = stream as unknown as { ref?: () => void; unref?: () => void } | null;
+      if (held) {
+        handle?.ref?.();
+      } else {
+        handle?.unref?.();
+      }
+    }
+  };
+
+  const settle = (id: number, result: CommandResult) => {
+    const waiting = pending.get(id);
+    if (waiting) {
+      pending.delete(id);
+      if (![...pending.values()].some((other) => other.helper === waiting.helper)) {
+        hold(waiting.helper, false);
+      }
+      waiting.resolve(result);
+    }
+  };
+
+  const start = (): ChildProcess => {
+    // No execArgv: the helper needs no TypeScript loader (nor a profiler).
+    const child = spawn(process.execPath, [HELPER], { stdio: ["pipe", "pipe", "inherit"], shell: false });
+    child.unref();
+    const read = createAnswerReader(({ head, stdout, stderr }) => {
+      const timeoutMs = pending.get(head.id)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const spawnError = head.error
+        ? Object.assign(new Error(head.error.message), head.error.code ? { code: head.error.code } : {})
+        : undefined;
+      settle(
+        head.id,
+        commandResult({ ...head, timeoutMs, stdout, stderr, ...(spawnError ? { spawnError } : {}) }),
+      );
+    });
+    child.stdout?.on("data", read);
+    child.stdin?.on("error", () => {});
+    const gone = (why: string) => {
+      if (helper === child) {
+        helper = undefined;
+      }
+      // What the helper was running may or may not have run: its callers decide again.
+      for (const [id, waiting] of [...pending]) {
+        if (waiting.helper === child) {
+          const spawnError = new Error(`the process starter ${why} before the command ended`);
+          settle(id, commandResult({ ...NOTHING_RAN, spawnError }));
+        }
+      }
+    };
+    child.on("error", (error) => gone(`failed (${error.message})`));
+    child.on("exit", (code, signal) => gone(`exited (${signal ?? code})`));
+    return child;
+  };
+
+  return {
+    run(argv, options = {}) {
+      if (argv.length === 0) {
+        return Promise.reject(new Error("Spawner.run needs a non-empty argv"));
+      }
+      helper ??= start();
+      const child = helper;
+      const id = nextId++;
+      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      return new Promise((resolve) => {
+        if (![...pending.values()].some((other) => other.helper === child)) {
+          hold(child, true);
+        }
+        pending.set(id, { resolve, timeoutMs, helper: child });
+        child.stdin?.write(`${JSON.stringify({ id, argv, input: options.input ?? "", timeoutMs })}\n`);
+      });
+    },
+    close() {
+      helper?.stdin?.end();
+      helper = undefined;
+    },
+  };
+}
+
+let shared: Spawner | undefined;
+
+/** This process's process starter, made on first use. */
+export function sharedSpawner(): Spawner {
+  shared ??= createSpawner();
+  return shared;
+}
