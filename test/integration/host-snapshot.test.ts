@@ -5,7 +5,7 @@
  * finished operations, and for machines on a LAN with an overlay network between them. The
  * app in process against a test database; no executor.
  */
-import { type HostRow, loadHostSnapshot, schema } from "@labnet/db";
+import { type HostRow, loadHostSnapshot, loadHostSnapshotIfOpen, schema } from "@labnet/db";
 import { and, asc, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
@@ -171,5 +171,20 @@ describe("a converge's snapshot", () => {
         vtep: "10.0.0.12",
       }),
     ]);
+  });
+
+  it("if open: the same snapshot while a host has open operations, nothing once it has none", async () => {
+    const host = await registerTestHost(labnet.db, { name: "hs-quiet", netnsPrefix: "hsq-" });
+    // Its default bridge's operation is open.
+    const open = await loadHostSnapshotIfOpen(labnet.db, host.id);
+    expect(open?.operations.length).toBeGreaterThan(0);
+    expect(open).toEqual(await loadHostSnapshot(labnet.db, host.id));
+    await labnet.db
+      .update(schema.operations)
+      .set({ state: "succeeded", finishedAt: new Date() })
+      .where(eq(schema.operations.hostId, host.id));
+    expect(await loadHostSnapshotIfOpen(labnet.db, host.id)).toBeUndefined();
+    // The whole snapshot is still there for a converge of everything.
+    expect((await loadHostSnapshot(labnet.db, host.id)).networks.length).toBeGreaterThan(0);
   });
 });

@@ -8,10 +8,38 @@
 // "out", "err"} followed by `out` bytes of stdout and `err` bytes of stderr. Argv arrays only,
 // never a shell. Leaves once its stdin is closed (its parent is gone) and its commands ended.
 import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
+import path from "node:path";
 import { createInterface } from "node:readline";
 
 // A plain copy: spawn reads every variable of the environment it is given.
 const env = { ...process.env };
+
+// Where each program name was found on PATH: found once, not by a failed execve per directory
+// before it on every start (which the start waits for).
+const found = new Map();
+function located(file) {
+  if (file.includes("/")) {
+    return file;
+  }
+  let at = found.get(file);
+  if (at === undefined) {
+    at = file;
+    for (const dir of (env.PATH ?? "").split(":")) {
+      const candidate = path.join(dir || ".", file);
+      const stat = statSync(candidate, { throwIfNoEntry: false });
+      if (stat?.isFile() && (stat.mode & 0o111) !== 0) {
+        at = candidate;
+        break;
+      }
+    }
+    // Not found stays the bare name: spawn then reports ENOENT, as it would have.
+    if (at !== file) {
+      found.set(file, at);
+    }
+  }
+  return at;
+}
 
 // A terminal's Ctrl-C reaches the whole process group; the parent decides when work stops.
 process.on("SIGINT", () => {});
@@ -44,7 +72,8 @@ function run({ id, argv, input, timeoutMs }) {
   };
   let child;
   try {
-    child = spawn(file, args, { shell: false, stdio: ["pipe", "pipe", "pipe"], env });
+    // argv0 stays the name the caller gave (what the program sees in argv[0]).
+    child = spawn(located(file), args, { argv0: file, shell: false, stdio: ["pipe", "pipe", "pipe"], env });
   } catch (error) {
     // Arguments spawn refuses outright (a NUL byte in one): the command never started.
     answer(null, null, error);

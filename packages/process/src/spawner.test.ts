@@ -52,7 +52,7 @@ describe("createSpawner", () => {
   });
 
   it("fails the commands of a helper that died, and starts a new helper for the next", async () => {
-    const spawner = createSpawner();
+    const spawner = createSpawner({ helpers: 1 });
     // The command's parent is the helper.
     const [killed, beside] = await Promise.all([
       spawner.run(["sh", "-c", "kill -9 $PPID; sleep 1"]),
@@ -66,6 +66,23 @@ describe("createSpawner", () => {
     }
     const again = await spawner.run(["echo", "back"]);
     expect(again).toMatchObject({ code: 0, stdout: "back\n" });
+    spawner.close();
+  });
+
+  it("starts a second helper while the first is busy; one dying fails only its own commands", async () => {
+    const spawner = createSpawner({ helpers: 2 });
+    const [killed, beside] = await Promise.all([
+      spawner.run(["sh", "-c", "sleep 0.2; kill -9 $PPID; sleep 1"]),
+      spawner.run(["sh", "-c", "echo $PPID"]),
+    ]);
+    expect(killed.code).toBe(EXIT_CANNOT_RUN);
+    expect(beside).toMatchObject({ code: 0 });
+    const [first, second] = await Promise.all([
+      spawner.run(["sh", "-c", "sleep 0.2; echo $PPID"]),
+      spawner.run(["sh", "-c", "sleep 0.2; echo $PPID"]),
+    ]);
+    // Side by side, each from its own helper (the parent of each command).
+    expect(first.stdout).not.toBe(second.stdout);
     spawner.close();
   });
 

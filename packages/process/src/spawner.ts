@@ -74,11 +74,16 @@ export function createAnswerReader(onAnswer: (answer: HelperAnswer) => void): (c
   };
 }
 
+/** One helper process and how many of its commands are running. */
+interface Helper {
+  child: ChildProcess;
+  running: number;
+}
+
 interface Pending {
   resolve: (result: CommandResult) => void;
   timeoutMs: number;
-  /** The helper running it. */
-  helper: ChildProcess;
+  helper: Helper;
 }
 
 /** The ending of a command that never started. */
@@ -92,19 +97,22 @@ const NOTHING_RAN = {
 } as const;
 
 /**
- * A process starter of its own (one helper). Most callers want {@link sharedSpawner}.
+ * A process starter of its own, of up to `helpers` helper processes (default 2: a helper starts
+ * one command at a time, and waits for each to have started; a second is started only while
+ * the first is busy). Most callers want {@link sharedSpawner}.
  *
  * @example
  * const { code, stdout } = await createSpawner().run(["ip", "-j", "link", "show"]);
  */
-export function createSpawner(): Spawner {
-  let helper: ChildProcess | undefined;
+export function createSpawner(options: { helpers?: number } = {}): Spawner {
+  const most = Math.max(1, options.helpers ?? 2);
+  const helpers: Helper[] = [];
   const pending = new Map<number, Pending>();
   let nextId = 1;
 
-  // While a command runs, the helper's pipes keep this process alive; otherwise they do not.
-  const hold = (child: ChildProcess, held: boolean) => {
-    for (const stream of [child.stdin, child.stdout]) {
+  // While a command runs, a helper's pipes keep this process alive; otherwise they do not.
+  const hold = (helper: Helper, held: boolean) => {
+    for (const stream of [helper.child.stdin, helper.child.stdout]) {
       const handle = stream as unknown as { ref?: () => void; unref?: () => void } | null;
       if (held) {
         handle?.ref?.();
@@ -118,17 +126,20 @@ export function createSpawner(): Spawner {
     const waiting = pending.get(id);
     if (waiting) {
       pending.delete(id);
-      if (![...pending.values()].some((other) => other.helper === waiting.helper)) {
+      waiting.helper.running -= 1;
+      if (waiting.helper.running === 0) {
         hold(waiting.helper, false);
       }
       waiting.resolve(result);
     }
   };
 
-  const start = (): ChildProcess => {
+  const start = (): Helper => {
     // No execArgv: the helper needs no TypeScript loader (nor a profiler).
     const child = spawn(process.execPath, [HELPER], { stdio: ["pipe", "pipe", "inherit"], shell: false });
+    const helper: Helper = { child, running: 0 };
     child.unref();
+    hold(helper, false);
     const read = createAnswerReader(({ head, stdout, stderr }) => {
       const timeoutMs = pending.get(head.id)?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const spawnError = head.error
@@ -142,12 +153,13 @@ export function createSpawner(): Spawner {
     child.stdout?.on("data", read);
     child.stdin?.on("error", () => {});
     const gone = (why: string) => {
-      if (helper === child) {
-        helper = undefined;
+      const at = helpers.indexOf(helper);
+      if (at >= 0) {
+        helpers.splice(at, 1);
       }
       // What the helper was running may or may not have run: its callers decide again.
       for (const [id, waiting] of [...pending]) {
-        if (waiting.helper === child) {
+        if (waiting.helper === helper) {
           const spawnError = new Error(`the process starter ${why} before the command ended`);
           settle(id, commandResult({ ...NOTHING_RAN, spawnError }));
         }
@@ -155,29 +167,43 @@ export function createSpawner(): Spawner {
     };
     child.on("error", (error) => gone(`failed (${error.message})`));
     child.on("exit", (code, signal) => gone(`exited (${signal ?? code})`));
-    return child;
+    helpers.push(helper);
+    return helper;
+  };
+
+  /** The least busy helper; a new one while every helper is busy and there is room. */
+  const pick = (): Helper => {
+    let best: Helper | undefined;
+    for (const helper of helpers) {
+      if (!best || helper.running < best.running) {
+        best = helper;
+      }
+    }
+    return best && (best.running === 0 || helpers.length >= most) ? best : start();
   };
 
   return {
-    run(argv, options = {}) {
+    run(argv, runOptions = {}) {
       if (argv.length === 0) {
         return Promise.reject(new Error("Spawner.run needs a non-empty argv"));
       }
-      helper ??= start();
-      const child = helper;
+      const helper = pick();
       const id = nextId++;
-      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const timeoutMs = runOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       return new Promise((resolve) => {
-        if (![...pending.values()].some((other) => other.helper === child)) {
-          hold(child, true);
+        helper.running += 1;
+        if (helper.running === 1) {
+          hold(helper, true);
         }
-        pending.set(id, { resolve, timeoutMs, helper: child });
-        child.stdin?.write(`${JSON.stringify({ id, argv, input: options.input ?? "", timeoutMs })}\n`);
+        pending.set(id, { resolve, timeoutMs, helper });
+        const request = { id, argv, input: runOptions.input ?? "", timeoutMs };
+        helper.child.stdin?.write(`${JSON.stringify(request)}\n`);
       });
     },
     close() {
-      helper?.stdin?.end();
-      helper = undefined;
+      for (const helper of helpers.splice(0)) {
+        helper.child.stdin?.end();
+      }
     },
   };
 }

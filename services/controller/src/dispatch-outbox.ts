@@ -1,4 +1,11 @@
-import { claimDispatchable, type Database, type Sql, unmarkDispatched } from "@labnet/db";
+import {
+  claimDispatchable,
+  type Database,
+  OPERATIONS_CHANNEL,
+  parseOperationNotification,
+  type Sql,
+  unmarkDispatched,
+} from "@labnet/db";
 import type { Logger } from "@labnet/log";
 import type { HostQueues } from "@labnet/queue";
 
@@ -118,8 +125,8 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
   };
   const timer = setInterval(kick, options.pollMs ?? 2_000);
   const listening = pg
-    .listen("labnet_operations", (payload) => {
-      const notification = parseNotification(payload);
+    .listen(OPERATIONS_CHANNEL, (payload) => {
+      const notification = parseOperationNotification(payload);
       // An operation is `queued` once, at its insert (retries keep it running): the NOTIFY of
       // one a round here claimed already needs no round.
       if (notification?.state === "queued" && !claimedHere.delete(notification.id)) {
@@ -145,24 +152,4 @@ export function startOutboxDispatcher(options: OutboxDispatcherOptions): OutboxD
       }
     },
   };
-}
-
-/** The operations trigger's NOTIFY payload. */
-export interface OperationNotification {
-  id: string;
-  state: string;
-  hostId: string;
-  kind: string;
-  targetId: string;
-}
-
-export function parseNotification(payload: string): OperationNotification | undefined {
-  try {
-    const value: unknown = JSON.parse(payload);
-    return typeof value === "object" && value !== null && "id" in value && "state" in value
-      ? (value as OperationNotification)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,8 +1,6 @@
 export {
-  type OperationNotification,
   type OutboxDispatcher,
   type OutboxDispatcherOptions,
-  parseNotification,
   startOutboxDispatcher,
 } from "./dispatch-outbox";
 export {

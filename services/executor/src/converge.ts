@@ -2,6 +2,7 @@ import {
   type Database,
   type HostSnapshot,
   loadHostSnapshot,
+  loadHostSnapshotIfOpen,
   type OperationRow,
   startOperations,
 } from "@labnet/db";
@@ -121,8 +122,13 @@ export interface ConvergeNames {
  */
 export async function convergeHost(deps: ConvergeDeps, scope: ConvergeScope): Promise<ConvergeReport> {
   const clock = phaseClock();
-  const snapshot = await loadHostSnapshot(deps.db, deps.hostId);
-  if (scope === "changed" && snapshot.operations.length === 0) {
+  // A converge of changes with nothing open (its operations served by an earlier one, woken
+  // sooner) reads no more than that.
+  const snapshot =
+    scope === "changed"
+      ? await loadHostSnapshotIfOpen(deps.db, deps.hostId)
+      : await loadHostSnapshot(deps.db, deps.hostId);
+  if (!snapshot || (scope === "changed" && snapshot.operations.length === 0)) {
     return { operations: [], failures: new Map(), departed: false, timings: clock.done("snapshot") };
   }
   if (deps.ready && !(await deps.ready())) {

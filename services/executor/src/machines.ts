@@ -38,6 +38,8 @@ export interface FleetOptions {
 export interface MachineFleet {
   /** The converger of `hostId` if this executor serves it (looked up in Postgres once). */
   converger(hostId: string): Promise<HostConverger | undefined>;
+  /** The converger of `hostId` if this executor serves it and has met it already (no lookup). */
+  knownConverger(hostId: string): HostConverger | undefined;
   /** A runner whose commands run in machine `hostId`'s namespace, if this executor serves it. */
   runnerOf(hostId: string): Promise<Runner | undefined>;
   /** Requests a converge of every machine (the reconcile loop), the lab host's first. */
@@ -194,6 +196,9 @@ export function createMachineFleet(options: FleetOptions): MachineFleet {
         return options.hostConverger;
       }
       return (await memberOf(hostId))?.converger;
+    },
+    knownConverger(hostId) {
+      return hostId === host.id ? options.hostConverger : members.get(hostId)?.converger;
     },
     async requestAll(scope) {
       await options.hostConverger.request(scope);

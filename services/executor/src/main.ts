@@ -17,6 +17,7 @@ import {
 } from "./kernel";
 import { createMachineFleet, type MachineFleet, machineNetnsOwners } from "./machines";
 import { createExecutorMetrics, startMetricsPublisher } from "./metrics";
+import { wakeOnOperations } from "./operation-wakeups";
 import { labHostProbeScope } from "./probes";
 import { startWorker } from "./worker";
 
@@ -28,7 +29,11 @@ async function main(): Promise<void> {
   const log = createLogger("executor");
   const config = loadExecutorConfig();
   const runner = createExecRunner();
-  const { db, close: closeDb } = createDb(config.DATABASE_URL, {
+  const {
+    db,
+    sql,
+    close: closeDb,
+  } = createDb(config.DATABASE_URL, {
     max: 4,
     applicationName: "labnet-executor",
   });
@@ -118,6 +123,7 @@ async function main(): Promise<void> {
   await reconcile();
   log.info("initial reconcile done");
 
+  const wakeups = await wakeOnOperations(sql, (hostId) => machines.knownConverger(hostId), log);
   const connection = createRedisConnection(config.REDIS_URL, "worker");
   const worker = startWorker({
     hostId: host.id,
@@ -151,6 +157,7 @@ async function main(): Promise<void> {
     clearInterval(heartbeat);
     clearInterval(reconcileTimer);
     publisher.stop();
+    await wakeups.stop();
     await worker.close(); // lets the running job finish
     await machines.close();
     await converger.close();

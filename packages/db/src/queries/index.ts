@@ -9,6 +9,7 @@ export * from "./ipam";
 export * from "./labs";
 export * from "./networks";
 export * from "./nodes";
+export * from "./operation-notifications";
 export * from "./operations";
 export * from "./port-ledger";
 export * from "./postgres-error";

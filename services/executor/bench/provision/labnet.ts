@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Schema } from "@labnet/api";
+import { OPERATIONS_CHANNEL, parseOperationNotification } from "@labnet/db";
 import { listNetns } from "../harness";
 import { pings } from "../kernel-tools";
 import { CLIENTS } from "./config";
@@ -216,10 +217,10 @@ export async function waitForOperations(
     }
     woken();
   };
-  const subscription = await stack.sql.listen("labnet_operations", (payload) => {
-    const { id, state } = JSON.parse(payload) as { id?: unknown; state?: unknown };
-    if (typeof id === "string" && typeof state === "string" && !OPEN_STATES.has(state)) {
-      settle(id, state);
+  const subscription = await stack.sql.listen(OPERATIONS_CHANNEL, (payload) => {
+    const notification = parseOperationNotification(payload);
+    if (notification && !OPEN_STATES.has(notification.state)) {
+      settle(notification.id, notification.state);
     }
   });
   try {

@@ -26,11 +26,10 @@ describe("applyPlan", () => {
   const cases: { name: string; given: HostPlan; want: RecordedCall[] }[] = [
     { name: "empty plan runs nothing", given: EMPTY_PLAN, want: [] },
     {
-      name: "full plan: iptables from the start, beside one host batch (namespaces added, host lines, namespaces removed), then each sandbox",
+      name: "full plan: one host batch (namespaces added, host lines, namespaces removed) with iptables beside it, then each sandbox",
       given: FULL_PLAN,
       want: [
-        // The restore starts first, beside everything else.
-        { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
+        // The host batch starts first (the sandboxes wait for it), the restore beside it.
         {
           argv: ["ip", "-force", "-batch", "-"],
           stdin:
@@ -38,6 +37,7 @@ describe("applyPlan", () => {
             "link add lnbr-aaaaaaaa mtu 1500 type bridge\nlink set lnbr-aaaaaaaa up\n" +
             "netns del ln-cccccccccccccccc\n",
         },
+        { argv: ["iptables-restore", "--noflush"], stdin: "*nat\nCOMMIT\n" },
         {
           argv: ["nsenter", "--net=/run/netns/ln-aaaaaaaaaaaaaaaa", "--", "ip", "-batch", "-"],
           stdin: "link set lo up\n",

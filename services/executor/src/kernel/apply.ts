@@ -97,35 +97,33 @@ export async function applyPlan(
       failures.push(failure);
     }
   }
-  // The rules depend on no interface existing (a rule naming a bridge or a DNAT to an address
-  // not up yet is harmless for the moment it lasts), so the restore runs beside everything.
-  const rules = applyRules(runner, plan.iptablesRestore);
-  // Awaited below; should a batch throw first, its rejection is not left unhandled.
-  rules.catch(() => {});
   // One host-wide process: new namespaces first (the veths below go into them), then the
   // host's own lines, then removed namespaces (nothing later depends on them). A process
-  // costs the executor several milliseconds to start, so a single node's converge runs three.
+  // costs several milliseconds to start, so a single node's converge runs three; the host
+  // batch, which the sandboxes wait for, is started first.
   const hostLines = [
     ...plan.netnsAdd.filter((name) => !owned.has(name)).map((name) => `netns add ${name}`),
     ...plan.hostBatch,
     ...plan.netnsDelete.map((name) => `netns del ${name}`),
   ];
-  if (hostLines.length > 0) {
-    for (const failure of await runForcedBatch(
-      runner,
-      "host batch",
-      ["ip", "-force", "-batch", "-"],
-      hostLines,
-    )) {
-      const [verb, object, name] = failure.line?.split(" ") ?? [];
-      if (verb === "netns" && name !== undefined) {
-        if (object === "add") {
-          notAdded.add(name);
-        }
-        failures.push({ ...failure, step: object === "add" ? "netns add" : "netns del" });
-      } else {
-        failures.push(failure);
+  const hostRun =
+    hostLines.length > 0
+      ? runForcedBatch(runner, "host batch", ["ip", "-force", "-batch", "-"], hostLines)
+      : Promise.resolve([]);
+  // The rules depend on no interface existing (a rule naming a bridge or a DNAT to an address
+  // not up yet is harmless for the moment it lasts), so the restore runs beside everything.
+  const rules = applyRules(runner, plan.iptablesRestore);
+  // Awaited below; should the host batch throw first, its rejection is not left unhandled.
+  rules.catch(() => {});
+  for (const failure of await hostRun) {
+    const [verb, object, name] = failure.line?.split(" ") ?? [];
+    if (verb === "netns" && name !== undefined) {
+      if (object === "add") {
+        notAdded.add(name);
       }
+      failures.push({ ...failure, step: object === "add" ? "netns add" : "netns del" });
+    } else {
+      failures.push(failure);
     }
   }
   failures.push(...(await applyFdb(runner, plan.fdbBatch ?? [])));

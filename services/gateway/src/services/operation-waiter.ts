@@ -1,5 +1,11 @@
-import { parseNotification } from "@labnet/controller";
-import { type Database, getOperation, type OperationState, type Sql } from "@labnet/db";
+import {
+  type Database,
+  getOperation,
+  OPERATIONS_CHANNEL,
+  type OperationState,
+  parseOperationNotification,
+  type Sql,
+} from "@labnet/db";
 
 const TERMINAL: ReadonlySet<string> = new Set<OperationState>(["succeeded", "failed", "cancelled"]);
 
@@ -25,8 +31,8 @@ export function createOperationWaiter(db: Database, pg: Sql): OperationWaiter {
     }
   };
   const listening = pg
-    .listen("labnet_operations", (payload) => {
-      const event = parseNotification(payload);
+    .listen(OPERATIONS_CHANNEL, (payload) => {
+      const event = parseOperationNotification(payload);
       if (event && TERMINAL.has(event.state)) {
         wake(event.id, event.state as OperationState);
       }
