@@ -86,6 +86,16 @@ describe("createSpawner", () => {
     spawner.close();
   });
 
+  it("answers the commands still running when it is closed, then its helpers leave", async () => {
+    const spawner = createSpawner();
+    const running = spawner.run(["sh", "-c", "sleep 0.2; echo late"]);
+    spawner.close();
+    expect(await running).toMatchObject({ code: 0, stdout: "late\n" });
+    // A new command after close starts a helper of its own.
+    expect(await spawner.run(["echo", "again"])).toMatchObject({ code: 0, stdout: "again\n" });
+    spawner.close();
+  });
+
   it("holds its process open while a command runs, and not after", async () => {
     const script = path.join(tmpdir(), `labnet-spawner-${process.pid}.mts`);
     const spawnerPath = fileURLToPath(new URL("./spawner.ts", import.meta.url));

@@ -48,25 +48,37 @@ export interface HelperAnswer {
  * it chunks as they come, it calls `onAnswer` for each answer completed.
  */
 export function createAnswerReader(onAnswer: (answer: HelperAnswer) => void): (chunk: Buffer) => void {
-  let buffered: Buffer = Buffer.alloc(0);
+  // Chunks are joined once an answer is whole, not on every chunk (outputs run to megabytes).
+  let chunks: Buffer[] = [];
+  let size = 0;
   let head: AnswerHead | undefined;
+  const joined = (): Buffer => {
+    const all = chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size);
+    chunks = [all];
+    return all;
+  };
   return (chunk) => {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    chunks.push(chunk);
+    size += chunk.length;
     for (;;) {
       if (head === undefined) {
-        const newline = buffered.indexOf(10);
+        const all = joined();
+        const newline = all.indexOf(10);
         if (newline < 0) {
           return;
         }
-        head = JSON.parse(buffered.subarray(0, newline).toString("utf8")) as AnswerHead;
-        buffered = buffered.subarray(newline + 1);
+        head = JSON.parse(all.subarray(0, newline).toString("utf8")) as AnswerHead;
+        chunks = [all.subarray(newline + 1)];
+        size = all.length - newline - 1;
       }
-      if (buffered.length < head.out + head.err) {
+      if (size < head.out + head.err) {
         return;
       }
-      const stdout = buffered.subarray(0, head.out).toString("utf8");
-      const stderr = buffered.subarray(head.out, head.out + head.err).toString("utf8");
-      buffered = buffered.subarray(head.out + head.err);
+      const all = joined();
+      const stdout = all.subarray(0, head.out).toString("utf8");
+      const stderr = all.subarray(head.out, head.out + head.err).toString("utf8");
+      chunks = [all.subarray(head.out + head.err)];
+      size = all.length - head.out - head.err;
       const answered = head;
       head = undefined;
       onAnswer({ head: answered, stdout, stderr });
@@ -166,7 +178,8 @@ export function createSpawner(options: { helpers?: number } = {}): Spawner {
       }
     };
     child.on("error", (error) => gone(`failed (${error.message})`));
-    child.on("exit", (code, signal) => gone(`exited (${signal ?? code})`));
+    // After its stdout closed: every answer it wrote has been read by then.
+    child.on("close", (code, signal) => gone(`exited (${signal ?? code})`));
     helpers.push(helper);
     return helper;
   };
