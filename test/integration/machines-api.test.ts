@@ -4,9 +4,11 @@
  * subnets and ports, and every refusal as a problem naming its field that changes nothing.
  * The app in process against a test database; no executor.
  */
+import { basename } from "node:path";
 import { type HostRow, schema } from "@labnet/db";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { machineNetnsOwners } from "../../services/executor/src/machines";
 import { startTestLabnet, type TestLabnet } from "../helpers/labnet";
 import { expectProblemChangingNothing, type ProblemCase } from "../helpers/problems";
 import { countRows } from "../helpers/row-counts";
@@ -253,5 +255,45 @@ describe("a virtual machine", () => {
       params: { path: { hostId: lab.id } },
     });
     expect(labLedger.data?.items).toHaveLength(1);
+  });
+});
+
+describe("a virtual machine's namespace", () => {
+  let other: HostRow;
+  beforeAll(async () => {
+    other = await registerTestHost(labnet.db, { name: "mo-lab", netnsPrefix: "mo-" });
+  });
+
+  it("is named in the commit of its uplink's operation: the lab host's converge, woken by that commit, makes it the machine's account's", async () => {
+    // Named in a later commit, a converge woken by the uplink's found no machine owning the
+    // namespace, so `ip netns add` made it root's, and no node of the machine could ever be
+    // made in its user namespace. One transaction (the node's operation is written in it): the
+    // rows share their xmin.
+    const made = await Promise.all(
+      ["mo-1", "mo-2", "mo-3"].map(async (name) => {
+        const res = await labnet.request("POST", "/v1/machines", { body: { host: other.name, name } });
+        expect(res.status, await res.clone().text()).toBe(202);
+        return (await res.json()) as MachineBody;
+      }),
+    );
+    for (const machine of made) {
+      const [row] = (await labnet.db.execute(sql`
+        SELECT h.xmin::text AS machine, n.xmin::text AS node, n.netns
+        FROM hosts h JOIN nodes n ON n.id = h.uplink_node_id
+        WHERE h.id = ${machine.id}`)) as unknown as {
+        machine: string;
+        node: string;
+        op: string;
+        netns: string;
+      }[];
+      expect(row?.machine, machine.name).toBe(row?.node);
+      expect(`/run/netns/${row?.netns}`).toBe(machine.netnsPath);
+    }
+    const owners = await machineNetnsOwners(
+      labnet.db,
+      other.id,
+      made.map((m) => basename(m.netnsPath ?? "")),
+    );
+    expect([...owners.values()]).toEqual(made.map((m) => ({ kind: "account", uid: m.uid })));
   });
 });

@@ -59,6 +59,20 @@ describe("settlementOf", () => {
     expect(settlement.retryInMs).toBe(500);
   });
 
+  it("keeps a target's own failure beside the host's: it may be what made the host's fail", () => {
+    const settlement = settlementOf({
+      operations: [op("op_a", "nod_a", 1), op("op_b", "nod_b", 1)],
+      failures: new Map([["nod_a", "netns add failed: no user namespace"]]),
+      hostFailure: "host batch failed",
+      departed: false,
+      timings: {},
+    });
+    expect(settlement.retrying.map((r) => [r.op.id, r.problem.detail])).toEqual([
+      ["op_a", "netns add failed: no user namespace; host batch failed"],
+      ["op_b", "host batch failed"],
+    ]);
+  });
+
   it("schedules nothing when nothing is to be retried", () => {
     const settlement = settlementOf({ operations: [], failures: new Map(), departed: false, timings: {} });
     expect(settlement.retryInMs).toBeUndefined();

@@ -23,7 +23,12 @@ export function settlementOf(report: ConvergeReport): Settlement {
   const failed: OperationProblem[] = [];
   const retrying: OperationProblem[] = [];
   for (const op of report.operations) {
-    const detail = report.hostFailure ?? report.failures.get(op.targetId);
+    // Both when both: a target's own failure may be what made the host's fail.
+    const own = report.failures.get(op.targetId);
+    const detail =
+      own !== undefined && report.hostFailure !== undefined
+        ? `${own}; ${report.hostFailure}`
+        : (own ?? report.hostFailure);
     if (detail === undefined) {
       succeeded.push(op);
     } else if (op.attempts >= MAX_ATTEMPTS) {

@@ -80,7 +80,8 @@ export async function createMachine({
   let lan: { network: NetworkRow; created: boolean } | undefined;
   try {
     lan = await ensureLan(ctx, labHost, input.lan ?? DEFAULT_LAN);
-    const uplink = await createNode({
+    let built: HostRow | undefined;
+    await createNode({
       ctx,
       input: {
         name: input.name,
@@ -89,17 +90,23 @@ export async function createMachine({
         hostname: input.hostname ?? input.name,
         labels: { [MACHINE_LABEL]: machine.id },
       },
+      // In the node's transaction: the lab host's converge of the uplink (woken by its commit)
+      // finds the machine by its namespace, and makes that namespace the machine's account's.
+      // Committed after it, the namespace was made root's, and no node of the machine could
+      // ever be made (they enter the machine's user namespace).
+      withNode: async (tx, node) => {
+        if (!node.netns) {
+          throw new Error(`uplink node ${node.id} has no sandbox`);
+        }
+        [built] = await tx
+          .update(schema.hosts)
+          .set({ uplinkNodeId: node.id, netnsPath: `/run/netns/${node.netns}` })
+          .where(eq(schema.hosts.id, machine.id))
+          .returning();
+      },
     }).catch((error: unknown) => {
       throw relocate(error);
     });
-    if (!uplink.node.netns) {
-      throw new Error(`uplink node ${uplink.node.id} has no sandbox`);
-    }
-    const [built] = await ctx.db
-      .update(schema.hosts)
-      .set({ uplinkNodeId: uplink.node.id, netnsPath: `/run/netns/${uplink.node.netns}` })
-      .where(eq(schema.hosts.id, machine.id))
-      .returning();
     if (!built) {
       throw new Error(`machine ${machine.id} vanished while being created`);
     }

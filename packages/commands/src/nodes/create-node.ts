@@ -80,15 +80,22 @@ export async function createNode(args: {
   input: CreateNodeInput;
   start: false;
 }): Promise<Omit<CreatedNode, "operation">>;
-export async function createNode(args: { ctx: CommandContext; input: CreateNodeInput }): Promise<CreatedNode>;
+export async function createNode(args: {
+  ctx: CommandContext;
+  input: CreateNodeInput;
+  /** Writes that must commit with the node (a machine's record naming its uplink). */
+  withNode?: (tx: Tx, node: NodeRow) => Promise<void>;
+}): Promise<CreatedNode>;
 export async function createNode({
   ctx,
   input,
   start = true,
+  withNode,
 }: {
   ctx: CommandContext;
   input: CreateNodeInput;
   start?: boolean;
+  withNode?: (tx: Tx, node: NodeRow) => Promise<void>;
 }): Promise<Omit<CreatedNode, "operation"> & { operation?: OperationRow }> {
   assertResourceName(input.name, "body.name", "node");
   const { mode, attachments } = attachmentsOf(input);
@@ -214,6 +221,7 @@ export async function createNode({
           ? await Promise.all([allocating, record()])
           : [await allocating, await record()];
       await forwardMachinePorts(tx, host, portMappings);
+      await withNode?.(tx, node);
       const details = sharing
         ? undefined
         : detailsOfCreatedNode({ node, host, endpoints, portMappings, operation });

@@ -97,6 +97,35 @@ describe("applyPlan", () => {
     expect(runner.calls.some((c) => c.argv.includes("--net=/run/netns/ln-bbbbbbbbbbbbbbbb"))).toBe(false);
   });
 
+  it("leaves out the host lines naming a namespace that could not be made, and keeps the rest", async () => {
+    // Its machine's user namespace is not pinned (nothing is, under this name): the holder
+    // cannot enter it. Left in, `link set ... netns` of it would end the whole host batch.
+    const owners = new Map([
+      ["ln-bbbbbbbbbbbbbbbb", { kind: "machine" as const, machineNetns: "ln-nosuchmachine0000" }],
+    ]);
+    const plan: HostPlan = {
+      ...FULL_PLAN,
+      hostBatch: [
+        "link add lnvaaaaaaaa0 type veth peer name eth0 netns ln-aaaaaaaaaaaaaaaa",
+        "link add lnvbbbbbbbb0 type veth peer name eth0 netns ln-bbbbbbbbbbbbbbbb",
+        "link set lnvbbbbbbbb0 up",
+      ],
+    };
+    const runner = createRecordingRunner();
+    const failures = await applyPlan(runner, plan, { concurrency: 1, owners });
+    expect(failures).toMatchObject([{ step: "netns add", line: "netns add ln-bbbbbbbbbbbbbbbb" }]);
+    expect(failures[0]?.message).toMatch(/ln-nosuchmachine0000/);
+    expect(runner.calls[0]).toEqual({
+      argv: ["ip", "-force", "-batch", "-"],
+      stdin:
+        "netns add ln-aaaaaaaaaaaaaaaa\n" +
+        "link add lnvaaaaaaaa0 type veth peer name eth0 netns ln-aaaaaaaaaaaaaaaa\n" +
+        "link set lnvbbbbbbbb0 up\n" +
+        "netns del ln-cccccccccccccccc\n",
+    });
+    expect(runner.calls.some((c) => c.argv.includes("--net=/run/netns/ln-bbbbbbbbbbbbbbbb"))).toBe(false);
+  });
+
   it("counts a removal of something already gone as done", async () => {
     const runner = createRecordingRunner((call) =>
       call.stdin?.startsWith("netns del") === true

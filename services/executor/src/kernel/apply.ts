@@ -103,7 +103,9 @@ export async function applyPlan(
   // batch, which the sandboxes wait for, is started first.
   const hostLines = [
     ...plan.netnsAdd.filter((name) => !owned.has(name)).map((name) => `netns add ${name}`),
-    ...plan.hostBatch,
+    // A line naming a namespace that could not be made would end the whole batch (`ip` exits
+    // on a netns argument it cannot open, -force or not): that target failed above already.
+    ...plan.hostBatch.filter((line) => !line.split(" ").some((word) => notAdded.has(word))),
     ...plan.netnsDelete.map((name) => `netns del ${name}`),
   ];
   const hostRun =
