@@ -10,7 +10,7 @@
  *   - during each burst: the API's accept rate, operations settled per converge (the executor
  *     settles one converge's operations in one transaction, so they share `finished_at`) and
  *     converges per second;
- *   - sequential single calls (`Prefer: wait=30`) against one node built with batched tools
+ *   - sequential single calls (`Prefer: wait=30`), each followed by one node built with batched tools
  *     plus one HTTP round trip;
  *   - p50/p99 of reads (`GET /v1/nodes/{id}`, `GET /v1/nodes?network=` of 50 nodes) at an open
  *     loop of 300 requests/s while a 300-node burst is provisioned.
@@ -32,9 +32,10 @@ import { pings, waitForVethsGone } from "./kernel-tools";
 import { gatewayWorkers, loadBenchConfig, READ_NODES } from "./provision/config";
 import {
   roundTripMs,
+  type SingleCalls,
   setupBurst,
-  singleCalls,
   startReads,
+  startSingleCalls,
   teardownBurst,
   verifySetup,
   verifyTeardown,
@@ -192,17 +193,18 @@ async function timeTools(
 }
 
 async function measureSingles(stack: LabnetStack, count: number, runPrefix: string): Promise<SinglesResult> {
-  progress(`${count} single calls: labnet`);
-  await waitForQuietMachine();
-  const roundTrip = await roundTripMs(stack.api);
-  const labnet = await singleCalls(stack, count, "single");
-  await waitForVethsGone();
-  progress(`${count} single calls: batched tools`);
+  progress(`${count} single calls: labnet and batched tools, alternately`);
+  const singles = await startSingleCalls(stack, "single");
   const layout = layoutOf(count, "s", runPrefix, 127, TOOLS_FIRST_PORT);
   await buildBatched(layout.networks, []);
   await waitForQuietMachine();
+  const roundTrip = await roundTripMs(stack.api);
+  // Each Labnet call, then the same node built (torn down) by batched tools: both measured at
+  // the same moment of the machine.
+  const labnet: SingleCalls = { createMs: [], deleteMs: [] };
   const batchedCreateMs: number[] = [];
   for (const node of layout.nodes) {
+    labnet.createMs.push(await singles.create());
     const started = performance.now();
     await buildBatched([], [node]);
     batchedCreateMs.push(performance.now() - started);
@@ -213,10 +215,12 @@ async function measureSingles(stack: LabnetStack, count: number, runPrefix: stri
   }
   const batchedDeleteMs: number[] = [];
   for (const node of layout.nodes) {
+    labnet.deleteMs.push(await singles.remove());
     const started = performance.now();
     await teardownOneBatched(node);
     batchedDeleteMs.push(performance.now() - started);
   }
+  await singles.close();
   await teardownBatched({ networks: layout.networks, nodes: [] });
   await waitForVethsGone();
   return { labnet, batchedCreateMs, batchedDeleteMs, roundTripMs: roundTrip };

@@ -286,8 +286,22 @@ export interface SingleCalls {
   deleteMs: number[];
 }
 
-/** `count` nodes created one at a time, then deleted one at a time, on a network of their own. */
-export async function singleCalls(stack: LabnetStack, count: number, tag: string): Promise<SingleCalls> {
+/** Single calls on a network of their own, one at a time, each timed (`Prefer: wait=30`). */
+export interface SingleCallSession {
+  /** Creates the next node (one published port): 201 with the node ready; its ms. */
+  create(): Promise<number>;
+  /** Deletes the oldest node left: 204; its ms. */
+  remove(): Promise<number>;
+  /** Deletes the network. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a network for single calls. The bench interleaves each call with the same work done by
+ * batched tools, so that both see the machine as it is at that moment (a shared machine's speed
+ * drifts by tens of percent within seconds).
+ */
+export async function startSingleCalls(stack: LabnetStack, tag: string): Promise<SingleCallSession> {
   const { api } = stack;
   const network = required(
     (
@@ -298,26 +312,29 @@ export async function singleCalls(stack: LabnetStack, count: number, tag: string
     ).body,
     "network",
   );
-  const createMs: number[] = [];
   const nodes: Node[] = [];
-  for (let i = 0; i < count; i++) {
-    const response = await api.expect<Node>([201], "POST", "/v1/nodes", {
-      wait: 30,
-      body: { name: `${tag}-${i}`, networkMode: network.name, ports: ["80"] },
-    });
-    const node = required(response.body, "node");
-    if (node.state !== "ready") {
-      throw new Error(`node ${node.name} answered 201 in state ${node.state}`);
-    }
-    createMs.push(response.ms);
-    nodes.push(node);
-  }
-  const deleteMs: number[] = [];
-  for (const node of nodes) {
-    deleteMs.push((await api.expect([204], "DELETE", `/v1/nodes/${node.id}`, { wait: 30 })).ms);
-  }
-  await api.expect([204], "DELETE", `/v1/networks/${network.id}`, { wait: 30 });
-  return { createMs, deleteMs };
+  let made = 0;
+  return {
+    async create() {
+      const response = await api.expect<Node>([201], "POST", "/v1/nodes", {
+        wait: 30,
+        body: { name: `${tag}-${made++}`, networkMode: network.name, ports: ["80"] },
+      });
+      const node = required(response.body, "node");
+      if (node.state !== "ready") {
+        throw new Error(`node ${node.name} answered 201 in state ${node.state}`);
+      }
+      nodes.push(node);
+      return response.ms;
+    },
+    async remove() {
+      const node = required(nodes.shift(), "a node to remove");
+      return (await api.expect([204], "DELETE", `/v1/nodes/${node.id}`, { wait: 30 })).ms;
+    },
+    async close() {
+      await api.expect([204], "DELETE", `/v1/networks/${network.id}`, { wait: 30 });
+    },
+  };
 }
 
 /** Median of `count` sequential `GET /v1/healthz` (after a warm-up): one HTTP round trip. */

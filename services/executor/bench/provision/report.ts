@@ -221,8 +221,9 @@ export function printSingles(result: SinglesResult): void {
   const lines = [
     "",
     `Sequential single calls: ${result.labnet.createMs.length} nodes (one published port each) created one at a time with`,
-    "`Prefer: wait=30`, then deleted one at a time, against building (tearing down) that one node with",
-    `batched tools plus one HTTP round trip (GET /v1/healthz, median ${ms(result.roundTripMs)} ms) (ms)`,
+    "`Prefer: wait=30`, then deleted one at a time, each followed by building (tearing down) that one",
+    "node with batched tools (alternately: both see the machine as it is at that moment); ratios",
+    `against batched tools plus one HTTP round trip (GET /v1/healthz, median ${ms(result.roundTripMs)} ms) (ms)`,
     "",
     table(
       [
