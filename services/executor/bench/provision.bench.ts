@@ -78,6 +78,7 @@ async function measure(hostNetns: string): Promise<void> {
   process.stdout.write(
     `provision bench: bursts of N = ${config.sizes.join(", ")} (per command up to N=${config.perCommandMax}), ` +
       `${config.singles} single calls, reads during a ${config.readBurst}-node burst; gateway workers: ${gatewayWorkers()}; ` +
+      `executor nice: ${process.env.LABNET_EXECUTOR_NICE ?? "10 (its default)"}; ` +
       `logs in /tmp/${hostNetns}/logs\n` +
       `${machine()} at the start (other work on the machine skews every ratio)\n`,
   );

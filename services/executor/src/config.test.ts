@@ -50,3 +50,12 @@ describe("LABNET_NETNS_PREFIX", () => {
     );
   });
 });
+
+describe("LABNET_EXECUTOR_NICE", () => {
+  it("is 10 unless set, 0-19 when set", () => {
+    expect(loadExecutorConfig(BASE).LABNET_EXECUTOR_NICE).toBe(10);
+    expect(loadExecutorConfig({ ...BASE, LABNET_EXECUTOR_NICE: "0" }).LABNET_EXECUTOR_NICE).toBe(0);
+    expect(() => loadExecutorConfig({ ...BASE, LABNET_EXECUTOR_NICE: "-5" })).toThrow(/LABNET_EXECUTOR_NICE/);
+    expect(() => loadExecutorConfig({ ...BASE, LABNET_EXECUTOR_NICE: "20" })).toThrow(/LABNET_EXECUTOR_NICE/);
+  });
+});

@@ -55,6 +55,11 @@ export const ExecutorConfig = z.object({
   LABNET_HOST_RESOLV_CONF: z.string().startsWith("/").default("/etc/resolv.conf"),
   /** How long the DNS responder waits for each upstream server before the next (then SERVFAIL). */
   LABNET_DNS_FORWARD_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(2_000),
+  /**
+   * The executor's nice value, its kernel tools' too (0-19; 0 leaves it as started): its
+   * converges yield the CPU to the gateway's answers on a lab host that runs both.
+   */
+  LABNET_EXECUTOR_NICE: z.coerce.number().int().min(0).max(19).default(10),
   /** Manage net.ipv4.ip_forward in the host namespace (bridge networks need it on). */
   LABNET_MANAGE_IP_FORWARD: z.enum(["true", "false"]).default("true"),
 });

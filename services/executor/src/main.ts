@@ -18,6 +18,7 @@ import {
 import { createMachineFleet, type MachineFleet, machineNetnsOwners } from "./machines";
 import { createExecutorMetrics, startMetricsPublisher } from "./metrics";
 import { wakeOnOperations } from "./operation-wakeups";
+import { lowerPriority } from "./priority";
 import { labHostProbeScope } from "./probes";
 import { startWorker } from "./worker";
 
@@ -28,6 +29,10 @@ import { startWorker } from "./worker";
 async function main(): Promise<void> {
   const log = createLogger("executor");
   const config = loadExecutorConfig();
+  if (config.LABNET_EXECUTOR_NICE > 0) {
+    // Before any process is started: they inherit it.
+    lowerPriority(config.LABNET_EXECUTOR_NICE);
+  }
   const runner = createExecRunner();
   const {
     db,
