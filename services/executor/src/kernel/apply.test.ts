@@ -114,7 +114,9 @@ describe("applyPlan", () => {
     const runner = createRecordingRunner();
     const failures = await applyPlan(runner, plan, { concurrency: 1, owners });
     expect(failures).toMatchObject([{ step: "netns add", line: "netns add ln-bbbbbbbbbbbbbbbb" }]);
-    expect(failures[0]?.message).toMatch(/ln-nosuchmachine0000/);
+    expect(failures[0]?.message).toMatch(
+      /machine namespace ln-nosuchmachine0000 has no user namespace pinned/,
+    );
     expect(runner.calls[0]).toEqual({
       argv: ["ip", "-force", "-batch", "-"],
       stdin:

@@ -85,6 +85,12 @@ export async function createOwnedNetns(
           if (!isValidNetnsName(netns)) {
             throw new Error("invalid netns name");
           }
+          if (owner.kind === "machine" && !existsSync(usernsPinPath(owner.machineNetns))) {
+            // Made before its machine was recorded as its owner, or its pin was removed.
+            throw new Error(
+              `machine namespace ${owner.machineNetns} has no user namespace pinned at ${usernsPinPath(owner.machineNetns)}: its nodes cannot be made; remove the machine and create it again`,
+            );
+          }
           const { child, pid } = await hold(holderArgv(owner), own);
           held.push({ netns, owner, child, pid });
         } catch (error) {
