@@ -128,6 +128,57 @@ describe("applyPlan", () => {
     expect(runner.calls.some((c) => c.argv.includes("--net=/run/netns/ln-bbbbbbbbbbbbbbbb"))).toBe(false);
   });
 
+  it("runs what `ip` did not reach again when it ended at an argument it refused, without the lines naming it", async () => {
+    const plan: HostPlan = {
+      ...EMPTY_PLAN,
+      hostBatch: [
+        "link add lnvaaaaaaaa0 type veth peer name eth0 netns ln-aaaaaaaaaaaaaaaa",
+        "link add lnvbbbbbbbb0 type veth peer name eth0 netns ln-bbbbbbbbbbbbbbbb",
+        "link set lnvbbbbbbbb0 master lnbr-aaaaaaaa",
+        "link add lnvcccccccc0 type veth peer name eth0 netns ln-cccccccccccccccc",
+        "link set lnvbbbbbbbb0 up netns ln-bbbbbbbbbbbbbbbb",
+        "link set lnvcccccccc0 up",
+      ],
+    };
+    const runner = createRecordingRunner((call) =>
+      call.stdin?.startsWith("link add lnvaaaaaaaa0") === true
+        ? {
+            // The first line failed as the kernel refused it; the second ended the process.
+            code: 255,
+            stderr:
+              "RTNETLINK answers: File exists\nCommand failed -:1\n" +
+              'Error: argument "ln-bbbbbbbbbbbbbbbb" is wrong: Invalid "netns" value\n',
+          }
+        : undefined,
+    );
+    const failures = await applyPlan(runner, plan);
+    expect(failures).toEqual([
+      { step: "host batch", line: plan.hostBatch[0], message: "RTNETLINK answers: File exists" },
+      {
+        step: "host batch",
+        line: plan.hostBatch[1],
+        message: 'Error: argument "ln-bbbbbbbbbbbbbbbb" is wrong: Invalid "netns" value',
+      },
+    ]);
+    // The lines after it, but the one naming that namespace again.
+    expect(runner.calls.map((c) => c.stdin)).toEqual([
+      `${plan.hostBatch.join("\n")}\n`,
+      `${[plan.hostBatch[2], plan.hostBatch[3], plan.hostBatch[5]].join("\n")}\n`,
+    ]);
+  });
+
+  it("reports a batch that ended where it cannot be told, even after lines it reported", async () => {
+    const runner = createRecordingRunner((call) =>
+      call.argv[0] === "ip"
+        ? { code: 137, stderr: "RTNETLINK answers: File exists\nCommand failed -:1\n" }
+        : undefined,
+    );
+    const failures = await applyPlan(runner, FULL_PLAN);
+    expect(failures.map((f) => f.step)).toEqual(["netns add", "host batch"]);
+    expect(failures[1]?.line).toBeUndefined();
+    expect(failures[1]?.message).toMatch(/exited with 137/);
+  });
+
   it("counts a removal of something already gone as done", async () => {
     const runner = createRecordingRunner((call) =>
       call.stdin?.startsWith("netns del") === true

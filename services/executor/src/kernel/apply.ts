@@ -134,7 +134,7 @@ export async function applyPlan(
     const argv = inNetns(batch.netns, ["ip", "-batch", "-"]);
     const result = await runner.run(argv, { stdin: `${batch.lines.join("\n")}\n` });
     if (result.code !== 0) {
-      const [first] = parseBatchErrors(result.stderr, batch.lines);
+      const [first] = parseBatchErrors(result.stderr, batch.lines).errors;
       failures.push({
         step: "sandbox",
         netns: batch.netns,
@@ -193,36 +193,72 @@ interface BatchError {
   message: string;
 }
 
+/** Bounds the re-runs of a host batch that `ip` ended early (one per argument it refused). */
+const MAX_BATCH_RUNS = 8;
+
+/**
+ * Runs `lines` through `ip -force -batch`, which goes on past a line the kernel refuses but
+ * ends the whole process at an argument it cannot read (`Error: argument "X" is wrong`: a
+ * namespace gone or never made, for one). Then the lines it never reached run again in a
+ * batch of their own, without those naming X: one bad target fails alone.
+ */
 async function runForcedBatch(
   runner: Runner,
   step: ApplyStep,
   argv: readonly string[],
   lines: readonly string[],
 ): Promise<ApplyFailure[]> {
-  const result = await runner.run(argv, { stdin: `${lines.join("\n")}\n` });
-  if (result.code === 0) {
-    return [];
+  const failures: ApplyFailure[] = [];
+  let rest = lines;
+  for (let run = 0; run < MAX_BATCH_RUNS && rest.length > 0; run++) {
+    const result = await runner.run(argv, { stdin: `${rest.join("\n")}\n` });
+    if (result.code === 0) {
+      break;
+    }
+    const { errors, lastReported, trailing } = parseBatchErrors(result.stderr, rest);
+    failures.push(...errors.filter((error) => !isAlreadyGone(error)).map((error) => ({ step, ...error })));
+    // Exit status 1: it went through every line, and reported each that failed. Anything else
+    // ended it early.
+    if (result.code === 1 && errors.length > 0) {
+      break;
+    }
+    const refused = /Error: argument "([^"\s]+)" is wrong/.exec(trailing.join("; "))?.[1];
+    // It stopped at the first line it had not reported on that names the argument.
+    const at =
+      refused === undefined
+        ? -1
+        : rest.findIndex((line, i) => i > lastReported && line.split(" ").includes(refused));
+    if (refused === undefined || at < 0) {
+      // It could not start, was killed, or stopped where we cannot tell: what it did not
+      // reach is not done.
+      failures.push({ step, message: commandMessage(argv, result.code, result.stderr) });
+      break;
+    }
+    failures.push({ step, line: rest[at] as string, message: trailing.join("; ") });
+    rest = rest.slice(at + 1).filter((line) => !line.split(" ").includes(refused));
   }
-  const errors = parseBatchErrors(result.stderr, lines).filter((error) => !isAlreadyGone(error));
-  if (errors.length === 0 && !/Command failed -:\d+/.test(result.stderr)) {
-    // It failed without naming a line (it could not start, or was killed).
-    return [{ step, message: commandMessage(argv, result.code, result.stderr) }];
-  }
-  return errors.map((error) => ({ step, ...error }));
+  return failures;
 }
 
 /**
  * `ip -batch` prints what went wrong, then `Command failed -:N` (N is 1-based), for every
- * failing line under `-force` and for the first one without it.
+ * failing line under `-force` and for the first one without it. What follows the last such
+ * line (`trailing`) is what ended the process, if anything did; `lastReported` is the index
+ * of that last line (-1 for none).
  */
-function parseBatchErrors(stderr: string, lines: readonly string[]): BatchError[] {
+function parseBatchErrors(
+  stderr: string,
+  lines: readonly string[],
+): { errors: BatchError[]; lastReported: number; trailing: string[] } {
   const errors: BatchError[] = [];
+  let lastReported = -1;
   let messages: string[] = [];
   for (const raw of stderr.split("\n")) {
     const text = raw.trim();
     const match = /^Command failed -:(\d+)$/.exec(text);
     if (match?.[1] !== undefined) {
-      const line = lines[Number(match[1]) - 1];
+      lastReported = Number(match[1]) - 1;
+      const line = lines[lastReported];
       errors.push({
         ...(line === undefined ? {} : { line }),
         message: messages.join("; ") || "failed",
@@ -232,7 +268,7 @@ function parseBatchErrors(stderr: string, lines: readonly string[]): BatchError[
       messages.push(text);
     }
   }
-  return errors;
+  return { errors, lastReported, trailing: messages };
 }
 
 /** A removal whose object is gone already did what it was for. */

@@ -22,7 +22,7 @@ import {
   sandboxNetnsName,
 } from "@labnet/netplan";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyPlanOrThrow as applyPlan } from "./apply";
+import { applyPlanOrThrow as applyPlan, applyPlan as applyReporting } from "./apply";
 import { detectCapabilities } from "./capabilities";
 import { observeHost } from "./observe";
 import { createExecRunner, type Runner, runOrThrow, withNetns } from "./runner";
@@ -259,6 +259,46 @@ describe("kernel: observe -> plan -> apply on a simulated host", { timeout: 30_0
     );
     expect(await ping(netns, "172.30.0.2")).toBe(true);
     expect(isIpNoop(await replan(desired))).toBe(true);
+  });
+
+  it("goes on past a line naming a namespace that is not there, which ends `ip -force -batch` itself", async () => {
+    const missing = `${SANDBOX_PREFIX}nosuchnamespace0`;
+    const [before, after] = [`${RUN}a0`, `${RUN}c0`];
+    const lines = [
+      `link add ${before} type bridge`,
+      `link add ${RUN}b0 type veth peer name eth0 netns ${missing}`,
+      `link set ${RUN}b0 up`,
+      `link add ${after} type bridge`,
+    ];
+    try {
+      const failures = await applyReporting(host, {
+        netnsAdd: [],
+        hostBatch: lines,
+        sandboxBatches: [],
+        iptablesRestore: "",
+        netnsDelete: [],
+      });
+      // That veth's own later line fails as its link is not there: both are its target's.
+      expect(failures).toEqual([
+        {
+          step: "host batch",
+          line: lines[1],
+          message: expect.stringContaining(`argument "${missing}" is wrong`) as unknown,
+        },
+        {
+          step: "host batch",
+          line: lines[2],
+          message: expect.stringMatching(/Cannot find device/) as unknown,
+        },
+      ]);
+      const names = (await hostLinks()).map((l) => l.name);
+      expect(names).toEqual(expect.arrayContaining([before, after]));
+      expect(names).not.toContain(`${RUN}b0`);
+    } finally {
+      for (const name of [before, after]) {
+        await host.run(["ip", "link", "del", name]);
+      }
+    }
   });
 
   it("kills a hung command at its timeout", async () => {
