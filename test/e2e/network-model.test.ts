@@ -731,6 +731,42 @@ describe("bad input answers a problem naming the field and changes nothing", () 
 });
 
 describe("teardown", () => {
+  it("a network removed right after its nodes (no wait between) goes once they have; a node not being removed still holds it", async () => {
+    const quick = await createNetwork({ name: "quick", ipam: { configs: [{ subnet: "10.35.0.0/24" }] } });
+    const nodes = [
+      await createNode({ name: "quick-a", networkMode: "quick" }),
+      await createNode({ name: "quick-b", networkMode: "quick" }),
+    ];
+    const first = await labnet.client.DELETE("/v1/nodes/{nodeId}", {
+      params: { path: { nodeId: "quick-a" } },
+    });
+    expect(first.response.status).toBe(202);
+    // quick-b is not being removed: the network is in use.
+    const inUse = await labnet.request("DELETE", "/v1/networks/quick");
+    expect(inUse.status).toBe(409);
+    const second = await labnet.client.DELETE("/v1/nodes/{nodeId}", {
+      params: { path: { nodeId: "quick-b" } },
+    });
+    expect(second.response.status).toBe(202);
+    const removal = await labnet.request("DELETE", "/v1/networks/quick");
+    expect(removal.status, await removal.clone().text()).toBe(202);
+    const opOf = (headers: Headers) => headers.get("operation-location")?.split("/").at(-1) ?? "";
+    await waitForOperations(labnet, [
+      opOf(first.response.headers),
+      opOf(second.response.headers),
+      opOf(removal.headers),
+    ]);
+    const gone = await labnet.client.GET("/v1/networks/{networkId}", {
+      params: { path: { networkId: quick.id } },
+    });
+    expect(gone.response.status).toBe(404);
+    for (const { netns } of nodes) {
+      expect(await listNetns(netns)).toEqual([]);
+    }
+    expect(await labnetLinks(host.hostNetns)).not.toContain(quick.options.bridgeName);
+    await expectHostMatchesDatabase(labnet, host.hostNetns);
+  });
+
   it("prune keeps networks in use; removing every node and pruning leaves only the default bridge", async () => {
     await createNetwork({ name: "unused", ipam: { configs: [{ subnet: "10.34.0.0/24" }] } });
     const first = await labnet.waitingClient.POST("/v1/networks/prune");

@@ -259,6 +259,7 @@ async function convergeSnapshot(
       deps.log.warn("kernel cleanup failed", { detail });
     }
   }
+  holdBackNetworkRemovals(snapshot, operations, failures);
   // After the plan: the bridges exist now. Published ports' loopback callers need it.
   const bridges = desired.bridges.map((b) => b.bridge).sort();
   const localnet = routeLocalnetBridges(desired.portMappings);
@@ -374,6 +375,39 @@ function linksTouched(
     ...sandboxes.flatMap((s) => s.endpoints.map((e) => e.hostVeth)),
     ...(desired.departingHostVeths ?? []),
   ];
+}
+
+/**
+ * A network's removal is done only once no node on it is left: one recorded while its nodes
+ * were being removed waits (is retried) while a node of it was not removed by this converge,
+ * so the record's row never goes before theirs. Pure; adds to `failures`.
+ */
+export function holdBackNetworkRemovals(
+  snapshot: Pick<HostSnapshot, "endpoints" | "nodes">,
+  operations: readonly Pick<OperationRow, "kind" | "targetId">[],
+  failures: Map<string, string>,
+): void {
+  const removed = new Set(
+    operations
+      .filter((op) => op.kind === "node.remove" && !failures.has(op.targetId))
+      .map((op) => op.targetId),
+  );
+  const names = new Map(snapshot.nodes.map((n) => [n.id, n.name]));
+  for (const op of operations) {
+    if (op.kind !== "network.remove" || failures.has(op.targetId)) {
+      continue;
+    }
+    const left = [
+      ...new Set(
+        snapshot.endpoints
+          .filter((e) => e.networkId === op.targetId && !removed.has(e.nodeId))
+          .map((e) => names.get(e.nodeId) ?? e.nodeId),
+      ),
+    ];
+    if (left.length > 0) {
+      failures.set(op.targetId, `waits for the removal of ${left.join(", ")}, still on the network`);
+    }
+  }
 }
 
 /** Whose a failed step is: its sandbox's node, or the first kernel name on its line that has an owner. */

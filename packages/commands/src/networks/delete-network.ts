@@ -22,7 +22,8 @@ const PREDEFINED_WITHOUT_RECORD = ["host", "none"];
 
 /**
  * Marks a network for removal and records the operation that tears it down. Refused for
- * predefined networks, and for networks with endpoints unless `force` (then every
+ * predefined networks, and for networks with endpoints of nodes not being removed (a
+ * network of one host waits for those being removed) unless `force` (then every
  * endpoint is disconnected first: one `node.ensure` per node, so each node's default
  * route moves on, then the `network.remove`). The checks run under the network's row
  * lock, which node creation and connect also take, so no endpoint can sneak in.
@@ -56,13 +57,17 @@ export async function deleteNetwork({
       }
     }
     const attached = await endpointsOnNetworks(tx, [network.id]);
-    if (attached.length > 0 && !force) {
-      const names = [...new Set(attached.map((a) => a.nodeName))].join(", ");
+    // Nodes already being removed do not hold a network of one host: its removal is served
+    // with theirs, or by a converge after theirs (the executor holds it back until they are
+    // gone), so a script may remove the nodes and then the network without waiting between.
+    const holding = network.hostId === null ? attached : attached.filter((a) => a.nodeState !== "deleting");
+    if (holding.length > 0 && !force) {
+      const names = [...new Set(holding.map((a) => a.nodeName))].join(", ");
       throw new DomainError("NETWORK_IN_USE", `network ${network.name} has active endpoints (${names})`, [
         { location: "path.networkId", message: `in use by ${names}` },
       ]);
     }
-    const machines = attached.length > 0 ? await disconnectAll(tx, network) : [];
+    const machines = holding.length > 0 ? await disconnectAll(tx, network) : [];
     const operation = await markForRemoval(tx, network, machines);
     return { network: { ...network, state: "deleting" as const }, operation, written: true };
   });

@@ -116,6 +116,9 @@ export async function settleOperations(db: Db, outcome: ConvergeOutcome): Promis
               sql`NOT EXISTS (SELECT 1 FROM operations o WHERE o.target_id = ${schema.networks.id}
               AND o.kind = 'network.remove' AND o.state IN ('queued', 'running')
               AND NOT ${anyOf(sql`o.id`, settling)})`,
+              // Never against the endpoints' foreign key (the executor holds a removal back
+              // while nodes are on the network): one refused row would undo the settlement.
+              sql`NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.network_id = ${schema.networks.id})`,
             ),
           )
           .execute(),

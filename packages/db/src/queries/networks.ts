@@ -3,6 +3,7 @@ import { endpoints, hosts, networks, nodes } from "../schema";
 import type { Db } from "../tx";
 import { lanScopeOfHost } from "./host-snapshot";
 import type { HostRow } from "./hosts";
+import type { NodeRow } from "./nodes";
 import { anyOf, preparedOn } from "./prepared";
 
 export type NetworkRow = typeof networks.$inferSelect;
@@ -126,6 +127,8 @@ export interface AttachedEndpoint {
   endpointId: string;
   nodeId: string;
   nodeName: string;
+  /** `deleting`: on its way out (a removal of the network may wait for it). */
+  nodeState: NodeRow["state"];
   address: string;
   mac: string;
 }
@@ -141,6 +144,7 @@ export async function endpointsOnNetworks(db: Db, networkIds: string[]): Promise
       endpointId: endpoints.id,
       nodeId: nodes.id,
       nodeName: nodes.name,
+      nodeState: nodes.state,
       address: endpoints.address,
       mac: endpoints.mac,
     })

@@ -56,8 +56,8 @@ export function printSizes(results: readonly SizeResult[], perCommandMax: number
   const lines = [
     "",
     "Burst: N nodes with one published port each, created by 8 concurrent clients over HTTP until all are",
-    "ready, then deleted the same way with their networks; the same kernel state built and torn down by",
-    "batched tools and by one process per command (seconds)",
+    "ready, then deleted the same way, their networks right after them (no wait between); the same",
+    "kernel state built and torn down by batched tools and by one process per command (seconds)",
     "",
     table(
       [
