@@ -722,8 +722,10 @@ export interface paths {
          * Remove a network
          * @description Like `docker network rm`. A network with nodes on it is not removed (`409 NETWORK_IN_USE`)
          *     unless `force=true`, nor is a predefined network (`bridge`, and the names `host` and `none`:
-         *     `403 FORBIDDEN`). Marks the network `deleting` and
-         *     queues a `network.remove` operation; the network disappears when it succeeds.
+         *     `403 FORBIDDEN`). Nodes already being removed do not count (except on an overlay): a script
+         *     may remove a network right after its nodes, and its removal finishes after theirs. Marks the
+         *     network `deleting` and queues a `network.remove` operation; the network disappears when it
+         *     succeeds.
          *
          *     Answers `202` with the operation, or, with `Prefer: wait=N` and the removal finished within N
          *     seconds, `204`. Deleting a network that is already `deleting` answers with its running
