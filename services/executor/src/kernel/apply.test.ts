@@ -167,6 +167,22 @@ describe("applyPlan", () => {
     ]);
   });
 
+  it("stops re-running after a bound, and says what was not run", async () => {
+    const hostBatch = Array.from(
+      { length: 10 },
+      (_, i) => `link add lnv${i}aaaaaaa0 type veth peer name eth0 netns ln-${i}aaaaaaaaaaaaaaa`,
+    );
+    // Every run ends at its first line's namespace.
+    const runner = createRecordingRunner((call) => {
+      const first = call.stdin?.split("\n")[0]?.split(" ").at(-1) ?? "";
+      return { code: 255, stderr: `Error: argument "${first}" is wrong: Invalid "netns" value\n` };
+    });
+    const failures = await applyPlan(runner, { ...EMPTY_PLAN, hostBatch });
+    expect(runner.calls).toHaveLength(8);
+    expect(failures).toHaveLength(9);
+    expect(failures.at(-1)).toEqual({ step: "host batch", message: "2 lines not run: 8 runs ended early" });
+  });
+
   it("reports a batch that ended where it cannot be told, even after lines it reported", async () => {
     const runner = createRecordingRunner((call) =>
       call.argv[0] === "ip"

@@ -210,7 +210,11 @@ async function runForcedBatch(
 ): Promise<ApplyFailure[]> {
   const failures: ApplyFailure[] = [];
   let rest = lines;
-  for (let run = 0; run < MAX_BATCH_RUNS && rest.length > 0; run++) {
+  for (let run = 0; rest.length > 0; run++) {
+    if (run === MAX_BATCH_RUNS) {
+      failures.push({ step, message: `${rest.length} lines not run: ${MAX_BATCH_RUNS} runs ended early` });
+      break;
+    }
     const result = await runner.run(argv, { stdin: `${rest.join("\n")}\n` });
     if (result.code === 0) {
       break;
