@@ -31,10 +31,10 @@ import { assertInside, listNetns, machine, runBench, waitForQuietMachine } from 
 import { pings, waitForVethsGone } from "./kernel-tools";
 import { gatewayWorkers, loadBenchConfig, READ_NODES } from "./provision/config";
 import {
+  openReadLoop,
   roundTripMs,
   type SingleCalls,
   setupBurst,
-  startReads,
   startSingleCalls,
   teardownBurst,
   verifySetup,
@@ -238,14 +238,17 @@ async function measureReads(stack: LabnetStack, burst: number, rate: number): Pr
   await waitForQuietMachine();
   // Alone first: what the reads themselves cost the machine, without the burst beside them.
   progress(`reads: ${rate}/s alone for ${READS_ALONE_MS / 1000} s`);
+  const open = () =>
+    openReadLoop(
+      stack.api,
+      rate,
+      targets.nodes.map((node) => node.id),
+      network.id,
+    );
+  const aloneReads = await open();
   const cpuBefore = await stack.cpuSeconds();
   const clientBefore = process.cpuUsage();
-  const aloneReads = startReads(
-    stack.api,
-    rate,
-    targets.nodes.map((node) => node.id),
-    network.id,
-  );
+  aloneReads.start();
   await sleep(READS_ALONE_MS);
   const aloneLoad = await aloneReads.stop();
   const cpuAfter = await stack.cpuSeconds();
@@ -261,12 +264,8 @@ async function measureReads(stack: LabnetStack, burst: number, rate: number): Pr
   };
   await waitForQuietMachine();
   progress(`reads: ${rate}/s while ${burst} nodes are provisioned`);
-  const reads = startReads(
-    stack.api,
-    rate,
-    targets.nodes.map((node) => node.id),
-    network.id,
-  );
+  const reads = await open();
+  reads.start();
   const outcome = await setupBurst(stack, burst, { tag: "rburst" }).then(
     (value) => ({ value }),
     (error: unknown) => ({ error }),

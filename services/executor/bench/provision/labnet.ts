@@ -3,6 +3,7 @@
  * read from Postgres: when each operation was settled).
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { Worker } from "node:worker_threads";
 import type { Schema } from "@labnet/api";
 import { OPERATIONS_CHANNEL, parseOperationNotification } from "@labnet/db";
 import { listNetns } from "../harness";
@@ -458,6 +459,47 @@ export function startReads(
           };
         }),
       };
+    },
+  };
+}
+
+/** {@link startReads} in a worker thread, loaded and waiting: `start()` starts the loop. */
+export interface ReadLoop {
+  start(): void;
+  stop(): Promise<ReadLoad>;
+}
+
+/**
+ * Loads {@link startReads} in a worker thread with a client of its own (the burst's clients, in
+ * the bench's main thread, cannot delay the reads' sends or their answers), and resolves once
+ * it is loaded, so that neither its start nor its compiling is measured.
+ */
+export async function openReadLoop(
+  api: Api,
+  rate: number,
+  nodeIds: readonly string[],
+  networkId: string,
+): Promise<ReadLoop> {
+  const worker = new Worker(new URL("./read-loop.mjs", import.meta.url), {
+    workerData: { baseUrl: api.baseUrl, token: api.token, rate, nodeIds: [...nodeIds], networkId },
+  });
+  const failed = new Promise<never>((_, reject) => {
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`the read loop's thread exited (${code})`)));
+  });
+  failed.catch(() => undefined);
+  await Promise.race([new Promise((resolve) => worker.once("message", resolve)), failed]);
+  return {
+    start: () => worker.postMessage("start"),
+    stop: async () => {
+      const answer = new Promise<ReadLoad | { error: string }>((resolve) => worker.once("message", resolve));
+      worker.postMessage("stop");
+      const load = await Promise.race([answer, failed]);
+      await worker.terminate();
+      if ("error" in load) {
+        throw new Error(`the read loop failed: ${load.error}`);
+      }
+      return load;
     },
   };
 }
