@@ -234,9 +234,15 @@ async function convergeSnapshot(
   try {
     applyFailures = await applyPlan(deps.runner, plan, userOwned ? { owners: userOwned } : {});
   } finally {
-    if (touched && knownLinks) {
-      // What this apply left, also when it threw halfway, for the next converge's plan.
-      relistTouchedLinks(deps.runner, knownLinks, touched);
+    if (knownLinks) {
+      // What this apply left, also when it threw halfway, for the next converge's plan. After
+      // a converge of the whole host, the links any later one may touch: else the removals
+      // that follow the departed-veth check would each list their veths again.
+      relistTouchedLinks(
+        deps.runner,
+        knownLinks,
+        touched ?? linksTouched(snapshot, valid.desired, valid.desired.sandboxes),
+      );
     }
   }
   // Its answer is needed for the report only. The statement was sent before any kernel work,

@@ -4,14 +4,14 @@
  * retried and then failed while the rest of the host is ready, and a converge that fails as
  * a whole settles its operations for a retry instead of leaving them running.
  */
-import { type CommandContext, createNetwork, createNode } from "@labnet/commands";
+import { type CommandContext, createNetwork, createNode, deleteNode } from "@labnet/commands";
 import { type Database, type HostRow, schema } from "@labnet/db";
 import { createLogger } from "@labnet/log";
 import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestHostDatabase, type TestHostDatabase } from "../../../test/helpers/test-host";
 import { createHostConverger } from "./host-converger";
-import { createRecordingRunner, type RecordedResponses } from "./kernel";
+import { createRecordingRunner, type RecordedCall, type RecordedResponses } from "./kernel";
 import { MAX_ATTEMPTS } from "./settle";
 
 /** No namespace under /run/netns starts with it: the recording runner plays the whole kernel. */
@@ -122,6 +122,23 @@ describe("host converger", () => {
     await converge.close();
   });
 
+  it("plans a removal after a converge of the whole host with the links listed after it, listing none first", async () => {
+    const { node } = await createNode({ ctx, input: { name: "d0", networkMode: "lab" } });
+    const { runner, converge } = converger(everyLinkPresent);
+    // Builds d0 (and serves what the tests above left open); listing every link, it forgets
+    // what it knew.
+    await converge.request("host");
+    await deleteNode({ ctx, ref: node.id });
+    const from = runner.calls.length;
+    await converge.request();
+    const calls = runner.calls.slice(from);
+    const apply = calls.findIndex((c) => c.argv.join(" ") === "ip -force -batch -");
+    expect(apply).toBeGreaterThanOrEqual(0);
+    expect(calls.slice(0, apply).filter((c) => c.argv.includes("-j"))).toEqual([]);
+    expect(await nodeStates([node.id])).toEqual({});
+    await converge.close();
+  });
+
   it("does nothing, not even a snapshot's kernel work, when no operation is open", async () => {
     const { runner, converge } = converger({ "ip -j -d addr show": { stdout: "[]" } });
     // The earlier tests' operations are settled or retrying; settle what is left first.
@@ -139,3 +156,26 @@ describe("host converger", () => {
     await converge.close();
   });
 });
+
+/** Answers a listing of named links (`addr show dev X` lines) with each one present and up. */
+function everyLinkPresent(call: RecordedCall): { stdout: string } | undefined {
+  if (call.argv.join(" ") !== "ip -force -j -d -batch -") {
+    return call.argv.join(" ") === "ip -j -d addr show" ? { stdout: "[]" } : undefined;
+  }
+  const names = (call.stdin ?? "").match(/^addr show dev (\S+)$/gm) ?? [];
+  const links = names.map((line, i) => {
+    const name = line.slice("addr show dev ".length);
+    const kind = name.startsWith("lnbr") ? "bridge" : "veth";
+    return JSON.stringify([
+      {
+        ifindex: 10 + i,
+        ifname: name,
+        flags: ["UP"],
+        mtu: 1500,
+        address: "02:42:ac:11:00:01",
+        linkinfo: { info_kind: kind },
+      },
+    ]);
+  });
+  return { stdout: links.map((l) => `${l}\n`).join("") };
+}

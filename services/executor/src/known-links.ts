@@ -14,7 +14,8 @@
  *   - vxlan devices are always listed (their forwarding tables are read with them).
  *
  * What the executor did not do itself (a bridge deleted by hand) is the reconcile loop's, as
- * for the known rules; an `all` converge lists everything and drops what is known. Lab hosts
+ * for the known rules; a converge of the whole host lists everything and drops what is known,
+ * then lists in the background, after its apply, every bridge and host veth it plans. Lab hosts
  * only: a machine's namespace is a sandbox of its lab host, rebuilt by converges not its own.
  */
 import type { HostSnapshot } from "@labnet/db";
