@@ -79,8 +79,8 @@ async function measure(hostNetns: string): Promise<void> {
     process.stdout.write(`\n${machine()} at the end\n`);
     ok = true;
   } finally {
-    await stack.stop({ keepLogs: !ok });
-    if (!ok) {
+    await stack.stop({ keepLogs: !ok || config.keepLogs });
+    if (!ok || config.keepLogs) {
       process.stderr.write(`logs of the gateway and executor kept in ${stack.paths.logs}\n`);
     }
   }

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   } = createDb(config.DATABASE_URL, {
     max: 4,
     applicationName: "labnet-executor",
+    genericPlans: true,
   });
 
   const capabilities = await detectCapabilities(runner, { netnsPrefix: config.LABNET_NETNS_PREFIX });

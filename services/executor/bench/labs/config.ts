@@ -4,6 +4,7 @@
  * | Variable                     | Default  | Meaning                                                       |
  * | ---------------------------- | -------- | ------------------------------------------------------------- |
  * | `LABNET_BENCH_LAB_STUDENTS`  | `30,100` | Class sizes N: one lab of `builtin:seed-001-ex2` per size (1-200) |
+ * | `LABNET_BENCH_KEEP_LOGS`     | unset    | `1`: the logs stay after a run that passed too                |
  */
 
 /** The template every lab of the bench is made from. */
@@ -15,6 +16,7 @@ export const CHECKS_PER_INSTANCE = 5;
 
 export interface LabsBenchConfig {
   students: number[];
+  keepLogs: boolean;
 }
 
 /** A lab's `count` may be 1-200 (CreateLabRequest). */
@@ -29,5 +31,8 @@ export function loadLabsBenchConfig(env: NodeJS.ProcessEnv = process.env): LabsB
       `invalid bench configuration:\n  LABNET_BENCH_LAB_STUDENTS: want comma-separated integers 1-${MAX_STUDENTS}, got ${JSON.stringify(raw)}`,
     );
   }
-  return { students: [...new Set(students)].sort((a, b) => a - b) };
+  return {
+    students: [...new Set(students)].sort((a, b) => a - b),
+    keepLogs: env.LABNET_BENCH_KEEP_LOGS === "1",
+  };
 }
