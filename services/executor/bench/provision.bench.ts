@@ -29,7 +29,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { assertInside, listNetns, machine, runBench, waitForQuietMachine } from "./harness";
 import { pings, waitForVethsGone } from "./kernel-tools";
-import { gatewayWorkers, loadBenchConfig, READ_NODES } from "./provision/config";
+import { CLIENTS, gatewayWorkers, loadBenchConfig, READ_NODES } from "./provision/config";
+import { inParallel } from "./provision/http";
 import {
   openReadLoop,
   roundTripMs,
@@ -87,12 +88,7 @@ async function measure(hostNetns: string): Promise<void> {
   try {
     const runPrefix = `${hostNetns}-`;
     await prepareChains();
-    // Warm-up, untimed: the first bridges, veths and NAT rules load kernel modules, the first
-    // requests of each kind compile the gateway's routes and validators.
-    await timeTools(layoutOf(4, "w", runPrefix, 126, TOOLS_FIRST_PORT), "batched");
-    const warm = await setupBurst(stack, 4, { tag: "warm", subnetOffset: 240 });
-    await teardownBurst(stack, warm);
-    await waitForVethsGone();
+    await warmUp(stack, config.warmup, runPrefix);
     const results: SizeResult[] = [];
     for (const n of config.sizes) {
       results.push(await measureSize(stack, n, config.perCommandMax, runPrefix));
@@ -112,6 +108,39 @@ async function measure(hostNetns: string): Promise<void> {
       process.stderr.write(`logs of the gateway and executor kept in ${stack.paths.logs}\n`);
     }
   }
+}
+
+/** Single calls of the warm-up, per node of its burst. */
+const WARMUP_SINGLES_PER_NODE = 0.2;
+
+/**
+ * Untimed: the first bridges, veths and NAT rules load kernel modules; a burst of `nodes`, reads
+ * of its nodes and single calls run each kind of request a few hundred times, so that the
+ * gateway's and the executor's JavaScript is compiled as in services that have been running
+ * (a fresh process runs its first hundreds of requests on unoptimized code, several times
+ * slower; the batched tools are compiled programs).
+ */
+async function warmUp(stack: LabnetStack, nodes: number, runPrefix: string): Promise<void> {
+  progress(`warm-up: a burst of ${nodes} nodes, reads and single calls (untimed)`);
+  await timeTools(layoutOf(4, "w", runPrefix, 126, TOOLS_FIRST_PORT), "batched");
+  const warm = await setupBurst(stack, nodes, { tag: "warm", subnetOffset: 240 });
+  const network = warm.networks[0];
+  await inParallel(nodes * 2, CLIENTS, (i) =>
+    i % 4 === 0 && network
+      ? stack.api.expect([200], "GET", `/v1/nodes?network=${network.id}`)
+      : stack.api.expect([200], "GET", `/v1/nodes/${warm.nodes[i % warm.nodes.length]?.id}`),
+  );
+  await teardownBurst(stack, warm);
+  const singles = await startSingleCalls(stack, "warm1");
+  const count = Math.max(1, Math.round(nodes * WARMUP_SINGLES_PER_NODE));
+  for (let i = 0; i < count; i++) {
+    await singles.create();
+  }
+  for (let i = 0; i < count; i++) {
+    await singles.remove();
+  }
+  await singles.close();
+  await waitForVethsGone();
 }
 
 async function measureSize(

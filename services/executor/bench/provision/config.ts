@@ -4,6 +4,7 @@
  * | Variable                        | Default          | Meaning                                                     |
  * | ------------------------------- | ---------------- | ----------------------------------------------------------- |
  * | `LABNET_BENCH_SIZES`            | `10,100,300,1000`| Burst sizes N (nodes, one published port each)              |
+ * | `LABNET_BENCH_WARMUP`           | `100`            | Nodes of the untimed warm-up burst (and 1 per 5 singles)    |
  * | `LABNET_BENCH_PER_COMMAND_MAX`  | `300`            | Largest N also built one process per command (slow)         |
  * | `LABNET_BENCH_SINGLES`          | `20`             | Sequential single calls (`Prefer: wait=30`); 0 skips them   |
  * | `LABNET_BENCH_READ_BURST`       | `300`            | Burst provisioned while reads run; 0 skips the reads        |
@@ -35,6 +36,8 @@ export const READ_NODES = 50;
 
 export interface BenchConfig {
   sizes: number[];
+  /** Nodes of the untimed warm-up burst, before anything is measured. */
+  warmup: number;
   perCommandMax: number;
   singles: number;
   readBurst: number;
@@ -43,7 +46,7 @@ export interface BenchConfig {
   keepLogs: boolean;
 }
 
-const LIMITS = { size: 2_000, singles: 200, readRate: 2_000 };
+const LIMITS = { size: 2_000, warmup: 500, singles: 200, readRate: 2_000 };
 
 /** Parses the variables above; throws one error naming every bad one. */
 export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -69,6 +72,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
   }
   const config: BenchConfig = {
     sizes: [...new Set(sizes)].sort((a, b) => a - b),
+    warmup: int("LABNET_BENCH_WARMUP", 100, 4, LIMITS.warmup),
     perCommandMax: int("LABNET_BENCH_PER_COMMAND_MAX", 300, 0, LIMITS.size),
     singles: int("LABNET_BENCH_SINGLES", 20, 0, LIMITS.singles),
     readBurst: int("LABNET_BENCH_READ_BURST", 300, 0, LIMITS.size),
