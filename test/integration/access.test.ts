@@ -375,6 +375,28 @@ describe("account quotas on what is built", () => {
   });
 });
 
+describe("account quotas, concurrently", () => {
+  it("of creations sent at once with room for one, exactly one passes: the last check waits for the first's commit", async () => {
+    const account = await call(labnet.adminToken, "GET", `/v1/accounts/${x.account}`);
+    const usage = (account.json.usage as { nodes: number }).nodes;
+    await call(labnet.adminToken, "PATCH", `/v1/accounts/${x.account}`, { quotas: { nodes: usage + 1 } });
+    const before = await countRows(labnet.db, { nodes: schema.nodes });
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        call(x.token, "POST", "/v1/nodes", { name: `race-${i}`, host: ofA.machine, networkMode: "web" }),
+      ),
+    );
+    const made = answers.filter((a) => a.status === 201 || a.status === 202);
+    expect(made.length, answers.map((a) => a.text).join("\n")).toBe(1);
+    expect(answers.filter((a) => a.status === 403).map((a) => a.json.code)).toEqual(
+      Array(5).fill("QUOTA_EXCEEDED"),
+    );
+    expect(await countRows(labnet.db, { nodes: schema.nodes })).toEqual({ nodes: (before.nodes ?? 0) + 1 });
+    expect((await call(x.token, "DELETE", `/v1/nodes/${made[0]?.json.id}`)).status).toBe(202);
+    await call(labnet.adminToken, "PATCH", `/v1/accounts/${x.account}`, { quotas: { nodes: 5000 } });
+  });
+});
+
 describe("events", () => {
   it("each token's stream holds what it reaches: an instructor's labs, a student's instance", async () => {
     const page = async (token: string) =>

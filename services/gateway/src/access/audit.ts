@@ -11,7 +11,7 @@ import {
 import type { Logger } from "@labnet/log";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Access } from "./gate";
-import { checkQuotas, lockQuotas, type QuotaCheck } from "./quotas";
+import { checkQuotas, type QuotaCheck, quotaBaseline } from "./quotas";
 
 /** One request as the audit log and the quotas see it, filled in as the request goes. */
 export interface RequestAudit {
@@ -63,8 +63,8 @@ function entryOf(audit: RequestAudit, outcome: NewAuditEntry["outcome"]): NewAud
 /**
  * The database the routes use: every transaction a mutating request runs writes the request's
  * audit entry inside it (so a change is never without its entry) and, for a token with
- * quotas, takes the account's quota lock first and checks the limits before it commits, so
- * two concurrent creations cannot both pass a limit. Outside a mutating request it is `db`.
+ * quotas, takes the account's quota lock and checks the limits before it commits, so two
+ * concurrent creations cannot both pass a limit. Outside a mutating request it is `db`.
  */
 export function auditedDatabase(db: Database): Database {
   const audited = Object.create(db) as Database;
@@ -77,13 +77,16 @@ export function auditedDatabase(db: Database): Database {
       // The entry first, with the request id the events of this transaction's triggers carry;
       // the request's own statements follow it on the connection without waiting for it.
       const [, result] = await pipelined(openAudit(tx, entryOf(audit, "committed")), async () => {
-        if (audit.quota) {
-          await lockQuotas(tx, audit.quota);
+        const quota = audit.quota;
+        if (!quota) {
+          return run(tx);
         }
+        // Read committed: the lock comes at the end (checkQuotas); otherwise first.
+        const baseline = await quotaBaseline(tx, quota, {
+          lockFirst: (config?.isolationLevel ?? "read committed") !== "read committed",
+        });
         const result = await run(tx);
-        if (audit.quota) {
-          await checkQuotas(tx, audit.quota);
-        }
+        await checkQuotas(tx, quota, baseline);
         return result;
       });
       audit.written = true;

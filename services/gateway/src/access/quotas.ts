@@ -22,8 +22,14 @@ export interface QuotaCheck {
   quotas: Quotas;
   /** A student's: their instance and its limits. */
   student?: { instanceId: string; limits: TemplateStudents["limits"] };
-  /** What was held when the transaction took the lock (set by lockQuotas). */
-  before?: { account: AccountUsage; instance?: Awaited<ReturnType<typeof instanceUsage>> };
+}
+
+/** One transaction's start, for its check (a request may run several transactions at once). */
+export interface QuotaBaseline {
+  /** What the account (and the student's instance) held when the transaction started. */
+  before: { account: AccountUsage; instance?: Awaited<ReturnType<typeof instanceUsage>> };
+  /** The account's lock is held already (`lockFirst`). */
+  locked: boolean;
 }
 
 export function effectiveQuotas(own: AccountQuotas | undefined, defaults: Quotas = DEFAULT_QUOTAS): Quotas {
@@ -31,25 +37,49 @@ export function effectiveQuotas(own: AccountQuotas | undefined, defaults: Quotas
 }
 
 /**
- * Serializes the account's changes (a transaction-scoped advisory lock) and notes what it holds,
- * so two concurrent creations cannot both slip under a limit.
+ * Notes what the account holds as the transaction starts (for "only growth counts"), without
+ * a lock: {@link checkQuotas} takes it at the end. `lockFirst` takes it now instead, for a
+ * transaction whose snapshot is fixed at its start (repeatable read), which could not see what
+ * the lock waited for.
  */
-export async function lockQuotas(tx: Tx, check: QuotaCheck): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`labnet.quota:${check.accountId}`}))`);
-  check.before = {
-    account: await accountUsage(tx, check.accountId),
-    ...(check.student ? { instance: await instanceUsage(tx, check.student.instanceId) } : {}),
+export async function quotaBaseline(
+  tx: Tx,
+  check: QuotaCheck,
+  options: { lockFirst?: boolean } = {},
+): Promise<QuotaBaseline> {
+  if (options.lockFirst) {
+    await lockAccount(tx, check);
+  }
+  const [account, instance] = await Promise.all([
+    accountUsage(tx, check.accountId),
+    check.student ? instanceUsage(tx, check.student.instanceId) : undefined,
+  ]);
+  return {
+    before: { account, ...(instance ? { instance } : {}) },
+    locked: options.lockFirst ?? false,
   };
+}
+
+/** The account's quota lock (transaction-scoped): the checks of its changes, one at a time. */
+async function lockAccount(tx: Tx, check: QuotaCheck): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`labnet.quota:${check.accountId}`}))`);
 }
 
 /**
  * Refuses (and so rolls back) a change that grew past a limit. Only growth counts: a limit
  * lowered below what is held never stops a removal.
  */
-export async function checkQuotas(tx: Tx, check: QuotaCheck): Promise<void> {
+export async function checkQuotas(tx: Tx, check: QuotaCheck, baseline: QuotaBaseline): Promise<void> {
+  // Locked at the end, not for the whole transaction: the usage below is read by a statement
+  // after the lock was granted, so (read committed) it sees every change of the account that
+  // committed meanwhile, and the lock is held from here to the commit only, so transactions
+  // of one account (a lab's instances, provisioned several at once) no longer queue whole.
+  if (!baseline.locked) {
+    await lockAccount(tx, check);
+  }
   const after = await accountUsage(tx, check.accountId);
   for (const key of QUOTA_KEYS) {
-    if (after[key] > check.quotas[key] && after[key] > (check.before?.account[key] ?? 0)) {
+    if (after[key] > check.quotas[key] && after[key] > baseline.before.account[key]) {
       throw new DomainError(
         "QUOTA_EXCEEDED",
         `the account may hold at most ${check.quotas[key]} ${key} (it would hold ${after[key]})`,
@@ -60,7 +90,7 @@ export async function checkQuotas(tx: Tx, check: QuotaCheck): Promise<void> {
     const held = await instanceUsage(tx, check.student.instanceId);
     for (const key of ["networks", "nodes", "ports"] as const) {
       const limit = check.student.limits[key];
-      if (held[key] > limit && held[key] > (check.before?.instance?.[key] ?? 0)) {
+      if (held[key] > limit && held[key] > (baseline.before.instance?.[key] ?? 0)) {
         throw new DomainError(
           "QUOTA_EXCEEDED",
           `a student may have at most ${limit} ${key} in their lab instance (this would make ${held[key]})`,
