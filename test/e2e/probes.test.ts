@@ -102,6 +102,7 @@ describe("host.probe", () => {
     const results = await probeAll([
       { id: "icmp-reach", kind: "icmp", from: from(pr1), target: pr2.address, timeoutMs: 2_000 },
       { id: "icmp-isolated", kind: "icmp", from: from(pr1), target: pr3.address, timeoutMs: 1_000 },
+      { id: "icmp-isolated-short", kind: "icmp", from: from(pr1), target: pr3.address, timeoutMs: 300 },
       { id: "icmp-by-name", kind: "icmp", from: from(pr1), target: "pr2", timeoutMs: 2_000 },
       {
         id: "tcp-reach",
@@ -177,6 +178,13 @@ describe("host.probe", () => {
     expect(result("icmp-reach").output).toContain("1 received");
     expect(result("icmp-isolated")).toMatchObject({ ok: false, address: pr3.address });
     expect(result("icmp-isolated").output).toContain("0 received");
+    // A time limit under a second is the wait (ping -W takes fractions): not rounded up to 1 s.
+    expect(result("icmp-isolated-short")).toMatchObject({
+      ok: false,
+      command: `ip netns exec ${pr1.netns} ping -n -c 1 -W 0.3 ${pr3.address}`,
+    });
+    expect(result("icmp-isolated-short").output).toContain("0 received");
+    expect(result("icmp-isolated-short").ms).toBeLessThan(900);
     expect(result("icmp-by-name")).toMatchObject({ ok: true, address: pr2.address });
 
     expect(result("tcp-reach")).toMatchObject({

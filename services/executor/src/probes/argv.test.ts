@@ -4,6 +4,7 @@ import {
   inOrigin,
   listenerArgv,
   pingArgv,
+  pingSeconds,
   resolveArgv,
   tcpConnectArgv,
   toolSeconds,
@@ -22,7 +23,7 @@ describe("probe argv builders", () => {
     [
       "icmp from the lab host",
       inOrigin({ labHost: true }, pingArgv("web", 500)),
-      ["ping", "-n", "-c", "1", "-W", "1", "web"],
+      ["ping", "-n", "-c", "1", "-W", "0.5", "web"],
     ],
     [
       "resolve",
@@ -45,8 +46,25 @@ describe("probe argv builders", () => {
     expect(() => assertProbeArgv(argv)).not.toThrow();
   });
 
-  it("gives the tools whole seconds from 1 to 10", () => {
+  it("gives nc whole seconds from 1 to 10", () => {
     expect([100, 999, 1000, 2500, 10_000, 60_000].map(toolSeconds)).toEqual([1, 1, 1, 2, 10, 10]);
+  });
+
+  it("gives ping the check's timeout to the millisecond, from 0.1 to 10 s", () => {
+    expect([50, 100, 300, 999, 1500, 2000, 2345, 10_000, 60_000].map(pingSeconds)).toEqual([
+      "0.1",
+      "0.1",
+      "0.3",
+      "0.999",
+      "1.5",
+      "2",
+      "2.345",
+      "10",
+      "10",
+    ]);
+    for (const ms of [100, 250, 1500, 2345, 10_000]) {
+      expect(() => assertProbeArgv(pingArgv("web", ms))).not.toThrow();
+    }
   });
 
   const hostile: [string, () => unknown][] = [
@@ -73,6 +91,11 @@ describe("assertProbeArgv", () => {
     ["ping", "-f", "web"],
     ["ping", "-n", "-c", "1000", "-W", "2", "web"],
     ["ping", "-n", "-c", "1", "-W", "11", "web"],
+    ["ping", "-n", "-c", "1", "-W", "0.05", "web"],
+    ["ping", "-n", "-c", "1", "-W", "0", "web"],
+    ["ping", "-n", "-c", "1", "-W", "1e1", "web"],
+    ["ping", "-n", "-c", "1", "-W", "-1", "web"],
+    ["ping", "-n", "-c", "1", "-W", "10.5", "web"],
     ["ping", "-n", "-c", "1", "-W", "2", "-iface"],
     ["getent", "passwd", "root"],
     ["getent", "ahostsv4", "a;b"],

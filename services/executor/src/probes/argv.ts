@@ -7,8 +7,10 @@
 import { isValidNetnsName } from "@labnet/netplan";
 import { isIpv4Address, isProbeTarget, type ProbeOrigin } from "@labnet/queue";
 
-/** Whole seconds a probe tool may wait (`ping -W`, `nc -w`): 1 to 10. */
+/** Whole seconds a probe tool may wait (`nc -w`): 1 to 10. */
 const SECONDS_PATTERN = /^([1-9]|10)$/;
+/** Seconds `ping -W` may wait, to the millisecond: 0.1 to 10 (iputils takes fractions). */
+const PING_SECONDS_PATTERN = /^(?:10|[0-9](?:\.[0-9]{1,3})?)$/;
 const PORT_PATTERN = /^[1-9][0-9]{0,4}$/;
 
 /** True for a port number 1-65535. */
@@ -44,6 +46,11 @@ export function toolSeconds(timeoutMs: number): number {
   return Math.min(10, Math.max(1, Math.floor(timeoutMs / 1000)));
 }
 
+/** `ping -W` for `timeoutMs`: its seconds to the millisecond, 0.1 to 10 ("0.3", "1.5", "2"). */
+export function pingSeconds(timeoutMs: number): string {
+  return String(Math.min(10_000, Math.max(100, Math.round(timeoutMs))) / 1000);
+}
+
 /**
  * `argv` run inside `from`: `ip netns exec <netns> argv` for a namespace (which bind-mounts its
  * /etc/netns/<netns>/resolv.conf and hosts, so names resolve as the node sees them), `argv`
@@ -57,10 +64,10 @@ export function inOrigin(from: ProbeOrigin, argv: readonly string[]): string[] {
   return ["ip", "netns", "exec", from.netns, ...argv];
 }
 
-/** `ping -n -c 1 -W <s> <target>`: one echo request, numeric output. */
+/** `ping -n -c 1 -W <s> <target>`: one echo request, numeric output, waiting `timeoutMs`. */
 export function pingArgv(target: string, timeoutMs: number): string[] {
   assertTarget(target);
-  return ["ping", "-n", "-c", "1", "-W", String(toolSeconds(timeoutMs)), target];
+  return ["ping", "-n", "-c", "1", "-W", pingSeconds(timeoutMs), target];
 }
 
 /** `getent ahostsv4 <name>`: the name's IPv4 addresses through the namespace's resolver. */
@@ -111,13 +118,14 @@ export function listenerArgv(protocol: "tcp" | "udp", port: number): string[] {
 type Matcher = string | ((value: string) => boolean);
 
 const SECONDS = (v: string) => SECONDS_PATTERN.test(v);
+const PING_SECONDS = (v: string) => PING_SECONDS_PATTERN.test(v) && Number(v) >= 0.1;
 const PORT = (v: string) => PORT_PATTERN.test(v) && isPort(Number(v));
 const TARGET = (v: string) => isProbeTarget(v);
 const IPV4 = (v: string) => isIpv4Address(v);
 
 /** The only commands a probe runs (inside a namespace or not). */
 const FORMS: readonly (readonly Matcher[])[] = [
-  ["ping", "-n", "-c", "1", "-W", SECONDS, TARGET],
+  ["ping", "-n", "-c", "1", "-W", PING_SECONDS, TARGET],
   ["getent", "ahostsv4", TARGET],
   ["nc", "-v", "-z", "-w", SECONDS, TARGET, PORT],
   ["nc", "-n", "-v", "-z", "-w", SECONDS, IPV4, PORT],
