@@ -163,6 +163,24 @@ describe("dynamic addresses (the free list)", () => {
     await createNetwork({ ctx, input: { name, host: host.id, ipam: { configs: [{ subnet }] } } });
   }
 
+  it("lists a new network's first chunk of addresses with it, its gateway left out", async () => {
+    await makeNetwork("listed", "10.88.0.0/24");
+    await makeNetwork("listed16", "10.87.0.0/16");
+    const listed = async (network: string) => {
+      const rows = await db.execute<{ address: string }>(
+        sql`select host(f.address) as address from free_addresses f
+            join ipam_configs c on c.id = f.ipam_config_id join networks n on n.id = c.network_id
+            where n.name = ${network} order by f.address`,
+      );
+      return rows.map((r) => r.address);
+    };
+    // A /24: its whole range, .2 to .254 (.1 is the gateway); a /16: one chunk of 256.
+    expect(await listed("listed")).toEqual(Array.from({ length: 253 }, (_, i) => `10.88.0.${i + 2}`));
+    const big = await listed("listed16");
+    expect(big).toHaveLength(255);
+    expect([big[0], big.at(-1)]).toEqual(["10.87.0.2", "10.87.1.0"]);
+  });
+
   it("gives 60 concurrent nodes on one network 60 distinct addresses, lowest first", async () => {
     await makeNetwork("burst", "10.94.0.0/16");
     const { ok, codes } = await settle(

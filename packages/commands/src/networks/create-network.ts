@@ -3,6 +3,7 @@ import {
   DatabaseLock,
   type HostRow,
   insertAllocations,
+  listFreeAddresses,
   machineUplinks,
   type NetworkRow,
   newId,
@@ -12,6 +13,7 @@ import {
 } from "@labnet/db";
 import {
   cidrsOverlap,
+  dynamicRange,
   findFreeSubnet,
   formatCidr,
   type IpamConfig,
@@ -439,6 +441,17 @@ async function writeNetwork(
         kind: "aux" as const,
       })),
     ]),
+  );
+  // The first chunk of each range's free list, listed now: otherwise a burst's first attaches
+  // all find the list empty and queue behind one another's listing, each holding the range's
+  // row until its own creation commits (24 ms waits seen at the start of a 300-node burst).
+  await Promise.all(
+    configRows.map((row, i) => {
+      const config = configs[i];
+      return config
+        ? listFreeAddresses(tx, { networkId: id, ipamConfigId: row.id, ...dynamicRange(config) })
+        : undefined;
+    }),
   );
   // An overlay's is carried out by the machine that named it (it has no host of its own).
   const operation = await recordNetworkOperation(tx, { id: id, hostId: host.id }, "network.ensure");
