@@ -13,7 +13,9 @@
  *   - sequential single calls (`Prefer: wait=30`), each followed by one node built with batched tools
  *     plus one HTTP round trip;
  *   - p50/p99 of reads (`GET /v1/nodes/{id}`, `GET /v1/nodes?network=` of 50 nodes) at an open
- *     loop of 300 requests/s while a 300-node burst is provisioned.
+ *     loop of 300 requests/s while a 300-node burst is provisioned;
+ *   - the CPU one request of each kind costs at saturation, and so the most of each this machine
+ *     could answer per second (provision/request-costs.ts).
  *
  * Each timed phase starts on a quiet machine (waitForQuietMachine: the kernel tears deleted
  * namespaces down after `ip netns del` returns, and that must not land on the next phase).
@@ -43,6 +45,7 @@ import {
 } from "./provision/labnet";
 import {
   printReads,
+  printRequestCosts,
   printSingles,
   printSizes,
   type ReadsResult,
@@ -50,6 +53,7 @@ import {
   type SizeResult,
   type StackCpu,
 } from "./provision/report";
+import { measureRequestCosts } from "./provision/request-costs";
 import { sweepStaleRuns } from "./provision/run-dir";
 import { type LabnetStack, startStack } from "./provision/stack";
 import {
@@ -99,6 +103,10 @@ async function measure(hostNetns: string): Promise<void> {
     }
     if (config.readBurst > 0) {
       printReads(await measureReads(stack, config.readBurst, config.readRate));
+    }
+    if (config.requestCosts > 0) {
+      progress(`request costs: each kind at saturation for up to ${config.requestCosts} s`);
+      printRequestCosts(await measureRequestCosts(stack, config.requestCosts));
     }
     process.stdout.write(`\n${machine()} at the end\n`);
     ok = true;

@@ -9,6 +9,7 @@
  * | `LABNET_BENCH_SINGLES`          | `20`             | Sequential single calls (`Prefer: wait=30`); 0 skips them   |
  * | `LABNET_BENCH_READ_BURST`       | `300`            | Burst provisioned while reads run; 0 skips the reads        |
  * | `LABNET_BENCH_READ_RATE`        | `300`            | Open-loop read rate, requests per second                    |
+ * | `LABNET_BENCH_REQUEST_COSTS`    | `2`              | Seconds per request kind at saturation; 0 skips them        |
  * | `LABNET_BENCH_CPU_PROFILE`      | unset            | Directory: the gateway and executor write `.cpuprofile`s    |
  * | `LABNET_BENCH_GATEWAY_WORKERS`  | `2`              | The gateway's LABNET_GATEWAY_WORKERS (one per core here)    |
  * | `LABNET_BENCH_KEEP_LOGS`        | unset            | `1`: keep the services' logs after a run that passed too    |
@@ -42,6 +43,8 @@ export interface BenchConfig {
   singles: number;
   readBurst: number;
   readRate: number;
+  /** Seconds each request kind is sent at saturation (request-costs.ts); 0 skips them. */
+  requestCosts: number;
   /** Keep the run's logs (gateway, executor, Postgres) even when it passed. */
   keepLogs: boolean;
 }
@@ -77,6 +80,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     singles: int("LABNET_BENCH_SINGLES", 20, 0, LIMITS.singles),
     readBurst: int("LABNET_BENCH_READ_BURST", 300, 0, LIMITS.size),
     readRate: int("LABNET_BENCH_READ_RATE", 300, 1, LIMITS.readRate),
+    requestCosts: int("LABNET_BENCH_REQUEST_COSTS", 2, 0, 30),
     keepLogs: env.LABNET_BENCH_KEEP_LOGS === "1",
   };
   if (problems.length > 0) {

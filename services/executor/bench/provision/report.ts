@@ -2,6 +2,7 @@
 import { median, ms, seconds as s, table, ratio as x } from "../harness";
 import { percentile } from "./http";
 import type { BurstSetup, BurstTeardown, ReadLoad, SingleCalls } from "./labnet";
+import type { RequestCostsResult } from "./request-costs";
 
 export interface ToolTimes {
   setupMs: number;
@@ -268,6 +269,35 @@ export function printReads(result: ReadsResult): void {
     "",
     `CPU per read alone: gateway ${ms(cpu.gateway)} ms, Postgres ${ms(cpu.postgres)} ms, the bench's client ` +
       `${ms(cpu.client)} ms: ${cores.toFixed(2)} cores at this rate`,
+    "",
+  ];
+  process.stdout.write(lines.join("\n"));
+}
+
+export function printRequestCosts(result: RequestCostsResult): void {
+  const rows = result.costs.map((c) => {
+    const total = c.gateway + c.postgres + c.client;
+    return [
+      c.request,
+      String(c.answered),
+      c.perSecond.toFixed(0),
+      ms(c.gateway),
+      ms(c.postgres),
+      ms(c.client),
+      ms(total),
+      ((result.cores * 1000) / total).toFixed(0),
+    ];
+  });
+  const lines = [
+    "",
+    `CPU per request at saturation: ${result.cores} cores, 8 closed-loop clients, one kind at a time for up to ` +
+      `${result.seconds} s (creations recorded, not built; removals until all are answered); ceiling = ` +
+      "cores / total, the most per second this machine could answer of that kind with nothing else running",
+    "",
+    table(
+      ["request", "answered", "per s", "gateway ms", "postgres ms", "client ms", "total ms", "ceiling/s"],
+      rows,
+    ),
     "",
   ];
   process.stdout.write(lines.join("\n"));
