@@ -11,17 +11,21 @@
  * | `LABNET_BENCH_READ_RATE`        | `300`            | Open-loop read rate, requests per second                    |
  * | `LABNET_BENCH_REQUEST_COSTS`    | `2`              | Seconds per request kind at saturation; 0 skips them        |
  * | `LABNET_BENCH_CPU_PROFILE`      | unset            | Directory: the gateway and executor write `.cpuprofile`s    |
- * | `LABNET_BENCH_GATEWAY_WORKERS`  | `2`              | The gateway's LABNET_GATEWAY_WORKERS (one per core here)    |
+ * | `LABNET_BENCH_GATEWAY_WORKERS`  | `1`              | The gateway's LABNET_GATEWAY_WORKERS (its default)          |
  * | `LABNET_BENCH_KEEP_LOGS`        | unset            | `1`: keep the services' logs after a run that passed too    |
  */
 
 /**
- * Gateway processes of the bench's stack (every bench: provision, labs, events): what a lab
- * host with two cores runs (see the README's deployment notes), unless the environment says.
+ * Gateway processes of the bench's stack (every bench: provision, labs, events): the gateway's
+ * own default, one, unless the environment says. On this two-core machine, which Postgres, the
+ * executor and the bench's clients share with the gateway, a second worker made every request
+ * cost the gateway more (a 300-node burst: 2.9-3.4 ms of gateway CPU per node built against
+ * 2.3-2.6 with one, 1.9-2.2 per node removed against 1.2-1.3) and the reads beside it waited
+ * longer (p99 69-111 ms against 41-69), for the same accept rate.
  */
 export function gatewayWorkers(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.LABNET_BENCH_GATEWAY_WORKERS?.trim();
-  const value = raw ? Number(raw) : 2;
+  const value = raw ? Number(raw) : 1;
   if (!Number.isInteger(value) || value < 1 || value > 16) {
     throw new Error(`LABNET_BENCH_GATEWAY_WORKERS: want an integer 1-16, got ${JSON.stringify(raw)}`);
   }
